@@ -1,0 +1,153 @@
+/** One table for every person or device that logs in: agents, super agents, admins, SIP accounts. */
+import type { Selectable } from 'kysely';
+import type { AccountTable } from '../../storage/database.js';
+import { isUniqueViolation } from '../../storage/errors.js';
+import { ACCOUNT_ROLES, type AccountRole, type Caller, assertReaches, forbiddenUnlessManager } from '../callers.js';
+import type { CoreDeps } from '../context.js';
+import { now } from '../crypto.js';
+import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import type { Tenants } from '../tenants/tenants.js';
+import { hashPassword } from './passwords.js';
+
+export interface Account {
+  id: number;
+  tenantId: number;
+  username: string | null;
+  domain: string | null;
+  email: string | null;
+  phone: string | null;
+  displayName: string | null;
+  role: AccountRole;
+  activated: boolean;
+  blocked: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewAccount {
+  tenant: string | number;
+  email?: string | null;
+  password?: string | null;
+  role?: AccountRole;
+  username?: string | null;
+  domain?: string | null;
+  phone?: string | null;
+  displayName?: string | null;
+  activated?: boolean;
+}
+
+export const toAccount = (r: Selectable<AccountTable>): Account => ({
+  id: Number(r.id),
+  tenantId: Number(r.tenant_id),
+  username: r.username,
+  domain: r.domain,
+  email: r.email,
+  phone: r.phone,
+  displayName: r.display_name,
+  role: r.role as AccountRole,
+  activated: Boolean(r.activated),
+  blocked: Boolean(r.blocked),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+const USERNAME = /^[A-Za-z0-9._+-]{1,64}$/;
+
+export type Accounts = ReturnType<typeof createAccounts>;
+
+export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
+  /** Creates an account. No caller means the operator (CLI). */
+  async function create(caller: Caller | null, input: NewAccount): Promise<Account> {
+    const role = input.role ?? 'agent';
+    if (!ACCOUNT_ROLES.includes(role)) throw invalid('role', `must be one of ${ACCOUNT_ROLES.join(', ')}`);
+    if (caller) {
+      forbiddenUnlessManager(caller);
+      if (role === 'admin' && caller.role !== 'admin') throw forbidden('only an admin creates admins');
+    }
+    const tenant = caller ? await tenants.get(caller, input.tenant) : await tenants.find(input.tenant);
+    if (!tenant) throw invalid('tenant', 'no such tenant');
+    const email = input.email?.trim().toLowerCase() || null;
+    if (email && !EMAIL.test(email)) throw invalid('email', 'must be an email address');
+    if (input.phone && !E164.test(input.phone)) throw invalid('phone', 'must be an E.164 number such as +14155550100');
+    if (input.username && !USERNAME.test(input.username)) throw invalid('username', 'letters, digits and ._+- only, at most 64');
+    if (!email && !input.username) throw invalid('email', 'an account needs an email or a username');
+    if (input.password !== undefined && input.password !== null && input.password.length < 8) {
+      throw invalid('password', 'must be at least 8 characters');
+    }
+    const t = now();
+    const password_hash = input.password ? await hashPassword(input.password) : null;
+    try {
+      const row = await db
+        .insertInto('accounts')
+        .values({
+          tenant_id: tenant.id,
+          username: input.username ?? null,
+          domain: input.domain?.toLowerCase() ?? null,
+          email,
+          phone: input.phone ?? null,
+          display_name: input.displayName ?? null,
+          role,
+          activated: input.activated === false ? 0 : 1,
+          blocked: 0,
+          password_hash,
+          created_at: t,
+          updated_at: t,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toAccount(row);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('an account with this email or username already exists in the tenant', email ? 'email' : 'username');
+      throw err;
+    }
+  }
+
+  /** An account with its tenant's path, checked for reach. */
+  async function get(caller: Caller, id: number): Promise<Account> {
+    const row = await db
+      .selectFrom('accounts')
+      .innerJoin('tenants', 'tenants.id', 'accounts.tenant_id')
+      .selectAll('accounts')
+      .select('tenants.path as tenant_path')
+      .where('accounts.id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound('account');
+    assertReaches(caller, row.tenant_path);
+    return toAccount(row);
+  }
+
+  async function list(caller: Caller, tenantRef: string | number): Promise<Account[]> {
+    const tenant = await tenants.get(caller, tenantRef);
+    const rows = await db.selectFrom('accounts').selectAll().where('tenant_id', '=', tenant.id).orderBy('id').execute();
+    return rows.map(toAccount);
+  }
+
+  async function update(
+    caller: Caller,
+    id: number,
+    changes: { blocked?: boolean; activated?: boolean; password?: string; displayName?: string | null; phone?: string | null },
+  ): Promise<Account> {
+    forbiddenUnlessManager(caller);
+    await get(caller, id);
+    if (changes.password !== undefined && changes.password.length < 8) throw invalid('password', 'must be at least 8 characters');
+    if (changes.phone && !E164.test(changes.phone)) throw invalid('phone', 'must be an E.164 number such as +14155550100');
+    const row = await db
+      .updateTable('accounts')
+      .set({
+        ...(changes.blocked !== undefined && { blocked: changes.blocked ? 1 : 0 }),
+        ...(changes.activated !== undefined && { activated: changes.activated ? 1 : 0 }),
+        ...(changes.password !== undefined && { password_hash: await hashPassword(changes.password) }),
+        ...(changes.displayName !== undefined && { display_name: changes.displayName }),
+        ...(changes.phone !== undefined && { phone: changes.phone }),
+        updated_at: now(),
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toAccount(row);
+  }
+
+  return { create, get, list, update };
+}

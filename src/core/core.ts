@@ -1,0 +1,26 @@
+/** Builds every core module once from its dependencies; faces receive this object, never storage. */
+import type { Channel } from '../channels/channel.js';
+import { createAccounts } from './accounts/accounts.js';
+import type { CoreDeps } from './context.js';
+import { createCredentials } from './credentials/credentials.js';
+import { loadSigningKeys } from './credentials/signing-keys.js';
+import { createOutbox } from './outbox/outbox.js';
+import { createTenants } from './tenants/tenants.js';
+
+export interface Channels {
+  /** Where each channel's messages go; the outbox for all of them by default. */
+  sms: Channel;
+  call: Channel;
+  email: Channel;
+}
+
+export async function createCore(deps: CoreDeps, channels: Channels) {
+  const tenants = createTenants(deps);
+  const accounts = createAccounts(deps, tenants);
+  const signingKeys = await loadSigningKeys(deps.db, deps.sealer);
+  const credentials = createCredentials(deps, accounts, signingKeys);
+  const outbox = createOutbox(deps);
+  return { deps, channels, tenants, accounts, credentials, outbox };
+}
+
+export type Core = Awaited<ReturnType<typeof createCore>>;

@@ -1,0 +1,15 @@
+/**
+ * Every column that holds an envelope, so that `gatehouse keys rotate` can re-seal them all.
+ * A capability that adds a sealed column adds it here, with the same context it seals with.
+ */
+export interface SealedColumn {
+  table: string;
+  /** The primary key column, used to write each row back. */
+  key: string;
+  column: string;
+  context: (keyValue: string | number) => string;
+}
+
+export const SEALED_COLUMNS: SealedColumn[] = [
+  { table: 'signing_keys', key: 'kid', column: 'private_key', context: (kid) => `signing_key:${kid}` },
+];

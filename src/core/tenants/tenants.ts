@@ -1,0 +1,134 @@
+/** The tenant tree: partners own sites (Comm100), accounts own sub-accounts (Smart 2FA), tenants own SIP domains. */
+import { type Caller, assertReaches, forbiddenUnlessManager, reaches } from '../callers.js';
+import type { CoreDeps } from '../context.js';
+import { newSid, newToken, now, sha256Hex } from '../crypto.js';
+import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import type { TenantTable } from '../../storage/database.js';
+import { isUniqueViolation } from '../../storage/errors.js';
+import type { Selectable } from 'kysely';
+
+export interface Tenant {
+  id: number;
+  sid: string;
+  name: string;
+  parentId: number | null;
+  path: string;
+  createdAt: number;
+}
+
+export const AUTH_TOKEN_PREFIX = 'ght_';
+
+const toTenant = (r: Selectable<TenantTable>): Tenant => ({
+  id: Number(r.id),
+  sid: r.sid,
+  name: r.name,
+  parentId: r.parent_id === null ? null : Number(r.parent_id),
+  path: r.path,
+  createdAt: Number(r.created_at),
+});
+
+export type Tenants = ReturnType<typeof createTenants>;
+
+export function createTenants({ db }: CoreDeps) {
+  /** A tenant by numeric id or SID; no reach check (internal use). */
+  async function find(ref: string | number): Promise<Tenant | undefined> {
+    const text = String(ref);
+    const query = db.selectFrom('tenants').selectAll();
+    const row = /^\d{1,15}$/.test(text)
+      ? await query.where('id', '=', Number(text)).executeTakeFirst()
+      : /^AC[0-9a-f]{32}$/.test(text)
+        ? await query.where('sid', '=', text).executeTakeFirst()
+        : undefined;
+    return row && toTenant(row);
+  }
+
+  async function get(caller: Caller, ref: string | number): Promise<Tenant> {
+    const tenant = await find(ref);
+    if (!tenant) throw notFound('tenant');
+    assertReaches(caller, tenant.path);
+    return tenant;
+  }
+
+  /** Creates a tenant and its first auth token (shown once). No caller means the operator (CLI). */
+  async function create(caller: Caller | null, input: { name: string; parent?: string | number | null }) {
+    const name = input.name.trim();
+    if (!name) throw invalid('name', 'must not be empty');
+    if (caller) forbiddenUnlessManager(caller);
+    let parent: Tenant | undefined;
+    if (input.parent !== undefined && input.parent !== null && input.parent !== '') {
+      parent = await find(input.parent);
+      if (!parent) throw invalid('parent', 'no such tenant');
+      if (caller && !reaches(caller, parent.path)) throw forbidden('the parent tenant is outside the caller\'s reach');
+    } else if (caller && caller.role !== 'admin') {
+      // A tenant creates sub-accounts under itself.
+      parent = await find(caller.tenantId);
+    }
+    const sid = newSid('AC');
+    const authToken = newToken(AUTH_TOKEN_PREFIX);
+    const t = now();
+    const tenant = await db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('tenants')
+        .values({ sid, name, parent_id: parent?.id ?? null, path: `${parent?.path ?? '/'}${sid}/`, created_at: t, updated_at: t })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await trx.insertInto('auth_tokens').values({ tenant_id: row.id, token_hash: sha256Hex(authToken), created_at: t }).execute();
+      return toTenant(row);
+    });
+    return { tenant, authToken };
+  }
+
+  /** The tenants a caller reaches: all for an admin, else its own subtree. */
+  async function list(caller: Caller, options: { parent?: string | number } = {}): Promise<Tenant[]> {
+    let query = db.selectFrom('tenants').selectAll().orderBy('id');
+    if (caller.role !== 'admin') query = query.where('path', 'like', `${caller.tenantPath}%`);
+    if (options.parent !== undefined) {
+      const parent = await get(caller, options.parent);
+      query = query.where('parent_id', '=', parent.id);
+    }
+    return (await query.execute()).map(toTenant);
+  }
+
+  async function addAuthToken(caller: Caller, ref: string | number) {
+    forbiddenUnlessManager(caller);
+    const tenant = await get(caller, ref);
+    const authToken = newToken(AUTH_TOKEN_PREFIX);
+    const row = await db
+      .insertInto('auth_tokens')
+      .values({ tenant_id: tenant.id, token_hash: sha256Hex(authToken), created_at: now() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: Number(row.id), authToken };
+  }
+
+  async function revokeAuthToken(caller: Caller, ref: string | number, tokenId: number) {
+    forbiddenUnlessManager(caller);
+    const tenant = await get(caller, ref);
+    const result = await db.deleteFrom('auth_tokens').where('id', '=', tokenId).where('tenant_id', '=', tenant.id).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw notFound('auth token');
+  }
+
+  async function addSipDomain(caller: Caller, ref: string | number, domain: string) {
+    forbiddenUnlessManager(caller);
+    const tenant = await get(caller, ref);
+    const name = domain.toLowerCase();
+    if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(name)) {
+      throw invalid('domain', 'must be a DNS name');
+    }
+    try {
+      await db.insertInto('sip_domains').values({ tenant_id: tenant.id, domain: name, created_at: now() }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('this SIP domain is already owned', 'domain');
+      throw err;
+    }
+    return { domain: name, tenantId: tenant.id };
+  }
+
+  async function listSipDomains(caller: Caller, ref: string | number) {
+    const tenant = await get(caller, ref);
+    const rows = await db.selectFrom('sip_domains').select(['domain', 'created_at']).where('tenant_id', '=', tenant.id).orderBy('domain').execute();
+    return rows.map((r) => ({ domain: r.domain, createdAt: Number(r.created_at) }));
+  }
+
+  return { find, get, create, list, addAuthToken, revokeAuthToken, addSipDomain, listSipDomains };
+}

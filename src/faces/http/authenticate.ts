@@ -1,0 +1,66 @@
+/**
+ * The one authentication layer: reads the credentials a route accepts (config.auth) and asks core
+ * for the Caller. Routes without config.auth are public. Digest arrives with the SIP account face.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Caller } from '../../core/callers.js';
+import type { Core } from '../../core/core.js';
+import { unauthenticated } from '../../core/errors.js';
+
+export type AuthScheme = 'basic' | 'apiKey' | 'jwt';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+  interface FastifyContextConfig {
+    /** The credentials this route accepts; absent means public. */
+    auth?: AuthScheme[];
+  }
+}
+
+export function registerAuthentication(app: FastifyInstance, core: Core): void {
+  app.decorateRequest('caller', null);
+  app.addHook('onRequest', async (request) => {
+    const schemes = request.routeOptions.config.auth;
+    if (!schemes) return;
+    request.caller = await authenticate(core, request, schemes);
+  });
+}
+
+async function authenticate(core: Core, request: FastifyRequest, schemes: AuthScheme[]): Promise<Caller> {
+  const authorization = request.headers.authorization;
+  if (authorization) {
+    const space = authorization.indexOf(' ');
+    const scheme = (space > 0 ? authorization.slice(0, space) : authorization).toLowerCase();
+    const value = space > 0 ? authorization.slice(space + 1).trim() : '';
+    if (scheme === 'basic' && schemes.includes('basic')) {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 1) throw unauthenticated('malformed Basic credentials');
+      return core.credentials.authenticateBasic(decoded.slice(0, colon).trim(), decoded.slice(colon + 1));
+    }
+    if (scheme === 'bearer' && schemes.includes('jwt')) {
+      if (!value) throw unauthenticated('empty bearer token');
+      return core.credentials.authenticateJwt(value);
+    }
+    throw unauthenticated(`this endpoint does not accept ${scheme} credentials`);
+  }
+  if (schemes.includes('apiKey')) {
+    const header = request.headers['x-api-key'];
+    const key = (Array.isArray(header) ? header[0] : header) ?? request.cookies?.['x-api-key'];
+    if (key) return core.credentials.authenticateApiKey(key);
+  }
+  throw unauthenticated('credentials are required');
+}
+
+/** The caller of an authenticated route (the hook guarantees it). */
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw unauthenticated();
+  return request.caller;
+}
+
+/** OpenAPI security requirement for a set of schemes. */
+export function security(schemes: AuthScheme[]) {
+  return schemes.map((s) => ({ [s]: [] }));
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+/** The gatehouse command line: serve, migrate, tenants, accounts, admin keys, key rotation. */
+import { parseArgs } from 'node:util';
+import { ConfigError, SETTINGS, loadConfig } from './config.js';
+import type { AccountRole } from './core/callers.js';
+import { bootstrapIfEmpty, createAdminKey } from './core/bootstrap.js';
+import { GatehouseError } from './core/errors.js';
+import { resealAll } from './core/secrets/rotate.js';
+import { keyringFromEnv, keyringFromFile } from './core/secrets/keyring.js';
+import { openRuntime } from './runtime.js';
+import { buildServer } from './server.js';
+import { migrate, openStorage } from './storage/storage.js';
+import { createSealer } from './core/secrets/envelope.js';
+
+const USAGE = `usage: gatehouse <command> [options]
+
+  serve                                   start the server (migrates first)
+  migrate                                 run database migrations
+  tenant create --name N [--parent ID|SID] create a tenant; prints {"id","sid","authToken"}
+  tenant list                             list tenants as JSON
+  account create --tenant ID|SID --email E --password P [--role agent|superagent|admin|sip] [--username U]
+                                          create an account; prints it with its "id"
+  admin create [--tenant ID|SID]          create an admin account and API key; prints {"apiKey"} (shown once)
+  keys rotate                             new master key (key file) and re-seal every secret
+
+settings (environment or GATEHOUSE_CONFIG file):
+${SETTINGS.map(([n, d, m]) => `  ${n.padEnd(34)} ${m} (default ${d})`).join('\n')}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  const key = [command, sub].filter(Boolean).join(' ');
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig();
+  switch (command === 'serve' || command === 'migrate' ? command : key) {
+    case 'serve':
+      return serve(config);
+    case 'migrate': {
+      const storage = openStorage(config.database);
+      try {
+        print({ applied: await migrate(storage.db) });
+      } finally {
+        await storage.close();
+      }
+      return 0;
+    }
+    case 'tenant create': {
+      const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, parent: { type: 'string' } } });
+      if (!values.name) return usage('tenant create needs --name');
+      return withRuntime(config, async ({ core }) => {
+        const { tenant, authToken } = await core.tenants.create(null, { name: values.name!, parent: values.parent });
+        print({ id: tenant.id, sid: tenant.sid, authToken });
+      });
+    }
+    case 'tenant list':
+      return withRuntime(config, async ({ storage }) => {
+        const rows = await storage.db.selectFrom('tenants').select(['id', 'sid', 'name', 'parent_id']).orderBy('id').execute();
+        print(rows.map((r) => ({ id: r.id, sid: r.sid, name: r.name, parentId: r.parent_id })));
+      });
+    case 'account create': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          tenant: { type: 'string' },
+          email: { type: 'string' },
+          password: { type: 'string' },
+          role: { type: 'string' },
+          username: { type: 'string' },
+          phone: { type: 'string' },
+        },
+      });
+      if (!values.tenant) return usage('account create needs --tenant');
+      return withRuntime(config, async ({ core }) => {
+        const account = await core.accounts.create(null, {
+          tenant: values.tenant!,
+          email: values.email,
+          password: values.password,
+          role: values.role as AccountRole | undefined,
+          username: values.username,
+          phone: values.phone,
+        });
+        print(account);
+      });
+    }
+    case 'admin create': {
+      const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' } } });
+      return withRuntime(config, async ({ core }) => {
+        const { apiKey } = await createAdminKey(core, values.tenant);
+        print({ apiKey });
+      });
+    }
+    case 'keys rotate': {
+      const storage = openStorage(config.database);
+      try {
+        await migrate(storage.db);
+        const keyring = config.masterKey ? keyringFromEnv(config.masterKey.current, config.masterKey.previous) : keyringFromFile(config.dataDir);
+        const kid = keyring.source === 'file' ? keyring.addKey() : keyring.currentKid();
+        const resealed = await resealAll(storage.db, createSealer(keyring));
+        print({ kid, resealed });
+      } finally {
+        await storage.close();
+      }
+      return 0;
+    }
+    default:
+      return usage(`unknown command "${key}"`);
+  }
+}
+
+async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
+  const runtime = await openRuntime(config);
+  const app = await buildServer(runtime);
+  const bootstrap = await bootstrapIfEmpty(runtime.core);
+  if (bootstrap) {
+    // Printed once, to the terminal and never to the log: these are the only copies.
+    process.stdout.write(
+      `\nGatehouse first start: bootstrap credentials (shown once, keep them safe)\n` +
+        `${JSON.stringify({ tenant: bootstrap.tenant, apiKey: bootstrap.apiKey }, null, 2)}\n\n`,
+    );
+  }
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      app.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    app
+      .close()
+      .then(() => runtime.close())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          app.log.error({ err }, 'error while shutting down');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info({ address, database: config.database.dialect, sharedState: runtime.state.backend }, 'gatehouse listening');
+  return -1; // keep running
+}
+
+async function withRuntime(config: ReturnType<typeof loadConfig>, fn: (r: Awaited<ReturnType<typeof openRuntime>>) => Promise<void>) {
+  const runtime = await openRuntime(config);
+  try {
+    await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+  return 0;
+}
+
+function print(value: unknown) {
+  process.stdout.write(JSON.stringify(value) + '\n');
+}
+
+function usage(message: string): number {
+  process.stderr.write(`gatehouse: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    if (err instanceof ConfigError) process.stderr.write(`gatehouse: configuration error: ${err.message}\n`);
+    else if (err instanceof GatehouseError) process.stderr.write(`gatehouse: ${err.message}\n`);
+    else if ((err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') process.stderr.write(`gatehouse: ${(err as Error).message}\n`);
+    else process.stderr.write(`gatehouse: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = err instanceof ConfigError ? 2 : 1;
+  },
+);

@@ -1,0 +1,70 @@
+/**
+ * Everything a server or a CLI command needs, opened from the configuration in one place:
+ * storage (migrated), shared state, the master keyring, channels and core.
+ */
+import type { Channel } from './channels/channel.js';
+import { createOutboxChannel } from './channels/outbox.js';
+import type { Config } from './config.js';
+import { type Core, createCore } from './core/core.js';
+import { createSealer } from './core/secrets/envelope.js';
+import { keyringFromEnv, keyringFromFile } from './core/secrets/keyring.js';
+import { createRedisState } from './state/redis-state.js';
+import type { SharedState } from './state/shared-state.js';
+import { createSqlState } from './state/sql-state.js';
+import { type Storage, migrate, openStorage } from './storage/storage.js';
+
+export interface Runtime {
+  config: Config;
+  storage: Storage;
+  state: SharedState;
+  core: Core;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+  const storage = openStorage(config.database);
+  let state: SharedState | undefined;
+  try {
+    if (options.migrate !== false) await migrate(storage.db);
+    state = config.redis ? await createRedisState(config.redis.url, config.redis.prefix) : createSqlState(storage.db);
+    const keyring = config.masterKey
+      ? keyringFromEnv(config.masterKey.current, config.masterKey.previous)
+      : keyringFromFile(config.dataDir);
+    const sealer = createSealer(keyring);
+    const core = await createCore(
+      { db: storage.db, dialect: storage.dialect, state, sealer, config },
+      defaultChannels(config, storage),
+    );
+    const sweeper = setInterval(() => void state?.sweep().catch(() => {}), 60_000);
+    sweeper.unref();
+    return {
+      config,
+      storage,
+      state,
+      core,
+      async close() {
+        clearInterval(sweeper);
+        await state?.close();
+        await storage.close();
+      },
+    };
+  } catch (err) {
+    await state?.close().catch(() => {});
+    await storage.close().catch(() => {});
+    throw err;
+  }
+}
+
+function defaultChannels(config: Config, storage: Storage) {
+  const fallback: Channel = config.outboxEnabled ? createOutboxChannel(storage.db) : unconfigured();
+  return { sms: fallback, call: fallback, email: fallback };
+}
+
+/** Production with no channel configured: every delivery fails, and is recorded as failed. */
+function unconfigured(): Channel {
+  return {
+    async send(message) {
+      return { provider: 'none', providerId: null, status: 'failed', error: `no ${message.channel} channel is configured` };
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The Kysely schema: one interface per table. Times are milliseconds since the epoch (bigint in
+ * PostgreSQL, integer in SQLite) and flags are 0/1 integers, so rows read the same on both dialects.
+ * Each capability adds its tables here and a migration under migrations/.
+ */
+import type { Generated, Kysely } from 'kysely';
+
+export interface TenantTable {
+  id: Generated<number>;
+  sid: string;
+  name: string;
+  parent_id: number | null;
+  /** The SIDs from the root down to this tenant, '/'-separated and closed: "/AC…/AC…/". */
+  path: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuthTokenTable {
+  id: Generated<number>;
+  tenant_id: number;
+  token_hash: string;
+  created_at: number;
+}
+
+export interface SipDomainTable {
+  id: Generated<number>;
+  tenant_id: number;
+  domain: string;
+  created_at: number;
+}
+
+export interface AccountTable {
+  id: Generated<number>;
+  tenant_id: number;
+  username: string | null;
+  domain: string | null;
+  email: string | null;
+  phone: string | null;
+  display_name: string | null;
+  role: string;
+  activated: number;
+  blocked: number;
+  password_hash: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiKeyTable {
+  id: Generated<number>;
+  account_id: number;
+  key_hash: string;
+  name: string | null;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  /** PKCS#8 PEM inside an AES-256-GCM envelope. */
+  private_key: string;
+  created_at: number;
+}
+
+export interface SharedStateTable {
+  key: string;
+  value: number;
+  expires_at: number;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface OutboxMessageTable {
+  id: Generated<number>;
+  tenant_id: number | null;
+  channel: string;
+  to: string;
+  from: string | null;
+  subject: string | null;
+  body: string;
+  created_at: number;
+}
+
+export interface Database {
+  tenants: TenantTable;
+  auth_tokens: AuthTokenTable;
+  sip_domains: SipDomainTable;
+  accounts: AccountTable;
+  api_keys: ApiKeyTable;
+  signing_keys: SigningKeyTable;
+  shared_state: SharedStateTable;
+  meta: MetaTable;
+  outbox_messages: OutboxMessageTable;
+}
+
+export type Db = Kysely<Database>;

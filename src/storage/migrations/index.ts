@@ -1,0 +1,14 @@
+/**
+ * The one ordered list of migrations, for both dialects. Kept in code (not read from a folder) so
+ * that the same list runs from src/ under tsx and from dist/ after a build. Append, never edit.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001_foundation.js';
+
+const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

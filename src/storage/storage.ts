@@ -1,0 +1,57 @@
+/** Opens the database named by the configuration, runs migrations, and closes it. */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config.js';
+import type { Database, Db } from './database.js';
+import { migrationProvider } from './migrations/index.js';
+
+// int8 (bigint, count(*)) arrives as a string by default; our values are epoch milliseconds and
+// counts, well inside Number's exact range.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface Storage {
+  db: Db;
+  dialect: 'sqlite' | 'postgres';
+  /** One cheap round trip, for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function openStorage(config: DatabaseConfig, options: { poolSize?: number } = {}): Storage {
+  if (config.dialect === 'sqlite') {
+    if (config.file !== ':memory:') mkdirSync(path.dirname(config.file), { recursive: true });
+    const database = new SqliteDatabase(config.file);
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    // Another process (the CLI beside a running server) may hold the write lock briefly.
+    database.pragma('busy_timeout = 5000');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    return {
+      db,
+      dialect: 'sqlite',
+      ping: async () => void (await sql`select 1`.execute(db)),
+      close: () => db.destroy(),
+    };
+  }
+  const pool = new pg.Pool({ connectionString: config.url, max: options.poolSize ?? 20 });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    ping: async () => void (await sql`select 1`.execute(db)),
+    close: () => db.destroy(),
+  };
+}
+
+export async function migrate(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
