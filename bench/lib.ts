@@ -27,7 +27,10 @@ async function spawnServer(args: string[], env: Record<string, string>): Promise
   });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${out}`));
+    }, 60_000);
     child.stdout!.on('data', (d) => {
       // Keep only what is needed to find the address; the rest of the log is dropped.
       if (out.length < 20_000) out += d;
@@ -69,7 +72,7 @@ export interface Load {
   headers?: Record<string, string>;
   body?: string;
   /** Per-request bodies, for loads where each request must differ. */
-  setupRequest?: autocannon.SetupRequestFunction;
+  setupRequest?: (request: autocannon.Request, context: object) => autocannon.Request;
   connections?: number;
   seconds?: number;
 }
