@@ -92,6 +92,18 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
     done();
   });
 
+  // Requests in flight when shutdown starts finish normally, but their connections must not carry
+  // another request: Node stops reading new requests once the server closes, and the client would wait.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   registerAuthentication(app, core);
   useEnvelope(app, plainEnvelope);
   app.setNotFoundHandler((request, reply) => {
