@@ -106,6 +106,22 @@ export async function measure(name: string, load: Load): Promise<Measure> {
   };
 }
 
+/**
+ * Measures each load `rounds` times, interleaved (a, b, c, a, b, c, …) so that a burst of noise on a
+ * shared machine hits every case alike, and keeps each case's best round: the most the server did.
+ */
+export async function bestOf(rounds: number, cases: Array<{ name: string; load: Load }>): Promise<Measure[]> {
+  const best = new Map<string, Measure>();
+  for (let i = 0; i < rounds; i++) {
+    for (const c of cases) {
+      const m = await measure(c.name, c.load);
+      const prev = best.get(c.name);
+      if (!prev || m.rps > prev.rps) best.set(c.name, m);
+    }
+  }
+  return cases.map((c) => best.get(c.name)!);
+}
+
 /** Prints the rows as a table with each one's ratio to the baseline row, and writes bench/results/<file>.json. */
 export function report(file: string, baseline: Measure, rows: Measure[]): void {
   const all = [baseline, ...rows];

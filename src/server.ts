@@ -9,27 +9,28 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import pino, { type DestinationStream } from 'pino';
+import type { DestinationStream } from 'pino';
 import { adminFace } from './faces/admin/routes.js';
 import { devFace } from './faces/dev/routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { useEnvelope } from './faces/http/errors.js';
 import { opsFace } from './faces/ops/routes.js';
+import { type LogDestination, createLogDestination } from './observability/log-destination.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Runtime } from './runtime.js';
 
 export const BODY_LIMIT = 64 * 1024;
 
-/**
- * stdout, buffered and written in batches: a write per request would cost the hot path more than
- * the request itself. A timer flushes quiet periods within a quarter second, and exit flushes the rest.
- */
-function logDestination() {
-  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  setInterval(() => dest.flush(), 250).unref();
-  process.once('exit', () => dest.flushSync());
-  return dest;
+/** The process's one log destination: stdout in batches, written out at exit. */
+let stdoutLog: LogDestination | undefined;
+function logDestination(): LogDestination {
+  if (!stdoutLog) {
+    const dest = createLogDestination(1);
+    process.once('exit', () => dest.flushSync());
+    stdoutLog = dest;
+  }
+  return stdoutLog;
 }
 
 export interface ServerOptions {
@@ -45,7 +46,6 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
       // Nothing logs headers or bodies: requests and replies serialise to nothing, and the one
       // access line per request (below) is built from the method, path, route and status only.
       serializers: { req: () => ({}), res: () => ({}) },
-      // Buffered: a synchronous write per request would cost the hot path more than the work itself.
       stream: options.logStream ?? logDestination(),
     },
     bodyLimit: BODY_LIMIT,
