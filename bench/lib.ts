@@ -69,7 +69,7 @@ export interface Load {
   headers?: Record<string, string>;
   body?: string;
   /** Per-request bodies, for loads where each request must differ. */
-  setupRequest?: autocannon.SetupRequestFunction;
+  setupRequest?: (request: autocannon.Request, context: object) => autocannon.Request;
   connections?: number;
   seconds?: number;
 }
