@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import * as OTPAuth from 'otpauth';
 import { PNG } from 'pngjs';
 import { createSecret, qrcodeUrl, verifyCode, verifyCodeStep } from '../../../src/index.js';
 import { base32Decode } from '../../../src/core/totp/base32.js';
+
+// jsqr is CommonJS with an ES-style default in its types: at run time the module itself is the function.
+const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 
 describe('createSecret', () => {
   test('makes 20 random bytes in unpadded base32', () => {
