@@ -6,6 +6,7 @@ import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
+import { createTwoFactor } from './twofactor/twofactor.js';
 
 export interface Channels {
   /** Where each channel's messages go; the outbox for all of them by default. */
@@ -20,7 +21,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const signingKeys = await loadSigningKeys(deps.db, deps.sealer);
   const credentials = createCredentials(deps, accounts, signingKeys);
   const outbox = createOutbox(deps);
-  return { deps, channels, tenants, accounts, credentials, outbox };
+  const twoFactor = createTwoFactor(deps, tenants);
+  return { deps, channels, tenants, accounts, credentials, outbox, twoFactor };
 }
 
 export type Core = Awaited<ReturnType<typeof createCore>>;

@@ -4,9 +4,11 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_foundation.js';
+import * as m0003 from './0003_twofactor.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0003_twofactor': m0003,
 };
 
 export const migrationProvider: MigrationProvider = {
