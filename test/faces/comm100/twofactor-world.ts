@@ -5,7 +5,7 @@
 import { base32Decode } from '../../../src/core/totp/base32.js';
 import { hotp, timeStep } from '../../../src/core/totp/otp.js';
 import type { Dialect } from '../../helpers/services.js';
-import { type TestServer, apiKey, bearer, call, startTestServer } from '../../helpers/server.js';
+import { type Reply, type TestServer, apiKey, bearer, call, startTestServer } from '../../helpers/server.js';
 
 export interface Person {
   id: number;
@@ -31,7 +31,7 @@ export interface World {
   newAgent(site?: number): Promise<Person>;
   newSuperAgent(partner?: number): Promise<Person>;
   /** POST/GET/PUT/DELETE with JSON against the server. */
-  api(method: string, path: string, headers: Record<string, string>, json?: unknown): ReturnType<typeof call>;
+  api(method: string, path: string, headers: Record<string, string>, json?: unknown): Promise<Reply>;
 }
 
 export const codeAt = (secret: string, step: number) => hotp(base32Decode(secret)!, step);
