@@ -114,3 +114,26 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('TOTP secrets under key rotation', () => {
+  test('`gatehouse keys rotate` re-seals the TOTP secret and the account still verifies', async () => {
+    const { runCli } = await import('../../helpers/process.js');
+    const server = await startTestServer('sqlite');
+    const core = server.runtime.core;
+    const db = server.runtime.storage.db;
+    const site = (await core.tenants.create(null, { name: 'Site' })).tenant.id;
+    const agent = (await core.accounts.create(null, { tenant: site, email: 'rotate@site.example', role: 'agent' })).id;
+    const { secretKey } = await core.twoFactor.newSecretFor(agent);
+    await core.twoFactor.saveConfig(agent, secretKey, codeAt(secretKey, currentStep()));
+    const before = (await db.selectFrom('twofactor_configs').select('secret').where('account_id', '=', agent).executeTakeFirstOrThrow()).secret;
+    try {
+      const result = await runCli(['keys', 'rotate'], { DATABASE_URL: server.database.url, GATEHOUSE_DATA_DIR: server.database.dataDir });
+      assert.equal(result.code, 0, result.stderr);
+      const after = (await db.selectFrom('twofactor_configs').select('secret').where('account_id', '=', agent).executeTakeFirstOrThrow()).secret;
+      assert.notEqual(core.deps.sealer.kidOf(after), core.deps.sealer.kidOf(before));
+      assert.equal(await core.twoFactor.verifyTotp(agent, codeAt(secretKey, currentStep() + 1)), 'ok');
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -132,6 +132,20 @@ for (const dialect of DIALECTS) {
       assert.equal(forged.status, 401);
     });
 
+    test('no secret, code or backup code reaches the log', async () => {
+      const agent = await w.newAgent();
+      const { secretKey } = (await w.api('GET', '/global/2faSecret', agent.headers)).body;
+      const code = nowCode(secretKey);
+      await w.api('POST', '/global/agent2faConfigs', agent.headers, { secretKey, code });
+      await w.api('POST', '/2fa/code:verify', agent.headers, { secretKey, code });
+      const backup = (await w.api('POST', `/2fa/codes?agentId=${agent.id}`, agent.headers)).body.code;
+      await w.api('POST', '/global/agent2faConfigs', agent.headers, { secretKey: 'x'.repeat(300), code: 'y'.repeat(70) });
+      const logs = w.server.logs.join('');
+      assert.ok(logs.includes('/global/agent2faConfigs'), 'the requests were logged');
+      // A bare 6-digit code could occur inside a timestamp; quoted, it would be a value.
+      for (const secret of [secretKey, `"${code}"`, backup, 'x'.repeat(300)]) assert.ok(!logs.includes(secret));
+    });
+
     test('an agent id given to a super agent endpoint, or a super agent to an agent one, is refused', async () => {
       const res = await w.api('GET', `/partnerglobal/2faSecret?superAgentId=${w.agentA1.id}`, w.admin);
       assert.equal(res.status, 400);
