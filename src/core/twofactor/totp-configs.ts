@@ -41,6 +41,7 @@ const toConfig = (r: Pick<Selectable<TwoFactorConfigTable>, 'id' | 'account_id' 
   updatedAt: Number(r.updated_at),
 });
 
+export const secretKeyExists = () => new GatehouseError(TwoFactorErrors.secretKeyExists, 'secretKey have exited');
 export const codeVerifyFailed = () => new GatehouseError(TwoFactorErrors.codeVerifyFailed, 'code verify failed', { field: 'code' });
 
 /** A secret as people send it back (lower case, spaces, padding), checked and written canonically. */
@@ -138,5 +139,3 @@ export function createTotpConfigs(db: Db, state: SharedState, sealer: Sealer) {
 
   return { get, listForTenant, save, update, remove, verify };
 }
-
-export const secretKeyExists = () => new GatehouseError(TwoFactorErrors.secretKeyExists, 'secretKey have exited');

@@ -15,11 +15,13 @@
  *
  * For faces (each takes the Caller and checks that it may manage the account or site):
  *   manage.* below. An account manages itself; a super agent (or a tenant credential) manages the
- *   agents and super agents of its subtree; an admin manages everyone.
+ *   agents and super agents of its subtree; an admin manages everyone. Changes made through manage.*
+ *   are announced to onEvent(listener) listeners (the audit trail subscribes there), with the
+ *   client address the face passes.
  */
 import { type Caller, reaches } from '../callers.js';
 import type { CoreDeps } from '../context.js';
-import { sha256Hex } from '../crypto.js';
+import { now, sha256Hex } from '../crypto.js';
 import { forbidden, invalid, notFound } from '../errors.js';
 import type { Tenant, Tenants } from '../tenants/tenants.js';
 import { createSecret, qrcodeUrl, verifyCodeStep } from '../totp/secrets.js';
@@ -34,6 +36,21 @@ export type { TwoFactorRequirement } from './site-policy.js';
 /** Which accounts an endpoint is about: agents (sites), super agents (partners), or either (v1 paths). */
 export type AccountKind = 'agent' | 'superagent' | 'any';
 
+export interface TwoFactorEvent {
+  type: 'setup' | 'update' | 'removal' | 'backup_code_issued' | 'backup_code_revoked' | 'site_requirement_set';
+  /** The account concerned (null for a site's requirement). */
+  accountId: number | null;
+  tenantId: number;
+  /** Who did it: the caller's account, or null for a tenant credential. */
+  actorAccountId: number | null;
+  ip: string | null;
+  at: number;
+  /** The new 2FARequirement, for site_requirement_set. */
+  requirement?: TwoFactorRequirement;
+}
+
+export type TwoFactorListener = (event: TwoFactorEvent) => void | Promise<void>;
+
 export interface ManagedAccount {
   id: number;
   tenantId: number;
@@ -47,6 +64,12 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
   const configs = createTotpConfigs(db, state, sealer);
   const backupCodes = createBackupCodes(db);
   const policy = createSitePolicy(db);
+  const listeners: TwoFactorListener[] = [];
+
+  async function announce(caller: Caller, ip: string | undefined, event: Pick<TwoFactorEvent, 'type' | 'accountId' | 'tenantId' | 'requirement'>) {
+    const full: TwoFactorEvent = { ...event, actorAccountId: caller.accountId, ip: ip ?? null, at: now() };
+    for (const listener of listeners) await listener(full);
+  }
 
   async function newSecretFor(accountId: number) {
     const row = await db
@@ -111,26 +134,32 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
       return mayManageTenant(caller, where) ? all : all.filter((c) => c.accountId === caller.accountId);
     },
 
-    async createConfig(caller: Caller, accountId: number | undefined, kind: AccountKind, secretKey: string, code: string) {
+    async createConfig(caller: Caller, accountId: number | undefined, kind: AccountKind, secretKey: string, code: string, ip?: string) {
       const target = await account(caller, accountId, kind);
-      return configs.save(target.id, secretKey, code);
+      const created = await configs.save(target.id, secretKey, code);
+      await announce(caller, ip, { type: 'setup', accountId: target.id, tenantId: target.tenantId });
+      return created;
     },
 
-    async updateConfig(caller: Caller, accountId: number | undefined, kind: AccountKind, secretKey: string, code: string) {
+    async updateConfig(caller: Caller, accountId: number | undefined, kind: AccountKind, secretKey: string, code: string, ip?: string) {
       const target = await account(caller, accountId, kind);
       const updated = await configs.update(target.id, secretKey, code);
       if (!updated) throw notFound('2FA config');
+      await announce(caller, ip, { type: 'update', accountId: target.id, tenantId: target.tenantId });
       return updated;
     },
 
-    async deleteConfig(caller: Caller, accountId: number | undefined, kind: AccountKind): Promise<void> {
+    async deleteConfig(caller: Caller, accountId: number | undefined, kind: AccountKind, ip?: string): Promise<void> {
       const target = await account(caller, accountId, kind);
       if (!(await configs.remove(target.id))) throw notFound('2FA config');
+      await announce(caller, ip, { type: 'removal', accountId: target.id, tenantId: target.tenantId });
     },
 
-    async generateBackupCode(caller: Caller, accountId: number | undefined, kind: AccountKind): Promise<string> {
+    async generateBackupCode(caller: Caller, accountId: number | undefined, kind: AccountKind, ip?: string): Promise<string> {
       const target = await account(caller, accountId, kind);
-      return backupCodes.generate(target.id);
+      const code = await backupCodes.generate(target.id);
+      await announce(caller, ip, { type: 'backup_code_issued', accountId: target.id, tenantId: target.tenantId });
+      return code;
     },
 
     async backupCodeStatus(caller: Caller, accountId: number | undefined, kind: AccountKind) {
@@ -138,9 +167,10 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
       return backupCodes.status(target.id);
     },
 
-    async revokeBackupCode(caller: Caller, accountId: number | undefined, kind: AccountKind): Promise<void> {
+    async revokeBackupCode(caller: Caller, accountId: number | undefined, kind: AccountKind, ip?: string): Promise<void> {
       const target = await account(caller, accountId, kind);
       if (!(await backupCodes.revoke(target.id))) throw notFound('backup code');
+      await announce(caller, ip, { type: 'backup_code_revoked', accountId: target.id, tenantId: target.tenantId });
     },
 
     async siteRequirement(caller: Caller, siteRef: number | undefined): Promise<{ siteId: number; requirement: TwoFactorRequirement }> {
@@ -150,10 +180,12 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
       return { siteId: site.id, requirement };
     },
 
-    async setSiteRequirement(caller: Caller, siteRef: number | undefined, value: TwoFactorRequirement, mode: 'create' | 'upsert') {
+    async setSiteRequirement(caller: Caller, siteRef: number | undefined, value: TwoFactorRequirement, mode: 'create' | 'upsert', ip?: string) {
       const site = await tenant(caller, siteRef);
       if (!mayManageTenant(caller, site)) throw forbidden('only a super agent or an admin sets a site\'s 2FA requirement');
-      return { siteId: site.id, requirement: await policy.set(site.id, value, mode) };
+      const requirement = await policy.set(site.id, value, mode);
+      await announce(caller, ip, { type: 'site_requirement_set', accountId: null, tenantId: site.id, requirement });
+      return { siteId: site.id, requirement };
     },
 
     /**
@@ -180,5 +212,9 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
     generateBackupCode: backupCodes.generate,
     siteRequirement: policy.requirement,
     manage,
+    /** Subscribes to the changes made through manage.* (setups, updates, removals, backup codes, site policy). */
+    onEvent(listener: TwoFactorListener): void {
+      listeners.push(listener);
+    },
   };
 }

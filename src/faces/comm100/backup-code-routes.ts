@@ -31,7 +31,7 @@ export const backupCodeRoutes: FastifyPluginAsync<{ core: Core }> = async (plain
   ];
   for (const [path, kind, tags] of generators) {
     app.post(path, { config, schema: schema(tags, { summary: 'Generate a 2FA backup code (replaces the earlier one; shown only here)', querystring: Target, body: Type.Optional(Target), response: { 200: BackupCodeView, ...errors } }) }, async (req) => ({
-      code: await manage.generateBackupCode(callerOf(req), targetOf(req.body, req.query), kind),
+      code: await manage.generateBackupCode(callerOf(req), targetOf(req.body, req.query), kind, req.ip),
     }));
   }
 
@@ -45,10 +45,10 @@ export const backupCodeRoutes: FastifyPluginAsync<{ core: Core }> = async (plain
     return { exists: status.exists, createdAt: status.createdAt === null ? null : new Date(status.createdAt).toISOString() };
   });
   app.put('/global/agent2faBackupCode', { config, schema: schema(tags, { summary: 'Replace the agent\'s backup code (shown only here)', querystring: Target, body: Type.Optional(Target), response: { 200: BackupCodeView, ...errors } }) }, async (req) => ({
-    code: await manage.generateBackupCode(callerOf(req), targetOf(req.body, req.query), 'agent'),
+    code: await manage.generateBackupCode(callerOf(req), targetOf(req.body, req.query), 'agent', req.ip),
   }));
   app.delete('/global/agent2faBackupCode', { config, schema: schema(tags, { summary: 'Revoke the agent\'s backup code', querystring: Target, response: { 200: Result, ...errors } }) }, async (req) => {
-    await manage.revokeBackupCode(callerOf(req), targetOf(req.query), 'agent');
+    await manage.revokeBackupCode(callerOf(req), targetOf(req.query), 'agent', req.ip);
     return { result: 'success' as const };
   });
 };

@@ -36,13 +36,13 @@ export const configRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     agentView(await manage.getConfig(callerOf(req), req.params.agentId, 'agent')),
   );
   app.post('/global/agent2faConfigs', { config, schema: schema(agent, { summary: 'Create an agent\'s 2FA config (the code proves the app holds the secret)', body: SetupBody, response: { 200: ConfigView, ...errors } }) }, async (req) =>
-    agentView(await manage.createConfig(callerOf(req), targetOf(req.body), 'agent', req.body.secretKey, req.body.code)),
+    agentView(await manage.createConfig(callerOf(req), targetOf(req.body), 'agent', req.body.secretKey, req.body.code, req.ip)),
   );
   app.put('/global/agent2faConfigs/:agentId', { config, schema: schema(agent, { summary: 'Update an agent\'s 2FA config with a new secret and a code from it', params: Type.Object({ agentId: Id }), body: SetupBody, response: { 200: ConfigView, ...errors } }) }, async (req) =>
-    agentView(await manage.updateConfig(callerOf(req), req.params.agentId, 'agent', req.body.secretKey, req.body.code)),
+    agentView(await manage.updateConfig(callerOf(req), req.params.agentId, 'agent', req.body.secretKey, req.body.code, req.ip)),
   );
   app.delete('/global/agent2faConfigs/:agentId', { config, schema: schema(agent, { summary: 'Delete an agent\'s 2FA config', params: Type.Object({ agentId: Id }), response: { 200: Result, ...errors } }) }, async (req) => {
-    await manage.deleteConfig(callerOf(req), req.params.agentId, 'agent');
+    await manage.deleteConfig(callerOf(req), req.params.agentId, 'agent', req.ip);
     return { result: 'success' as const };
   });
 
@@ -56,13 +56,13 @@ export const configRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     superAgentView(await manage.getConfig(callerOf(req), req.params.superagentId, 'superagent')),
   );
   app.post('/partnerglobal/superagent2faConfigs', { config, schema: schema(superAgent, { summary: 'Create a super agent\'s 2FA config', body: SetupBody, response: { 200: SuperAgentConfigView, ...errors } }) }, async (req) =>
-    superAgentView(await manage.createConfig(callerOf(req), targetOf(req.body), 'superagent', req.body.secretKey, req.body.code)),
+    superAgentView(await manage.createConfig(callerOf(req), targetOf(req.body), 'superagent', req.body.secretKey, req.body.code, req.ip)),
   );
   app.put('/partnerglobal/superagent2faConfigs/:superagentId', { config, schema: schema(superAgent, { summary: 'Update a super agent\'s 2FA config', params: SuperParams, body: SetupBody, response: { 200: SuperAgentConfigView, ...errors } }) }, async (req) =>
-    superAgentView(await manage.updateConfig(callerOf(req), req.params.superagentId, 'superagent', req.body.secretKey, req.body.code)),
+    superAgentView(await manage.updateConfig(callerOf(req), req.params.superagentId, 'superagent', req.body.secretKey, req.body.code, req.ip)),
   );
   app.delete('/partnerglobal/superagent2faConfigs/:superagentId', { config, schema: schema(superAgent, { summary: 'Delete a super agent\'s 2FA config', params: SuperParams, response: { 200: Result, ...errors } }) }, async (req) => {
-    await manage.deleteConfig(callerOf(req), req.params.superagentId, 'superagent');
+    await manage.deleteConfig(callerOf(req), req.params.superagentId, 'superagent', req.ip);
     return { result: 'success' as const };
   });
 
@@ -87,7 +87,7 @@ export const configRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
       }
       if (secretKey === undefined) throw invalid('secretKey', 'is required with code');
       if (code === undefined) throw invalid('code', 'is required with secretKey');
-      return { result: 'success' as const, ...agentView(await manage.createConfig(caller, account.id, 'any', secretKey, code)) };
+      return { result: 'success' as const, ...agentView(await manage.createConfig(caller, account.id, 'any', secretKey, code, req.ip)) };
     });
     for (const path of [`${prefix}/2faConfig`, `${prefix}/2faConfig/:id`]) {
       app.get(path, { config, schema: schema(v1, { summary: 'Get the 2FA config', params: Maybe, response: { 200: V1Config, ...errors } }) }, async (req) =>
@@ -95,10 +95,10 @@ export const configRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
       );
       app.put(path, { config, schema: schema(v1, { summary: 'Update the 2FA config with a new secret and a code from it', params: Maybe, body: V1Update, response: { 200: Type.Intersect([Result, V1Config]), ...errors } }) }, async (req) => ({
         result: 'success' as const,
-        ...agentView(await manage.updateConfig(callerOf(req), req.params.id, 'any', req.body.secretKey, req.body.code)),
+        ...agentView(await manage.updateConfig(callerOf(req), req.params.id, 'any', req.body.secretKey, req.body.code, req.ip)),
       }));
       app.delete(path, { config, schema: schema(v1, { summary: 'Delete the 2FA config', params: Maybe, response: { 200: Result, ...errors } }) }, async (req) => {
-        await manage.deleteConfig(callerOf(req), req.params.id, 'any');
+        await manage.deleteConfig(callerOf(req), req.params.id, 'any', req.ip);
         return { result: 'success' as const };
       });
     }

@@ -27,10 +27,10 @@ export const siteConfigRoutes: FastifyPluginAsync<{ core: Core }> = async (plain
   const requirement = (value: number): TwoFactorRequirement => (value === 1 ? 1 : 0);
 
   app.post('/global/siteAuthenticationConfigs', { config, schema: schema({ summary: 'Create a site authentication config', querystring: lenient({ siteId: Type.Optional(Id) }), body: Body, response: { 200: View, ...errors } }) }, async (req) =>
-    view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), 'create')),
+    view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), 'create', req.ip)),
   );
   app.put('/global/siteAuthenticationConfigs', { config, schema: schema({ summary: 'Update (or create) a site authentication config', querystring: lenient({ siteId: Type.Optional(Id) }), body: Body, response: { 200: View, ...errors } }) }, async (req) =>
-    view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), 'upsert')),
+    view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), 'upsert', req.ip)),
   );
   app.get('/global/siteAuthenticationConfigs/:siteId', { config, schema: schema({ summary: 'Get a site authentication config', params: Type.Object({ siteId: Id }), response: { 200: View, ...errors } }) }, async (req) =>
     view(await manage.siteRequirement(callerOf(req), req.params.siteId)),

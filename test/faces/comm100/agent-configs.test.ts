@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { timeStep } from '../../../src/core/totp/otp.js';
+import type { TwoFactorEvent } from '../../../src/core/twofactor/twofactor.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type World, codeAt, nowCode, setUp2fa, startWorld, wrongCode } from './twofactor-world.js';
 
@@ -130,6 +131,26 @@ for (const dialect of DIALECTS) {
       assert.equal(anonymous.body.error, 'unauthorized');
       const forged = await w.api('GET', '/global/2faSecret', { authorization: 'Bearer not.a.jwt' });
       assert.equal(forged.status, 401);
+    });
+
+    test('each change is announced to onEvent listeners with the actor and the client address', async () => {
+      const events: TwoFactorEvent[] = [];
+      w.server.runtime.core.twoFactor.onEvent((e) => void events.push(e));
+      const agent = await w.newAgent();
+      await setUp2fa(w, agent);
+      await w.api('POST', `/global/agent2faBackupCodes:generate?agentId=${agent.id}`, w.superP.headers);
+      await w.api('DELETE', `/global/agent2faConfigs/${agent.id}`, w.admin);
+      const mine = events.filter((e) => e.accountId === agent.id);
+      assert.deepEqual(mine.map((e) => e.type), ['setup', 'backup_code_issued', 'removal']);
+      const adminAccount = (await w.server.runtime.core.credentials.authenticateApiKey(w.server.admin.apiKey)).accountId;
+      assert.deepEqual(mine.map((e) => e.actorAccountId), [agent.id, w.superP.id, adminAccount]);
+      for (const e of mine) {
+        assert.equal(e.ip, '127.0.0.1');
+        assert.equal(e.tenantId, w.siteA);
+      }
+      const failed = await w.api('POST', '/global/agent2faConfigs', agent.headers, { secretKey: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', code: '000000' });
+      assert.equal(failed.status, 400);
+      assert.equal(events.filter((e) => e.accountId === agent.id).length, 3, 'a refused change announces nothing');
     });
 
     test('no secret, code or backup code reaches the log', async () => {
