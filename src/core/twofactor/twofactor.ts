@@ -11,13 +11,15 @@
  *   verifyTotp(accountId: number, code: string): Promise<'ok' | 'invalid' | 'replayed' | 'no_config'>
  *       a code accepted once (and any code of an older step) is refused afterwards, on every node
  *   useBackupCode(accountId: number, code: string): Promise<boolean>   atomic single use
+ *   generateBackupCode(accountId: number): Promise<string>            replaces the account's one code
  *   siteRequirement(siteTenantId: number): Promise<0 | 1 | null>       null = the site set no policy
  *
  * For faces (each takes the Caller and checks that it may manage the account or site):
  *   manage.* below. An account manages itself; a super agent (or a tenant credential) manages the
  *   agents and super agents of its subtree; an admin manages everyone. Changes made through manage.*
- *   are announced to onEvent(listener) listeners (the audit trail subscribes there), with the
- *   client address the face passes.
+ *   are announced to onEvent(listener: (event: TwoFactorEvent) => void | Promise<void>) listeners
+ *   (the audit trail subscribes there), with the client address the face passes. The login flow's
+ *   own verifications are its to record.
  */
 import { type Caller, reaches } from '../callers.js';
 import type { CoreDeps } from '../context.js';
