@@ -41,6 +41,15 @@ for (const dialect of DIALECTS) {
       assert.equal((await w.api('POST', '/2fa/code:verify', {}, { secretKey, code })).status, 401);
     });
 
+    test('the documents\' own 80-bit example secret verifies; shorter ones are refused by name', async () => {
+      const secretKey = 'DQ6EXYKLD4TTJ7DY';
+      const ok = await w.api('POST', '/2fa/code:verify', w.agentA1.headers, { secretKey, code: nowCode(secretKey) });
+      assert.deepEqual(ok.body, { result: 'success' });
+      const short = await w.api('POST', '/2fa/code:verify', w.agentA1.headers, { secretKey: 'DQ6EXYKLD4TTJ7', code: '123456' });
+      assert.equal(short.status, 400);
+      assert.match(short.body.message, /^secretKey: must be a base32 secret of 10 to 64 bytes/);
+    });
+
     test('POST /globalapi/2faConfig without a code answers a secret; with secretKey and code it creates the config v2 sees', async () => {
       const agent = await w.newAgent();
       const offered = await w.api('POST', '/globalapi/2faConfig', agent.headers, {});
