@@ -10,7 +10,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../../storage/database.js';
 import type { SharedState } from '../../state/shared-state.js';
-import { now } from '../crypto.js';
+import { constantTimeEqual, now } from '../crypto.js';
 import { GatehouseError, invalid } from '../errors.js';
 import type { Sealer } from '../secrets/envelope.js';
 import { base32Decode, base32Encode } from '../totp/base32.js';
@@ -99,21 +99,27 @@ export function createTotpConfigs(db: Db, state: SharedState, sealer: Sealer) {
     }
   }
 
-  /** Replaces the secret, again only with a code from the new one. Undefined when there is no config. */
+  /**
+   * Replaces the secret, again only with a code from the new one. Re-proving the secret already in
+   * place spends its code like a login does (once, never an older step). Undefined when there is no config.
+   */
   async function update(accountId: number, secretKey: string, code: string): Promise<TwoFactorConfig | undefined> {
     const secret = canonicalSecret(secretKey);
-    const current = await db.selectFrom('twofactor_configs').select('last_step').where('account_id', '=', accountId).executeTakeFirst();
+    const current = await db.selectFrom('twofactor_configs').select(['secret', 'last_step']).where('account_id', '=', accountId).executeTakeFirst();
     if (!current) return undefined;
     const step = verifyCodeStep(secret, code);
     if (step === null) throw codeVerifyFailed();
-    await claimStep(accountId, step);
-    const lastStep = Math.max(step, current.last_step === null ? step : Number(current.last_step));
-    const row = await db
+    const sameSecret = constantTimeEqual(sealer.open(current.secret, sealContext(accountId)), secret);
+    const claimed = await claimStep(accountId, step);
+    const lastStep = current.last_step === null ? null : Number(current.last_step);
+    if (sameSecret && (!claimed || (lastStep !== null && step <= lastStep))) throw codeVerifyFailed();
+    let query = db
       .updateTable('twofactor_configs')
-      .set({ secret: sealer.seal(secret, sealContext(accountId)), last_step: lastStep, updated_at: now() })
-      .where('account_id', '=', accountId)
-      .returning(['id', 'account_id', 'created_at', 'updated_at'])
-      .executeTakeFirst();
+      .set({ secret: sealer.seal(secret, sealContext(accountId)), last_step: Math.max(step, lastStep ?? step), updated_at: now() })
+      .where('account_id', '=', accountId);
+    if (sameSecret) query = query.where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]));
+    const row = await query.returning(['id', 'account_id', 'created_at', 'updated_at']).executeTakeFirst();
+    if (!row && sameSecret) throw codeVerifyFailed();
     return row && toConfig(row);
   }
 

@@ -69,6 +69,20 @@ for (const dialect of DIALECTS) {
       assert.equal(await core.twoFactor.verifyTotp(agent, 'abcdef'), 'invalid');
     });
 
+    test('updating to the same secret spends its code like a login; a new secret\'s code is its own', async () => {
+      const agent = await newAgent();
+      const { secretKey } = await core.twoFactor.newSecretFor(agent);
+      const s = currentStep();
+      await core.twoFactor.saveConfig(agent, secretKey, codeAt(secretKey, s));
+      const admin = { tenantId: 0, tenantSid: '', tenantPath: '/', accountId: null, role: 'admin' as const, via: 'api_key' as const };
+      await rejectsWith(core.twoFactor.manage.updateConfig(admin, agent, 'agent', secretKey, codeAt(secretKey, s)), 'code_verify_failed');
+      await core.twoFactor.manage.updateConfig(admin, agent, 'agent', secretKey, codeAt(secretKey, s + 1));
+      assert.equal(await core.twoFactor.verifyTotp(agent, codeAt(secretKey, s + 1)), 'replayed');
+      const fresh = core.twoFactor.createSecret('Site', 'x').secretKey;
+      await core.twoFactor.manage.updateConfig(admin, agent, 'agent', fresh, codeAt(fresh, s));
+      assert.equal(await core.twoFactor.verifyTotp(agent, codeAt(fresh, s)), 'replayed', 'no step older than the last accepted one');
+    });
+
     test('of many concurrent uses of one code exactly one is accepted', async () => {
       const agent = await newAgent();
       const { secretKey } = await core.twoFactor.newSecretFor(agent);

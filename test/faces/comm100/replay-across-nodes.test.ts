@@ -64,7 +64,8 @@ describe('a TOTP code is accepted once across nodes sharing PostgreSQL and Redis
       redis.disconnect();
     }
     const setupAgain = await call(`${b.url}/global/agent2faConfigs/${agentId}`, { method: 'PUT', headers, json: { secretKey, code: codeAt(secretKey, s) } });
-    assert.equal(setupAgain.status, 200, 'the same secret may be re-proved');
+    assert.equal(setupAgain.status, 400, 'the setup code is spent on every node');
+    assert.equal(setupAgain.body.error, 'code verify failed');
     // Two more nodes in this process: separate pools and Redis connections, same shared state.
     const one: Runtime = await openNode();
     const two: Runtime = await openNode();
