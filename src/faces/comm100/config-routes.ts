@@ -18,7 +18,7 @@ const AUTH: AuthScheme[] = ['jwt', 'apiKey'];
 const config = { auth: AUTH };
 
 const agentView = (c: TwoFactorConfig) => ({ id: String(c.id), agentId: c.accountId });
-const superAgentView = (c: TwoFactorConfig) => ({ id: String(c.id), superagentid: c.accountId, superAgentId: c.accountId });
+const superAgentView = (c: TwoFactorConfig) => ({ id: String(c.id), superagentid: c.accountId });
 
 const SetupBody = lenient({ secretKey: SecretKey, code: Code, ...TargetFields });
 
