@@ -126,6 +126,13 @@ for (const dialect of DIALECTS) {
         assert.match(res.body.message, message);
         assert.deepEqual(Object.keys(res.body).sort(), ['error', 'message']);
       }
+      const url = `${w.server.url}/global/agent2faConfigs`;
+      const broken = await fetch(url, { method: 'POST', headers: { ...w.agentA1.headers, 'content-type': 'application/json' }, body: '{"secretKey":' });
+      assert.equal(broken.status, 400);
+      assert.deepEqual(await broken.json(), { error: 'invalid parameter', message: 'body: is not valid JSON' });
+      const text = await fetch(url, { method: 'POST', headers: { ...w.agentA1.headers, 'content-type': 'text/plain' }, body: 'hello' });
+      assert.equal(text.status, 415);
+      assert.equal(((await text.json()) as { error: string }).error, 'unsupported media type');
       const anonymous = await w.api('GET', '/global/2faSecret', {});
       assert.equal(anonymous.status, 401);
       assert.equal(anonymous.body.error, 'unauthorized');
