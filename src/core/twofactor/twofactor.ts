@@ -39,7 +39,7 @@ export type { TwoFactorRequirement } from './site-policy.js';
 export type AccountKind = 'agent' | 'superagent' | 'any';
 
 export interface TwoFactorEvent {
-  type: 'setup' | 'update' | 'removal' | 'backup_code_issued' | 'backup_code_revoked' | 'site_requirement_set';
+  type: 'setup' | 'update' | 'removal' | 'backup_code_generated' | 'backup_code_revoked' | 'site_requirement_set';
   /** The account concerned (null for a site's requirement). */
   accountId: number | null;
   tenantId: number;
@@ -160,7 +160,7 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
     async generateBackupCode(caller: Caller, accountId: number | undefined, kind: AccountKind, ip?: string): Promise<string> {
       const target = await account(caller, accountId, kind);
       const code = await backupCodes.generate(target.id);
-      await announce(caller, ip, { type: 'backup_code_issued', accountId: target.id, tenantId: target.tenantId });
+      await announce(caller, ip, { type: 'backup_code_generated', accountId: target.id, tenantId: target.tenantId });
       return code;
     },
 

@@ -148,7 +148,7 @@ for (const dialect of DIALECTS) {
       await w.api('POST', `/global/agent2faBackupCodes:generate?agentId=${agent.id}`, w.superP.headers);
       await w.api('DELETE', `/global/agent2faConfigs/${agent.id}`, w.admin);
       const mine = events.filter((e) => e.accountId === agent.id);
-      assert.deepEqual(mine.map((e) => e.type), ['setup', 'backup_code_issued', 'removal']);
+      assert.deepEqual(mine.map((e) => e.type), ['setup', 'backup_code_generated', 'removal']);
       const adminAccount = (await w.server.runtime.core.credentials.authenticateApiKey(w.server.admin.apiKey)).accountId;
       assert.deepEqual(mine.map((e) => e.actorAccountId), [agent.id, w.superP.id, adminAccount]);
       for (const e of mine) {
