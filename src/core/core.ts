@@ -1,6 +1,7 @@
 /** Builds every core module once from its dependencies; faces receive this object, never storage. */
 import type { Channel } from '../channels/channel.js';
 import { createAccounts } from './accounts/accounts.js';
+import { createAudit } from './audit/audit.js';
 import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
@@ -22,7 +23,9 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const credentials = createCredentials(deps, accounts, signingKeys);
   const outbox = createOutbox(deps);
   const twoFactor = createTwoFactor(deps, tenants);
-  return { deps, channels, tenants, accounts, credentials, outbox, twoFactor };
+  const audit = createAudit(deps, tenants);
+  twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
+  return { deps, channels, tenants, accounts, credentials, outbox, twoFactor, audit };
 }
 
 export type Core = Awaited<ReturnType<typeof createCore>>;
