@@ -5,8 +5,10 @@ import { createAudit } from './audit/audit.js';
 import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
+import { createLogin } from './login/login.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
+import { createTrustedDevices } from './trusted-devices/trusted-devices.js';
 import { createTwoFactor } from './twofactor/twofactor.js';
 
 export interface Channels {
@@ -25,7 +27,9 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const twoFactor = createTwoFactor(deps, tenants);
   const audit = createAudit(deps, tenants);
   twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
-  return { deps, channels, tenants, accounts, credentials, outbox, twoFactor, audit };
+  const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
+  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit });
+  return { deps, channels, tenants, accounts, credentials, outbox, twoFactor, audit, trustedDevices, login };
 }
 
 export type Core = Awaited<ReturnType<typeof createCore>>;
