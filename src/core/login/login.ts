@@ -72,7 +72,7 @@ export interface EndLoginResult {
   verifiedTokenExpiresAt?: number;
 }
 
-interface LoginAccount {
+export interface LoginAccount {
   id: number;
   tenantId: number;
   parentId: number | null;
@@ -112,6 +112,32 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return q.orderBy('accounts.role', 'desc').orderBy('accounts.id').limit(1).executeTakeFirst();
   }
 
+  /**
+   * A new preLoginToken for an account whose password was checked (the only time the token is
+   * seen). Internal: login() calls it; benchmarks call it to leave password hashing out.
+   */
+  async function issuePreLoginToken(account: LoginAccount, step: 'setup' | 'verify', mayTrustDevice: boolean, clientAddress: string | null): Promise<string> {
+    const preLoginToken = newToken(PRE_LOGIN_TOKEN_PREFIX);
+    const t = now();
+    await db
+      .insertInto('pre_login_tokens')
+      .values({
+        token_hash: sha256Hex(preLoginToken),
+        account_id: account.id,
+        step,
+        tenant_id: account.tenantId,
+        role: account.role,
+        parent_tenant_id: account.parentId,
+        attempts: 0,
+        may_trust_device: mayTrustDevice ? 1 : 0,
+        client_address: clientAddress,
+        created_at: t,
+        expires_at: t + config.login.preLoginTtlMs,
+      })
+      .execute();
+    return preLoginToken;
+  }
+
   async function login(input: LoginInput): Promise<LoginResult> {
     const row = await findAccount(input);
     // verifyPassword hashes against a decoy when there is no account, so timing tells nothing.
@@ -148,23 +174,9 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       const jwt = await credentials.signJwt(account.id, claimsOf(account));
       return { ...base, nextStep: 'noNeed', isShowSkip2fa: false, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
     }
-    const preLoginToken = newToken(PRE_LOGIN_TOKEN_PREFIX);
-    const t = now();
-    await db
-      .insertInto('pre_login_tokens')
-      .values({
-        token_hash: sha256Hex(preLoginToken),
-        account_id: account.id,
-        step,
-        attempts: 0,
-        may_trust_device: requirement === 1 ? 1 : 0,
-        client_address: input.clientAddress,
-        created_at: t,
-        expires_at: t + config.login.preLoginTtlMs,
-      })
-      .execute();
+    const preLoginToken = await issuePreLoginToken(account, step, requirement === 1, input.clientAddress);
     // Expired tokens are kept an hour (so they answer "Timeout", not "not valid"), then dropped.
-    await db.deleteFrom('pre_login_tokens').where('expires_at', '<', t - 3_600_000).execute();
+    await db.deleteFrom('pre_login_tokens').where('expires_at', '<', now() - 3_600_000).execute();
     if (step === 'verify') return { ...base, nextStep: 'isNeed2faVerify', preLoginToken };
     const secret = await twoFactor.newSecretFor(account.id);
     return { ...base, nextStep: 'isNeed2faSetup', preLoginToken, secretKey: secret.secretKey, otpauthUrl: secret.otpauthUrl };
@@ -206,7 +218,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
   async function endLogin(input: EndLoginInput): Promise<EndLoginResult> {
     const tokenHash = sha256Hex(input.preLoginToken);
     const t = now();
-    // One statement finds the token, reserves a try, and reads the account and its lock.
+    // One statement finds the token, reserves a try, and reads the account's lock.
     const row = await db
       .updateTable('pre_login_tokens')
       .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
@@ -218,16 +230,11 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
         'pre_login_tokens.step',
         'pre_login_tokens.attempts',
         'pre_login_tokens.may_trust_device',
+        'pre_login_tokens.tenant_id',
+        'pre_login_tokens.role',
+        'pre_login_tokens.parent_tenant_id',
         eb.selectFrom('login_locks').select('login_locks.failures').whereRef('login_locks.account_id', '=', 'pre_login_tokens.account_id').as('failures'),
         eb.selectFrom('login_locks').select('login_locks.locked_until').whereRef('login_locks.account_id', '=', 'pre_login_tokens.account_id').as('locked_until'),
-        eb.selectFrom('accounts').select('accounts.tenant_id').whereRef('accounts.id', '=', 'pre_login_tokens.account_id').as('tenant_id'),
-        eb.selectFrom('accounts').select('accounts.role').whereRef('accounts.id', '=', 'pre_login_tokens.account_id').as('role'),
-        eb
-          .selectFrom('accounts')
-          .innerJoin('tenants', 'tenants.id', 'accounts.tenant_id')
-          .select('tenants.parent_id')
-          .whereRef('accounts.id', '=', 'pre_login_tokens.account_id')
-          .as('parent_id'),
       ])
       .executeTakeFirst();
     if (!row) {
@@ -239,7 +246,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     const account: LoginAccount = {
       id: Number(row.account_id),
       tenantId: Number(row.tenant_id),
-      parentId: row.parent_id == null ? null : Number(row.parent_id),
+      parentId: row.parent_tenant_id == null ? null : Number(row.parent_tenant_id),
       role: row.role as 'agent' | 'superagent',
     };
     const lockState: LockState = { failures: Number(row.failures ?? 0), lockedUntil: row.locked_until == null ? null : Number(row.locked_until) };
@@ -253,19 +260,20 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       await db.updateTable('pre_login_tokens').set((eb) => ({ attempts: eb('attempts', '-', 1) })).where('token_hash', '=', tokenHash).execute();
       throw err;
     }
-    const lockedNow = await recordOutcome(account, check, lockState, 'endlogin', input.clientAddress);
     if (!check.ok) {
-      if (lockedNow) throw accountLocked();
+      if (await recordOutcome(account, check, lockState, 'endlogin', input.clientAddress)) throw accountLocked();
       throw codeVerifyFailed(MAX_CODE_ATTEMPTS - Number(row.attempts));
     }
     if (row.step === 'setup') {
       await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'setup', clientAddress: input.clientAddress, detail: { via: 'endlogin' } });
     }
     // The token is spent: of two concurrent successes only the one that deletes it gets a JWT.
-    const spent = await db.deleteFrom('pre_login_tokens').where('token_hash', '=', tokenHash).executeTakeFirst();
+    const [, spent, jwt] = await Promise.all([
+      recordOutcome(account, check, lockState, 'endlogin', input.clientAddress),
+      db.deleteFrom('pre_login_tokens').where('token_hash', '=', tokenHash).executeTakeFirst(),
+      credentials.signJwt(account.id, claimsOf(account)),
+    ]);
     if (Number(spent.numDeletedRows) !== 1) throw badPreLoginToken();
-
-    const jwt = await credentials.signJwt(account.id, claimsOf(account));
     const result: EndLoginResult = { accountId: account.id, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
     if (input.trustDevice && row.may_trust_device === 1) {
       const device = await trustedDevices.issue(account, input.clientAddress, input.userAgent);
@@ -290,5 +298,5 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return check.ok;
   }
 
-  return { login, endLogin, verifyForAccount };
+  return { login, endLogin, verifyForAccount, issuePreLoginToken };
 }

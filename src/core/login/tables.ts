@@ -6,6 +6,10 @@ export interface PreLoginTokenTable {
   account_id: number;
   /** 'setup' (the agent must set up 2FA) or 'verify' (the agent must present a code). */
   step: string;
+  /** The account's tenant, role and parent tenant at login, for the JWT's claims and the audit trail. */
+  tenant_id: number;
+  role: string;
+  parent_tenant_id: number | null;
   /** Codes tried with this token; each try is reserved before the code is checked. */
   attempts: number;
   /** 1 when the site's policy (2FARequirement 1) lets this login trust the device. */
