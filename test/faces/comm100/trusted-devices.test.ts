@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { bearer } from '../../helpers/server.js';
-import { type LoginWorld, startLoginWorld, totp } from './login-helpers.js';
+import { type LoginWorld, PASSWORD, startLoginWorld, totp } from './login-helpers.js';
 
 for (const dialect of DIALECTS) {
   describe(`Comm100 trusted devices and cookies (${dialect})`, { skip: await skipDialect(dialect) }, () => {
@@ -38,6 +38,29 @@ for (const dialect of DIALECTS) {
       assert.ok(jwt!.startsWith(`jwtToken=${done.body.jwtToken};`));
       assert.ok(verified!.startsWith(`Verifiedtoken=${done.body.Verifiedtoken};`));
       assert.match(verified!, /Max-Age=1209600/, '14 days');
+    });
+
+    it('no password, code, preLoginToken, jwtToken or Verifiedtoken reaches the log', async () => {
+      const agent = await w.agent(w.trustSite);
+      const secret = await w.enable2fa(agent.id);
+      const r = await w.login(w.trustSite, agent.email);
+      const code = totp(secret);
+      const done = await w.post('/global/endlogin', { preLoginToken: r.body.preLoginToken, code, isSetCookie: true, isSKip2fa: true });
+      assert.equal(done.status, 200);
+      await w.login(w.trustSite, agent.email, {}, { cookie: `Verifiedtoken=${done.body.Verifiedtoken}` });
+      const logs = w.server.logs.join('');
+      assert.ok(logs.includes('/global/endlogin'), 'the requests were logged');
+      // A logged code would be a quoted JSON string; bare, six digits could match a timestamp.
+      for (const secretText of [PASSWORD, `"${code}"`, secret, r.body.preLoginToken, done.body.jwtToken, done.body.Verifiedtoken]) {
+        assert.ok(!logs.includes(secretText), `the log holds ${secretText.slice(0, 6)}…`);
+      }
+    });
+
+    it('the login endpoints are in the OpenAPI document', async () => {
+      const doc = (await w.get('/openapi.json')).body;
+      for (const path of ['/global/jwtToken/login', '/global/endlogin', '/partnerloginapi/endlogin', '/loginapi/2fa:verify', '/global/trustedDevices', '/global/auditEvents']) {
+        assert.ok(doc.paths[path], `${path} is documented`);
+      }
     });
 
     it('without isSetCookie no cookie is set', async () => {
