@@ -8,7 +8,8 @@
  * Rules (specs/README.md): a preLoginToken lives 5 minutes ("Timeout") and allows 5 codes
  * ("Number of retries exceeded"); each try is reserved by one conditional UPDATE before the code
  * is checked, so concurrent tries cannot exceed 5. 10 consecutive second-factor failures of an
- * account lock it for 15 minutes ("account locked"), see lock.ts. Password failures are audited
+ * account lock it for 15 minutes ("account locked"); each code reserves its place in that count
+ * before it is checked too, so concurrent guesses cannot exceed 10 either (lock.ts). Password failures are audited
  * but do not count toward the lock: whoever knows an email could otherwise lock its owner out.
  */
 import type { Audit } from '../audit/audit.js';
@@ -17,12 +18,12 @@ import { type Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import type { Credentials } from '../credentials/credentials.js';
 import { newToken, now, sha256Hex } from '../crypto.js';
-import { GatehouseError, invalid } from '../errors.js';
+import { CommonErrors, GatehouseError, invalid } from '../errors.js';
 import type { TrustedDevices } from '../trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../twofactor/errors.js';
 import type { TwoFactor } from '../twofactor/twofactor.js';
 import { accountLocked, badCredentials, badPreLoginToken, codeVerifyFailed, loginTimeout, retriesExceeded } from './errors.js';
-import { type LockState, createLoginLock } from './lock.js';
+import { createLoginLock } from './lock.js';
 
 export const MAX_CODE_ATTEMPTS = 5;
 export const PRE_LOGIN_TOKEN_PREFIX = 'ghp_';
@@ -202,40 +203,45 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return (await twoFactor.useBackupCode(accountId, code)) ? { ok: true, method: 'backup_code' } : { ok: false, method: 'backup_code', reason: 'invalid' };
   }
 
-  async function recordOutcome(account: { id: number; tenantId: number }, check: CodeCheck, lockState: LockState, via: string, clientAddress: string | null) {
+  /**
+   * Checks a code under the account lock: reserves the try's place in the run of failures, checks,
+   * records the outcome. Answers the check, or throws "account locked".
+   */
+  async function checkUnderLock(account: LoginAccount | { id: number; tenantId: number }, step: string, code: string, secretKey: string | undefined, via: string, clientAddress: string | null) {
+    const reservation = await lock.reserve(account, clientAddress);
+    if (reservation.locked) throw accountLocked();
+    let check: CodeCheck;
+    try {
+      check = await checkCode(account.id, step, code, secretKey);
+    } catch (err) {
+      await lock.release(account.id);
+      throw err;
+    }
     if (!check.ok) {
       await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'verify_failure', clientAddress, detail: { method: check.method, reason: check.reason, via } });
-      return lock.fail(account, clientAddress);
+      if (await lock.fail(account, reservation.place, clientAddress)) throw accountLocked();
+      return check;
     }
-    await lock.succeed(account.id, lockState);
-    await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'verify_success', clientAddress, detail: { method: check.method, via } });
-    if (check.method === 'backup_code') {
-      await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'backup_code_used', clientAddress, detail: { via } });
-    }
-    return false;
+    await Promise.all([
+      lock.succeed(account.id),
+      audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'verify_success', clientAddress, detail: { method: check.method, via } }),
+      check.method === 'backup_code' && audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'backup_code_used', clientAddress, detail: { via } }),
+      step === 'setup' && audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'setup', clientAddress, detail: { via } }),
+    ]);
+    return check;
   }
 
   async function endLogin(input: EndLoginInput): Promise<EndLoginResult> {
     const tokenHash = sha256Hex(input.preLoginToken);
     const t = now();
-    // One statement finds the token, reserves a try, and reads the account's lock.
+    // One statement finds the token and reserves one of its tries.
     const row = await db
       .updateTable('pre_login_tokens')
       .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
       .where('token_hash', '=', tokenHash)
       .where('attempts', '<', MAX_CODE_ATTEMPTS)
       .where('expires_at', '>', t)
-      .returning((eb) => [
-        'pre_login_tokens.account_id',
-        'pre_login_tokens.step',
-        'pre_login_tokens.attempts',
-        'pre_login_tokens.may_trust_device',
-        'pre_login_tokens.tenant_id',
-        'pre_login_tokens.role',
-        'pre_login_tokens.parent_tenant_id',
-        eb.selectFrom('login_locks').select('login_locks.failures').whereRef('login_locks.account_id', '=', 'pre_login_tokens.account_id').as('failures'),
-        eb.selectFrom('login_locks').select('login_locks.locked_until').whereRef('login_locks.account_id', '=', 'pre_login_tokens.account_id').as('locked_until'),
-      ])
+      .returning(['account_id', 'step', 'attempts', 'may_trust_device', 'tenant_id', 'role', 'parent_tenant_id'])
       .executeTakeFirst();
     if (!row) {
       const seen = await db.selectFrom('pre_login_tokens').select(['expires_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
@@ -249,27 +255,19 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       parentId: row.parent_tenant_id == null ? null : Number(row.parent_tenant_id),
       role: row.role as 'agent' | 'superagent',
     };
-    const lockState: LockState = { failures: Number(row.failures ?? 0), lockedUntil: row.locked_until == null ? null : Number(row.locked_until) };
-    if (await lock.isLocked(account, lockState, input.clientAddress)) throw accountLocked();
-
     let check: CodeCheck;
     try {
-      check = await checkCode(account.id, row.step, input.code, input.secretKey);
+      check = await checkUnderLock(account, row.step, input.code, input.secretKey, 'endlogin', input.clientAddress);
     } catch (err) {
       // A malformed request is not a guess: give its try back.
-      await db.updateTable('pre_login_tokens').set((eb) => ({ attempts: eb('attempts', '-', 1) })).where('token_hash', '=', tokenHash).execute();
+      if (err instanceof GatehouseError && err.code === CommonErrors.validation) {
+        await db.updateTable('pre_login_tokens').set((eb) => ({ attempts: eb('attempts', '-', 1) })).where('token_hash', '=', tokenHash).execute();
+      }
       throw err;
     }
-    if (!check.ok) {
-      if (await recordOutcome(account, check, lockState, 'endlogin', input.clientAddress)) throw accountLocked();
-      throw codeVerifyFailed(MAX_CODE_ATTEMPTS - Number(row.attempts));
-    }
-    if (row.step === 'setup') {
-      await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'setup', clientAddress: input.clientAddress, detail: { via: 'endlogin' } });
-    }
+    if (!check.ok) throw codeVerifyFailed(MAX_CODE_ATTEMPTS - Number(row.attempts));
     // The token is spent: of two concurrent successes only the one that deletes it gets a JWT.
-    const [, spent, jwt] = await Promise.all([
-      recordOutcome(account, check, lockState, 'endlogin', input.clientAddress),
+    const [spent, jwt] = await Promise.all([
       db.deleteFrom('pre_login_tokens').where('token_hash', '=', tokenHash).executeTakeFirst(),
       credentials.signJwt(account.id, claimsOf(account)),
     ]);
@@ -290,11 +288,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
    */
   async function verifyForAccount(caller: Caller, accountId: number, code: string, clientAddress: string | null): Promise<boolean> {
     const target = await twoFactor.manage.account(caller, accountId, 'any');
-    const account = { id: target.id, tenantId: target.tenantId };
-    const lockState = await lock.read(account.id);
-    if (await lock.isLocked(account, lockState, clientAddress)) throw accountLocked();
-    const check = await checkCode(account.id, 'verify', code, undefined);
-    if (await recordOutcome(account, check, lockState, 'verify', clientAddress)) throw accountLocked();
+    const check = await checkUnderLock({ id: target.id, tenantId: target.tenantId }, 'verify', code, undefined, 'verify', clientAddress);
     return check.ok;
   }
 

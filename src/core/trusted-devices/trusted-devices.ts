@@ -45,6 +45,7 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
       .returning('id')
       .executeTakeFirstOrThrow();
     await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'trusted_device_issued', clientAddress, detail: { deviceId: Number(row.id) } });
+    await sweep();
     return { token, expiresAt };
   }
 
@@ -114,7 +115,7 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
     return count;
   }
 
-  /** Drops devices expired for a day or more, so the table does not grow without end. */
+  /** Drops devices expired for a day or more (on each issue), so the table does not grow without end. */
   async function sweep(): Promise<void> {
     await db.deleteFrom('trusted_devices').where('expires_at', '<', now() - 86_400_000).execute();
   }
