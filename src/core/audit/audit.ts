@@ -118,7 +118,7 @@ export function createAudit({ db }: CoreDeps, tenants: Tenants) {
 
   /** The second factor's management changes (setups, backup codes, site policy), as twoFactor.onEvent announces them. */
   async function recordTwoFactorEvent(e: TwoFactorEvent): Promise<void> {
-    const event = (e.type as string) === 'backup_code_issued' ? 'backup_code_generated' : (e.type as AuditEventName);
+    const event: AuditEventName = e.type;
     const detail: AuditDetail = { actorAccountId: e.actorAccountId };
     if (e.requirement !== undefined) detail.requirement = e.requirement;
     await record({ tenantId: e.tenantId, accountId: e.accountId, event, clientAddress: e.ip, detail });

@@ -145,7 +145,13 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     const passwordOk = await verifyPassword(row?.password_hash ?? null, input.password);
     if (!row || !passwordOk || row.blocked || !row.activated) {
       if (row) {
-        await audit.record({ tenantId: Number(row.tenant_id), accountId: Number(row.id), event: 'login_password_failure', clientAddress: input.clientAddress });
+        await audit.record({
+          tenantId: Number(row.tenant_id),
+          accountId: Number(row.id),
+          event: 'login_password_failure',
+          clientAddress: input.clientAddress,
+          detail: { reason: passwordOk ? 'account blocked or not activated' : 'wrong password' },
+        });
       }
       throw badCredentials();
     }
