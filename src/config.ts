@@ -32,6 +32,8 @@ export interface Config {
     ttlSeconds: number;
     external: { issuer: string; audience: string; publicKeyPem: string } | null;
   };
+  /** The Comm100 login flow: how long a preLoginToken lives and how long a lock lasts. */
+  login: { preLoginTtlMs: number; lockMs: number };
 }
 
 /** Every setting with its default, for the README and `gatehouse --help`. */
@@ -54,6 +56,8 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_EXTERNAL_JWT_ISSUER', '(none)', 'iss of an external issuer whose JWTs are accepted'],
   ['GATEHOUSE_EXTERNAL_JWT_PUBLIC_KEY', '(none)', 'its public key: PEM text, or @/path/to/key.pem'],
   ['GATEHOUSE_EXTERNAL_JWT_AUDIENCE', 'gatehouse', 'aud the external JWTs must carry'],
+  ['GATEHOUSE_PRELOGIN_TTL', '300', 'seconds a Comm100 preLoginToken lives ("Timeout" after)'],
+  ['GATEHOUSE_LOGIN_LOCK', '900', 'seconds an account stays locked after 10 consecutive second-factor failures'],
   ['GATEHOUSE_CONFIG', '(none)', 'path of a JSON file with any of these settings'],
 ];
 
@@ -104,6 +108,10 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
               publicKeyPem: readPem('GATEHOUSE_EXTERNAL_JWT_PUBLIC_KEY', externalKey, cwd),
             }
           : null,
+    },
+    login: {
+      preLoginTtlMs: integer('GATEHOUSE_PRELOGIN_TTL', get('GATEHOUSE_PRELOGIN_TTL') ?? '300', 1, 3600) * 1000,
+      lockMs: integer('GATEHOUSE_LOGIN_LOCK', get('GATEHOUSE_LOGIN_LOCK') ?? '900', 1, 86400) * 1000,
     },
   };
 }

@@ -11,6 +11,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { adminFace } from './faces/admin/routes.js';
+import { comm100LoginFace } from './faces/comm100/login-face.js';
+import { comm100TwoFactorFace } from './faces/comm100/routes.js';
 import { devFace } from './faces/dev/routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
@@ -113,6 +115,8 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(opsFace, { runtime, metrics });
   await app.register(adminFace, { core });
   await app.register(devFace, { core });
+  await app.register(comm100TwoFactorFace, { core });
+  await app.register(comm100LoginFace, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,11 +1,15 @@
 /** Builds every core module once from its dependencies; faces receive this object, never storage. */
 import type { Channel } from '../channels/channel.js';
 import { createAccounts } from './accounts/accounts.js';
+import { createAudit } from './audit/audit.js';
 import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
+import { createLogin } from './login/login.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
+import { createTrustedDevices } from './trusted-devices/trusted-devices.js';
+import { createTwoFactor } from './twofactor/twofactor.js';
 
 export interface Channels {
   /** Where each channel's messages go; the outbox for all of them by default. */
@@ -20,7 +24,12 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const signingKeys = await loadSigningKeys(deps.db, deps.sealer);
   const credentials = createCredentials(deps, accounts, signingKeys);
   const outbox = createOutbox(deps);
-  return { deps, channels, tenants, accounts, credentials, outbox };
+  const twoFactor = createTwoFactor(deps, tenants);
+  const audit = createAudit(deps, tenants);
+  twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
+  const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
+  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit });
+  return { deps, channels, tenants, accounts, credentials, outbox, twoFactor, audit, trustedDevices, login };
 }
 
 export type Core = Awaited<ReturnType<typeof createCore>>;

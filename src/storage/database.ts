@@ -4,6 +4,10 @@
  * Each capability adds its tables here and a migration under migrations/.
  */
 import type { Generated, Kysely } from 'kysely';
+import type { AuditTables } from '../core/audit/tables.js';
+import type { LoginTables } from '../core/login/tables.js';
+import type { TrustedDeviceTables } from '../core/trusted-devices/tables.js';
+import type { TwoFactorTables } from '../core/twofactor/tables.js';
 
 export interface TenantTable {
   id: Generated<number>;
@@ -86,7 +90,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database {
+export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;

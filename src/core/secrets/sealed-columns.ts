@@ -12,4 +12,5 @@ export interface SealedColumn {
 
 export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'signing_keys', key: 'kid', column: 'private_key', context: (kid) => `signing_key:${kid}` },
+  { table: 'twofactor_configs', key: 'account_id', column: 'secret', context: (accountId) => `totp:${accountId}` },
 ];

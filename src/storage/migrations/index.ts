@@ -4,9 +4,13 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_foundation.js';
+import * as m0003 from './0003_twofactor.js';
+import * as m0004 from './0004_login.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0003_twofactor': m0003,
+  '0004_login': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,302 @@
+/**
+ * The Comm100 login flow. login() checks email + password (argon2id) and answers the next step:
+ * set up 2FA, present a code, or nothing (then a JWT). When a step remains it issues a
+ * preLoginToken: an opaque random token whose sha256 is stored with its account, step, attempt
+ * count and expiry, so every node sees the same tries. endLogin() spends it for a JWT once a TOTP
+ * or backup code (or, during setup, the new secret and its first code) proves the second factor.
+ *
+ * Rules (specs/README.md): a preLoginToken lives 5 minutes ("Timeout") and allows 5 codes
+ * ("Number of retries exceeded"); each try is reserved by one conditional UPDATE before the code
+ * is checked, so concurrent tries cannot exceed 5. 10 consecutive second-factor failures of an
+ * account lock it for 15 minutes ("account locked"); each code reserves its place in that count
+ * before it is checked too, so concurrent guesses cannot exceed 10 either (lock.ts). Password failures are audited
+ * but do not count toward the lock: whoever knows an email could otherwise lock its owner out.
+ */
+import type { Audit } from '../audit/audit.js';
+import { verifyPassword } from '../accounts/passwords.js';
+import { type Caller } from '../callers.js';
+import type { CoreDeps } from '../context.js';
+import type { Credentials } from '../credentials/credentials.js';
+import { newToken, now, sha256Hex } from '../crypto.js';
+import { CommonErrors, GatehouseError, invalid } from '../errors.js';
+import type { TrustedDevices } from '../trusted-devices/trusted-devices.js';
+import { TwoFactorErrors } from '../twofactor/errors.js';
+import type { TwoFactor } from '../twofactor/twofactor.js';
+import { accountLocked, badCredentials, badPreLoginToken, codeVerifyFailed, loginTimeout, retriesExceeded } from './errors.js';
+import { createLoginLock } from './lock.js';
+
+export const MAX_CODE_ATTEMPTS = 5;
+export const PRE_LOGIN_TOKEN_PREFIX = 'ghp_';
+
+export type NextStep = 'isNeed2faSetup' | 'isNeed2faVerify' | 'noNeed';
+
+export interface LoginInput {
+  partnerId: number;
+  siteId?: number;
+  email: string;
+  password: string;
+  /** A trusted device's token, from the body or the cookie. */
+  verifiedToken?: string;
+  clientAddress: string | null;
+}
+
+export interface LoginResult {
+  nextStep: NextStep;
+  isShowSkip2fa: boolean;
+  preLoginToken?: string;
+  secretKey?: string;
+  otpauthUrl?: string;
+  jwtToken?: string;
+  expiresAt?: number;
+  accountId: number;
+  email: string;
+  siteId: number | null;
+  partnerId: number;
+  role: 'agent' | 'superagent';
+}
+
+export interface EndLoginInput {
+  preLoginToken: string;
+  code: string;
+  secretKey?: string;
+  /** isSKip2fa: trust this device for 14 days (honoured under 2FARequirement 1 only). */
+  trustDevice: boolean;
+  clientAddress: string | null;
+  userAgent: string | null;
+}
+
+export interface EndLoginResult {
+  accountId: number;
+  jwtToken: string;
+  expiresAt: number;
+  verifiedToken?: string;
+  verifiedTokenExpiresAt?: number;
+}
+
+export interface LoginAccount {
+  id: number;
+  tenantId: number;
+  parentId: number | null;
+  role: 'agent' | 'superagent';
+}
+
+type CodeCheck = { ok: true; method: 'totp' | 'backup_code' } | { ok: false; method: 'totp' | 'backup_code'; reason: string };
+
+const TOTP_SHAPE = /^\d{6}$/;
+
+export type Login = ReturnType<typeof createLogin>;
+
+export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit }) {
+  const { db, config } = deps;
+  const { twoFactor, credentials, trustedDevices, audit } = parts;
+  const lock = createLoginLock(db, audit, config.login.lockMs);
+
+  const claimsOf = (a: LoginAccount) =>
+    a.role === 'agent' ? { role: a.role, siteId: a.tenantId, partnerId: a.parentId } : { role: a.role, partnerId: a.tenantId };
+
+  async function findAccount(input: LoginInput) {
+    let q = db
+      .selectFrom('accounts')
+      .innerJoin('tenants', 'tenants.id', 'accounts.tenant_id')
+      .select(['accounts.id', 'accounts.tenant_id', 'accounts.role', 'accounts.password_hash', 'accounts.blocked', 'accounts.activated', 'accounts.email', 'tenants.parent_id'])
+      .where('accounts.email', '=', input.email.trim().toLowerCase());
+    q =
+      input.siteId !== undefined
+        ? q.where('accounts.role', '=', 'agent').where('accounts.tenant_id', '=', input.siteId).where('tenants.parent_id', '=', input.partnerId)
+        : q.where((eb) =>
+            eb.or([
+              eb.and([eb('accounts.role', '=', 'superagent'), eb('accounts.tenant_id', '=', input.partnerId)]),
+              eb.and([eb('accounts.role', '=', 'agent'), eb('tenants.parent_id', '=', input.partnerId)]),
+            ]),
+          );
+    // Without a siteId the partner's super agent comes first, then the agent of the lowest id.
+    return q.orderBy('accounts.role', 'desc').orderBy('accounts.id').limit(1).executeTakeFirst();
+  }
+
+  /**
+   * A new preLoginToken for an account whose password was checked (the only time the token is
+   * seen). Internal: login() calls it; benchmarks call it to leave password hashing out.
+   */
+  async function issuePreLoginToken(account: LoginAccount, step: 'setup' | 'verify', mayTrustDevice: boolean, clientAddress: string | null): Promise<string> {
+    const preLoginToken = newToken(PRE_LOGIN_TOKEN_PREFIX);
+    const t = now();
+    await db
+      .insertInto('pre_login_tokens')
+      .values({
+        token_hash: sha256Hex(preLoginToken),
+        account_id: account.id,
+        step,
+        tenant_id: account.tenantId,
+        role: account.role,
+        parent_tenant_id: account.parentId,
+        attempts: 0,
+        may_trust_device: mayTrustDevice ? 1 : 0,
+        client_address: clientAddress,
+        created_at: t,
+        expires_at: t + config.login.preLoginTtlMs,
+      })
+      .execute();
+    return preLoginToken;
+  }
+
+  async function login(input: LoginInput): Promise<LoginResult> {
+    const row = await findAccount(input);
+    // verifyPassword hashes against a decoy when there is no account, so timing tells nothing.
+    const passwordOk = await verifyPassword(row?.password_hash ?? null, input.password);
+    if (!row || !passwordOk || row.blocked || !row.activated) {
+      if (row) {
+        await audit.record({
+          tenantId: Number(row.tenant_id),
+          accountId: Number(row.id),
+          event: 'login_password_failure',
+          clientAddress: input.clientAddress,
+          detail: { reason: passwordOk ? 'account blocked or not activated' : 'wrong password' },
+        });
+      }
+      throw badCredentials();
+    }
+    const account: LoginAccount = {
+      id: Number(row.id),
+      tenantId: Number(row.tenant_id),
+      parentId: row.parent_id === null ? null : Number(row.parent_id),
+      role: row.role as 'agent' | 'superagent',
+    };
+    const [config2fa, requirement] = await Promise.all([twoFactor.getConfig(account.id), twoFactor.siteRequirement(account.tenantId)]);
+    const base = {
+      accountId: account.id,
+      email: row.email ?? input.email,
+      siteId: account.role === 'agent' ? account.tenantId : null,
+      partnerId: account.role === 'agent' ? (account.parentId ?? input.partnerId) : account.tenantId,
+      role: account.role,
+      isShowSkip2fa: requirement === 1,
+    };
+    let step: 'setup' | 'verify' | null = null;
+    if (config2fa) {
+      const trusted = requirement === 1 && (await trustedDevices.isTrusted(account.id, input.verifiedToken));
+      if (!trusted) step = 'verify';
+    } else if (requirement !== null) {
+      step = 'setup';
+    }
+    if (step === null) {
+      const jwt = await credentials.signJwt(account.id, claimsOf(account));
+      return { ...base, nextStep: 'noNeed', isShowSkip2fa: false, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
+    }
+    const preLoginToken = await issuePreLoginToken(account, step, requirement === 1, input.clientAddress);
+    // Expired tokens are kept an hour (so they answer "Timeout", not "not valid"), then dropped.
+    await db.deleteFrom('pre_login_tokens').where('expires_at', '<', now() - 3_600_000).execute();
+    if (step === 'verify') return { ...base, nextStep: 'isNeed2faVerify', preLoginToken };
+    const secret = await twoFactor.newSecretFor(account.id);
+    return { ...base, nextStep: 'isNeed2faSetup', preLoginToken, secretKey: secret.secretKey, otpauthUrl: secret.otpauthUrl };
+  }
+
+  /** Checks a TOTP or backup code (or, during setup, saves the new secret its code proves). */
+  async function checkCode(accountId: number, step: string, code: string, secretKey: string | undefined): Promise<CodeCheck> {
+    const clean = code.replace(/\s/g, '');
+    if (step === 'setup') {
+      if (!secretKey) throw invalid('secretKey', 'is required to set up 2FA');
+      try {
+        await twoFactor.saveConfig(accountId, secretKey, clean);
+        return { ok: true, method: 'totp' };
+      } catch (err) {
+        if (err instanceof GatehouseError && err.code === TwoFactorErrors.codeVerifyFailed) return { ok: false, method: 'totp', reason: 'invalid' };
+        throw err;
+      }
+    }
+    if (TOTP_SHAPE.test(clean)) {
+      const result = await twoFactor.verifyTotp(accountId, clean);
+      return result === 'ok' ? { ok: true, method: 'totp' } : { ok: false, method: 'totp', reason: result };
+    }
+    return (await twoFactor.useBackupCode(accountId, code)) ? { ok: true, method: 'backup_code' } : { ok: false, method: 'backup_code', reason: 'invalid' };
+  }
+
+  /**
+   * Checks a code under the account lock: reserves the try's place in the run of failures, checks,
+   * records the outcome. Answers the check, or throws "account locked".
+   */
+  async function checkUnderLock(account: LoginAccount | { id: number; tenantId: number }, step: string, code: string, secretKey: string | undefined, via: string, clientAddress: string | null) {
+    const reservation = await lock.reserve(account, clientAddress);
+    if (reservation.locked) throw accountLocked();
+    let check: CodeCheck;
+    try {
+      check = await checkCode(account.id, step, code, secretKey);
+    } catch (err) {
+      await lock.release(account.id);
+      throw err;
+    }
+    if (!check.ok) {
+      await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'verify_failure', clientAddress, detail: { method: check.method, reason: check.reason, via } });
+      if (await lock.fail(account, reservation.place, clientAddress)) throw accountLocked();
+      return check;
+    }
+    await Promise.all([
+      lock.succeed(account.id),
+      audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'verify_success', clientAddress, detail: { method: check.method, via } }),
+      check.method === 'backup_code' && audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'backup_code_used', clientAddress, detail: { via } }),
+      step === 'setup' && audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'setup', clientAddress, detail: { via } }),
+    ]);
+    return check;
+  }
+
+  async function endLogin(input: EndLoginInput): Promise<EndLoginResult> {
+    const tokenHash = sha256Hex(input.preLoginToken);
+    const t = now();
+    // One statement finds the token and reserves one of its tries.
+    const row = await db
+      .updateTable('pre_login_tokens')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('token_hash', '=', tokenHash)
+      .where('attempts', '<', MAX_CODE_ATTEMPTS)
+      .where('expires_at', '>', t)
+      .returning(['account_id', 'step', 'attempts', 'may_trust_device', 'tenant_id', 'role', 'parent_tenant_id'])
+      .executeTakeFirst();
+    if (!row) {
+      const seen = await db.selectFrom('pre_login_tokens').select(['expires_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
+      if (!seen) throw badPreLoginToken();
+      if (Number(seen.expires_at) <= t) throw loginTimeout();
+      throw retriesExceeded();
+    }
+    const account: LoginAccount = {
+      id: Number(row.account_id),
+      tenantId: Number(row.tenant_id),
+      parentId: row.parent_tenant_id == null ? null : Number(row.parent_tenant_id),
+      role: row.role as 'agent' | 'superagent',
+    };
+    let check: CodeCheck;
+    try {
+      check = await checkUnderLock(account, row.step, input.code, input.secretKey, 'endlogin', input.clientAddress);
+    } catch (err) {
+      // A malformed request is not a guess: give its try back.
+      if (err instanceof GatehouseError && err.code === CommonErrors.validation) {
+        await db.updateTable('pre_login_tokens').set((eb) => ({ attempts: eb('attempts', '-', 1) })).where('token_hash', '=', tokenHash).execute();
+      }
+      throw err;
+    }
+    if (!check.ok) throw codeVerifyFailed(MAX_CODE_ATTEMPTS - Number(row.attempts));
+    // The token is spent: of two concurrent successes only the one that deletes it gets a JWT.
+    const [spent, jwt] = await Promise.all([
+      db.deleteFrom('pre_login_tokens').where('token_hash', '=', tokenHash).executeTakeFirst(),
+      credentials.signJwt(account.id, claimsOf(account)),
+    ]);
+    if (Number(spent.numDeletedRows) !== 1) throw badPreLoginToken();
+    const result: EndLoginResult = { accountId: account.id, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
+    if (input.trustDevice && row.may_trust_device === 1) {
+      const device = await trustedDevices.issue(account, input.clientAddress, input.userAgent);
+      result.verifiedToken = device.token;
+      result.verifiedTokenExpiresAt = device.expiresAt;
+    }
+    return result;
+  }
+
+  /**
+   * v1's verify of an account's code (`agentid` / `partneruserid` + `code`), for a caller that
+   * manages the account (a login service holding an API key or JWT). The same lock, replay rule and
+   * audit apply as to endLogin; answers whether the code was right.
+   */
+  async function verifyForAccount(caller: Caller, accountId: number, code: string, clientAddress: string | null): Promise<boolean> {
+    const target = await twoFactor.manage.account(caller, accountId, 'any');
+    const check = await checkUnderLock({ id: target.id, tenantId: target.tenantId }, 'verify', code, undefined, 'verify', clientAddress);
+    return check.ok;
+  }
+
+  return { login, endLogin, verifyForAccount, issuePreLoginToken };
+}

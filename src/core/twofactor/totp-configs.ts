@@ -1,0 +1,148 @@
+/**
+ * Per-account TOTP configuration: the secret (sealed), and the replay guard.
+ *
+ * Replay: a code is bound to its time step. Accepting step s claims `totp-used:<account>:<s>` in
+ * shared state (Redis or SQL, so every node sees it) and moves the row's last_step to s with a
+ * conditional UPDATE (last_step < s), which also refuses any step ≤ s later — on every node, since
+ * they share the database. Either guard alone stops a second use; the claim answers first and
+ * cheaply under Redis, the UPDATE closes the door for older steps.
+ */
+import type { Selectable } from 'kysely';
+import type { Db } from '../../storage/database.js';
+import type { SharedState } from '../../state/shared-state.js';
+import { constantTimeEqual, now } from '../crypto.js';
+import { GatehouseError, invalid } from '../errors.js';
+import type { Sealer } from '../secrets/envelope.js';
+import { base32Decode, base32Encode } from '../totp/base32.js';
+import { TOTP_DEFAULTS } from '../totp/otp.js';
+import { verifyCodeStep } from '../totp/secrets.js';
+import { isUniqueViolation } from '../../storage/errors.js';
+import { TwoFactorErrors } from './errors.js';
+import type { TwoFactorConfigTable } from './tables.js';
+
+export type TotpCheck = 'ok' | 'invalid' | 'replayed' | 'no_config';
+
+export interface TwoFactorConfig {
+  id: number;
+  accountId: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A step stays acceptable for at most 3 periods (the window is ±1); the claim outlives that. */
+const CLAIM_TTL_MS = (2 * TOTP_DEFAULTS.window + 2) * TOTP_DEFAULTS.period * 1000;
+
+export const sealContext = (accountId: number | string) => `totp:${accountId}`;
+
+const toConfig = (r: Pick<Selectable<TwoFactorConfigTable>, 'id' | 'account_id' | 'created_at' | 'updated_at'>): TwoFactorConfig => ({
+  id: Number(r.id),
+  accountId: Number(r.account_id),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+export const secretKeyExists = () => new GatehouseError(TwoFactorErrors.secretKeyExists, 'secretKey have exited');
+export const codeVerifyFailed = () => new GatehouseError(TwoFactorErrors.codeVerifyFailed, 'code verify failed', { field: 'code' });
+
+/** A secret as people send it back (lower case, spaces, padding), checked and written canonically. */
+export function canonicalSecret(secretKey: string): string {
+  const bytes = typeof secretKey === 'string' && secretKey.length <= 200 ? base32Decode(secretKey) : null;
+  // createSecret makes 160 bits. 80 is accepted because both Comm100 documents' example secrets
+  // (16 base32 characters) are that long, and so are many existing authenticator enrolments.
+  if (!bytes || bytes.length < 10 || bytes.length > 64) throw invalid('secretKey', 'must be a base32 secret of 10 to 64 bytes');
+  return base32Encode(bytes);
+}
+
+export function createTotpConfigs(db: Db, state: SharedState, sealer: Sealer) {
+  const claimStep = (accountId: number, step: number) => state.claim(`totp-used:${accountId}:${step}`, CLAIM_TTL_MS);
+
+  async function get(accountId: number): Promise<TwoFactorConfig | undefined> {
+    const row = await db
+      .selectFrom('twofactor_configs')
+      .select(['id', 'account_id', 'created_at', 'updated_at'])
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return row && toConfig(row);
+  }
+
+  async function listForTenant(tenantId: number, role: string): Promise<TwoFactorConfig[]> {
+    const rows = await db
+      .selectFrom('twofactor_configs')
+      .innerJoin('accounts', 'accounts.id', 'twofactor_configs.account_id')
+      .select(['twofactor_configs.id', 'twofactor_configs.account_id', 'twofactor_configs.created_at', 'twofactor_configs.updated_at'])
+      .where('accounts.tenant_id', '=', tenantId)
+      .where('accounts.role', '=', role)
+      .orderBy('twofactor_configs.id')
+      .execute();
+    return rows.map(toConfig);
+  }
+
+  /** Creates the config once a code proves the authenticator holds the secret. */
+  async function save(accountId: number, secretKey: string, code: string): Promise<TwoFactorConfig> {
+    const secret = canonicalSecret(secretKey);
+    if (await get(accountId)) throw secretKeyExists();
+    const step = verifyCodeStep(secret, code);
+    if (step === null) throw codeVerifyFailed();
+    // The setup code must not log in a second time.
+    await claimStep(accountId, step);
+    const t = now();
+    try {
+      const row = await db
+        .insertInto('twofactor_configs')
+        .values({ account_id: accountId, secret: sealer.seal(secret, sealContext(accountId)), last_step: step, created_at: t, updated_at: t })
+        .returning(['id', 'account_id', 'created_at', 'updated_at'])
+        .executeTakeFirstOrThrow();
+      return toConfig(row);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw secretKeyExists();
+      throw err;
+    }
+  }
+
+  /**
+   * Replaces the secret, again only with a code from the new one. Re-proving the secret already in
+   * place spends its code like a login does (once, never an older step). Undefined when there is no config.
+   */
+  async function update(accountId: number, secretKey: string, code: string): Promise<TwoFactorConfig | undefined> {
+    const secret = canonicalSecret(secretKey);
+    const current = await db.selectFrom('twofactor_configs').select(['secret', 'last_step']).where('account_id', '=', accountId).executeTakeFirst();
+    if (!current) return undefined;
+    const step = verifyCodeStep(secret, code);
+    if (step === null) throw codeVerifyFailed();
+    const sameSecret = constantTimeEqual(sealer.open(current.secret, sealContext(accountId)), secret);
+    const claimed = await claimStep(accountId, step);
+    const lastStep = current.last_step === null ? null : Number(current.last_step);
+    if (sameSecret && (!claimed || (lastStep !== null && step <= lastStep))) throw codeVerifyFailed();
+    let query = db
+      .updateTable('twofactor_configs')
+      .set({ secret: sealer.seal(secret, sealContext(accountId)), last_step: Math.max(step, lastStep ?? step), updated_at: now() })
+      .where('account_id', '=', accountId);
+    if (sameSecret) query = query.where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]));
+    const row = await query.returning(['id', 'account_id', 'created_at', 'updated_at']).executeTakeFirst();
+    if (!row && sameSecret) throw codeVerifyFailed();
+    return row && toConfig(row);
+  }
+
+  async function remove(accountId: number): Promise<boolean> {
+    const result = await db.deleteFrom('twofactor_configs').where('account_id', '=', accountId).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async function verify(accountId: number, code: string, timeMs: number = now()): Promise<TotpCheck> {
+    const row = await db.selectFrom('twofactor_configs').select(['secret', 'last_step']).where('account_id', '=', accountId).executeTakeFirst();
+    if (!row) return 'no_config';
+    const step = verifyCodeStep(sealer.open(row.secret, sealContext(accountId)), code, timeMs);
+    if (step === null) return 'invalid';
+    if (row.last_step !== null && step <= Number(row.last_step)) return 'replayed';
+    if (!(await claimStep(accountId, step))) return 'replayed';
+    const moved = await db
+      .updateTable('twofactor_configs')
+      .set({ last_step: step })
+      .where('account_id', '=', accountId)
+      .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
+      .executeTakeFirst();
+    return Number(moved.numUpdatedRows) === 1 ? 'ok' : 'replayed';
+  }
+
+  return { get, listForTenant, save, update, remove, verify };
+}

@@ -1,0 +1,38 @@
+/**
+ * Site authentication configs: `2FARequirement` 0 = 2FA at every login, 1 = may be skipped on a
+ * trusted device for 14 days. The summary's `siteAuthenticationConfigs/{agentId}` is `{siteId}`.
+ * Anyone in the site reads it; a super agent of the partner or an admin sets it.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Core } from '../../core/core.js';
+import type { TwoFactorRequirement } from '../../core/twofactor/twofactor.js';
+import { type AuthScheme, callerOf, security } from '../http/authenticate.js';
+import { Id } from '../http/schemas.js';
+import { errors, lenient } from './schemas.js';
+
+const AUTH: AuthScheme[] = ['jwt', 'apiKey'];
+const config = { auth: AUTH };
+
+const Requirement = Type.Integer({ minimum: 0, maximum: 1, description: '0: every login, 1: allow to skip on trusted devices for 14 days' });
+const Body = lenient({ '2FARequirement': Requirement, siteId: Type.Optional(Id) });
+const View = Type.Object({ siteId: Type.Integer(), '2FARequirement': Requirement });
+const view = (v: { siteId: number; requirement: TwoFactorRequirement }) => ({ siteId: v.siteId, '2FARequirement': v.requirement });
+
+export const siteConfigRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const manage = core.twoFactor.manage;
+  const schema = <T extends object>(s: T) => ({ tags: ['comm100 v2 site'], security: security(AUTH), ...s });
+  const requirement = (value: number): TwoFactorRequirement => (value === 1 ? 1 : 0);
+
+  app.post('/global/siteAuthenticationConfigs', { config, schema: schema({ summary: 'Create a site authentication config', querystring: lenient({ siteId: Type.Optional(Id) }), body: Body, response: { 200: View, ...errors } }) }, async (req) =>
+    view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), 'create', req.ip)),
+  );
+  app.put('/global/siteAuthenticationConfigs', { config, schema: schema({ summary: 'Update (or create) a site authentication config', querystring: lenient({ siteId: Type.Optional(Id) }), body: Body, response: { 200: View, ...errors } }) }, async (req) =>
+    view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), 'upsert', req.ip)),
+  );
+  app.get('/global/siteAuthenticationConfigs/:siteId', { config, schema: schema({ summary: 'Get a site authentication config', params: Type.Object({ siteId: Id }), response: { 200: View, ...errors } }) }, async (req) =>
+    view(await manage.siteRequirement(callerOf(req), req.params.siteId)),
+  );
+};

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../../src/config.js';
+import { openRuntime } from '../../../src/runtime.js';
+import { type ServerProcess, startServerProcess } from '../../helpers/process.js';
+import { REDIS_URL, type TestDatabase, createTestDatabase, redisPrefix, skipUnless } from '../../helpers/services.js';
+import { call } from '../../helpers/server.js';
+import { PASSWORD, totp, wrong } from './login-helpers.js';
+
+describe('endlogin across two server processes sharing PostgreSQL and Redis', { skip: await skipUnless({ postgres: true, redis: true }) }, () => {
+  let database: TestDatabase;
+  const nodes: ServerProcess[] = [];
+  let partner: number;
+  let site: number;
+  const agents: Array<{ email: string; secret: string }> = [];
+
+  before(async () => {
+    database = await createTestDatabase('postgres');
+    const env = {
+      DATABASE_URL: database.url,
+      GATEHOUSE_DATA_DIR: database.dataDir,
+      REDIS_URL,
+      GATEHOUSE_REDIS_PREFIX: redisPrefix(),
+      GATEHOUSE_MASTER_KEY: 'ab'.repeat(32),
+    };
+    const runtime = await openRuntime(loadConfig({ NODE_ENV: 'test', ...env }));
+    try {
+      partner = (await runtime.core.tenants.create(null, { name: 'Partner' })).tenant.id;
+      site = (await runtime.core.tenants.create(null, { name: 'Site', parent: partner })).tenant.id;
+      for (let i = 0; i < 2; i++) {
+        const id = (await runtime.core.accounts.create(null, { tenant: site, email: `agent${i}@example.com`, password: PASSWORD })).id;
+        const { secretKey } = runtime.core.twoFactor.createSecret('Partner', `agent${i}`);
+        await runtime.core.twoFactor.saveConfig(id, secretKey, totp(secretKey, -1));
+        agents.push({ email: `agent${i}@example.com`, secret: secretKey });
+      }
+    } finally {
+      await runtime.close();
+    }
+    for (let i = 0; i < 2; i++) nodes.push(await startServerProcess(env));
+  });
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await database?.drop();
+  });
+
+  const login = async (node: ServerProcess, email: string) => {
+    const r = await call(`${node.url}/global/jwtToken/login`, { json: { partnerId: partner, siteId: site, email, password: PASSWORD } });
+    assert.equal(r.body.nextStep, 'isNeed2faVerify', r.text);
+    return r.body.preLoginToken as string;
+  };
+
+  test('a code accepted on one node is refused on the other, and of concurrent endlogins with one code exactly one succeeds', async () => {
+    const [a, b] = nodes as [ServerProcess, ServerProcess];
+    const { email, secret } = agents[0]!;
+    const code = totp(secret);
+    const first = await call(`${a.url}/global/endlogin`, { json: { preLoginToken: await login(a, email), code } });
+    assert.equal(first.status, 200, first.text);
+    const replay = await call(`${b.url}/global/endlogin`, { json: { preLoginToken: await login(b, email), code } });
+    assert.equal(replay.status, 400);
+    assert.equal(replay.body.error, 'code verify failed');
+
+    const next = totp(secret, 1);
+    const tokens = await Promise.all(Array.from({ length: 6 }, (_, i) => login(nodes[i % 2]!, email)));
+    const answers = await Promise.all(tokens.map((t, i) => call(`${nodes[(i + 1) % 2]!.url}/global/endlogin`, { json: { preLoginToken: t, code: next } })));
+    assert.equal(answers.filter((r) => r.status === 200).length, 1);
+  });
+
+  test('a preLoginToken\'s tries and the account lock are counted across nodes', async () => {
+    const [a, b] = nodes as [ServerProcess, ServerProcess];
+    const { email, secret } = agents[1]!;
+    const token = await login(a, email);
+    const remaining: string[] = [];
+    for (let i = 0; i < 5; i++) remaining.push((await call(`${nodes[i % 2]!.url}/global/endlogin`, { json: { preLoginToken: token, code: wrong(secret) } })).body.retryRemainingNumber);
+    assert.deepEqual(remaining, ['4', '3', '2', '1', '0']);
+    assert.equal((await call(`${b.url}/global/endlogin`, { json: { preLoginToken: token, code: totp(secret) } })).body.error, 'Number of retries exceeded');
+    const second = await login(b, email);
+    const errors: string[] = [];
+    for (let i = 0; i < 5; i++) errors.push((await call(`${nodes[i % 2]!.url}/global/endlogin`, { json: { preLoginToken: second, code: wrong(secret) } })).body.error);
+    assert.equal(errors[4], 'account locked');
+    assert.equal((await call(`${a.url}/global/endlogin`, { json: { preLoginToken: await login(a, email), code: totp(secret) } })).body.error, 'account locked');
+  });
+});
