@@ -14,6 +14,7 @@ import { GatehouseError, unauthenticated } from '../../core/errors.js';
 import type { EndLoginResult } from '../../core/login/login.js';
 import { TRUSTED_DEVICE_TTL_MS } from '../../core/trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../../core/twofactor/errors.js';
+import { readCookie } from '../http/cookies.js';
 import { Id } from '../http/schemas.js';
 import { Comm100Error } from './envelope.js';
 import { Code, SecretKey, errors, lenient } from './schemas.js';
@@ -110,7 +111,7 @@ export const loginRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
       siteId: body.siteId,
       email: body.email,
       password: body.password,
-      verifiedToken: body.Verifiedtoken ?? req.cookies.Verifiedtoken,
+      verifiedToken: body.Verifiedtoken ?? readCookie(req, 'Verifiedtoken'),
       clientAddress: req.ip,
     });
     return {

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Caller } from '../../core/callers.js';
 import type { Core } from '../../core/core.js';
 import { unauthenticated } from '../../core/errors.js';
+import { readCookie } from './cookies.js';
 
 export type AuthScheme = 'basic' | 'apiKey' | 'jwt';
 
@@ -55,15 +56,10 @@ async function authenticate(core: Core, request: FastifyRequest, schemes: AuthSc
   }
   if (schemes.includes('apiKey')) {
     const header = request.headers['x-api-key'];
-    const key = (Array.isArray(header) ? header[0] : header) ?? apiKeyCookie(request);
+    const key = (Array.isArray(header) ? header[0] : header) ?? readCookie(request, 'x-api-key');
     if (key) return core.credentials.authenticateApiKey(key);
   }
   throw unauthenticated('credentials are required');
-}
-
-function apiKeyCookie(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie;
-  return header ? request.server.parseCookie(header)['x-api-key'] : undefined;
 }
 
 /** The caller of an authenticated route (the hook guarantees it). */
