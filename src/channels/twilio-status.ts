@@ -35,6 +35,11 @@ const STATUS = new Map<string, DeliveryReceipt['status']>(Object.entries({
   'no-answer': 'failed',
 } as const));
 
+/** The receipt status for a status Twilio reports, or null for one it did not document. */
+export function receiptStatus(reported: string): DeliveryReceipt['status'] | null {
+  return STATUS.get(reported.toLowerCase()) ?? null;
+}
+
 const SID = /^[A-Z]{2}[0-9a-fA-F]{32}$/;
 
 /**
