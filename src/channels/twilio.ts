@@ -13,6 +13,11 @@ import { receiptStatus } from './twilio-status.js';
 export const TWILIO_STATUS_PATH = '/2fa/callbacks/twilio/status';
 
 const E164 = /^\+[1-9]\d{1,14}$/;
+/** An E.164 phone number: + and up to 15 digits, no leading zero. */
+export function isE164(value: string): boolean {
+  return E164.test(value);
+}
+
 const ALPHANUMERIC_SENDER = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
 /** Twilio's limit for one message body, in characters. */
 const MAX_SMS_LENGTH = 1600;
