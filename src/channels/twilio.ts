@@ -86,6 +86,7 @@ export function createTwilioChannels(config: TwilioConfig, publicUrl: string | n
         if (!E164.test(message.to)) return failed('to is not an E.164 number such as +15551234567');
         const from = message.from || config.from;
         if (!from || !E164.test(from)) return failed('a call needs an E.164 from number: give from, or set TWILIO_FROM');
+        if (!message.body.trim()) return failed('the message body is empty');
         let twiml: string;
         try {
           twiml = codeCallTwiml(message.body, sayOptions(message.options));

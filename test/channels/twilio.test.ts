@@ -177,6 +177,7 @@ describe('Twilio voice call', () => {
   it('needs an E.164 from number, since a call cannot come from a sender ID', async () => {
     const { call: channel } = createTwilioChannels(settings({ from: null }), null);
     assert.match((await channel.send({ ...call(), from: 'Acme' })).error ?? '', /E\.164 from/);
+    assert.match((await channel.send({ ...call(), from: '+15550001111', body: ' ' })).error ?? '', /body is empty/);
     assert.equal(twilio.requests.length, 0);
   });
 });
