@@ -133,6 +133,7 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
     force.unref();
     app
       .close()
+      .then(() => app.log.info('http server closed; closing storage'))
       .then(() => runtime.close())
       .then(
         () => process.exit(0),

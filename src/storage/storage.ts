@@ -29,24 +29,16 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
     database.pragma('foreign_keys = ON');
     // Another process (the CLI beside a running server) may hold the write lock briefly.
     database.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-    return {
-      db,
-      dialect: 'sqlite',
-      ping: async () => void (await sql`select 1`.execute(db)),
-      close: () => db.destroy(),
-    };
+    return storageOf(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
   }
   const pool = new pg.Pool({ connectionString: config.url, max: options.poolSize ?? 20 });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return {
-    db,
-    dialect: 'postgres',
-    ping: async () => void (await sql`select 1`.execute(db)),
-    close: () => db.destroy(),
-  };
+  return storageOf(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+}
+
+function storageOf(db: Db, dialect: Storage['dialect']): Storage {
+  return { db, dialect, ping: async () => void (await sql`select 1`.execute(db)), close: () => db.destroy() };
 }
 
 export async function migrate(db: Db): Promise<string[]> {

@@ -21,10 +21,17 @@ declare module 'fastify' {
 
 export function registerAuthentication(app: FastifyInstance, core: Core): void {
   app.decorateRequest('caller', null);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
     const schemes = request.routeOptions.config.auth;
-    if (!schemes) return;
-    request.caller = await authenticate(core, request, schemes);
+    if (!schemes) return done();
+    authenticate(core, request, schemes).then(
+      (caller) => {
+        request.caller = caller;
+        done();
+      },
+      (err) => done(err),
+    );
   });
 }
 
@@ -48,10 +55,15 @@ async function authenticate(core: Core, request: FastifyRequest, schemes: AuthSc
   }
   if (schemes.includes('apiKey')) {
     const header = request.headers['x-api-key'];
-    const key = (Array.isArray(header) ? header[0] : header) ?? request.cookies?.['x-api-key'];
+    const key = (Array.isArray(header) ? header[0] : header) ?? apiKeyCookie(request);
     if (key) return core.credentials.authenticateApiKey(key);
   }
   throw unauthenticated('credentials are required');
+}
+
+function apiKeyCookie(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  return header ? request.server.parseCookie(header)['x-api-key'] : undefined;
 }
 
 /** The caller of an authenticated route (the hook guarantees it). */
