@@ -16,6 +16,7 @@ import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { useEnvelope } from './faces/http/errors.js';
 import { opsFace } from './faces/ops/routes.js';
+import { smart2faFace } from './faces/smart2fa/routes.js';
 import { type LogDestination, createLogDestination } from './observability/log-destination.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Runtime } from './runtime.js';
@@ -113,6 +114,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(opsFace, { runtime, metrics });
   await app.register(adminFace, { core });
   await app.register(devFace, { core });
+  await app.register(smart2faFace, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

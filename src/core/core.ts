@@ -6,6 +6,12 @@ import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
+import { createBuckets } from '../state/buckets.js';
+import { createLimits } from './limits/limits.js';
+import { codeHasher, loadPepper } from './verifications/codes.js';
+import { createRecords } from './verifications/records.js';
+import { createSettings } from './verifications/settings.js';
+import { createVerifications } from './verifications/verifications.js';
 
 export interface Channels {
   /** Where each channel's messages go; the outbox for all of them by default. */
@@ -20,7 +26,13 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const signingKeys = await loadSigningKeys(deps.db, deps.sealer);
   const credentials = createCredentials(deps, accounts, signingKeys);
   const outbox = createOutbox(deps);
-  return { deps, channels, tenants, accounts, credentials, outbox };
+  const limits = createLimits(deps, tenants);
+  const settings = createSettings(deps);
+  const buckets = createBuckets(deps.state, deps.db, deps.dialect);
+  const hasher = codeHasher(await loadPepper(deps.db, deps.sealer));
+  const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
+  const records = createRecords(deps, limits);
+  return { deps, channels, tenants, accounts, credentials, outbox, limits, settings, buckets, verifications, records };
 }
 
 export type Core = Awaited<ReturnType<typeof createCore>>;

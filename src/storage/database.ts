@@ -4,6 +4,7 @@
  * Each capability adds its tables here and a migration under migrations/.
  */
 import type { Generated, Kysely } from 'kysely';
+import type { VerificationTables } from '../core/verifications/tables.js';
 
 export interface TenantTable {
   id: Generated<number>;
@@ -86,7 +87,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database {
+export interface Database extends VerificationTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;

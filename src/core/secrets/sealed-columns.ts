@@ -12,4 +12,5 @@ export interface SealedColumn {
 
 export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'signing_keys', key: 'kid', column: 'private_key', context: (kid) => `signing_key:${kid}` },
+  { table: 'smart2fa_secrets', key: 'name', column: 'sealed', context: (name) => `smart2fa_secret:${name}` },
 ];
