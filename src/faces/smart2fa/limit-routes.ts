@@ -36,10 +36,9 @@ const limitData = (l: Limit) => ({
   dateUpdated: specDate(l.updatedAt),
 });
 
-const Buckets = Type.Union([
-  Type.String({ maxLength: 4000 }),
-  Type.Array(Type.Object({ name: Type.Unknown(), max: Type.Unknown(), interval: Type.Unknown() }), { maxItems: 10 }),
-]);
+// A JSON string or an array of {name, max, interval}; core validates either form (a schema union
+// here would let Ajv's type coercion rewrite a one-bucket array before the second branch sees it).
+const Buckets = Type.Unknown({ description: 'JSON string or array of {name, max, interval}; max and interval as strings or numbers, interval in seconds' });
 const LimitAnswer = Type.Object({ data: LimitData, code: Type.Integer(), message: Type.String() });
 const errors = { '4xx': Answer, '5xx': Answer };
 const SidParams = Type.Object({ sid: Type.String({ maxLength: 64 }) });

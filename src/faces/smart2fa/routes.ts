@@ -32,7 +32,7 @@ const SendBody = Type.Object({
   voice: Type.Optional(Text(40)),
   timeout: Type.Optional(Type.Integer()),
   guardTime: Type.Optional(Type.Integer()),
-  limits: Type.Optional(Type.Union([Type.Record(Type.String({ maxLength: 200 }), Type.Union([Type.String(), Type.Number()])), Type.String({ maxLength: 4000 })])),
+  limits: Type.Optional(Type.Unknown({ description: '{"limit_name": "key value"} in order, or that object as a JSON string' })),
 });
 
 const VerifyBody = Type.Object({
