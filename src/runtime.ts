@@ -10,6 +10,7 @@ import { keyringFromEnv, keyringFromFile } from './core/secrets/keyring.js';
 import { createRedisState } from './state/redis-state.js';
 import type { SharedState } from './state/shared-state.js';
 import { createSqlState } from './state/sql-state.js';
+import { sweepBuckets } from './state/buckets-sql.js';
 import { type Storage, migrate, openStorage } from './storage/storage.js';
 
 export interface Runtime {
@@ -34,7 +35,10 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
       { db: storage.db, dialect: storage.dialect, state, sealer, config },
       selectChannels(config, storage.db),
     );
-    const sweeper = setInterval(() => void state?.sweep().catch(() => {}), 60_000);
+    const sweeper = setInterval(() => {
+      void state?.sweep().catch(() => {});
+      if (state?.backend === 'sql') void sweepBuckets(storage.db).catch(() => {});
+    }, 60_000);
     sweeper.unref();
     return {
       config,

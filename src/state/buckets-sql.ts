@@ -3,14 +3,15 @@ import type { Db } from '../storage/database.js';
 import { type BucketSpec, type Buckets, type TakeResult, refill } from './buckets.js';
 
 /**
- * Buckets in the token_buckets table, all taken in one transaction. PostgreSQL: the rows are created
+ * Buckets in the token_buckets table. One bucket is one upsert statement; several are taken in one transaction. PostgreSQL: the rows are created
  * if missing, then locked (FOR UPDATE, in key order so that two sends never deadlock), then updated.
  * SQLite: the one connection serialises transactions, so a read-then-write is already atomic.
  */
 export function createSqlBuckets(db: Db, dialect: 'sqlite' | 'postgres'): Buckets {
-  return {
+  const engine: Buckets = {
     async take(buckets) {
       if (buckets.length === 0) return { ok: true };
+      if (buckets.length === 1) return takeOne(buckets[0]!);
       const keys = [...new Set(buckets.map((b) => b.key))].sort();
       return db.transaction().execute(async (trx): Promise<TakeResult> => {
         const now = Date.now();
@@ -51,6 +52,39 @@ export function createSqlBuckets(db: Db, dialect: 'sqlite' | 'postgres'): Bucket
       });
     },
   };
+
+
+  /**
+   * One bucket (the default limit, or a limit with one bucket) is one statement: the upsert refills,
+   * checks and takes under the row lock that ON CONFLICT DO UPDATE holds, and matches nothing when empty.
+   */
+  async function takeOne(spec: BucketSpec): Promise<TakeResult> {
+    const now = Date.now();
+    const least = dialect === 'postgres' ? sql.raw('least') : sql.raw('min');
+    const greatest = dialect === 'postgres' ? sql.raw('greatest') : sql.raw('max');
+    // Literals, not parameters: PostgreSQL would type a parameter beside a bigint as bigint. All are numbers we computed.
+    const refilled = sql<number>`${least}(${sql.lit(spec.max)}, token_buckets.tokens + ${greatest}(0, ${sql.lit(now)} - token_buckets.updated_at) * ${sql.lit(spec.max / spec.intervalMs)})`;
+    // Empty or not, a bucket is full again one interval after its last take.
+    const expires = now + spec.intervalMs;
+    const row = await db
+      .insertInto('token_buckets')
+      .values({ key: spec.key, tokens: spec.max - 1, updated_at: now, expires_at: expires })
+      .onConflict((oc) =>
+        oc
+          .column('key')
+          .doUpdateSet({
+            tokens: sql<number>`${refilled} - 1`,
+            updated_at: now,
+            expires_at: expires,
+          })
+          .where(refilled, '>=', 1),
+      )
+      .returning('key')
+      .executeTakeFirst();
+    return row ? { ok: true } : { ok: false, index: 0 };
+  }
+
+  return engine;
 }
 
 function capacity(buckets: BucketSpec[], key: string): number {

@@ -64,7 +64,13 @@ for (const backend of backends) {
       assert.deepEqual(await buckets.take([b]), { ok: true });
     });
 
-    test('200 concurrent takes from a bucket of max 1 succeed exactly once', async () => {
+    test('200 concurrent takes from one bucket of max 3 succeed exactly three times', async () => {
+      const b = { key: key(), max: 3, intervalMs: 60_000 };
+      const results = await Promise.all(Array.from({ length: 200 }, () => buckets.take([b])));
+      assert.equal(results.filter((r) => r.ok).length, 3);
+    });
+
+    test('200 concurrent takes over two buckets, one of max 1, succeed exactly once', async () => {
       const b = { key: key(), max: 1, intervalMs: 60_000 };
       const other = { key: key(), max: 1000, intervalMs: 60_000 };
       const results = await Promise.all(Array.from({ length: 200 }, () => buckets.take([other, b])));

@@ -40,14 +40,18 @@ export interface Sdr {
 
 const DAY_MS = 86_400_000;
 
+/** A pending code past its timeout is reported as expired, whether or not anyone tried it since. */
+const effectiveStatus = (now: number) => sql<string>`case when v.status = 'pending' and v.expires_at <= ${sql.lit(now)} then 'expired' else v.status end`;
+
 export function createRecords({ db }: CoreDeps, limits: Limits) {
   const view = () =>
     db
       .selectFrom('verifications as v')
       .innerJoin('tenants as t', 't.id', 'v.tenant_id')
       .select([
-        'v.request_id', 't.sid as account_sid', 'v.service', 'v.channel', 'v.to', 'v.status', 'v.attempts', 'v.delivery_status',
+        'v.request_id', 't.sid as account_sid', 'v.service', 'v.channel', 'v.to', 'v.attempts', 'v.delivery_status',
         'v.provider', 'v.provider_id', 'v.delivery_error', 'v.expires_at', 'v.created_at', 'v.updated_at',
+        effectiveStatus(Date.now()).as('status'),
       ]);
   type Row = Awaited<ReturnType<ReturnType<typeof view>['executeTakeFirstOrThrow']>>;
   const toSdr = (r: Row): Sdr => ({
@@ -77,12 +81,12 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
     let q = view().where(filter);
     if (query.to) q = q.where('v.to', '=', query.to);
     if (query.channel) q = q.where('v.channel', '=', query.channel);
-    if (query.status) q = q.where('v.status', '=', query.status as Row['status']);
+    if (query.status) q = q.where(effectiveStatus(Date.now()), '=', query.status);
     if (query.service) q = q.where('v.service', '=', query.service);
     if (query.startTime !== undefined) q = q.where('v.created_at', '>=', query.startTime);
     if (query.endTime !== undefined) q = q.where('v.created_at', '<=', query.endTime);
     const total = await q.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const column = query.sortBy === 'to' ? 'v.to' : query.sortBy === 'status' ? 'v.status' : 'v.created_at';
+    const column = query.sortBy === 'to' ? 'v.to' : query.sortBy === 'status' ? 'status' : 'v.created_at';
     const rows = await q.orderBy(column, query.direction).orderBy('v.id', query.direction).limit(query.pageSize).offset(query.page * query.pageSize).execute();
     return { rows: rows.map(toSdr), total: Number(total.n) };
   }
@@ -104,17 +108,18 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
   async function usage(caller: Caller, query: { startTime: number; endTime: number; accountSid?: string; subAccounts?: boolean }) {
     const { filter } = await scoped(caller, query.accountSid, query.subAccounts);
     const day = sql<number>`v.created_at / ${sql.lit(DAY_MS)}`;
+    const status = effectiveStatus(Date.now());
     const rows = await db
       .selectFrom('verifications as v')
       .innerJoin('tenants as t', 't.id', 'v.tenant_id')
       .where(filter)
       .where('v.created_at', '>=', query.startTime)
       .where('v.created_at', '<=', query.endTime)
-      .select((eb) => ['v.channel', 'v.status', day.as('day'), eb.fn.countAll<number>().as('count')])
-      .groupBy(['v.channel', 'v.status', day])
+      .select((eb) => ['v.channel', status.as('status'), day.as('day'), eb.fn.countAll<number>().as('count')])
+      .groupBy(['v.channel', status, day])
       .orderBy(day)
       .orderBy('v.channel')
-      .orderBy('v.status')
+      .orderBy(status)
       .execute();
     return rows.map((r) => ({
       day: new Date(Math.floor(Number(r.day)) * DAY_MS).toISOString().slice(0, 10),

@@ -70,6 +70,19 @@ for (const dialect of DIALECTS) {
       assert.equal((await api.get(`/2fa/sdr/search?accountSid=${owner.sid}`)).body.data.total, 3);
     });
 
+    test('a code past its timeout reads as expired in the SDR, its search and usage', async () => {
+      const owner = await subTenant(server, server.admin.tenant, 'expiry');
+      const as = client(server, owner);
+      const sent = await as.send({ timeout: 1 });
+      assert.equal((await as.get(`/2fa/sdr/search/${sent.body.requestID}`)).body.data.status, 'pending');
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal((await as.get(`/2fa/sdr/search/${sent.body.requestID}`)).body.data.status, 'expired');
+      assert.equal((await as.get('/2fa/sdr/search?status=expired')).body.data.total, 1);
+      assert.equal((await as.get('/2fa/sdr/search?status=pending')).body.data.total, 0);
+      const usage = await as.get('/2fa/usage?startTime=2000-01-01&endTime=2999-01-01');
+      assert.deepEqual(usage.body.data.result.map((r: { status: string }) => r.status), ['expired']);
+    });
+
     test('usage counts sends by channel, status and day over the period', async () => {
       const owner = await subTenant(server, server.admin.tenant, 'usage');
       const as = client(server, owner);
