@@ -3,6 +3,7 @@
  * constant-time compare, exactly one success), cancel. Every step leaves an event row; the code
  * itself is never stored, logged or returned.
  */
+import { sql } from 'kysely';
 import type { Channel, ChannelName, DeliveryReceipt } from '../../channels/channel.js';
 import { hasLineBreak, isSafeVoice, ttsLanguage } from '../../channels/escape.js';
 import { isEmailAddress } from '../../channels/smtp.js';
@@ -202,6 +203,8 @@ export function createVerifications(
         .where('tenant_id', '=', tenant.id)
         .where('service', '=', input.service)
         .where('to', '=', input.number)
+        // The newest live code; when none is live, the newest of all says why (verified, expired…).
+        .orderBy(sql`case when status = 'pending' then 0 else 1 end`)
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(1)

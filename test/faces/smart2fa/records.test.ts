@@ -83,6 +83,13 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(usage.body.data.result.map((r: { status: string }) => r.status), ['expired']);
     });
 
+    test('the OpenAPI document lists every Smart 2FA endpoint', async () => {
+      const doc = (await call(`${server.url}/openapi.json`)).body;
+      for (const path of ['/2fa/send', '/2fa/verify', '/2fa/cancel', '/2fa/limits', '/2fa/limits/{sid}', '/2fa/limits/search', '/2fa/limits/search/{sid}', '/2fa/settings/countries', '/2fa/sdr/search', '/2fa/sdr/search/{requestId}', '/2fa/usage', CALLBACK]) {
+        assert.ok(doc.paths[path], `${path} is documented`);
+      }
+    });
+
     test('usage counts sends by channel, status and day over the period', async () => {
       const owner = await subTenant(server, server.admin.tenant, 'usage');
       const as = client(server, owner);

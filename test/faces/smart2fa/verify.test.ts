@@ -86,6 +86,17 @@ for (const dialect of DIALECTS) {
       assert.match(noService.body.message, /^service/);
     });
 
+    test('verify by number picks the live code over a newer canceled one', async () => {
+      await api.post('/2fa/limits', { name: 'by_number', buckets: [{ name: 'b', max: 10, interval: 60 }] });
+      const to = randomNumber();
+      const older = await sent({ to, service: 'guarded', limits: { by_number: to } });
+      const newer = await sent({ to, service: 'guarded', limits: { by_number: to }, guardTime: 60 });
+      await api.post('/2fa/cancel', { requestId: newer.requestId });
+      const res = await api.post('/2fa/verify', { service: 'guarded', number: to, code: older.code });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.requestID, older.requestId);
+    });
+
     test('validation: code must be digits, requestId or number is required', async () => {
       const bad = await api.post('/2fa/verify', { requestId: 'OTP' + '0'.repeat(32), code: 'abc' });
       assert.equal(bad.status, 400);
