@@ -41,9 +41,9 @@ async function verifyPool(t: Target, count: number): Promise<string[]> {
     const batch = Math.min(500, count - done);
     const ids = new Map<string, string>();
     const tos = Array.from({ length: batch }, () => nextNumber(3));
-    for (let i = 0; i < tos.length; i += 50) {
+    for (let i = 0; i < tos.length; i += 100) {
       await Promise.all(
-        tos.slice(i, i + 50).map(async (to) => {
+        tos.slice(i, i + 100).map(async (to) => {
           const res = await fetch(`${t.server.url}/2fa/send`, { method: 'POST', headers, body: JSON.stringify({ service: 'bench', from: '+15550000000', to, body: 'code {code}' }) });
           const body = (await res.json()) as { requestID: string };
           ids.set(to, body.requestID);

@@ -75,12 +75,9 @@ function positive(value: unknown, field: string, ceiling: number): number {
 
 export function createLimits({ db }: CoreDeps, tenants: Tenants) {
   /** The tenant a request acts for: accountSid when given (the caller's own or below it), else the caller's. */
-  async function target(caller: Caller, accountSid?: string | null): Promise<Tenant> {
-    if (accountSid === undefined || accountSid === null || accountSid === '') {
-      const own = await tenants.find(caller.tenantId);
-      if (!own) throw invalid('accountSid', 'the calling tenant no longer exists');
-      return own;
-    }
+  async function target(caller: Caller, accountSid?: string | null): Promise<Pick<Tenant, 'id' | 'sid' | 'path'>> {
+    // The caller's own tenant needs no query: authentication just read it.
+    if (accountSid === undefined || accountSid === null || accountSid === '') return { id: caller.tenantId, sid: caller.tenantSid, path: caller.tenantPath };
     const tenant = /^AC[0-9a-f]{32}$/.test(accountSid) ? await tenants.find(accountSid) : undefined;
     if (!tenant || !reaches(caller, tenant.path)) throw invalid('accountSid', 'is not this account or one of its sub-accounts');
     return tenant;

@@ -10,12 +10,12 @@ import type { Tenant } from '../tenants/tenants.js';
 import { VerificationErrors } from './errors.js';
 
 export function createSettings({ db }: CoreDeps) {
-  async function allowedCallingCodes(tenant: Tenant): Promise<string[]> {
+  async function allowedCallingCodes(tenant: Pick<Tenant, 'id'>): Promise<string[]> {
     const row = await db.selectFrom('smart2fa_settings').select('allowed_calling_codes').where('tenant_id', '=', tenant.id).executeTakeFirst();
     return row ? (JSON.parse(row.allowed_calling_codes) as string[]) : [];
   }
 
-  async function setAllowedCallingCodes(_caller: Caller, tenant: Tenant, codes: string[]): Promise<string[]> {
+  async function setAllowedCallingCodes(_caller: Caller, tenant: Pick<Tenant, 'id'>, codes: string[]): Promise<string[]> {
     codes.forEach((c, i) => {
       if (!/^[1-9]\d{0,3}$/.test(c)) throw invalid(`allowedCallingCodes[${i}]`, 'must be a calling code of 1 to 4 digits, such as "1" or "44"');
     });
@@ -30,7 +30,7 @@ export function createSettings({ db }: CoreDeps) {
   }
 
   /** Refuses a phone number outside any allow list on the tenant's path (one query). */
-  async function assertDestinationAllowed(tenant: Tenant, to: string): Promise<void> {
+  async function assertDestinationAllowed(tenant: Pick<Tenant, 'path'>, to: string): Promise<void> {
     const rows = await db
       .selectFrom('smart2fa_settings')
       .innerJoin('tenants', 'tenants.id', 'smart2fa_settings.tenant_id')
