@@ -90,6 +90,32 @@ for (const dialect of DIALECTS) {
       });
     }
 
+    test('malformed JSON (400), text/plain (415) and an oversized body (413) answer in the Smart 2FA envelope', async () => {
+      const url = `${server.url}/2fa/send`;
+      const broken = await call(url, { method: 'POST', headers: { ...api.headers, 'content-type': 'application/json' }, body: '{"service":' });
+      assert.equal(broken.status, 400);
+      assert.deepEqual(Object.keys(broken.body).sort(), ['code', 'message', 'requestID']);
+      assert.equal(broken.body.code, 400);
+      const text = await call(url, { method: 'POST', headers: { ...api.headers, 'content-type': 'text/plain' }, body: 'hello' });
+      assert.equal(text.status, 415);
+      assert.equal(text.body.code, 415);
+      const huge = await call(url, { method: 'POST', headers: { ...api.headers, 'content-type': 'application/json' }, body: JSON.stringify({ body: 'x'.repeat(70_000) }) });
+      assert.equal(huge.status, 413);
+      assert.equal(huge.body.code, 413);
+      assert.equal(huge.body.requestID, null);
+    });
+
+    test('a form-encoded send works like JSON', async () => {
+      const to = randomNumber();
+      const res = await call(`${server.url}/2fa/send`, {
+        method: 'POST',
+        headers: { ...api.headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ service: '2FA', from: '+15550000000', to, body: 'code {code}', length: '8' }).toString(),
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal((await codeSentTo(server, to)).length, 8);
+    });
+
     test('no credentials answer 401 in the Smart 2FA envelope', async () => {
       const res = await call(`${server.url}/2fa/send`, { json: { service: 'x', from: '+1', to: '+1', body: '{code}' } });
       assert.equal(res.status, 401);
