@@ -16,6 +16,8 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export interface BenchServer {
   url: string;
   child: ChildProcess;
+  /** The first 20 kB the server printed (its first log lines and, on a first start, the bootstrap block). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ async function spawnServer(args: string[], env: Record<string, string>): Promise
   return {
     url,
     child,
+    output: () => out,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');

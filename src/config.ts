@@ -34,6 +34,35 @@ export interface Config {
   };
   /** The Comm100 login flow: how long a preLoginToken lives and how long a lock lasts. */
   login: { preLoginTtlMs: number; lockMs: number };
+  /** Base URL Twilio reaches this server at (status callbacks); null when not public. */
+  publicUrl: string | null;
+  twilio: TwilioConfig | null;
+  smtp: SmtpConfig | null;
+  /** Which provider delivers each channel, settled at start (see channels/select.ts). */
+  channels: Record<'sms' | 'call' | 'email', ChannelProvider>;
+}
+
+export type ChannelProvider = 'twilio' | 'smtp' | 'outbox' | 'none';
+
+export interface TwilioConfig {
+  baseUrl: string;
+  accountSid: string;
+  /** HTTP Basic credentials: AccountSid + AuthToken, or API key SID + secret. */
+  username: string;
+  password: string;
+  /** Signs status callbacks; null when only an API key is configured (callbacks then cannot be checked). */
+  authToken: string | null;
+  from: string | null;
+  messagingServiceSid: string | null;
+  timeoutMs: number;
+}
+
+export interface SmtpConfig {
+  url: string;
+  from: string | null;
+  rejectUnauthorized: boolean;
+  requireTls: boolean;
+  timeoutMs: number;
 }
 
 /** Every setting with its default, for the README and `gatehouse --help`. */
@@ -59,6 +88,23 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_PRELOGIN_TTL', '300', 'seconds a Comm100 preLoginToken lives ("Timeout" after)'],
   ['GATEHOUSE_LOGIN_LOCK', '900', 'seconds an account stays locked after 10 consecutive second-factor failures'],
   ['GATEHOUSE_CONFIG', '(none)', 'path of a JSON file with any of these settings'],
+  ['GATEHOUSE_PUBLIC_URL', '(none)', 'https://host the internet reaches Gatehouse at; Twilio status callbacks go to <it>/2fa/callbacks/twilio/status'],
+  ['TWILIO_ACCOUNT_SID', '(none)', 'AC… of the Twilio account that sends SMS and places calls'],
+  ['TWILIO_AUTH_TOKEN', '(none)', "the account's auth token (also checks the signature of status callbacks)"],
+  ['TWILIO_API_KEY_SID', '(none)', 'SK… API key used instead of the auth token for REST calls'],
+  ['TWILIO_API_KEY_SECRET', '(none)', 'secret of TWILIO_API_KEY_SID'],
+  ['TWILIO_FROM', '(none)', 'default sender: E.164 number (or alphanumeric sender ID, SMS only) when a send gives no from'],
+  ['TWILIO_MESSAGING_SERVICE_SID', '(none)', 'MG… messaging service used for SMS (picks the sender when no from is given)'],
+  ['TWILIO_BASE_URL', 'https://api.twilio.com', "base URL of Twilio's REST API"],
+  ['TWILIO_TIMEOUT', '10', 'seconds to wait for a Twilio API answer'],
+  ['SMTP_URL', '(none)', 'smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465'],
+  ['SMTP_FROM', '(none)', 'default sender address of code emails when a send gives no from'],
+  ['SMTP_REQUIRE_TLS', 'false', 'true to refuse an smtp:// server that does not offer STARTTLS'],
+  ['SMTP_TLS_REJECT_UNAUTHORIZED', 'true', "false to accept an SMTP server's self-signed certificate"],
+  ['SMTP_TIMEOUT', '10', 'seconds to wait for the SMTP server at each step'],
+  ['GATEHOUSE_SMS_CHANNEL', '(auto)', 'twilio, outbox or none; auto: twilio when configured, else outbox when enabled, else none'],
+  ['GATEHOUSE_CALL_CHANNEL', '(auto)', 'twilio, outbox or none; auto as for SMS'],
+  ['GATEHOUSE_EMAIL_CHANNEL', '(auto)', 'smtp, outbox or none; auto: smtp when SMTP_URL is set, else outbox when enabled, else none'],
 ];
 
 type Env = Record<string, string | undefined>;
@@ -85,6 +131,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
   }
 
   const outboxSetting = get('GATEHOUSE_OUTBOX');
+  const outboxEnabled = outboxSetting === undefined ? nodeEnv !== 'production' : boolean('GATEHOUSE_OUTBOX', outboxSetting);
   return {
     env: nodeEnv,
     host: get('HOST') ?? '0.0.0.0',
@@ -95,7 +142,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     masterKey: parseMasterKeys(get('GATEHOUSE_MASTER_KEY'), get('GATEHOUSE_PREVIOUS_MASTER_KEYS')),
     logLevel: oneOf('LOG_LEVEL', get('LOG_LEVEL') ?? 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     trustProxy: boolean('GATEHOUSE_TRUST_PROXY', get('GATEHOUSE_TRUST_PROXY') ?? 'false'),
-    outboxEnabled: outboxSetting === undefined ? nodeEnv !== 'production' : boolean('GATEHOUSE_OUTBOX', outboxSetting),
+    outboxEnabled,
     shutdownTimeoutMs: integer('GATEHOUSE_SHUTDOWN_TIMEOUT', get('GATEHOUSE_SHUTDOWN_TIMEOUT') ?? '10', 1, 3600) * 1000,
     jwt: {
       issuer: get('GATEHOUSE_JWT_ISSUER') ?? 'gatehouse',
@@ -113,7 +160,111 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
       preLoginTtlMs: integer('GATEHOUSE_PRELOGIN_TTL', get('GATEHOUSE_PRELOGIN_TTL') ?? '300', 1, 3600) * 1000,
       lockMs: integer('GATEHOUSE_LOGIN_LOCK', get('GATEHOUSE_LOGIN_LOCK') ?? '900', 1, 86400) * 1000,
     },
+    ...channelSettings(get, outboxEnabled),
   };
+}
+
+type Get = (name: string) => string | undefined;
+
+function channelSettings(get: Get, outboxEnabled: boolean): Pick<Config, 'publicUrl' | 'twilio' | 'smtp' | 'channels'> {
+  const publicUrl = get('GATEHOUSE_PUBLIC_URL');
+  const twilio = twilioSettings(get);
+  const smtp = smtpSettings(get);
+  const pick = (variable: string, allowed: ChannelProvider[], configured: ChannelProvider | null): ChannelProvider => {
+    const named = get(variable);
+    if (named === undefined) return configured ?? (outboxEnabled ? 'outbox' : 'none');
+    const choice = oneOf(variable, named, allowed);
+    if (choice === 'outbox' && !outboxEnabled) throw new ConfigError(variable, 'names the outbox, which GATEHOUSE_OUTBOX disables');
+    if (choice !== 'outbox' && choice !== 'none' && choice !== configured) {
+      throw new ConfigError(variable, `names ${choice}, which is not configured`);
+    }
+    return choice;
+  };
+  return {
+    publicUrl: publicUrl ? httpUrl('GATEHOUSE_PUBLIC_URL', publicUrl).replace(/\/+$/, '') : null,
+    twilio,
+    smtp,
+    channels: {
+      sms: pick('GATEHOUSE_SMS_CHANNEL', ['twilio', 'outbox', 'none'], twilio && 'twilio'),
+      call: pick('GATEHOUSE_CALL_CHANNEL', ['twilio', 'outbox', 'none'], twilio && 'twilio'),
+      email: pick('GATEHOUSE_EMAIL_CHANNEL', ['smtp', 'outbox', 'none'], smtp && 'smtp'),
+    },
+  };
+}
+
+function twilioSettings(get: Get): TwilioConfig | null {
+  const accountSid = get('TWILIO_ACCOUNT_SID');
+  const authToken = get('TWILIO_AUTH_TOKEN');
+  const keySid = get('TWILIO_API_KEY_SID');
+  const keySecret = get('TWILIO_API_KEY_SECRET');
+  const from = get('TWILIO_FROM');
+  const service = get('TWILIO_MESSAGING_SERVICE_SID');
+  const anySet = [accountSid, authToken, keySid, keySecret, from, service, get('TWILIO_BASE_URL')].some((v) => v !== undefined);
+  if (!anySet) return null;
+  if (!accountSid) throw new ConfigError('TWILIO_ACCOUNT_SID', 'is needed by the other TWILIO_* settings');
+  if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) throw new ConfigError('TWILIO_ACCOUNT_SID', 'must be AC followed by 32 hex digits');
+  if (Boolean(keySid) !== Boolean(keySecret)) {
+    throw new ConfigError(keySid ? 'TWILIO_API_KEY_SECRET' : 'TWILIO_API_KEY_SID', 'an API key needs both TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET');
+  }
+  if (keySid && !/^SK[0-9a-fA-F]{32}$/.test(keySid)) throw new ConfigError('TWILIO_API_KEY_SID', 'must be SK followed by 32 hex digits');
+  if (!authToken && !keySid) throw new ConfigError('TWILIO_AUTH_TOKEN', 'is needed (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)');
+  if (from && !/^\+[1-9]\d{1,14}$/.test(from) && !/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(from)) {
+    throw new ConfigError('TWILIO_FROM', 'must be an E.164 number such as +15551234567 or an alphanumeric sender ID of up to 11 characters');
+  }
+  if (service && !/^MG[0-9a-fA-F]{32}$/.test(service)) throw new ConfigError('TWILIO_MESSAGING_SERVICE_SID', 'must be MG followed by 32 hex digits');
+  return {
+    baseUrl: httpUrl('TWILIO_BASE_URL', get('TWILIO_BASE_URL') ?? 'https://api.twilio.com').replace(/\/+$/, ''),
+    accountSid,
+    username: keySid ?? accountSid,
+    password: keySecret ?? authToken ?? '',
+    authToken: authToken ?? null,
+    from: from ?? null,
+    messagingServiceSid: service ?? null,
+    timeoutMs: integer('TWILIO_TIMEOUT', get('TWILIO_TIMEOUT') ?? '10', 1, 120) * 1000,
+  };
+}
+
+function smtpSettings(get: Get): SmtpConfig | null {
+  const url = get('SMTP_URL');
+  const from = get('SMTP_FROM');
+  if (!url) {
+    for (const name of ['SMTP_FROM', 'SMTP_REQUIRE_TLS', 'SMTP_TLS_REJECT_UNAUTHORIZED', 'SMTP_TIMEOUT']) {
+      if (get(name) !== undefined) throw new ConfigError('SMTP_URL', `is needed by ${name}`);
+    }
+    return null;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('SMTP_URL', 'is not a valid URL');
+  }
+  if (!['smtp:', 'smtps:'].includes(parsed.protocol) || !parsed.hostname) {
+    throw new ConfigError('SMTP_URL', 'must be smtp://user:pass@host:port or smtps://user:pass@host:port');
+  }
+  if (from && (/[\r\n]/.test(from) || !/^[^@\s<>]+@[^@\s<>]+$|^[^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>$/.test(from))) {
+    throw new ConfigError('SMTP_FROM', 'must be an address such as codes@example.com or "Name <codes@example.com>"');
+  }
+  return {
+    url,
+    from: from ?? null,
+    rejectUnauthorized: boolean('SMTP_TLS_REJECT_UNAUTHORIZED', get('SMTP_TLS_REJECT_UNAUTHORIZED') ?? 'true'),
+    requireTls: boolean('SMTP_REQUIRE_TLS', get('SMTP_REQUIRE_TLS') ?? 'false'),
+    timeoutMs: integer('SMTP_TIMEOUT', get('SMTP_TIMEOUT') ?? '10', 1, 120) * 1000,
+  };
+}
+
+function httpUrl(variable: string, value: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(variable, 'is not a valid URL');
+  }
+  if (!['http:', 'https:'].includes(parsed.protocol) || parsed.username || parsed.password || parsed.search || parsed.hash) {
+    throw new ConfigError(variable, 'must be an http:// or https:// URL without credentials, query or fragment');
+  }
+  return value;
 }
 
 function withConfigFile(env: Env): Env {

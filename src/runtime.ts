@@ -2,8 +2,7 @@
  * Everything a server or a CLI command needs, opened from the configuration in one place:
  * storage (migrated), shared state, the master keyring, channels and core.
  */
-import type { Channel } from './channels/channel.js';
-import { createOutboxChannel } from './channels/outbox.js';
+import { selectChannels } from './channels/select.js';
 import type { Config } from './config.js';
 import { type Core, createCore } from './core/core.js';
 import { createSealer } from './core/secrets/envelope.js';
@@ -11,6 +10,7 @@ import { keyringFromEnv, keyringFromFile } from './core/secrets/keyring.js';
 import { createRedisState } from './state/redis-state.js';
 import type { SharedState } from './state/shared-state.js';
 import { createSqlState } from './state/sql-state.js';
+import { sweepBuckets } from './state/buckets-sql.js';
 import { type Storage, migrate, openStorage } from './storage/storage.js';
 
 export interface Runtime {
@@ -33,9 +33,12 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
     const sealer = createSealer(keyring);
     const core = await createCore(
       { db: storage.db, dialect: storage.dialect, state, sealer, config },
-      defaultChannels(config, storage),
+      selectChannels(config, storage.db),
     );
-    const sweeper = setInterval(() => void state?.sweep().catch(() => {}), 60_000);
+    const sweeper = setInterval(() => {
+      void state?.sweep().catch(() => {});
+      if (state?.backend === 'sql') void sweepBuckets(storage.db).catch(() => {});
+    }, 60_000);
     sweeper.unref();
     return {
       config,
@@ -53,18 +56,4 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
     await storage.close().catch(() => {});
     throw err;
   }
-}
-
-function defaultChannels(config: Config, storage: Storage) {
-  const fallback: Channel = config.outboxEnabled ? createOutboxChannel(storage.db) : unconfigured();
-  return { sms: fallback, call: fallback, email: fallback };
-}
-
-/** Production with no channel configured: every delivery fails, and is recorded as failed. */
-function unconfigured(): Channel {
-  return {
-    async send(message) {
-      return { provider: 'none', providerId: null, status: 'failed', error: `no ${message.channel} channel is configured` };
-    },
-  };
 }

@@ -18,6 +18,7 @@ import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { useEnvelope } from './faces/http/errors.js';
 import { opsFace } from './faces/ops/routes.js';
+import { smart2faFace } from './faces/smart2fa/routes.js';
 import { type LogDestination, createLogDestination } from './observability/log-destination.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Runtime } from './runtime.js';
@@ -117,6 +118,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(devFace, { core });
   await app.register(comm100TwoFactorFace, { core });
   await app.register(comm100LoginFace, { core });
+  await app.register(smart2faFace, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -10,6 +10,12 @@ import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
 import { createTrustedDevices } from './trusted-devices/trusted-devices.js';
 import { createTwoFactor } from './twofactor/twofactor.js';
+import { createBuckets } from '../state/buckets.js';
+import { createLimits } from './limits/limits.js';
+import { codeHasher, loadPepper } from './verifications/codes.js';
+import { createRecords } from './verifications/records.js';
+import { createSettings } from './verifications/settings.js';
+import { createVerifications } from './verifications/verifications.js';
 
 export interface Channels {
   /** Where each channel's messages go; the outbox for all of them by default. */
@@ -29,7 +35,29 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
   const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
   const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit });
-  return { deps, channels, tenants, accounts, credentials, outbox, twoFactor, audit, trustedDevices, login };
+  const limits = createLimits(deps, tenants);
+  const settings = createSettings(deps);
+  const buckets = createBuckets(deps.state, deps.db, deps.dialect);
+  const hasher = codeHasher(await loadPepper(deps.db, deps.sealer));
+  const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
+  const records = createRecords(deps, limits);
+  return {
+    deps,
+    channels,
+    tenants,
+    accounts,
+    credentials,
+    outbox,
+    twoFactor,
+    audit,
+    trustedDevices,
+    login,
+    limits,
+    settings,
+    buckets,
+    verifications,
+    records,
+  };
 }
 
 export type Core = Awaited<ReturnType<typeof createCore>>;

@@ -8,6 +8,7 @@ import type { AuditTables } from '../core/audit/tables.js';
 import type { LoginTables } from '../core/login/tables.js';
 import type { TrustedDeviceTables } from '../core/trusted-devices/tables.js';
 import type { TwoFactorTables } from '../core/twofactor/tables.js';
+import type { VerificationTables } from '../core/verifications/tables.js';
 
 export interface TenantTable {
   id: Generated<number>;
@@ -90,7 +91,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables {
+export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;

@@ -13,4 +13,5 @@ export interface SealedColumn {
 export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'signing_keys', key: 'kid', column: 'private_key', context: (kid) => `signing_key:${kid}` },
   { table: 'twofactor_configs', key: 'account_id', column: 'secret', context: (accountId) => `totp:${accountId}` },
+  { table: 'smart2fa_secrets', key: 'name', column: 'sealed', context: (name) => `smart2fa_secret:${name}` },
 ];

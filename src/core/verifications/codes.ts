@@ -1,0 +1,48 @@
+/**
+ * The code itself: drawn from a CSPRNG, kept only as an HMAC under a server pepper. The pepper lives
+ * sealed in the database, so a dump of the database alone cannot brute-force a 6-digit code.
+ */
+import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Sealer } from '../secrets/envelope.js';
+import type { Db } from '../../storage/database.js';
+
+export function newCode(length: number): string {
+  let code = '';
+  for (let i = 0; i < length; i++) code += String(randomInt(10));
+  return code;
+}
+
+export function newRequestId(): string {
+  return 'OTP' + randomBytes(16).toString('hex');
+}
+
+export interface CodeHasher {
+  hash(requestId: string, code: string): string;
+  matches(requestId: string, code: string, stored: string): boolean;
+}
+
+export function codeHasher(pepper: Buffer): CodeHasher {
+  const hash = (requestId: string, code: string) => createHmac('sha256', pepper).update(`${requestId}:${code}`).digest('hex');
+  return {
+    hash,
+    matches(requestId, code, stored) {
+      const a = Buffer.from(hash(requestId, code), 'hex');
+      const b = Buffer.from(stored, 'hex');
+      return a.length === b.length && timingSafeEqual(a, b);
+    },
+  };
+}
+
+const PEPPER = 'code_pepper';
+
+/** The pepper, created on first use by whichever node gets there first. */
+export async function loadPepper(db: Db, sealer: Sealer): Promise<Buffer> {
+  const context = `smart2fa_secret:${PEPPER}`;
+  await db
+    .insertInto('smart2fa_secrets')
+    .values({ name: PEPPER, sealed: sealer.seal(randomBytes(32).toString('base64'), context) })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const row = await db.selectFrom('smart2fa_secrets').select('sealed').where('name', '=', PEPPER).executeTakeFirstOrThrow();
+  return Buffer.from(sealer.open(row.sealed, context), 'base64');
+}

@@ -1,0 +1,51 @@
+/**
+ * The SMS-pumping defence: a tenant's allow list of destination countries (by calling code) for sms
+ * and call. A send must pass the list of its tenant and of every tenant above it; empty = all allowed.
+ */
+import { sql } from 'kysely';
+import type { Caller } from '../callers.js';
+import type { CoreDeps } from '../context.js';
+import { GatehouseError, invalid } from '../errors.js';
+import type { Tenant } from '../tenants/tenants.js';
+import { VerificationErrors } from './errors.js';
+
+export function createSettings({ db }: CoreDeps) {
+  async function allowedCallingCodes(tenant: Pick<Tenant, 'id'>): Promise<string[]> {
+    const row = await db.selectFrom('smart2fa_settings').select('allowed_calling_codes').where('tenant_id', '=', tenant.id).executeTakeFirst();
+    return row ? (JSON.parse(row.allowed_calling_codes) as string[]) : [];
+  }
+
+  async function setAllowedCallingCodes(_caller: Caller, tenant: Pick<Tenant, 'id'>, codes: string[]): Promise<string[]> {
+    codes.forEach((c, i) => {
+      if (!/^[1-9]\d{0,3}$/.test(c)) throw invalid(`allowedCallingCodes[${i}]`, 'must be a calling code of 1 to 4 digits, such as "1" or "44"');
+    });
+    const unique = [...new Set(codes)].sort();
+    const value = JSON.stringify(unique);
+    await db
+      .insertInto('smart2fa_settings')
+      .values({ tenant_id: tenant.id, allowed_calling_codes: value, updated_at: Date.now() })
+      .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ allowed_calling_codes: value, updated_at: Date.now() }))
+      .execute();
+    return unique;
+  }
+
+  /** Refuses a phone number outside any allow list on the tenant's path (one query). */
+  async function assertDestinationAllowed(tenant: Pick<Tenant, 'path'>, to: string): Promise<void> {
+    const rows = await db
+      .selectFrom('smart2fa_settings')
+      .innerJoin('tenants', 'tenants.id', 'smart2fa_settings.tenant_id')
+      .select('smart2fa_settings.allowed_calling_codes')
+      .where(sql<boolean>`${tenant.path} like tenants.path || '%'`)
+      .execute();
+    for (const row of rows) {
+      const codes = JSON.parse(row.allowed_calling_codes) as string[];
+      if (codes.length > 0 && !codes.some((c) => to.startsWith('+' + c))) {
+        throw new GatehouseError(VerificationErrors.countryNotAllowed, 'Destination country is not allowed for this account', { field: 'to' });
+      }
+    }
+  }
+
+  return { allowedCallingCodes, setAllowedCallingCodes, assertDestinationAllowed };
+}
+
+export type Settings = ReturnType<typeof createSettings>;

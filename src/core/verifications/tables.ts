@@ -1,0 +1,81 @@
+/** The tables of one-time codes (Smart 2FA): verifications, their event records, limits, buckets, settings. */
+import type { Generated } from 'kysely';
+
+export type VerificationStatus = 'pending' | 'verified' | 'canceled' | 'expired' | 'failed';
+
+export interface VerificationTable {
+  id: Generated<number>;
+  /** "OTP" + 32 hex, the requestID every answer carries. */
+  request_id: string;
+  tenant_id: number;
+  service: string;
+  channel: string;
+  to: string;
+  /** HMAC-SHA256(pepper, requestId + ":" + code), hex: the code itself is never stored. */
+  code_hash: string;
+  status: VerificationStatus;
+  attempts: number;
+  expires_at: number;
+  created_at: number;
+  updated_at: number;
+  delivery_status: string;
+  provider: string | null;
+  provider_id: string | null;
+  delivery_error: string | null;
+}
+
+export interface VerificationEventTable {
+  id: Generated<number>;
+  request_id: string;
+  tenant_id: number;
+  /** created, delivery, status, verify, cancel. */
+  type: string;
+  /** A short fact about the event (a status, "wrong code"); never the code. */
+  detail: string | null;
+  created_at: number;
+}
+
+export interface LimitTable {
+  id: Generated<number>;
+  sid: string;
+  /** The tenant the limit applies to (targetAccountSid). */
+  tenant_id: number;
+  /** The tenant that created it (accountSid). */
+  created_by: number;
+  name: string;
+  /** The buckets as the JSON string the spec echoes back. */
+  buckets: string;
+  description: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TokenBucketTable {
+  key: string;
+  tokens: number;
+  updated_at: number;
+  /** After this instant the bucket is full again and the row may be swept. */
+  expires_at: number;
+}
+
+export interface Smart2faSettingsTable {
+  tenant_id: number;
+  /** JSON array of calling codes ("1", "44"); empty = every destination allowed. */
+  allowed_calling_codes: string;
+  updated_at: number;
+}
+
+export interface Smart2faSecretTable {
+  name: string;
+  /** Sealed with the master key (context "smart2fa_secret:<name>"). */
+  sealed: string;
+}
+
+export interface VerificationTables {
+  verifications: VerificationTable;
+  verification_events: VerificationEventTable;
+  limits: LimitTable;
+  token_buckets: TokenBucketTable;
+  smart2fa_settings: Smart2faSettingsTable;
+  smart2fa_secrets: Smart2faSecretTable;
+}

@@ -1,0 +1,302 @@
+/**
+ * One-time codes: send (limits, allow list, code, delivery, record), verify (one counted attempt,
+ * constant-time compare, exactly one success), cancel. Every step leaves an event row; the code
+ * itself is never stored, logged or returned.
+ */
+import { sql } from 'kysely';
+import type { Channel, ChannelName, DeliveryReceipt } from '../../channels/channel.js';
+import { hasLineBreak, isSafeVoice, ttsLanguage } from '../../channels/escape.js';
+import { isEmailAddress } from '../../channels/smtp.js';
+import { isE164 } from '../../channels/twilio.js';
+import { MAX_REPEAT } from '../../channels/twiml.js';
+import type { Buckets, BucketSpec } from '../../state/buckets.js';
+import type { Caller } from '../callers.js';
+import type { Channels } from '../core.js';
+import type { CoreDeps } from '../context.js';
+import { GatehouseError, invalid } from '../errors.js';
+import type { Limits } from '../limits/limits.js';
+import type { Tenant } from '../tenants/tenants.js';
+import { type CodeHasher, newCode, newRequestId } from './codes.js';
+import { VerificationErrors } from './errors.js';
+import type { Settings } from './settings.js';
+
+export const MAX_ATTEMPTS = 5;
+const DEFAULT_LIMIT = { max: 1, intervalMs: 60_000 };
+
+export interface SendInput {
+  service: string;
+  from: string;
+  to: string;
+  body: string;
+  channel?: ChannelName;
+  accountSid?: string | null;
+  subject?: string | null;
+  language?: string | null;
+  repeat?: number;
+  length?: number;
+  voice?: string | null;
+  timeout?: number;
+  guardTime?: number | null;
+  /** {"limit_name": "key value"} in order, or the same object as a JSON string. */
+  limits?: unknown;
+}
+
+export interface VerifyInput {
+  requestId?: string | null;
+  service?: string | null;
+  number?: string | null;
+  accountSid?: string | null;
+  code: string;
+}
+
+const REQUEST_ID = /^OTP[0-9a-f]{32}$/;
+
+/** The named limits of a send, in the order given (JSON objects keep their key order). */
+export function parseLimits(input: unknown): Array<[string, string]> {
+  if (input === undefined || input === null || input === '') return [];
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch {
+      throw invalid('limits', 'is not valid JSON');
+    }
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw invalid('limits', 'must be an object {"limit_name": "key value"}');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > 10) throw invalid('limits', 'may name at most 10 limits');
+  return entries.map(([name, key]) => {
+    if (typeof key !== 'string' && typeof key !== 'number') throw invalid(`limits.${name}`, 'must be a string key value');
+    const text = String(key);
+    if (!text || text.length > 200) throw invalid(`limits.${name}`, 'must be 1 to 200 characters');
+    return [name, text];
+  });
+}
+
+export function createVerifications(
+  { db }: CoreDeps,
+  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher },
+) {
+  const { channels, buckets, limits, settings, hasher } = deps;
+
+  function validate(input: SendInput) {
+    const channel = input.channel ?? 'sms';
+    if (!input.service.trim()) throw invalid('service', 'must not be empty');
+    if (!input.body.includes('{code}')) throw invalid('body', 'must contain the {code} placeholder');
+    if (channel === 'email') {
+      if (!isEmailAddress(input.to)) throw invalid('to', 'must be an email address for the email channel');
+      if (!isEmailAddress(input.from)) throw invalid('from', 'must be an email address for the email channel');
+      if (!input.subject || !input.subject.trim()) throw invalid('subject', 'is required for the email channel');
+      if (hasLineBreak(input.subject)) throw invalid('subject', 'must be one line');
+    } else if (!isE164(input.to)) {
+      throw invalid('to', `must be an E.164 number such as +15551234567 for the ${channel} channel`);
+    }
+    if (input.language && !ttsLanguage(input.language)) throw invalid('language', 'is not a language tag such as en-US or awspolly.ja-JP');
+    if (input.voice && !isSafeVoice(input.voice)) throw invalid('voice', 'is not a voice such as man, woman or Polly.Joanna');
+    const repeat = input.repeat ?? 1;
+    if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_REPEAT) throw invalid('repeat', `must be from 1 to ${MAX_REPEAT}`);
+    const length = input.length ?? 6;
+    if (!Number.isInteger(length) || length < 4 || length > 10) throw invalid('length', 'must be from 4 to 10');
+    const timeout = input.timeout ?? 300;
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 86_400) throw invalid('timeout', 'must be from 1 to 86400 seconds');
+    const guardTime = input.guardTime ?? null;
+    if (guardTime !== null && (!Number.isInteger(guardTime) || guardTime < 0 || guardTime > 86_400)) throw invalid('guardTime', 'must be from 0 to 86400 seconds');
+    return { channel, repeat, length, timeout, guardTime, named: parseLimits(input.limits) };
+  }
+
+  async function record(requestId: string, tenantId: number, events: Array<{ type: string; detail: string | null }>, at = Date.now()) {
+    await db.insertInto('verification_events').values(events.map((e) => ({ request_id: requestId, tenant_id: tenantId, type: e.type, detail: e.detail, created_at: at }))).execute();
+  }
+
+  async function send(caller: Caller, input: SendInput): Promise<{ requestId: string }> {
+    const v = validate(input);
+    const tenant = await limits.target(caller, input.accountSid);
+    if (v.channel !== 'email') await settings.assertDestinationAllowed(tenant, input.to);
+    const specs: BucketSpec[] = v.named.length
+      ? await limits.bucketsFor(tenant.id, v.named, input.to)
+      : [{ key: `default:${tenant.id}:${input.to}`, ...DEFAULT_LIMIT }];
+    const taken = await buckets.take(specs);
+    if (!taken.ok) throw new GatehouseError(VerificationErrors.rateLimited, 'Too many OTP request to same destination Number');
+
+    const requestId = newRequestId();
+    const code = newCode(v.length);
+    const now = Date.now();
+    // The previous live code for this recipient is canceled now, or left alive for guardTime only.
+    const previous = db.updateTable('verifications').where('tenant_id', '=', tenant.id).where('service', '=', input.service).where('to', '=', input.to).where('status', '=', 'pending');
+    if (v.guardTime) {
+      await previous.set({ expires_at: now + v.guardTime * 1000, updated_at: now }).where('expires_at', '>', now + v.guardTime * 1000).execute();
+    } else {
+      await previous.set({ status: 'canceled', updated_at: now }).execute();
+    }
+    await db
+      .insertInto('verifications')
+      .values({
+        request_id: requestId,
+        tenant_id: tenant.id,
+        service: input.service,
+        channel: v.channel,
+        to: input.to,
+        code_hash: hasher.hash(requestId, code),
+        status: 'pending',
+        attempts: 0,
+        expires_at: now + v.timeout * 1000,
+        created_at: now,
+        updated_at: now,
+        delivery_status: 'pending',
+        provider: null,
+        provider_id: null,
+        delivery_error: null,
+      })
+      .execute();
+
+    const receipt = await deliver(channels[v.channel], {
+      channel: v.channel,
+      tenantId: tenant.id,
+      to: input.to,
+      from: input.from,
+      subject: input.subject ?? null,
+      body: input.body.split('{code}').join(code),
+      options: v.channel === 'call' ? { language: input.language ?? undefined, voice: input.voice ?? undefined, repeat: v.repeat } : undefined,
+    });
+    await db
+      .updateTable('verifications')
+      .set({ delivery_status: receipt.status, provider: receipt.provider, provider_id: receipt.providerId, delivery_error: receipt.error?.slice(0, 500) ?? null })
+      .where('request_id', '=', requestId)
+      .execute();
+    await record(requestId, tenant.id, [
+      { type: 'created', detail: `${v.channel} to ${input.to}` },
+      { type: 'delivery', detail: `${receipt.provider}: ${receipt.status}${receipt.error ? `: ${receipt.error}` : ''}`.slice(0, 500) },
+    ], now);
+    return { requestId };
+  }
+
+  async function deliver(channel: Channel, message: Parameters<Channel['send']>[0]): Promise<DeliveryReceipt> {
+    try {
+      return await channel.send(message);
+    } catch {
+      return { provider: 'unknown', providerId: null, status: 'failed', error: 'delivery failed unexpectedly' };
+    }
+  }
+
+  /** Why a request that could not be attempted is refused. */
+  async function refusal(tenantId: number, requestId: string | null, unknownCode: string): Promise<GatehouseError> {
+    const row = requestId
+      ? await db.selectFrom('verifications').select(['status', 'attempts', 'expires_at']).where('request_id', '=', requestId).where('tenant_id', '=', tenantId).executeTakeFirst()
+      : undefined;
+    if (!row) return new GatehouseError(unknownCode, 'Invalid OTP Unique Id');
+    if (row.status === 'verified') return new GatehouseError(VerificationErrors.alreadyVerified, 'OTP is already verified');
+    if (row.status === 'canceled') return new GatehouseError(VerificationErrors.canceled, 'OTP was canceled');
+    if (row.status === 'failed' || row.attempts >= MAX_ATTEMPTS) return new GatehouseError(VerificationErrors.tooManyAttempts, 'Too many attempts');
+    return new GatehouseError(VerificationErrors.expired, 'OTP expired');
+  }
+
+  async function verify(caller: Caller, input: VerifyInput): Promise<{ requestId: string }> {
+    if (!/^\d{4,10}$/.test(input.code)) throw invalid('code', 'must be 4 to 10 digits');
+    const tenant = await scope(caller, input.accountSid);
+    let requestId: string | null = null;
+    if (input.number) {
+      // By service + number the requestId is ignored, as the spec says: the newest live code counts.
+      if (!input.service) throw invalid('service', 'is required when verifying by number');
+      const newest = await db
+        .selectFrom('verifications')
+        .select('request_id')
+        .where('tenant_id', '=', tenant.id)
+        .where('service', '=', input.service)
+        .where('to', '=', input.number)
+        // The newest live code; when none is live, the newest of all says why (verified, expired…).
+        .orderBy(sql`case when status = 'pending' then 0 else 1 end`)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      requestId = newest?.request_id ?? null;
+    } else if (input.requestId) {
+      if (!REQUEST_ID.test(input.requestId)) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
+      requestId = input.requestId;
+    } else {
+      throw invalid('requestId', 'is required (or service and number)');
+    }
+    if (!requestId) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
+
+    const now = Date.now();
+    // One round trip counts the attempt and reads what the comparison needs; a dead, expired or
+    // finished request matches nothing and is explained by `refusal`.
+    const attempt = await db
+      .updateTable('verifications')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: now }))
+      .where('request_id', '=', requestId)
+      .where('tenant_id', '=', tenant.id)
+      .where('status', '=', 'pending')
+      .where('attempts', '<', MAX_ATTEMPTS)
+      .where('expires_at', '>', now)
+      .returning(['code_hash', 'attempts'])
+      .executeTakeFirst();
+    if (!attempt) {
+      const error = await refusal(tenant.id, requestId, VerificationErrors.unknownRequest);
+      if (error.code !== VerificationErrors.unknownRequest) await record(requestId, tenant.id, [{ type: 'verify', detail: `refused: ${error.message}` }], now);
+      throw error;
+    }
+    if (!hasher.matches(requestId, input.code, attempt.code_hash)) {
+      const dead = attempt.attempts >= MAX_ATTEMPTS;
+      if (dead) await db.updateTable('verifications').set({ status: 'failed', updated_at: now }).where('request_id', '=', requestId).where('status', '=', 'pending').execute();
+      await record(requestId, tenant.id, [{ type: 'verify', detail: dead ? `wrong code (${attempt.attempts}); request is dead` : `wrong code (${attempt.attempts})` }], now);
+      throw new GatehouseError(VerificationErrors.wrongCode, 'Invalid OTP Code');
+    }
+    const won = await db
+      .updateTable('verifications')
+      .set({ status: 'verified', updated_at: now })
+      .where('request_id', '=', requestId)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(won.numUpdatedRows) !== 1) {
+      await record(requestId, tenant.id, [{ type: 'verify', detail: 'right code, already verified' }], now);
+      throw await refusal(tenant.id, requestId, VerificationErrors.unknownRequest);
+    }
+    await record(requestId, tenant.id, [{ type: 'verify', detail: 'verified' }], now);
+    return { requestId };
+  }
+
+  async function cancel(caller: Caller, input: { requestId: string; accountSid?: string | null }): Promise<{ requestId: string }> {
+    const tenant = await scope(caller, input.accountSid);
+    if (!REQUEST_ID.test(input.requestId)) throw new GatehouseError(VerificationErrors.cancelUnknown, 'Invalid OTP Unique Id');
+    const now = Date.now();
+    const done = await db
+      .updateTable('verifications')
+      .set({ status: 'canceled', updated_at: now })
+      .where('request_id', '=', input.requestId)
+      .where('tenant_id', '=', tenant.id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(done.numUpdatedRows) !== 1) {
+      const row = await db.selectFrom('verifications').select('status').where('request_id', '=', input.requestId).where('tenant_id', '=', tenant.id).executeTakeFirst();
+      if (!row) throw new GatehouseError(VerificationErrors.cancelUnknown, 'Invalid OTP Unique Id');
+      if (row.status === 'verified') throw new GatehouseError(VerificationErrors.alreadyVerified, 'OTP is already verified');
+      // Canceling what is already canceled, expired or dead changes nothing and says so plainly.
+      return { requestId: input.requestId };
+    }
+    await record(input.requestId, tenant.id, [{ type: 'cancel', detail: 'canceled' }], now);
+    return { requestId: input.requestId };
+  }
+
+  /** The tenant of a verify or cancel: the caller's own, or the accountSid the code was sent for. */
+  async function scope(caller: Caller, accountSid?: string | null): Promise<Pick<Tenant, 'id'>> {
+    if (!accountSid) return { id: caller.tenantId };
+    return limits.target(caller, accountSid);
+  }
+
+  /** A Twilio status callback: the receipt's new status, recorded on the request it belongs to. */
+  async function deliveryStatus(providerId: string, status: DeliveryReceipt['status'], error?: string): Promise<boolean> {
+    const rows = await db
+      .updateTable('verifications')
+      .set({ delivery_status: status, delivery_error: error?.slice(0, 500) ?? null, updated_at: Date.now() })
+      .where('provider_id', '=', providerId)
+      .returning(['request_id', 'tenant_id'])
+      .execute();
+    for (const r of rows) await record(r.request_id, r.tenant_id, [{ type: 'status', detail: `${status}${error ? `: ${error}` : ''}`.slice(0, 500) }]);
+    return rows.length > 0;
+  }
+
+  return { send, verify, cancel, deliveryStatus };
+}
+
+export type Verifications = ReturnType<typeof createVerifications>;

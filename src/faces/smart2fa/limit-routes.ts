@@ -1,0 +1,140 @@
+/** Named limits (create, update, delete, search) and the destination-country allow list. */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Core } from '../../core/core.js';
+import type { Limit } from '../../core/limits/limits.js';
+import { callerOf, security } from '../http/authenticate.js';
+import { PageFields, PagingQuery, page, parseSort, parseTime, specDate } from './paging.js';
+import { AUTH, Answer, tags } from './common.js';
+
+const LimitData = Type.Object({
+  sid: Type.String(),
+  name: Type.String(),
+  buckets: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  accountSid: Type.String(),
+  accountEmail: Type.Union([Type.String(), Type.Null()]),
+  targetAccountSid: Type.String(),
+  targetAccountEmail: Type.Union([Type.String(), Type.Null()]),
+  uri: Type.String(),
+  dateCreated: Type.String(),
+  dateUpdated: Type.String(),
+});
+const limitData = (l: Limit) => ({
+  sid: l.sid,
+  name: l.name,
+  buckets: l.buckets,
+  description: l.description,
+  accountSid: l.accountSid,
+  // Gatehouse tenants have no email of their own; the spec allows these to be empty.
+  accountEmail: null,
+  targetAccountSid: l.targetAccountSid,
+  targetAccountEmail: null,
+  uri: `/2fa/limits/search/${l.sid}`,
+  dateCreated: specDate(l.createdAt),
+  dateUpdated: specDate(l.updatedAt),
+});
+
+// A JSON string or an array of {name, max, interval}; core validates either form (a schema union
+// here would let Ajv's type coercion rewrite a one-bucket array before the second branch sees it).
+const Buckets = Type.Unknown({ description: 'JSON string or array of {name, max, interval}; max and interval as strings or numbers, interval in seconds' });
+const LimitAnswer = Type.Object({ data: LimitData, code: Type.Integer(), message: Type.String() });
+const errors = { '4xx': Answer, '5xx': Answer };
+const SidParams = Type.Object({ sid: Type.String({ maxLength: 64 }) });
+const config = { auth: AUTH };
+
+export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/2fa/limits',
+    {
+      config,
+      schema: {
+        tags, summary: 'Create a limit', security: security(AUTH),
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), buckets: Buckets, description: Type.Optional(Type.String({ maxLength: 1000 })), accountSid: Type.Optional(Type.String({ maxLength: 34 })) }),
+        response: { 200: LimitAnswer, ...errors },
+      },
+    },
+    async (req) => ({ data: limitData(await core.limits.create(callerOf(req), req.body)), code: 200, message: 'OK' }),
+  );
+
+  app.put(
+    '/2fa/limits/:sid',
+    {
+      config,
+      schema: {
+        tags, summary: 'Update a limit', security: security(AUTH), params: SidParams,
+        body: Type.Object({ buckets: Type.Optional(Buckets), description: Type.Optional(Type.String({ maxLength: 1000 })) }),
+        response: { 200: LimitAnswer, ...errors },
+      },
+    },
+    async (req) => ({ data: limitData(await core.limits.update(callerOf(req), req.params.sid, req.body)), code: 200, message: 'OK' }),
+  );
+
+  app.delete(
+    '/2fa/limits/:sid',
+    { config, schema: { tags, summary: 'Delete a limit', security: security(AUTH), params: SidParams, response: { 200: LimitAnswer, ...errors } } },
+    async (req) => ({ data: limitData(await core.limits.remove(callerOf(req), req.params.sid)), code: 200, message: 'OK' }),
+  );
+
+  app.get(
+    '/2fa/limits/search',
+    {
+      config,
+      schema: {
+        tags, summary: 'Search limits', security: security(AUTH),
+        querystring: Type.Object({ ...PagingQuery, name: Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: { 200: Type.Object({ data: Type.Object({ result: Type.Array(LimitData), ...PageFields }), code: Type.Integer(), message: Type.String() }), ...errors },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const [sortBy, direction] = parseSort(q.SortBy, ['name', 'dateCreated'] as const, ['dateCreated', 'asc']);
+      const pageNo = q.page ?? 0;
+      const pageSize = q.pageSize ?? 10;
+      const { rows, total } = await core.limits.search(callerOf(req), {
+        page: pageNo, pageSize, name: q.name, accountSid: q.accountSid, subAccounts: q.subAccounts,
+        startTime: parseTime('startTime', q.startTime), endTime: parseTime('endTime', q.endTime), sortBy, direction,
+      });
+      return { data: { result: rows.map(limitData), ...page('/2fa/limits/search', q, pageNo, pageSize, total, rows.length) }, code: 200, message: 'OK' };
+    },
+  );
+
+  app.get(
+    '/2fa/limits/search/:sid',
+    { config, schema: { tags, summary: 'One limit', security: security(AUTH), params: SidParams, response: { 200: LimitAnswer, ...errors } } },
+    async (req) => ({ data: limitData(await core.limits.get(callerOf(req), req.params.sid)), code: 200, message: 'OK' }),
+  );
+
+  const Countries = Type.Object({ allowedCallingCodes: Type.Array(Type.String({ maxLength: 8 }), { maxItems: 300 }) });
+  const CountriesAnswer = Type.Object({ data: Type.Object({ accountSid: Type.String(), allowedCallingCodes: Type.Array(Type.String()) }), code: Type.Integer(), message: Type.String() });
+
+  app.get(
+    '/2fa/settings/countries',
+    { config, schema: { tags, summary: 'Destination countries allowed for sms and call', security: security(AUTH), querystring: Type.Object({ accountSid: Type.Optional(Type.String({ maxLength: 34 })) }), response: { 200: CountriesAnswer, ...errors } } },
+    async (req) => {
+      const tenant = await core.limits.target(callerOf(req), req.query.accountSid);
+      return { data: { accountSid: tenant.sid, allowedCallingCodes: await core.settings.allowedCallingCodes(tenant) }, code: 200, message: 'OK' };
+    },
+  );
+
+  app.put(
+    '/2fa/settings/countries',
+    {
+      config,
+      schema: {
+        tags, summary: 'Set the destination countries allowed for sms and call (empty = all)', security: security(AUTH),
+        body: Type.Object({ ...Countries.properties, accountSid: Type.Optional(Type.String({ maxLength: 34 })) }),
+        response: { 200: CountriesAnswer, ...errors },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const tenant = await core.limits.target(caller, req.body.accountSid);
+      const codes = await core.settings.setAllowedCallingCodes(caller, tenant, req.body.allowedCallingCodes);
+      return { data: { accountSid: tenant.sid, allowedCallingCodes: codes }, code: 200, message: 'OK' };
+    },
+  );
+};
