@@ -2,7 +2,7 @@
  * The one authentication layer: reads the credentials a route accepts (config.auth) and asks core
  * for the Caller. Routes without config.auth are public. Digest arrives with the SIP account face.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Caller } from '../../core/callers.js';
 import type { Core } from '../../core/core.js';
 import { unauthenticated } from '../../core/errors.js';
@@ -22,17 +22,20 @@ declare module 'fastify' {
 
 export function registerAuthentication(app: FastifyInstance, core: Core): void {
   app.decorateRequest('caller', null);
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    const schemes = request.routeOptions.config.auth;
-    if (!schemes) return done();
-    authenticate(core, request, schemes).then(
+  const hook: onRequestHookHandler = (request, _reply, done) => {
+    authenticate(core, request, request.routeOptions.config.auth!).then(
       (caller) => {
         request.caller = caller;
         done();
       },
       (err) => done(err),
     );
+  };
+  // Attached to the routes that declare config.auth only: public routes (/ping, login) run no hook.
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.auth) return;
+    const own = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+    route.onRequest = [hook, ...own];
   });
 }
 

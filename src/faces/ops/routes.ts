@@ -23,8 +23,8 @@ export const opsFace: FastifyPluginAsync<{ runtime: Runtime; metrics: Metrics }>
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_req, reply) => {
-    reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    reply.type(metrics.contentType);
+    return metrics.render();
   });
 
   app.get('/.well-known/jwks.json', { schema: { summary: 'Public keys of the JWTs Gatehouse signs', tags: ['operations'] } }, async () =>

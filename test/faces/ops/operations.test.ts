@@ -16,7 +16,12 @@ for (const dialect of DIALECTS) {
       assert.equal(res.status, 200);
       assert.equal(res.text, 'pong');
       assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
-      assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+      assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f]{12}-[0-9a-z]+$/);
+    });
+
+    test('a caller\'s own X-Request-Id is kept and echoed', async () => {
+      const res = await call(`${server.url}/ping`, { headers: { 'x-request-id': 'lb-7f3a' } });
+      assert.equal(res.headers.get('x-request-id'), 'lb-7f3a');
     });
 
     test('GET /healthz and /readyz answer 200 while storage answers', async () => {
@@ -32,6 +37,14 @@ for (const dialect of DIALECTS) {
       assert.match(res.text, /gatehouse_http_requests_total\{method="GET",route="\/ping",status="200"\} \d+/);
       assert.match(res.text, /gatehouse_http_requests_total\{method="GET",route="\/admin\/tenants",status="401"\} 1/);
       assert.match(res.text, /gatehouse_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/ping",status="200"\} \d+/);
+      // The histogram is cumulative and its +Inf bucket, its count and the counter agree.
+      const count = Number(/gatehouse_http_requests_total\{method="GET",route="\/ping",status="200"\} (\d+)/.exec(res.text)![1]);
+      assert.ok(count >= 2);
+      assert.match(res.text, new RegExp(`gatehouse_http_request_duration_seconds_bucket\\{le="\\+Inf",method="GET",route="/ping",status="200"\\} ${count}\n`));
+      assert.match(res.text, new RegExp(`gatehouse_http_request_duration_seconds_count\\{method="GET",route="/ping",status="200"\\} ${count}\n`));
+      const buckets = [...res.text.matchAll(/gatehouse_http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/ping",status="200"\} (\d+)/g)].map((m) => Number(m[1]));
+      assert.deepEqual(buckets, [...buckets].sort((a, b) => a - b), 'buckets never decrease');
+      assert.match(res.text, /gatehouse_process_cpu_seconds_total/);
     });
 
     test('an unknown route answers 404 in JSON', async () => {
