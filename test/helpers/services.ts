@@ -89,3 +89,14 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
 
 /** A Redis key prefix no other test uses. */
 export const redisPrefix = () => `gh-test-${randomBytes(6).toString('hex')}:`;
+
+/** Settings for several nodes sharing one PostgreSQL database and one Redis: one master key, one key prefix. */
+export function sharedNodesEnv(database: TestDatabase): Record<string, string> {
+  return {
+    DATABASE_URL: database.url,
+    GATEHOUSE_DATA_DIR: database.dataDir,
+    REDIS_URL,
+    GATEHOUSE_REDIS_PREFIX: redisPrefix(),
+    GATEHOUSE_MASTER_KEY: randomBytes(32).toString('base64'),
+  };
+}

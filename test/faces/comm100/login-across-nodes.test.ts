@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../../src/config.js';
 import { openRuntime } from '../../../src/runtime.js';
 import { type ServerProcess, startServerProcess } from '../../helpers/process.js';
-import { REDIS_URL, type TestDatabase, createTestDatabase, redisPrefix, skipUnless } from '../../helpers/services.js';
+import { type TestDatabase, createTestDatabase, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
 import { call } from '../../helpers/server.js';
 import { PASSWORD, totp, wrong } from './login-helpers.js';
 
@@ -16,13 +16,7 @@ describe('endlogin across two server processes sharing PostgreSQL and Redis', { 
 
   before(async () => {
     database = await createTestDatabase('postgres');
-    const env = {
-      DATABASE_URL: database.url,
-      GATEHOUSE_DATA_DIR: database.dataDir,
-      REDIS_URL,
-      GATEHOUSE_REDIS_PREFIX: redisPrefix(),
-      GATEHOUSE_MASTER_KEY: 'ab'.repeat(32),
-    };
+    const env = sharedNodesEnv(database);
     const runtime = await openRuntime(loadConfig({ NODE_ENV: 'test', ...env }));
     try {
       partner = (await runtime.core.tenants.create(null, { name: 'Partner' })).tenant.id;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type ServerProcess, startServerProcess } from '../../helpers/process.js';
-import { REDIS_URL, type TestDatabase, createTestDatabase, redisPrefix, skipUnless } from '../../helpers/services.js';
+import { type TestDatabase, createTestDatabase, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
 import { type TestServer, basic, call, startTestServer } from '../../helpers/server.js';
 import { randomNumber } from './helpers.js';
 
@@ -61,14 +61,7 @@ describe('200 simultaneous sends on three processes sharing PostgreSQL and Redis
   let tenant: { sid: string; authToken: string };
   before(async () => {
     database = await createTestDatabase('postgres');
-    const env = {
-      DATABASE_URL: database.url,
-      GATEHOUSE_DATA_DIR: database.dataDir,
-      REDIS_URL,
-      GATEHOUSE_REDIS_PREFIX: redisPrefix(),
-      GATEHOUSE_MASTER_KEY: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'warn',
-    };
+    const env = { ...sharedNodesEnv(database), LOG_LEVEL: 'warn' };
     // One at a time: the first migrates and bootstraps, the others find the database ready.
     nodes.push(await startServerProcess({ ...env, LOG_LEVEL: 'info' }));
     const printed = /bootstrap credentials[^\n]*\n(\{[\s\S]*?\n\})/.exec(nodes[0]!.output());
