@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isSmsSender } from './channels/twilio.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -208,7 +209,7 @@ function twilioSettings(get: Get): TwilioConfig | null {
   }
   if (keySid && !/^SK[0-9a-fA-F]{32}$/.test(keySid)) throw new ConfigError('TWILIO_API_KEY_SID', 'must be SK followed by 32 hex digits');
   if (!authToken && !keySid) throw new ConfigError('TWILIO_AUTH_TOKEN', 'is needed (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)');
-  if (from && !/^\+[1-9]\d{1,14}$/.test(from) && !/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(from)) {
+  if (from && !isSmsSender(from)) {
     throw new ConfigError('TWILIO_FROM', 'must be an E.164 number such as +15551234567 or an alphanumeric sender ID of up to 11 characters');
   }
   if (service && !/^MG[0-9a-fA-F]{32}$/.test(service)) throw new ConfigError('TWILIO_MESSAGING_SERVICE_SID', 'must be MG followed by 32 hex digits');

@@ -47,6 +47,12 @@ function requestIds(): () => string {
   return () => `${prefix}-${(++n).toString(36)}`;
 }
 
+/** A URL's path without its query string: query strings may carry tokens, so neither logs nor answers echo them. */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
 export interface ServerOptions {
   /** Where JSON logs go (stdout by default); tests pass a stream to read them. */
   logStream?: DestinationStream;
@@ -77,7 +83,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
 
   // Bodies are JSON (or form-encoded, for Twilio's callbacks); text/plain is refused with 415.
   app.removeContentTypeParser('text/plain');
-  // Cookies are parsed only where a route reads them (the API key cookie), not on every request.
+  // Cookies are parsed only where a route reads them (faces/http/cookies.ts), not on every request.
   await app.register(cookie, { hook: false });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(swagger, {
@@ -100,9 +106,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    // The path only: query strings may carry tokens.
-    const q = request.url.indexOf('?');
-    const path = q < 0 ? request.url : request.url.slice(0, q);
+    const path = pathOf(request.url);
     // Through the root logger: a request's own child logger is made only when something else logs.
     app.log.info({ reqId: request.id, method: request.method, path, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
     done();
@@ -124,7 +128,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   registerAuthentication(app, core);
   useEnvelope(app, plainEnvelope);
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?', 1)[0]}` } });
+    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${pathOf(request.url)}` } });
   });
 
   await app.register(opsFace, { runtime, metrics });

@@ -19,6 +19,11 @@ export function isE164(value: string): boolean {
 }
 
 const ALPHANUMERIC_SENDER = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
+
+/** A sender Twilio accepts for SMS: an E.164 number or an alphanumeric sender ID. */
+export function isSmsSender(value: string): boolean {
+  return E164.test(value) || ALPHANUMERIC_SENDER.test(value);
+}
 /** Twilio's limit for one message body, in characters. */
 const MAX_SMS_LENGTH = 1600;
 
@@ -68,7 +73,7 @@ export function createTwilioChannels(config: TwilioConfig, publicUrl: string | n
       async send(message) {
         if (!E164.test(message.to)) return failed('to is not an E.164 number such as +15551234567');
         const from = message.from || config.from;
-        if (from && !E164.test(from) && !ALPHANUMERIC_SENDER.test(from)) return failed('from is not an E.164 number or an alphanumeric sender ID');
+        if (from && !isSmsSender(from)) return failed('from is not an E.164 number or an alphanumeric sender ID');
         if (!from && !config.messagingServiceSid) return failed('no sender: give from, or set TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID');
         const body = smsBody(message.body);
         if (!body.trim()) return failed('the message body is empty');

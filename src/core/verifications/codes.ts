@@ -2,19 +2,14 @@
  * The code itself: drawn from a CSPRNG, kept only as an HMAC under a server pepper. The pepper lives
  * sealed in the database, so a dump of the database alone cannot brute-force a 6-digit code.
  */
-import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { constantTimeEqual, newSid, randomString } from '../crypto.js';
 import type { Sealer } from '../secrets/envelope.js';
 import type { Db } from '../../storage/database.js';
 
-export function newCode(length: number): string {
-  let code = '';
-  for (let i = 0; i < length; i++) code += String(randomInt(10));
-  return code;
-}
+export const newCode = (length: number): string => randomString('0123456789', length);
 
-export function newRequestId(): string {
-  return 'OTP' + randomBytes(16).toString('hex');
-}
+export const newRequestId = (): string => newSid('OTP');
 
 export interface CodeHasher {
   hash(requestId: string, code: string): string;
@@ -25,11 +20,7 @@ export function codeHasher(pepper: Buffer): CodeHasher {
   const hash = (requestId: string, code: string) => createHmac('sha256', pepper).update(`${requestId}:${code}`).digest('hex');
   return {
     hash,
-    matches(requestId, code, stored) {
-      const a = Buffer.from(hash(requestId, code), 'hex');
-      const b = Buffer.from(stored, 'hex');
-      return a.length === b.length && timingSafeEqual(a, b);
-    },
+    matches: (requestId, code, stored) => constantTimeEqual(hash(requestId, code), stored),
   };
 }
 
