@@ -119,10 +119,14 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
     closing = true;
     done();
   });
+  const { statements } = runtime.storage;
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
-    done(null, payload);
+    // No answer leaves before the writes made for it are committed (SQLite group commit, statements.ts).
+    const durable = statements.durable();
+    if (durable) durable.then(() => done(null, payload), done);
+    else done(null, payload);
   });
 
   registerAuthentication(app, core);

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database, Db } from './database.js';
 import { migrationProvider } from './migrations/index.js';
+import { type Statements, postgresStatements, sqliteStatements } from './statements.js';
 
 // int8 (bigint, count(*)) arrives as a string by default; our values are epoch milliseconds and
 // counts, well inside Number's exact range.
@@ -15,6 +16,8 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export interface Storage {
   db: Db;
   dialect: 'sqlite' | 'postgres';
+  /** Statements prepared once, for the hot paths (see statements.ts). */
+  statements: Statements;
   /** One cheap round trip, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -29,24 +32,28 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
     database.pragma('foreign_keys = ON');
     // Another process (the CLI beside a running server) may hold the write lock briefly.
     database.pragma('busy_timeout = 5000');
-    cacheStatements(database);
-    return storageOf(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
+    const prepare = database.prepare.bind(database);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const statements = sqliteStatements(database, prepare, db);
+    cacheStatements(database, prepare, statements.beforeForeign);
+    return storageOf(db, 'sqlite', statements);
   }
   const pool = new pg.Pool({ connectionString: config.url, max: options.poolSize ?? 20 });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  return storageOf(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+  return storageOf(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres', postgresStatements(pool));
 }
 
 /**
  * Kysely prepares every query afresh, and compiling SQL was an eighth of a send's CPU time. The same
  * few hundred query texts recur, so each prepared statement is kept and reused (a statement runs to
- * completion synchronously before the next one starts, so sharing one is safe).
+ * completion synchronously before the next one starts, so sharing one is safe). Every Kysely
+ * statement passes here, which is where an open group commit is committed first.
  */
-function cacheStatements(database: SqliteDatabase.Database): void {
-  const prepare = database.prepare.bind(database);
+function cacheStatements(database: SqliteDatabase.Database, prepare: (source: string) => SqliteDatabase.Statement, beforeEach: () => void): void {
   const cache = new Map<string, SqliteDatabase.Statement>();
   database.prepare = ((source: string) => {
+    beforeEach();
     let statement = cache.get(source);
     if (!statement) {
       statement = prepare(source);
@@ -57,8 +64,17 @@ function cacheStatements(database: SqliteDatabase.Database): void {
   }) as typeof database.prepare;
 }
 
-function storageOf(db: Db, dialect: Storage['dialect']): Storage {
-  return { db, dialect, ping: async () => void (await sql`select 1`.execute(db)), close: () => db.destroy() };
+function storageOf(db: Db, dialect: Storage['dialect'], statements: Statements): Storage {
+  return {
+    db,
+    dialect,
+    statements,
+    ping: async () => void (await sql`select 1`.execute(db)),
+    close: () => {
+      statements.flush();
+      return db.destroy();
+    },
+  };
 }
 
 export async function migrate(db: Db): Promise<string[]> {

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
+import { type Storage, openStorage } from '../../src/storage/storage.js';
+import { DIALECTS, type TestDatabase, createTestDatabase, skipDialect } from '../helpers/services.js';
+
+const open = (database: TestDatabase): Storage =>
+  openStorage(database.url.startsWith('sqlite:') ? { dialect: 'sqlite', file: database.url.slice('sqlite:'.length) } : { dialect: 'postgres', url: database.url });
+
+for (const dialect of DIALECTS) {
+  describe(`prepared statements on ${dialect}`, { skip: await skipDialect(dialect) }, () => {
+    let database: TestDatabase;
+    let storage: Storage;
+    before(async () => {
+      database = await createTestDatabase(dialect);
+      storage = open(database);
+      const id = dialect === 'postgres' ? sql`id serial primary key` : sql`id integer primary key`;
+      await sql`create table notes (${id}, body text not null, n integer)`.execute(storage.db);
+    });
+    after(async () => {
+      await storage.close();
+      await database.drop();
+    });
+
+    it('binds ? placeholders in order and answers rows, first rows and change counts', async () => {
+      const insert = storage.statements.prepare<{ id: number }>('insert into notes (body, n) values (?, ?) returning id');
+      const first = await insert.get('one', 1);
+      const second = await insert.get('two', 2);
+      assert.equal(second!.id, first!.id + 1);
+      await storage.statements.durable();
+      const select = storage.statements.prepare<{ body: string; n: number }>('select body, n from notes where n >= ? and body <> ? order by n');
+      assert.deepEqual(await select.all(1, 'none'), [{ body: 'one', n: 1 }, { body: 'two', n: 2 }]);
+      assert.deepEqual(await select.get(2, 'none'), { body: 'two', n: 2 });
+      assert.equal(await select.get(3, 'none'), undefined);
+      const bump = storage.statements.prepare('update notes set n = n + 10 where n <= ?');
+      assert.equal(await bump.run(2), 2);
+      assert.equal(await bump.run(0), 0);
+    });
+  });
+}
+
+describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
+  let database: TestDatabase;
+  let storage: Storage;
+  /** A second connection to the same file: it sees only what is committed. */
+  let other: SqliteDatabase.Database;
+  const file = () => database.url.slice('sqlite:'.length);
+  const committed = (body: string) => (other.prepare('select count(*) as n from notes where body = ?').get(body) as { n: number }).n;
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    storage = open(database);
+    await sql`create table notes (id integer primary key, body text not null)`.execute(storage.db);
+    await sql`create table parents (id integer primary key)`.execute(storage.db);
+    await sql`create table children (id integer primary key, parent_id integer not null references parents (id) deferrable initially deferred)`.execute(storage.db);
+    other = new SqliteDatabase(file(), { readonly: true });
+  });
+  after(async () => {
+    other.close();
+    await storage.close();
+    await database.drop();
+  });
+
+  it('commits the writes of one event-loop turn together, and durable() settles only after that commit', async () => {
+    const insert = storage.statements.prepare('insert into notes (body) values (?)');
+    assert.equal(storage.statements.durable(), null);
+    await insert.run('a');
+    await insert.run('b');
+    // Written and readable on this connection, not yet committed for anyone else.
+    assert.equal((await storage.statements.prepare<{ n: number }>('select count(*) as n from notes where body in (?, ?)').get('a', 'b'))!.n, 2);
+    assert.equal(committed('a') + committed('b'), 0);
+    const durable = storage.statements.durable();
+    assert.ok(durable);
+    await durable;
+    assert.equal(committed('a') + committed('b'), 2);
+    assert.equal(storage.statements.durable(), null);
+  });
+
+  it('commits an open group before a Kysely statement runs, so Kysely never joins it', async () => {
+    await storage.statements.prepare('insert into notes (body) values (?)').run('before-kysely');
+    assert.ok(storage.statements.durable());
+    await storage.db.insertInto('notes' as never).values({ body: 'kysely' } as never).execute();
+    assert.equal(storage.statements.durable(), null);
+    assert.equal(committed('before-kysely'), 1);
+  });
+
+  it('lets a write that arrives during a Kysely transaction wait for it, and keeps it when that transaction rolls back', async () => {
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    let inside!: () => void;
+    const begun = new Promise<void>((resolve) => (inside = resolve));
+    const transaction = storage.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.insertInto('notes' as never).values({ body: 'rolled-back' } as never).execute();
+        inside();
+        await paused;
+        throw new Error('roll back');
+      })
+      .catch((err: Error) => err.message);
+    await begun;
+    const write = storage.statements.prepare('insert into notes (body) values (?)').run('waited');
+    release();
+    assert.equal(await transaction, 'roll back');
+    assert.equal(await write, 1);
+    await storage.statements.durable();
+    assert.equal(committed('rolled-back'), 0);
+    assert.equal(committed('waited'), 1);
+  });
+
+  it('rejects durable() when the commit fails, and undoes every write of the group', async () => {
+    const note = storage.statements.prepare('insert into notes (body) values (?)');
+    const orphan = storage.statements.prepare('insert into children (parent_id) values (?)');
+    await note.run('doomed');
+    // A deferred foreign key is checked at commit: the whole group fails there.
+    await orphan.run(42);
+    await assert.rejects(storage.statements.durable()!, /FOREIGN KEY/);
+    assert.equal(committed('doomed'), 0);
+    assert.equal((await storage.statements.prepare<{ n: number }>('select count(*) as n from notes where body = ?').get('doomed'))!.n, 0);
+    // The connection is usable again at once.
+    await note.run('after');
+    await storage.statements.durable();
+    assert.equal(committed('after'), 1);
+  });
+});
