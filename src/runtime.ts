@@ -32,8 +32,8 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
       : keyringFromFile(config.dataDir);
     const sealer = createSealer(keyring);
     const core = await createCore(
-      { db: storage.db, dialect: storage.dialect, state, sealer, config },
-      selectChannels(config, storage.db),
+      { db: storage.db, dialect: storage.dialect, statements: storage.statements, state, sealer, config },
+      selectChannels(config, storage.statements),
     );
     const sweeper = setInterval(() => {
       void state?.sweep().catch(() => {});

@@ -1,28 +1,19 @@
 /**
  * The development outbox: a channel that stores each message so a person can read it at
  * GET /dev/outbox. It holds codes in clear text by design, which is why production refuses it
- * unless GATEHOUSE_OUTBOX is set.
+ * unless GATEHOUSE_OUTBOX is set. Every send of a code writes here, so it is a prepared statement.
  */
-import type { Db } from '../storage/database.js';
+import type { Statements } from '../storage/statements.js';
 import type { Channel } from './channel.js';
 
-export function createOutboxChannel(db: Db): Channel {
+export function createOutboxChannel(statements: Statements): Channel {
+  const insert = statements.prepare<{ id: number }>(
+    'insert into outbox_messages (tenant_id, channel, "to", "from", subject, body, created_at) values (?, ?, ?, ?, ?, ?, ?) returning id',
+  );
   return {
     async send(message) {
-      const row = await db
-        .insertInto('outbox_messages')
-        .values({
-          tenant_id: message.tenantId,
-          channel: message.channel,
-          to: message.to,
-          from: message.from ?? null,
-          subject: message.subject ?? null,
-          body: message.body,
-          created_at: Date.now(),
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return { provider: 'outbox', providerId: String(row.id), status: 'delivered' };
+      const row = await insert.get(message.tenantId, message.channel, message.to, message.from ?? null, message.subject ?? null, message.body, Date.now());
+      return { provider: 'outbox', providerId: String(row!.id), status: 'delivered' };
     },
   };
 }

@@ -4,16 +4,16 @@
  * delivery and says why. Every channel handed out is wrapped so that a delivery never throws.
  */
 import type { ChannelProvider, Config } from '../config.js';
-import type { Db } from '../storage/database.js';
+import type { Statements } from '../storage/statements.js';
 import type { Channel, ChannelName, DeliveryReceipt } from './channel.js';
 import { createOutboxChannel } from './outbox.js';
 import { createSmtpChannel } from './smtp.js';
 import { createTwilioChannels } from './twilio.js';
 
-export function selectChannels(config: Config, db: Db): Record<ChannelName, Channel> {
+export function selectChannels(config: Config, statements: Statements): Record<ChannelName, Channel> {
   const twilio = config.twilio ? createTwilioChannels(config.twilio, config.publicUrl) : null;
   const smtp = config.smtp ? createSmtpChannel(config.smtp) : null;
-  const outbox = createOutboxChannel(db);
+  const outbox = createOutboxChannel(statements);
 
   const pick = (name: ChannelName, provider: ChannelProvider): Channel => {
     switch (provider) {

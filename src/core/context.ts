@@ -1,12 +1,15 @@
 import type { Config } from '../config.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { Db } from '../storage/database.js';
+import type { Statements } from '../storage/statements.js';
 import type { Sealer } from './secrets/envelope.js';
 
 /** What every core module is built from, handed over once at start. */
 export interface CoreDeps {
   db: Db;
   dialect: 'sqlite' | 'postgres';
+  /** Prepared statements for the hot paths; everything else uses db. */
+  statements: Statements;
   state: SharedState;
   sealer: Sealer;
   config: Config;

@@ -37,7 +37,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit });
   const limits = createLimits(deps, tenants);
   const settings = createSettings(deps);
-  const buckets = createBuckets(deps.state, deps.db, deps.dialect);
+  const buckets = createBuckets(deps.state, deps);
   const hasher = codeHasher(await loadPepper(deps.db, deps.sealer));
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
   const records = createRecords(deps, limits);

@@ -1,13 +1,14 @@
 import { sql } from 'kysely';
 import type { Db } from '../storage/database.js';
-import { type BucketSpec, type Buckets, type TakeResult, refill } from './buckets.js';
+import { type BucketSpec, type BucketStore, type Buckets, type TakeResult, refill } from './buckets.js';
 
 /**
  * Buckets in the token_buckets table. One bucket is one upsert statement; several are taken in one transaction. PostgreSQL: the rows are created
  * if missing, then locked (FOR UPDATE, in key order so that two sends never deadlock), then updated.
  * SQLite: the one connection serialises transactions, so a read-then-write is already atomic.
  */
-export function createSqlBuckets(db: Db, dialect: 'sqlite' | 'postgres'): Buckets {
+export function createSqlBuckets({ db, dialect, statements }: BucketStore): Buckets {
+  const takeOneStatement = statements.prepare<{ key: string }>(takeOneSql(dialect));
   const engine: Buckets = {
     async take(buckets) {
       if (buckets.length === 0) return { ok: true };
@@ -60,31 +61,26 @@ export function createSqlBuckets(db: Db, dialect: 'sqlite' | 'postgres'): Bucket
    */
   async function takeOne(spec: BucketSpec): Promise<TakeResult> {
     const now = Date.now();
-    const least = dialect === 'postgres' ? sql.raw('least') : sql.raw('min');
-    const greatest = dialect === 'postgres' ? sql.raw('greatest') : sql.raw('max');
-    // Literals, not parameters: PostgreSQL would type a parameter beside a bigint as bigint. All are numbers we computed.
-    const refilled = sql<number>`${least}(${sql.lit(spec.max)}, token_buckets.tokens + ${greatest}(0, ${sql.lit(now)} - token_buckets.updated_at) * ${sql.lit(spec.max / spec.intervalMs)})`;
     // Empty or not, a bucket is full again one interval after its last take.
-    const expires = now + spec.intervalMs;
-    const row = await db
-      .insertInto('token_buckets')
-      .values({ key: spec.key, tokens: spec.max - 1, updated_at: now, expires_at: expires })
-      .onConflict((oc) =>
-        oc
-          .column('key')
-          .doUpdateSet({
-            tokens: sql<number>`${refilled} - 1`,
-            updated_at: now,
-            expires_at: expires,
-          })
-          .where(refilled, '>=', 1),
-      )
-      .returning('key')
-      .executeTakeFirst();
+    const row = await takeOneStatement.get(spec.key, spec.max - 1, now, now + spec.intervalMs);
     return row ? { ok: true } : { ok: false, index: 0 };
   }
 
   return engine;
+}
+
+/**
+ * The inserted row carries everything the refill needs, so each value is bound once: max is
+ * excluded.tokens + 1, the interval is excluded.expires_at - excluded.updated_at, and now is
+ * excluded.updated_at.
+ */
+function takeOneSql(dialect: 'sqlite' | 'postgres'): string {
+  const [least, greatest] = dialect === 'postgres' ? ['least', 'greatest'] : ['min', 'max'];
+  const refilled = `${least}(excluded.tokens + 1, token_buckets.tokens + ${greatest}(0, excluded.updated_at - token_buckets.updated_at) * (excluded.tokens + 1.0) / (excluded.expires_at - excluded.updated_at))`;
+  return `insert into token_buckets (key, tokens, updated_at, expires_at) values (?, ?, ?, ?)
+    on conflict (key) do update set tokens = ${refilled} - 1, updated_at = excluded.updated_at, expires_at = excluded.expires_at
+    where ${refilled} >= 1
+    returning key`;
 }
 
 function capacity(buckets: BucketSpec[], key: string): number {

@@ -4,6 +4,7 @@
  * holds over any window. Kept in Redis (one Lua script) when REDIS_URL is set, else in SQL.
  */
 import type { Db } from '../storage/database.js';
+import type { Statements } from '../storage/statements.js';
 import { createRedisBuckets } from './buckets-redis.js';
 import { createSqlBuckets } from './buckets-sql.js';
 import type { RedisState } from './redis-state.js';
@@ -27,6 +28,12 @@ export function refill(tokens: number, elapsedMs: number, spec: BucketSpec): num
   return Math.min(spec.max, tokens + (Math.max(0, elapsedMs) * spec.max) / spec.intervalMs);
 }
 
-export function createBuckets(state: SharedState, db: Db, dialect: 'sqlite' | 'postgres'): Buckets {
-  return state.backend === 'redis' ? createRedisBuckets(state as RedisState) : createSqlBuckets(db, dialect);
+export interface BucketStore {
+  db: Db;
+  dialect: 'sqlite' | 'postgres';
+  statements: Statements;
+}
+
+export function createBuckets(state: SharedState, store: BucketStore): Buckets {
+  return state.backend === 'redis' ? createRedisBuckets(state as RedisState) : createSqlBuckets(store);
 }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { OutgoingMessage } from '../../src/channels/channel.js';
 import { selectChannels } from '../../src/channels/select.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import type { Db } from '../../src/storage/database.js';
+import type { Statements } from '../../src/storage/statements.js';
 import { type FakeTwilio, startFakeTwilio } from '../helpers/fake-twilio.js';
 import { DIALECTS, skipDialect } from '../helpers/services.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
@@ -106,7 +106,7 @@ describe('selectChannels', () => {
   const message: OutgoingMessage = { channel: 'sms', tenantId: null, to: '+15550002222', body: 'Code 1234' };
 
   it('hands out a channel that fails every delivery with the reason when nothing is configured', async () => {
-    const channels = selectChannels(config({ GATEHOUSE_OUTBOX: 'false' }), {} as Db);
+    const channels = selectChannels(config({ GATEHOUSE_OUTBOX: 'false' }), { prepare: () => ({}) } as unknown as Statements);
     const receipt = await channels.sms.send(message);
     assert.equal(receipt.status, 'failed');
     assert.match(receipt.error ?? '', /no sms channel is configured/);
@@ -114,11 +114,10 @@ describe('selectChannels', () => {
   });
 
   it("turns a provider's exception into a failed receipt instead of throwing", async () => {
-    const broken = {
-      insertInto() {
-        throw new Error('database is locked');
-      },
-    } as unknown as Db;
+    const failing = async () => {
+      throw new Error('database is locked');
+    };
+    const broken = { prepare: () => ({ get: failing, all: failing, run: failing }), durable: () => null, flush() {} } as Statements;
     const receipt = await selectChannels(config({}), broken).call.send(message);
     assert.deepEqual(receipt, { provider: 'outbox', providerId: null, status: 'failed', error: 'outbox delivery failed unexpectedly' });
   });

@@ -25,9 +25,9 @@ for (const backend of backends) {
       if (backend.name === 'Redis') {
         const state = await createRedisState(REDIS_URL, redisPrefix());
         close = () => state.close();
-        buckets = createBuckets(state, storage.db, storage.dialect);
+        buckets = createBuckets(state, storage);
       } else {
-        buckets = createBuckets(createSqlState(storage.db), storage.db, storage.dialect);
+        buckets = createBuckets(createSqlState(storage.db), storage);
       }
     });
     after(async () => {

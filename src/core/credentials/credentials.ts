@@ -20,7 +20,7 @@ type AccountWithTenant = Selectable<AccountTable> & { tenant_sid: string; tenant
 
 export type Credentials = ReturnType<typeof createCredentials>;
 
-export function createCredentials({ db, config }: CoreDeps, accounts: Accounts, signingKeys: SigningKeys) {
+export function createCredentials({ db, statements, config }: CoreDeps, accounts: Accounts, signingKeys: SigningKeys) {
   const external = config.jwt.external && {
     ...config.jwt.external,
     key: createPublicKey(config.jwt.external.publicKeyPem),
@@ -47,15 +47,14 @@ export function createCredentials({ db, config }: CoreDeps, accounts: Accounts, 
     };
   }
 
+  // Every Smart 2FA request authenticates this way: a statement prepared once.
+  const basicTenant = statements.prepare<{ id: number; sid: string; path: string }>(
+    'select tenants.id, tenants.sid, tenants.path from auth_tokens inner join tenants on tenants.id = auth_tokens.tenant_id where auth_tokens.token_hash = ? and tenants.sid = ?',
+  );
+
   /** HTTP Basic: tenant SID + auth token (the Smart 2FA scheme). */
   async function authenticateBasic(sid: string, token: string): Promise<Caller> {
-    const row = await db
-      .selectFrom('auth_tokens')
-      .innerJoin('tenants', 'tenants.id', 'auth_tokens.tenant_id')
-      .select(['tenants.id', 'tenants.sid', 'tenants.path'])
-      .where('auth_tokens.token_hash', '=', sha256Hex(token))
-      .where('tenants.sid', '=', sid)
-      .executeTakeFirst();
+    const row = await basicTenant.get(sha256Hex(token), sid);
     if (!row) throw unauthenticated('invalid account SID or auth token');
     return { tenantId: Number(row.id), tenantSid: row.sid, tenantPath: row.path, accountId: null, role: 'tenant', via: 'basic' };
   }

@@ -2,14 +2,18 @@
  * The SMS-pumping defence: a tenant's allow list of destination countries (by calling code) for sms
  * and call. A send must pass the list of its tenant and of every tenant above it; empty = all allowed.
  */
-import { sql } from 'kysely';
 import type { Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { GatehouseError, invalid } from '../errors.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { VerificationErrors } from './errors.js';
 
-export function createSettings({ db }: CoreDeps) {
+export function createSettings({ db, statements }: CoreDeps) {
+  // Every sms and call send reads the lists on its tenant's path.
+  const listsOnPath = statements.prepare<{ allowed_calling_codes: string }>(
+    "select s.allowed_calling_codes from smart2fa_settings s inner join tenants t on t.id = s.tenant_id where ? like t.path || '%'",
+  );
+
   async function allowedCallingCodes(tenant: Pick<Tenant, 'id'>): Promise<string[]> {
     const row = await db.selectFrom('smart2fa_settings').select('allowed_calling_codes').where('tenant_id', '=', tenant.id).executeTakeFirst();
     return row ? (JSON.parse(row.allowed_calling_codes) as string[]) : [];
@@ -31,12 +35,7 @@ export function createSettings({ db }: CoreDeps) {
 
   /** Refuses a phone number outside any allow list on the tenant's path (one query). */
   async function assertDestinationAllowed(tenant: Pick<Tenant, 'path'>, to: string): Promise<void> {
-    const rows = await db
-      .selectFrom('smart2fa_settings')
-      .innerJoin('tenants', 'tenants.id', 'smart2fa_settings.tenant_id')
-      .select('smart2fa_settings.allowed_calling_codes')
-      .where(sql<boolean>`${tenant.path} like tenants.path || '%'`)
-      .execute();
+    const rows = await listsOnPath.all(tenant.path);
     for (const row of rows) {
       const codes = JSON.parse(row.allowed_calling_codes) as string[];
       if (codes.length > 0 && !codes.some((c) => to.startsWith('+' + c))) {

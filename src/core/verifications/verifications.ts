@@ -3,7 +3,6 @@
  * constant-time compare, exactly one success), cancel. Every step leaves an event row; the code
  * itself is never stored, logged or returned.
  */
-import { sql } from 'kysely';
 import type { Channel, ChannelName, DeliveryReceipt } from '../../channels/channel.js';
 import { hasLineBreak, isSafeVoice, ttsLanguage } from '../../channels/escape.js';
 import { isEmailAddress } from '../../channels/smtp.js';
@@ -18,6 +17,7 @@ import type { Limits } from '../limits/limits.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { type CodeHasher, newCode, newRequestId } from './codes.js';
 import { VerificationErrors } from './errors.js';
+import { verificationQueries } from './queries.js';
 import type { Settings } from './settings.js';
 
 export const MAX_ATTEMPTS = 5;
@@ -74,10 +74,11 @@ export function parseLimits(input: unknown): Array<[string, string]> {
 }
 
 export function createVerifications(
-  { db }: CoreDeps,
+  { db, statements }: CoreDeps,
   deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher },
 ) {
   const { channels, buckets, limits, settings, hasher } = deps;
+  const q = verificationQueries(statements, MAX_ATTEMPTS);
 
   function validate(input: SendInput) {
     const channel = input.channel ?? 'sms';
@@ -105,7 +106,7 @@ export function createVerifications(
   }
 
   async function record(requestId: string, tenantId: number, events: Array<{ type: string; detail: string | null }>, at = Date.now()) {
-    await db.insertInto('verification_events').values(events.map((e) => ({ request_id: requestId, tenant_id: tenantId, type: e.type, detail: e.detail, created_at: at }))).execute();
+    await q.record(requestId, tenantId, events, at);
   }
 
   async function send(caller: Caller, input: SendInput): Promise<{ requestId: string }> {
@@ -121,33 +122,9 @@ export function createVerifications(
     const requestId = newRequestId();
     const code = newCode(v.length);
     const now = Date.now();
-    // The previous live code for this recipient is canceled now, or left alive for guardTime only.
-    const previous = db.updateTable('verifications').where('tenant_id', '=', tenant.id).where('service', '=', input.service).where('to', '=', input.to).where('status', '=', 'pending');
-    if (v.guardTime) {
-      await previous.set({ expires_at: now + v.guardTime * 1000, updated_at: now }).where('expires_at', '>', now + v.guardTime * 1000).execute();
-    } else {
-      await previous.set({ status: 'canceled', updated_at: now }).execute();
-    }
-    await db
-      .insertInto('verifications')
-      .values({
-        request_id: requestId,
-        tenant_id: tenant.id,
-        service: input.service,
-        channel: v.channel,
-        to: input.to,
-        code_hash: hasher.hash(requestId, code),
-        status: 'pending',
-        attempts: 0,
-        expires_at: now + v.timeout * 1000,
-        created_at: now,
-        updated_at: now,
-        delivery_status: 'pending',
-        provider: null,
-        provider_id: null,
-        delivery_error: null,
-      })
-      .execute();
+    const recipient = { tenantId: tenant.id, service: input.service, to: input.to };
+    await q.retirePrevious(recipient, now, v.guardTime ? now + v.guardTime * 1000 : null);
+    await q.insert({ ...recipient, requestId, channel: v.channel, codeHash: hasher.hash(requestId, code), expiresAt: now + v.timeout * 1000, now });
 
     const receipt = await deliver(channels[v.channel], {
       channel: v.channel,
@@ -158,11 +135,7 @@ export function createVerifications(
       body: input.body.split('{code}').join(code),
       options: v.channel === 'call' ? { language: input.language ?? undefined, voice: input.voice ?? undefined, repeat: v.repeat } : undefined,
     });
-    await db
-      .updateTable('verifications')
-      .set({ delivery_status: receipt.status, provider: receipt.provider, provider_id: receipt.providerId, delivery_error: receipt.error?.slice(0, 500) ?? null })
-      .where('request_id', '=', requestId)
-      .execute();
+    await q.delivered(requestId, { ...receipt, error: receipt.error?.slice(0, 500) ?? null });
     await record(requestId, tenant.id, [
       { type: 'created', detail: `${v.channel} to ${input.to}` },
       { type: 'delivery', detail: `${receipt.provider}: ${receipt.status}${receipt.error ? `: ${receipt.error}` : ''}`.slice(0, 500) },
@@ -180,9 +153,7 @@ export function createVerifications(
 
   /** Why a request that could not be attempted is refused. */
   async function refusal(tenantId: number, requestId: string | null, unknownCode: string): Promise<GatehouseError> {
-    const row = requestId
-      ? await db.selectFrom('verifications').select(['status', 'attempts', 'expires_at']).where('request_id', '=', requestId).where('tenant_id', '=', tenantId).executeTakeFirst()
-      : undefined;
+    const row = requestId ? await q.state(requestId, tenantId) : undefined;
     if (!row) return new GatehouseError(unknownCode, 'Invalid OTP Unique Id');
     if (row.status === 'verified') return new GatehouseError(VerificationErrors.alreadyVerified, 'OTP is already verified');
     if (row.status === 'canceled') return new GatehouseError(VerificationErrors.canceled, 'OTP was canceled');
@@ -197,19 +168,7 @@ export function createVerifications(
     if (input.number) {
       // By service + number the requestId is ignored, as the spec says: the newest live code counts.
       if (!input.service) throw invalid('service', 'is required when verifying by number');
-      const newest = await db
-        .selectFrom('verifications')
-        .select('request_id')
-        .where('tenant_id', '=', tenant.id)
-        .where('service', '=', input.service)
-        .where('to', '=', input.number)
-        // The newest live code; when none is live, the newest of all says why (verified, expired…).
-        .orderBy(sql`case when status = 'pending' then 0 else 1 end`)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      requestId = newest?.request_id ?? null;
+      requestId = (await q.newest(tenant.id, input.service, input.number))?.request_id ?? null;
     } else if (input.requestId) {
       if (!REQUEST_ID.test(input.requestId)) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
       requestId = input.requestId;
@@ -221,34 +180,19 @@ export function createVerifications(
     const now = Date.now();
     // One round trip counts the attempt and reads what the comparison needs; a dead, expired or
     // finished request matches nothing and is explained by `refusal`.
-    const attempt = await db
-      .updateTable('verifications')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: now }))
-      .where('request_id', '=', requestId)
-      .where('tenant_id', '=', tenant.id)
-      .where('status', '=', 'pending')
-      .where('attempts', '<', MAX_ATTEMPTS)
-      .where('expires_at', '>', now)
-      .returning(['code_hash', 'attempts'])
-      .executeTakeFirst();
+    const attempt = await q.attempt(requestId, tenant.id, now);
     if (!attempt) {
       const error = await refusal(tenant.id, requestId, VerificationErrors.unknownRequest);
       if (error.code !== VerificationErrors.unknownRequest) await record(requestId, tenant.id, [{ type: 'verify', detail: `refused: ${error.message}` }], now);
       throw error;
     }
     if (!hasher.matches(requestId, input.code, attempt.code_hash)) {
-      const dead = attempt.attempts >= MAX_ATTEMPTS;
-      if (dead) await db.updateTable('verifications').set({ status: 'failed', updated_at: now }).where('request_id', '=', requestId).where('status', '=', 'pending').execute();
+      const dead = Number(attempt.attempts) >= MAX_ATTEMPTS;
+      if (dead) await q.finish(requestId, 'failed', now);
       await record(requestId, tenant.id, [{ type: 'verify', detail: dead ? `wrong code (${attempt.attempts}); request is dead` : `wrong code (${attempt.attempts})` }], now);
       throw new GatehouseError(VerificationErrors.wrongCode, 'Invalid OTP Code');
     }
-    const won = await db
-      .updateTable('verifications')
-      .set({ status: 'verified', updated_at: now })
-      .where('request_id', '=', requestId)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (Number(won.numUpdatedRows) !== 1) {
+    if ((await q.finish(requestId, 'verified', now)) !== 1) {
       await record(requestId, tenant.id, [{ type: 'verify', detail: 'right code, already verified' }], now);
       throw await refusal(tenant.id, requestId, VerificationErrors.unknownRequest);
     }
