@@ -3,13 +3,14 @@
  * sealed in the database, so a dump of the database alone cannot brute-force a 6-digit code.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { constantTimeEqual, newSid, randomString } from '../crypto.js';
+import { constantTimeEqual, newTimeOrderedSid, randomString } from '../crypto.js';
 import type { Sealer } from '../secrets/envelope.js';
 import type { Db } from '../../storage/database.js';
 
 export const newCode = (length: number): string => randomString('0123456789', length);
 
-export const newRequestId = (): string => newSid('OTP');
+/** Not a secret (verify needs the tenant's credentials and the code), and time-ordered for the indexes. */
+export const newRequestId = (): string => newTimeOrderedSid('OTP');
 
 export interface CodeHasher {
   hash(requestId: string, code: string): string;
