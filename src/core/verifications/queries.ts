@@ -19,14 +19,15 @@ export function verificationQueries(statements: Statements, maxAttempts: number)
     // The newest live code; when none is live, the newest of all says why (verified, expired…).
     `select request_id from verifications where ${RECIPIENT} order by case when status = 'pending' then 0 else 1 end, created_at desc, id desc limit 1`,
   );
-  const attempt = statements.prepare<{ code_hash: string; attempts: number }>(
-    `update verifications set attempts = attempts + 1, updated_at = ?
+  // The SET expressions read the row as it was: attempts here is the count before this attempt.
+  const count = statements.prepare<{ attempts: number; status: string }>(
+    `update verifications set attempts = attempts + 1, updated_at = ?,
+       status = case when ? = 1 then 'verified' when attempts + 1 >= ${Number(maxAttempts)} then 'failed' else status end
      where request_id = ? and tenant_id = ? and status = 'pending' and attempts < ${Number(maxAttempts)} and expires_at > ?
-     returning code_hash, attempts`,
+     returning attempts, status`,
   );
-  const finish = statements.prepare(`update verifications set status = ?, updated_at = ? where request_id = ? and status = 'pending'`);
-  const state = statements.prepare<Pick<VerificationTable, 'status' | 'attempts' | 'expires_at'>>(
-    'select status, attempts, expires_at from verifications where request_id = ? and tenant_id = ?',
+  const state = statements.prepare<Pick<VerificationTable, 'code_hash' | 'status' | 'attempts' | 'expires_at'>>(
+    'select code_hash, status, attempts, expires_at from verifications where request_id = ? and tenant_id = ?',
   );
   const event = 'insert into verification_events (request_id, tenant_id, type, detail, created_at) values ';
   const events = [1, 2].map((n) => statements.prepare(event + Array(n).fill('(?, ?, ?, ?, ?)').join(', ')));
@@ -45,10 +46,11 @@ export function verificationQueries(statements: Statements, maxAttempts: number)
       return delivered.run(r.status, r.provider, r.providerId, r.error, requestId);
     },
     newest: (tenantId: number, service: string, to: string) => newest.get(tenantId, service, to),
-    /** Counts one attempt on a live request and reads what the comparison needs; nothing when not live. */
-    attempt: (requestId: string, tenantId: number, now: number) => attempt.get(now, requestId, tenantId, now),
-    /** Moves a pending request to its final status; 1 when this call did it. */
-    finish: (requestId: string, status: 'verified' | 'failed', now: number) => finish.run(status, now, requestId),
+    /**
+     * Counts one attempt on a request that is still live, and ends it when the code was right
+     * (verified) or this was the last attempt (failed). Nothing when it was no longer live.
+     */
+    count: (requestId: string, tenantId: number, now: number, right: boolean) => count.get(now, right ? 1 : 0, requestId, tenantId, now),
     state: (requestId: string, tenantId: number) => state.get(requestId, tenantId),
     record(requestId: string, tenantId: number, list: Array<{ type: string; detail: string | null }>, at: number) {
       if (list.length > events.length) throw new Error('at most two events are recorded at once');

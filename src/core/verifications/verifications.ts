@@ -151,14 +151,18 @@ export function createVerifications(
     }
   }
 
-  /** Why a request that could not be attempted is refused. */
-  async function refusal(tenantId: number, requestId: string | null, unknownCode: string): Promise<GatehouseError> {
-    const row = requestId ? await q.state(requestId, tenantId) : undefined;
-    if (!row) return new GatehouseError(unknownCode, 'Invalid OTP Unique Id');
+  /** Why a request that cannot be attempted is refused, from its row; null while it is live. */
+  function whyNot(row: { status: string; attempts: number; expires_at: number }, now: number): GatehouseError | null {
     if (row.status === 'verified') return new GatehouseError(VerificationErrors.alreadyVerified, 'OTP is already verified');
     if (row.status === 'canceled') return new GatehouseError(VerificationErrors.canceled, 'OTP was canceled');
-    if (row.status === 'failed' || row.attempts >= MAX_ATTEMPTS) return new GatehouseError(VerificationErrors.tooManyAttempts, 'Too many attempts');
-    return new GatehouseError(VerificationErrors.expired, 'OTP expired');
+    if (row.status === 'failed' || Number(row.attempts) >= MAX_ATTEMPTS) return new GatehouseError(VerificationErrors.tooManyAttempts, 'Too many attempts');
+    if (row.status !== 'pending' || Number(row.expires_at) <= now) return new GatehouseError(VerificationErrors.expired, 'OTP expired');
+    return null;
+  }
+
+  async function refuse(requestId: string, tenantId: number, error: GatehouseError, now: number): Promise<never> {
+    await record(requestId, tenantId, [{ type: 'verify', detail: `refused: ${error.message}` }], now);
+    throw error;
   }
 
   async function verify(caller: Caller, input: VerifyInput): Promise<{ requestId: string }> {
@@ -178,23 +182,25 @@ export function createVerifications(
     if (!requestId) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
 
     const now = Date.now();
-    // One round trip counts the attempt and reads what the comparison needs; a dead, expired or
-    // finished request matches nothing and is explained by `refusal`.
-    const attempt = await q.attempt(requestId, tenant.id, now);
-    if (!attempt) {
-      const error = await refusal(tenant.id, requestId, VerificationErrors.unknownRequest);
-      if (error.code !== VerificationErrors.unknownRequest) await record(requestId, tenant.id, [{ type: 'verify', detail: `refused: ${error.message}` }], now);
-      throw error;
+    const row = await q.state(requestId, tenant.id);
+    if (!row) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
+    const dead = whyNot(row, now);
+    if (dead) return refuse(requestId, tenant.id, dead, now);
+    const right = hasher.matches(requestId, input.code, row.code_hash);
+    // One write counts the attempt and settles the outcome. It matches nothing when a concurrent
+    // attempt verified the request or spent its last try in between; the row then says why. So at
+    // most MAX_ATTEMPTS comparisons ever count, and exactly one right code is ever accepted.
+    const counted = await q.count(requestId, tenant.id, now, right);
+    if (!counted) {
+      const after = await q.state(requestId, tenant.id);
+      const reason = after && whyNot(after, now);
+      if (!reason) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
+      return refuse(requestId, tenant.id, reason, now);
     }
-    if (!hasher.matches(requestId, input.code, attempt.code_hash)) {
-      const dead = Number(attempt.attempts) >= MAX_ATTEMPTS;
-      if (dead) await q.finish(requestId, 'failed', now);
-      await record(requestId, tenant.id, [{ type: 'verify', detail: dead ? `wrong code (${attempt.attempts}); request is dead` : `wrong code (${attempt.attempts})` }], now);
+    if (!right) {
+      const n = Number(counted.attempts);
+      await record(requestId, tenant.id, [{ type: 'verify', detail: counted.status === 'failed' ? `wrong code (${n}); request is dead` : `wrong code (${n})` }], now);
       throw new GatehouseError(VerificationErrors.wrongCode, 'Invalid OTP Code');
-    }
-    if ((await q.finish(requestId, 'verified', now)) !== 1) {
-      await record(requestId, tenant.id, [{ type: 'verify', detail: 'right code, already verified' }], now);
-      throw await refusal(tenant.id, requestId, VerificationErrors.unknownRequest);
     }
     await record(requestId, tenant.id, [{ type: 'verify', detail: 'verified' }], now);
     return { requestId };

@@ -137,6 +137,21 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test('a burst of 30 concurrent guesses with the right code among them spends exactly 5 attempts', async () => {
+      for (let round = 0; round < 3; round++) {
+        const s = await sent();
+        const guesses = Array.from({ length: 30 }, (_, i) => (i === 29 ? s.code : wrong(s.code)));
+        const answers = await Promise.all(guesses.map((code) => api.post('/2fa/verify', { requestId: s.requestId, code })));
+        const codes = answers.map((a) => a.body.code as number);
+        // Five guesses counted (474, or 200 if the right one was among them); every other one was refused.
+        assert.equal(codes.filter((c) => c === 474 || c === 200).length, 5, JSON.stringify(codes));
+        assert.ok(codes.every((c) => [200, 471, 474, 475].includes(c)), JSON.stringify(codes));
+        const sdr = await api.get(`/2fa/sdr/search/${s.requestId}`);
+        assert.equal(sdr.body.data.attempts, 5);
+        assert.equal(sdr.body.data.status, codes.includes(200) ? 'verified' : 'failed');
+      }
+    });
+
     test('cancel answers "canceled" and the code is refused afterwards (473)', async () => {
       const s = await sent();
       const res = await api.post('/2fa/cancel', { requestId: s.requestId });
