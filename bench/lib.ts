@@ -22,7 +22,9 @@ export interface BenchServer {
 }
 
 async function spawnServer(args: string[], env: Record<string, string>): Promise<BenchServer> {
-  const child = spawn(process.execPath, args, {
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers under load.
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -58,6 +60,9 @@ async function spawnServer(args: string[], env: Record<string, string>): Promise
 }
 
 export const startHelloWorld = () => spawnServer([path.join(ROOT, 'bench/hello-world.mjs')], {});
+
+/** bench/floor-server.mjs: Gatehouse's send and verify statements behind a bare Fastify route. */
+export const startFloor = () => spawnServer([path.join(ROOT, 'bench/floor-server.mjs')], {});
 
 /**
  * Starts the built Gatehouse (dist/, run `npm run build` first) on a fresh SQLite file unless

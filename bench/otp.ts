@@ -2,16 +2,18 @@
  * bench/otp: POST /2fa/send (outbox channel, a new recipient per request so the default limit never
  * refuses) and POST /2fa/verify with the right code (each request a different, freshly sent code),
  * at 50 connections, on SQLite and on PostgreSQL + Redis, next to a bare Fastify hello-world measured
- * in the same run. Best of BENCH_ROUNDS interleaved rounds of BENCH_SECONDS each.
+ * in the same run. Best of BENCH_ROUNDS interleaved rounds of BENCH_SECONDS each. On SQLite it also
+ * measures bench/floor-server.mjs: a bare Fastify route running the same statements with the same
+ * group commit and no Gatehouse code, the least a send or a verify can cost on this machine.
  * Run: npm run build && node --import tsx bench/otp.ts   (BENCH_PG=0 skips PostgreSQL + Redis)
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { type BenchServer, type Measure, bestOf, measure, report, startGatehouse, startHelloWorld } from './lib.js';
+import { type BenchServer, type Load, type Measure, bestOf, measure, report, startFloor, startGatehouse, startHelloWorld } from './lib.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const poolSize = Number(process.env.BENCH_VERIFY_POOL ?? 60_000);
+const poolSize = Number(process.env.BENCH_VERIFY_POOL ?? 150_000);
 const PG_ADMIN_URL = process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 
@@ -59,14 +61,45 @@ async function verifyPool(t: Target, count: number): Promise<string[]> {
   return bodies;
 }
 
-async function run(t: Target, hello: BenchServer): Promise<{ baseline: Measure; rows: Measure[] }> {
+/** The floor server's codes, sent the same way and read back from its outbox. */
+async function floorPool(floor: BenchServer, count: number): Promise<string[]> {
+  const headers = { authorization: floorAuth, 'content-type': 'application/json' };
+  const bodies: string[] = [];
+  for (let done = 0; done < count; done += 500) {
+    for (let i = 0; i < 500; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, () => fetch(`${floor.url}/send`, { method: 'POST', headers, body: JSON.stringify({ service: 'bench', from: '+15550000000', to: nextNumber(5), body: 'code {code}' }) })));
+    }
+    const sent = (await (await fetch(`${floor.url}/outbox`)).json()) as Array<{ body: string; request_id: string }>;
+    for (const m of sent) bodies.push(JSON.stringify({ requestId: m.request_id, code: /\d{6}/.exec(m.body)![0] }));
+  }
+  return bodies;
+}
+const floorAuth = `Basic ${Buffer.from('AC1:token').toString('base64')}`;
+
+/** Send and verify loads on the floor server, for SQLite's table. */
+async function floorCases(floor: BenchServer): Promise<Array<{ name: string; load: Load }>> {
+  const pool = await floorPool(floor, poolSize);
+  let next = 0;
+  const headers = { authorization: floorAuth, 'content-type': 'application/json' };
+  return [
+    {
+      name: 'floor: send statements, bare Fastify',
+      load: { url: `${floor.url}/send`, method: 'POST', headers, seconds, setupRequest: (req) => ({ ...req, body: JSON.stringify({ service: 'bench', from: '+15550000000', to: nextNumber(6), body: 'code {code}' }) }) },
+    },
+    { name: 'floor: verify statements, bare Fastify', load: { url: `${floor.url}/verify`, method: 'POST', headers, seconds, setupRequest: (req) => ({ ...req, body: pool[next++ % pool.length] }) } },
+    { name: 'floor: verify route, no statements', load: { url: `${floor.url}/verify-nothing`, method: 'POST', headers, seconds, setupRequest: (req) => ({ ...req, body: pool[next++ % pool.length] }) } },
+  ];
+}
+
+async function run(t: Target, hello: BenchServer, floor?: BenchServer): Promise<{ baseline: Measure; rows: Measure[] }> {
   const started = Date.now();
+  const extra = floor ? await floorCases(floor) : [];
   const pool = await verifyPool(t, poolSize);
   console.log(`${t.label}: ${pool.length} codes sent for the verify load in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   let next = 0;
   const headers = { authorization: t.auth, 'content-type': 'application/json' };
   await measure('warm-up', { url: `${hello.url}/`, seconds: 2 });
-  const [baseline, send, verify] = await bestOf(rounds, [
+  const [baseline, send, verify, ...floors] = await bestOf(rounds, [
     { name: 'bare Fastify hello-world', load: { url: `${hello.url}/`, seconds } },
     {
       name: `POST /2fa/send (${t.label})`,
@@ -80,9 +113,10 @@ async function run(t: Target, hello: BenchServer): Promise<{ baseline: Measure; 
       // Past the end of the pool a request re-verifies an old code and answers 471: counted as errors.
       load: { url: `${t.server.url}/2fa/verify`, method: 'POST', headers, seconds, setupRequest: (req) => ({ ...req, body: pool[next++ % pool.length] }) },
     },
+    ...extra,
   ]);
   if (next > pool.length) console.log(`${t.label}: the verify load used ${next} requests for ${pool.length} codes; the excess answered 471`);
-  return { baseline: baseline!, rows: [send!, verify!] };
+  return { baseline: baseline!, rows: [send!, verify!, ...floors] };
 }
 
 const hello = await startHelloWorld();
@@ -90,12 +124,14 @@ const results: Measure[] = [];
 let baseline: Measure | undefined;
 try {
   const sqlite = await startGatehouse();
+  const floor = await startFloor();
   try {
-    const r = await run({ label: 'SQLite', server: sqlite, ...credentials(sqlite) }, hello);
+    const r = await run({ label: 'SQLite', server: sqlite, ...credentials(sqlite) }, hello, floor);
     baseline = r.baseline;
     results.push(...r.rows);
   } finally {
     await sqlite.stop();
+    await floor.stop();
   }
   if (process.env.BENCH_PG !== '0') {
     const name = `gh_bench_${randomBytes(4).toString('hex')}`;
