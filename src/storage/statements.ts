@@ -44,10 +44,10 @@ interface Group {
 }
 
 /**
- * `prepare` is the connection's own prepare; `beforeForeign` is installed by the caller in front of
- * every statement Kysely prepares, so that Kysely never runs inside a group.
+ * `prepare` is the connection's own prepare. The caller runs `flush` in front of every statement
+ * Kysely prepares, so that Kysely never runs inside a group.
  */
-export function sqliteStatements(database: SqliteDatabase.Database, prepare: (text: string) => SqliteDatabase.Statement, db: Db): Statements & { beforeForeign(): void } {
+export function sqliteStatements(database: SqliteDatabase.Database, prepare: (text: string) => SqliteDatabase.Statement, db: Db): Statements {
   const begin = prepare('begin');
   const commit = prepare('commit');
   let group: Group | null = null;
@@ -105,7 +105,7 @@ export function sqliteStatements(database: SqliteDatabase.Database, prepare: (te
     };
   }
 
-  return { prepare: statement, durable: () => group?.committed ?? null, flush, beforeForeign: flush };
+  return { prepare: statement, durable: () => group?.committed ?? null, flush };
 }
 
 export function postgresStatements(pool: pg.Pool): Statements {

@@ -35,7 +35,7 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
     const prepare = database.prepare.bind(database);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
     const statements = sqliteStatements(database, prepare, db);
-    cacheStatements(database, prepare, statements.beforeForeign);
+    cacheStatements(database, prepare, statements.flush);
     return storageOf(db, 'sqlite', statements);
   }
   const pool = new pg.Pool({

@@ -105,10 +105,6 @@ export function createVerifications(
     return { channel, repeat, length, timeout, guardTime, named: parseLimits(input.limits) };
   }
 
-  async function record(requestId: string, tenantId: number, events: Array<{ type: string; detail: string | null }>, at = Date.now()) {
-    await q.record(requestId, tenantId, events, at);
-  }
-
   async function send(caller: Caller, input: SendInput): Promise<{ requestId: string }> {
     const v = validate(input);
     const tenant = await limits.target(caller, input.accountSid);
@@ -136,7 +132,7 @@ export function createVerifications(
       options: v.channel === 'call' ? { language: input.language ?? undefined, voice: input.voice ?? undefined, repeat: v.repeat } : undefined,
     });
     await q.delivered(requestId, { ...receipt, error: receipt.error?.slice(0, 500) ?? null });
-    await record(requestId, tenant.id, [
+    await q.record(requestId, tenant.id, [
       { type: 'created', detail: `${v.channel} to ${input.to}` },
       { type: 'delivery', detail: `${receipt.provider}: ${receipt.status}${receipt.error ? `: ${receipt.error}` : ''}`.slice(0, 500) },
     ], now);
@@ -161,7 +157,7 @@ export function createVerifications(
   }
 
   async function refuse(requestId: string, tenantId: number, error: GatehouseError, now: number): Promise<never> {
-    await record(requestId, tenantId, [{ type: 'verify', detail: `refused: ${error.message}` }], now);
+    await q.record(requestId, tenantId, [{ type: 'verify', detail: `refused: ${error.message}` }], now);
     throw error;
   }
 
@@ -199,10 +195,10 @@ export function createVerifications(
     }
     if (!right) {
       const n = Number(counted.attempts);
-      await record(requestId, tenant.id, [{ type: 'verify', detail: counted.status === 'failed' ? `wrong code (${n}); request is dead` : `wrong code (${n})` }], now);
+      await q.record(requestId, tenant.id, [{ type: 'verify', detail: counted.status === 'failed' ? `wrong code (${n}); request is dead` : `wrong code (${n})` }], now);
       throw new GatehouseError(VerificationErrors.wrongCode, 'Invalid OTP Code');
     }
-    await record(requestId, tenant.id, [{ type: 'verify', detail: 'verified' }], now);
+    await q.record(requestId, tenant.id, [{ type: 'verify', detail: 'verified' }], now);
     return { requestId };
   }
 
@@ -218,13 +214,13 @@ export function createVerifications(
       .where('status', '=', 'pending')
       .executeTakeFirst();
     if (Number(done.numUpdatedRows) !== 1) {
-      const row = await db.selectFrom('verifications').select('status').where('request_id', '=', input.requestId).where('tenant_id', '=', tenant.id).executeTakeFirst();
+      const row = await q.state(input.requestId, tenant.id);
       if (!row) throw new GatehouseError(VerificationErrors.cancelUnknown, 'Invalid OTP Unique Id');
       if (row.status === 'verified') throw new GatehouseError(VerificationErrors.alreadyVerified, 'OTP is already verified');
       // Canceling what is already canceled, expired or dead changes nothing and says so plainly.
       return { requestId: input.requestId };
     }
-    await record(input.requestId, tenant.id, [{ type: 'cancel', detail: 'canceled' }], now);
+    await q.record(input.requestId, tenant.id, [{ type: 'cancel', detail: 'canceled' }], now);
     return { requestId: input.requestId };
   }
 
@@ -242,7 +238,7 @@ export function createVerifications(
       .where('provider_id', '=', providerId)
       .returning(['request_id', 'tenant_id'])
       .execute();
-    for (const r of rows) await record(r.request_id, r.tenant_id, [{ type: 'status', detail: `${status}${error ? `: ${error}` : ''}`.slice(0, 500) }]);
+    for (const r of rows) await q.record(r.request_id, r.tenant_id, [{ type: 'status', detail: `${status}${error ? `: ${error}` : ''}`.slice(0, 500) }], Date.now());
     return rows.length > 0;
   }
 
