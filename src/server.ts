@@ -83,6 +83,14 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
 
   // Bodies are JSON (or form-encoded, for Twilio's callbacks); text/plain is refused with 415.
   app.removeContentTypeParser('text/plain');
+  // Clients (curl examples in the specs, Linphone) send `content-type: application/json` on a DELETE or
+  // PUT with no body at all: that is an empty object, not a malformed body. Everything else parses as before.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, {});
+    else parseJson(request, body as string, done);
+  });
   // Cookies are parsed only where a route reads them (faces/http/cookies.ts), not on every request.
   await app.register(cookie, { hook: false });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });

@@ -32,8 +32,6 @@ export function toGatehouseError(err: unknown, request: FastifyRequest): Gatehou
       return new GatehouseError(CommonErrors.unsupportedMediaType, `content type ${request.headers['content-type'] ?? '(none)'} is not accepted; send application/json`);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new GatehouseError(CommonErrors.validation, 'body: is not valid JSON', { field: 'body' });
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new GatehouseError(CommonErrors.validation, 'body: is empty but the content type is application/json', { field: 'body' });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new GatehouseError(CommonErrors.validation, 'body: its length does not match Content-Length', { field: 'body' });
   }
