@@ -17,6 +17,7 @@ import { devFace } from './faces/dev/routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { useEnvelope } from './faces/http/errors.js';
+import { useInputRules } from './faces/http/input-rules.js';
 import { opsFace } from './faces/ops/routes.js';
 import { smart2faFace } from './faces/smart2fa/routes.js';
 import { type LogDestination, createLogDestination } from './observability/log-destination.js';
@@ -76,7 +77,8 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (logger, bindings, options) => lazyChild(logger, bindings, options),
     // additionalProperties: false in a schema means refuse, not silently drop.
-    ajv: { customOptions: { removeAdditional: false } },
+    // strictNumbers: Infinity and NaN are not numbers (1e309 in JSON, "Infinity" in a path or query).
+    ajv: { customOptions: { removeAdditional: false, strictNumbers: true } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -138,6 +140,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   });
 
   registerAuthentication(app, core);
+  useInputRules(app);
   useEnvelope(app, plainEnvelope);
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${pathOf(request.url)}` } });

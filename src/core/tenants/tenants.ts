@@ -17,6 +17,8 @@ export interface Tenant {
 }
 
 export const AUTH_TOKEN_PREFIX = 'ght_';
+/** The largest id an integer column holds on both dialects. */
+export const MAX_ID = 2 ** 31 - 1;
 
 const toTenant = (r: Selectable<TenantTable>): Tenant => ({
   id: Number(r.id),
@@ -34,7 +36,8 @@ export function createTenants({ db }: CoreDeps) {
   async function find(ref: string | number): Promise<Tenant | undefined> {
     const text = String(ref);
     const query = db.selectFrom('tenants').selectAll();
-    const row = /^\d{1,15}$/.test(text)
+    // Ids are 32-bit columns: a larger number names no tenant (and must not reach the column).
+    const row = /^\d{1,10}$/.test(text) && Number(text) <= MAX_ID
       ? await query.where('id', '=', Number(text)).executeTakeFirst()
       : /^AC[0-9a-f]{32}$/.test(text)
         ? await query.where('sid', '=', text).executeTakeFirst()
