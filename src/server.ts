@@ -17,6 +17,7 @@ import { devFace } from './faces/dev/routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { useEnvelope } from './faces/http/errors.js';
+import { registerNotFound } from './faces/not-found.js';
 import { opsFace } from './faces/ops/routes.js';
 import { smart2faFace } from './faces/smart2fa/routes.js';
 import { type LogDestination, createLogDestination } from './observability/log-destination.js';
@@ -139,9 +140,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
 
   registerAuthentication(app, core);
   useEnvelope(app, plainEnvelope);
-  app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${pathOf(request.url)}` } });
-  });
+  registerNotFound(app);
 
   await app.register(opsFace, { runtime, metrics });
   await app.register(adminFace, { core });
