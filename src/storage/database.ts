@@ -49,6 +49,8 @@ export interface AccountTable {
   password_hash: string | null;
   created_at: number;
   updated_at: number;
+  /** JWTs issued before this time (ms) are refused: set by a password change or a 2FA reset (0008_roles). */
+  credentials_valid_after: number | null;
 }
 
 export interface ApiKeyTable {

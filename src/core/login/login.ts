@@ -298,5 +298,10 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return check.ok;
   }
 
-  return { login, endLogin, verifyForAccount, issuePreLoginToken };
+  /** Ends every login in progress of an account: its password changed or its 2FA was reset. */
+  async function forgetPreLoginTokens(accountId: number): Promise<void> {
+    await db.deleteFrom('pre_login_tokens').where('account_id', '=', accountId).execute();
+  }
+
+  return { login, endLogin, verifyForAccount, issuePreLoginToken, forgetPreLoginTokens };
 }
