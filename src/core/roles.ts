@@ -36,7 +36,7 @@ export const CAPABILITIES = {
   'codes.send': ['send, verify and cancel one-time codes', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'all' }],
   'codes.policy': ['manage limits and destination-country settings', { admin: 'all', tenant: 'all' }],
   'records.read': ['read session detail records and usage', { admin: 'all', tenant: 'all' }],
-  'tenants.read': ['read tenants and their SIP domains', { admin: 'all', tenant: 'all', superagent: 'all', sipadmin: 'all' }],
+  'tenants.read': ['read the tenants in reach and their SIP domains', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'all', sipadmin: 'all', sip: 'all' }],
   'tenants.manage': ['create sub-tenants, auth tokens and SIP domains', { admin: 'all', tenant: 'all' }],
   'accounts.read': ['read accounts', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own', sipadmin: 'all', sip: 'own' }],
   'accounts.manage': ['create, block and change accounts (password)', { admin: 'all', tenant: 'all', sipadmin: 'all' }],
