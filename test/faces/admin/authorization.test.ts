@@ -44,6 +44,10 @@ for (const dialect of DIALECTS) {
       assert.equal(password.status, 403, password.text);
       const admins = await call(url('/admin/accounts'), { headers: bootstrapTenant(), json: { tenant: server.admin.tenant.sid, email: 'second@admin.test', role: 'admin' } });
       assert.equal(admins.status, 403, 'nor create an admin');
+      const adminKey = (await call(url(`/admin/accounts/${adminId}/api-keys`), { headers: admin(), json: { name: 'second' } })).body;
+      assert.equal((await call(url(`/admin/api-keys/${adminKey.id}`), { method: 'DELETE', headers: bootstrapTenant() })).status, 403, 'nor revoke its keys');
+      assert.equal((await call(url(`/admin/accounts?tenant=${server.admin.tenant.id}`), { headers: bootstrapTenant() })).body.accounts.length, 0, 'nor list it');
+      assert.equal((await call(url(`/admin/accounts/${adminId}`), { headers: bootstrapTenant() })).status, 403, 'nor read it');
       // The admin itself still can.
       assert.equal((await call(url(`/admin/accounts/${adminId}/jwt`), { method: 'POST', headers: admin() })).status, 200);
     });
