@@ -34,10 +34,10 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const audit = createAudit(deps, tenants);
   twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
   const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
-  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit });
+  const buckets = createBuckets(deps.state, deps);
+  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets });
   const limits = createLimits(deps, tenants);
   const settings = createSettings(deps);
-  const buckets = createBuckets(deps.state, deps);
   const hasher = codeHasher(await loadPepper(deps.db, deps.sealer));
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
   const records = createRecords(deps, limits);
