@@ -30,7 +30,9 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const signingKeys = await loadSigningKeys(deps.db, deps.sealer);
   const credentials = createCredentials(deps, accounts, signingKeys);
   const outbox = createOutbox(deps);
-  const twoFactor = createTwoFactor(deps, tenants);
+  const pepper = await loadPepper(deps.db, deps.sealer);
+  const twoFactor = createTwoFactor(deps, tenants, pepper);
+  await twoFactor.upgradeBackupCodes();
   const audit = createAudit(deps, tenants);
   twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
   const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
@@ -38,7 +40,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets });
   const limits = createLimits(deps, tenants);
   const settings = createSettings(deps);
-  const hasher = codeHasher(await loadPepper(deps.db, deps.sealer));
+  const hasher = codeHasher(pepper);
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
   const records = createRecords(deps, limits);
   return {
