@@ -29,8 +29,10 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
-  /** Everything the process printed on stdout (its JSON log lines and the bootstrap block). */
+  /** Everything the process printed on stdout (its JSON log lines). */
   output(): string;
+  /** Everything it printed on stderr (where the first start says where its bootstrap credentials are). */
+  errors(): string;
   /** Sends SIGTERM and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -65,6 +67,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     url,
     child,
     output: () => out,
+    errors: () => err,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
