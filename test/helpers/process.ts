@@ -4,6 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -76,4 +78,9 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       return code;
     },
   };
+}
+
+/** The credentials a first `serve` wrote into its data folder (its stdout is not a terminal). */
+export function bootstrapCredentials(dataDir: string): { tenant: { id: number; sid: string; authToken: string }; apiKey: string } {
+  return JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-credentials.json'), 'utf8'));
 }
