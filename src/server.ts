@@ -68,7 +68,8 @@ const unreadablePath = (code: string) =>
 
 /** Answers a request no route took (unknown path, unreadable URL) in the envelope of the face its path belongs to. */
 function answerUnrouted(error: GatehouseError, request: FastifyRequest, reply: FastifyReply) {
-  const { status, body } = envelopeForPath(pathOf(request.url))(error);
+  const { status, body, headers } = envelopeForPath(pathOf(request.url))(error);
+  if (headers) reply.headers(headers);
   reply.status(status).send(body);
 }
 

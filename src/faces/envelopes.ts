@@ -20,6 +20,8 @@ const BY_PREFIX: ReadonlyArray<readonly [string, (error: GatehouseError) => Enve
   ['/partnerglobalapi/', comm100Envelope],
   ['/loginapi/', comm100Envelope],
   ['/partnerloginapi/', comm100Envelope],
+  ['/voicetwilio/', comm100Envelope],
+  ['/voiceconfig/', comm100Envelope],
 ];
 
 export function envelopeForPath(path: string): (error: GatehouseError) => Envelope {
