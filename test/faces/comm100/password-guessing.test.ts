@@ -65,7 +65,7 @@ for (const dialect of DIALECTS) {
       };
       const known: number[] = [];
       const unknown: number[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 5; i++) {
         // New email per unknown sample and fresh addresses, so no bucket is empty yet.
         const k = await time(agent.email);
         const u = await time(`ghost${i}-${address}@example.com`);
@@ -75,7 +75,8 @@ for (const dialect of DIALECTS) {
         unknown.push(u.ms);
       }
       const ratio = median(known) / median(unknown);
-      assert.ok(ratio > 0.5 && ratio < 2, `known ${known.map(Math.round)} ms vs unknown ${unknown.map(Math.round)} ms`);
+      // Both run one argon2id verification; the bounds leave room for a busy shared machine.
+      assert.ok(ratio > 0.4 && ratio < 2.5, `known ${known.map(Math.round)} ms vs unknown ${unknown.map(Math.round)} ms`);
       const refused = await time(agent.email);
       assert.equal(refused.status, 429);
       assert.ok(refused.ms < median(known) / 2, `a refused try took ${Math.round(refused.ms)} ms, a checked one ${Math.round(median(known))} ms`);
