@@ -10,7 +10,12 @@ import { keyringFromEnv, keyringFromFile } from './core/secrets/keyring.js';
 import { openRuntime } from './runtime.js';
 import { buildServer } from './server.js';
 import { migrate, openStorage } from './storage/storage.js';
-import { createSealer } from './core/secrets/envelope.js';
+import { MasterKeyError, createSealer } from './core/secrets/envelope.js';
+import { handOverBootstrap } from './first-start.js';
+import { warnAboutChannels } from './channels/readiness.js';
+
+/** A start that cannot go on, told in one line (no stack: nothing is wrong with the code). */
+class StartError extends Error {}
 
 const USAGE = `usage: gatehouse <command> [options]
 
@@ -132,14 +137,19 @@ async function main(argv: string[]): Promise<number> {
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   const runtime = await openRuntime(config);
   const app = await buildServer(runtime);
-  const bootstrap = await bootstrapIfEmpty(runtime.core);
-  if (bootstrap) {
-    // Printed once, to the terminal and never to the log: these are the only copies.
-    process.stdout.write(
-      `\nGatehouse first start: bootstrap credentials (shown once, keep them safe)\n` +
-        `${JSON.stringify({ tenant: bootstrap.tenant, apiKey: bootstrap.apiKey }, null, 2)}\n\n`,
-    );
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app.close().catch(() => {});
+    await runtime.close().catch(() => {});
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StartError(`port ${config.port} on ${config.host} is already in use (PORT, HOST)`);
+    throw err;
   }
+  // Only once the server listens: credentials made by a start that then fails would be lost.
+  const bootstrap = await bootstrapIfEmpty(runtime.core);
+  if (bootstrap) handOverBootstrap(bootstrap, config.dataDir, process.stdout, process.stderr);
+  warnAboutChannels(config, app.log);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -164,7 +174,6 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  const address = await app.listen({ port: config.port, host: config.host });
   app.log.info({ address, database: config.database.dialect, sharedState: runtime.state.backend }, 'gatehouse listening');
   return -1; // keep running
 }
@@ -194,7 +203,7 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     if (err instanceof ConfigError) process.stderr.write(`gatehouse: configuration error: ${err.message}\n`);
-    else if (err instanceof GatehouseError) process.stderr.write(`gatehouse: ${err.message}\n`);
+    else if (err instanceof GatehouseError || err instanceof StartError || err instanceof MasterKeyError) process.stderr.write(`gatehouse: ${err.message}\n`);
     else if ((err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') process.stderr.write(`gatehouse: ${(err as Error).message}\n`);
     else process.stderr.write(`gatehouse: ${(err as Error).stack ?? err}\n`);
     process.exitCode = err instanceof ConfigError ? 2 : 1;

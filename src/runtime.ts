@@ -2,6 +2,7 @@
  * Everything a server or a CLI command needs, opened from the configuration in one place:
  * storage (migrated), shared state, the master keyring, channels and core.
  */
+import { mkdirSync } from 'node:fs';
 import { selectChannels } from './channels/select.js';
 import type { Config } from './config.js';
 import { type Core, createCore } from './core/core.js';
@@ -22,6 +23,8 @@ export interface Runtime {
 }
 
 export async function openRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+  // The data folder holds the master key and the database: created readable by its owner only.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const storage = openStorage(config.database);
   let state: SharedState | undefined;
   try {

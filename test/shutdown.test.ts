@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import { openStorage } from '../src/storage/storage.js';
 import { DIALECTS, createTestDatabase, skipDialect } from './helpers/services.js';
-import { startServerProcess } from './helpers/process.js';
+import { bootstrapCredentials, startServerProcess } from './helpers/process.js';
 
 for (const dialect of DIALECTS) {
   describe(`SIGTERM on ${dialect}`, { skip: await skipDialect(dialect) }, () => {
@@ -11,7 +11,7 @@ for (const dialect of DIALECTS) {
       const db = await createTestDatabase(dialect);
       const env = { DATABASE_URL: db.url, GATEHOUSE_DATA_DIR: db.dataDir };
       const server = await startServerProcess(env);
-      const key = /"apiKey": "(gha_[\w-]+)"/.exec(server.output())![1]!;
+      const key = bootstrapCredentials(db.dataDir).apiKey;
       const acknowledged: string[] = [];
       let refused = 0;
       let running = true;

@@ -30,11 +30,14 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const signingKeys = await loadSigningKeys(deps.db, deps.sealer);
   const credentials = createCredentials(deps, accounts, signingKeys);
   const outbox = createOutbox(deps);
-  const twoFactor = createTwoFactor(deps, tenants);
+  const pepper = await loadPepper(deps.db, deps.sealer);
+  const twoFactor = createTwoFactor(deps, tenants, pepper);
+  await twoFactor.upgradeBackupCodes();
   const audit = createAudit(deps, tenants);
   twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
   const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
-  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit });
+  const buckets = createBuckets(deps.state, deps);
+  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets });
   // A password change or a 2FA reset ends the account's JWTs, trusted devices and logins in progress.
   const revokeSessions = async (accountId: number) => {
     await credentials.revokeJwts(accountId);
@@ -45,8 +48,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   twoFactor.onEvent((e) => (e.type === 'removal' && e.accountId !== null ? revokeSessions(e.accountId) : undefined));
   const limits = createLimits(deps, tenants);
   const settings = createSettings(deps);
-  const buckets = createBuckets(deps.state, deps);
-  const hasher = codeHasher(await loadPepper(deps.db, deps.sealer));
+  const hasher = codeHasher(pepper);
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
   const records = createRecords(deps, limits);
   return {

@@ -6,6 +6,9 @@ local v = redis.call('INCR', KEYS[1])
 if v == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return v`;
 
+/** Redis answers in well under a millisecond; half a second without an answer is an outage. */
+export const COMMAND_TIMEOUT_MS = 500;
+
 export interface RedisState extends SharedState {
   /** The connection, for capabilities that need their own scripts (token buckets). */
   readonly redis: Redis;
@@ -13,7 +16,9 @@ export interface RedisState extends SharedState {
 }
 
 export async function createRedisState(url: string, prefix: string): Promise<RedisState> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  // An outage must fail a request fast (a 503, storage/errors.ts), not hold it: a command waits at
+  // most COMMAND_TIMEOUT_MS for its answer, and none is queued while the connection is down.
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: 2000 });
   redis.on('error', () => {}); // reported by the next command and by /readyz
   await redis.connect();
   redis.defineCommand('ghIncrement', { numberOfKeys: 1, lua: INCREMENT });

@@ -1,5 +1,5 @@
 /** Opens the database named by the configuration, runs migrations, and closes it. */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -25,7 +25,11 @@ export interface Storage {
 
 export function openStorage(config: DatabaseConfig, options: { poolSize?: number } = {}): Storage {
   if (config.dialect === 'sqlite') {
-    if (config.file !== ':memory:') mkdirSync(path.dirname(config.file), { recursive: true });
+    if (config.file !== ':memory:') {
+      // Owner-only: the folder and the database file (SQLite gives its -wal and -shm files the same mode).
+      mkdirSync(path.dirname(config.file), { recursive: true, mode: 0o700 });
+      closeSync(openSync(config.file, 'a', 0o600));
+    }
     const database = new SqliteDatabase(config.file);
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');

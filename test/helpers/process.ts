@@ -4,6 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,8 +31,10 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
-  /** Everything the process printed on stdout (its JSON log lines and the bootstrap block). */
+  /** Everything the process printed on stdout (its JSON log lines). */
   output(): string;
+  /** Everything it printed on stderr (where the first start says where its bootstrap credentials are). */
+  errors(): string;
   /** Sends SIGTERM and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -65,6 +69,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     url,
     child,
     output: () => out,
+    errors: () => err,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
@@ -73,4 +78,9 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       return code;
     },
   };
+}
+
+/** The credentials a first `serve` wrote into its data folder (its stdout is not a terminal). */
+export function bootstrapCredentials(dataDir: string): { tenant: { id: number; sid: string; authToken: string }; apiKey: string } {
+  return JSON.parse(readFileSync(path.join(dataDir, 'bootstrap-credentials.json'), 'utf8'));
 }

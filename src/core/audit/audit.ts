@@ -25,6 +25,7 @@ export const AUDIT_EVENTS = [
   'trusted_device_issued',
   'trusted_device_revoked',
   'login_password_failure',
+  'login_rate_limited',
   'site_requirement_set',
 ] as const;
 

@@ -15,3 +15,5 @@ export const accountLocked = (lockedUntil: number) =>
 /** One answer for a wrong password, an unknown email, partner or site, and a blocked account. */
 export const badCredentials = () => unauthenticated('email or password is incorrect');
 export const badPreLoginToken = () => unauthenticated('preLoginToken is not valid');
+export const passwordRateLimited = (retryAfter: number) =>
+  new GatehouseError(TwoFactorErrors.passwordRateLimited, `too many password attempts: try again in ${retryAfter} s`, { details: { retryAfter } });

@@ -11,8 +11,14 @@
  * account lock it for 15 minutes ("account locked"); each code reserves its place in that count
  * before it is checked too, so concurrent guesses cannot exceed 10 either (lock.ts). Password failures are audited
  * but do not count toward the lock: whoever knows an email could otherwise lock its owner out.
+ *
+ * Password guessing is limited instead by two token buckets taken before any argon2 work (which
+ * costs 19 MiB and tens of milliseconds, so an unlimited stream of guesses is also a CPU lever):
+ * one per email address, whether or not an account has it (so a refusal says nothing about the
+ * email), and one per client address. Buckets live in shared state, so the limit holds across nodes.
  */
 import type { Audit } from '../audit/audit.js';
+import type { BucketSpec, Buckets } from '../../state/buckets.js';
 import { verifyPassword } from '../accounts/passwords.js';
 import type { Caller } from '../callers.js';
 import { requireCapability } from '../roles.js';
@@ -23,7 +29,7 @@ import { CommonErrors, GatehouseError, invalid, notFound } from '../errors.js';
 import type { TrustedDevices } from '../trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../twofactor/errors.js';
 import type { TwoFactor } from '../twofactor/twofactor.js';
-import { accountLocked, badCredentials, badPreLoginToken, codeVerifyFailed, loginTimeout, retriesExceeded } from './errors.js';
+import { accountLocked, badCredentials, badPreLoginToken, codeVerifyFailed, loginTimeout, passwordRateLimited, retriesExceeded } from './errors.js';
 import { createLoginLock } from './lock.js';
 
 export const MAX_CODE_ATTEMPTS = 5;
@@ -95,9 +101,9 @@ const TOTP_SHAPE = /^\d{6}$/;
 
 export type Login = ReturnType<typeof createLogin>;
 
-export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit }) {
+export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit; buckets: Buckets }) {
   const { db, config } = deps;
-  const { twoFactor, credentials, trustedDevices, audit } = parts;
+  const { twoFactor, credentials, trustedDevices, audit, buckets } = parts;
   const lock = createLoginLock(db, audit, config.login.lockMs);
 
   const claimsOf = (a: LoginAccount) =>
@@ -148,7 +154,32 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return preLoginToken;
   }
 
+  /** Takes a password try from the email's and the client address's buckets, or refuses (and audits) the login. */
+  async function takePasswordTry(input: LoginInput): Promise<void> {
+    const email = input.email.trim().toLowerCase();
+    const specs: BucketSpec[] = [{ key: `login-email:${sha256Hex(email)}`, ...config.loginRate.account }];
+    if (input.clientAddress) specs.push({ key: `login-address:${input.clientAddress}`, ...config.loginRate.address });
+    const taken = await buckets.take(specs);
+    if (taken.ok) return;
+    const spec = specs[taken.index]!;
+    // An empty bucket holds a token again within one token's drip time.
+    const retryAfter = Math.max(1, Math.ceil(spec.intervalMs / spec.max / 1000));
+    const row = await findAccount(input);
+    const tenantId = row ? Number(row.tenant_id) : (await db.selectFrom('tenants').select('id').where('id', '=', input.partnerId).executeTakeFirst())?.id;
+    if (tenantId !== undefined) {
+      await audit.record({
+        tenantId: Number(tenantId),
+        accountId: row ? Number(row.id) : null,
+        event: 'login_rate_limited',
+        clientAddress: input.clientAddress,
+        detail: { limit: taken.index === 0 ? 'email' : 'client address', retryAfter },
+      });
+    }
+    throw passwordRateLimited(retryAfter);
+  }
+
   async function login(input: LoginInput): Promise<LoginResult> {
+    await takePasswordTry(input);
     const row = await findAccount(input);
     // verifyPassword hashes against a decoy when there is no account, so timing tells nothing.
     const passwordOk = await verifyPassword(row?.password_hash ?? null, input.password);

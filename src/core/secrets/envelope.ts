@@ -5,6 +5,14 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Keyring } from './keyring.js';
 
+/** A sealed secret names a master key this process does not have: the key file or GATEHOUSE_MASTER_KEY changed. */
+export class MasterKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MasterKeyError';
+  }
+}
+
 export interface Sealer {
   seal(plaintext: string, context: string): string;
   open(envelope: string, context: string): string;
@@ -30,7 +38,11 @@ export function createSealer(keyring: Keyring): Sealer {
     open(envelope, context) {
       const { kid, iv, ct, tag } = parse(envelope);
       const key = keyring.key(kid);
-      if (!key) throw new Error(`master key ${kid} is not known: was the key file or GATEHOUSE_MASTER_KEY changed?`);
+      if (!key) {
+        throw new MasterKeyError(
+          `the database holds secrets sealed with master key ${kid}, which this server does not have: was the key file or GATEHOUSE_MASTER_KEY changed? (an old key goes in GATEHOUSE_PREVIOUS_MASTER_KEYS)`,
+        );
+      }
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(tag);

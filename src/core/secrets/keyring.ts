@@ -67,7 +67,7 @@ export function keyringFromFile(dataDir: string): Keyring {
 
 function loadOrCreate(file: string): KeyFile {
   if (existsSync(file)) return read(file);
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   const kid = kidOf(key);
   const state: KeyFile = { current: kid, keys: [{ kid, key: key.toString('base64'), created: new Date().toISOString() }] };

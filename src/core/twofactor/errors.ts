@@ -8,4 +8,6 @@ export const TwoFactorErrors = {
   loginTimeout: 'login_timeout',
   retriesExceeded: 'retries_exceeded',
   accountLocked: 'account_locked',
+  /** Too many password tries for an email or from a client address (token buckets); details.retryAfter in seconds. */
+  passwordRateLimited: 'password_rate_limited',
 } as const;

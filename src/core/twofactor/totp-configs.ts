@@ -1,8 +1,10 @@
 /**
  * Per-account TOTP configuration: the secret (sealed), and the replay guard.
  *
- * Replay: a code is bound to its time step. Accepting step s claims `totp-used:<account>:<s>` in
- * shared state (Redis or SQL, so every node sees it) and moves the row's last_step to s with a
+ * Replay: a code is bound to its secret and time step. Accepting step s claims
+ * `totp-step:<sha256(secret)>:<s>` in shared state (Redis or SQL, so every node sees it) — keyed by
+ * the secret, not the account, so that v1's stateless `/2fa/code:verify` (which knows only the
+ * secret) and the login share one guard — and moves the row's last_step to s with a
  * conditional UPDATE (last_step < s), which also refuses any step ≤ s later — on every node, since
  * they share the database. Either guard alone stops a second use; the claim answers first and
  * cheaply under Redis, the UPDATE closes the door for older steps.
@@ -10,7 +12,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../../storage/database.js';
 import type { SharedState } from '../../state/shared-state.js';
-import { constantTimeEqual, now } from '../crypto.js';
+import { constantTimeEqual, now, sha256Hex } from '../crypto.js';
 import { GatehouseError, invalid } from '../errors.js';
 import type { Sealer } from '../secrets/envelope.js';
 import { base32Decode, base32Encode } from '../totp/base32.js';
@@ -53,8 +55,11 @@ export function canonicalSecret(secretKey: string): string {
   return base32Encode(bytes);
 }
 
+/** Claims a secret's time step once, on every node: true the first time. */
+export const claimTotpStep = (state: SharedState, secret: string, step: number) =>
+  state.claim(`totp-step:${sha256Hex(secret)}:${step}`, CLAIM_TTL_MS);
+
 export function createTotpConfigs(db: Db, state: SharedState, sealer: Sealer) {
-  const claimStep = (accountId: number, step: number) => state.claim(`totp-used:${accountId}:${step}`, CLAIM_TTL_MS);
 
   async function get(accountId: number): Promise<TwoFactorConfig | undefined> {
     const row = await db
@@ -84,7 +89,7 @@ export function createTotpConfigs(db: Db, state: SharedState, sealer: Sealer) {
     const step = verifyCodeStep(secret, code);
     if (step === null) throw codeVerifyFailed();
     // The setup code must not log in a second time.
-    await claimStep(accountId, step);
+    await claimTotpStep(state, secret, step);
     const t = now();
     try {
       const row = await db
@@ -110,7 +115,7 @@ export function createTotpConfigs(db: Db, state: SharedState, sealer: Sealer) {
     const step = verifyCodeStep(secret, code);
     if (step === null) throw codeVerifyFailed();
     const sameSecret = constantTimeEqual(sealer.open(current.secret, sealContext(accountId)), secret);
-    const claimed = await claimStep(accountId, step);
+    const claimed = await claimTotpStep(state, secret, step);
     const lastStep = current.last_step === null ? null : Number(current.last_step);
     if (sameSecret && (!claimed || (lastStep !== null && step <= lastStep))) throw codeVerifyFailed();
     let query = db
@@ -131,10 +136,11 @@ export function createTotpConfigs(db: Db, state: SharedState, sealer: Sealer) {
   async function verify(accountId: number, code: string, timeMs: number = now()): Promise<TotpCheck> {
     const row = await db.selectFrom('twofactor_configs').select(['secret', 'last_step']).where('account_id', '=', accountId).executeTakeFirst();
     if (!row) return 'no_config';
-    const step = verifyCodeStep(sealer.open(row.secret, sealContext(accountId)), code, timeMs);
+    const secret = sealer.open(row.secret, sealContext(accountId));
+    const step = verifyCodeStep(secret, code, timeMs);
     if (step === null) return 'invalid';
     if (row.last_step !== null && step <= Number(row.last_step)) return 'replayed';
-    if (!(await claimStep(accountId, step))) return 'replayed';
+    if (!(await claimTotpStep(state, secret, step))) return 'replayed';
     const moved = await db
       .updateTable('twofactor_configs')
       .set({ last_step: step })

@@ -23,15 +23,14 @@
  */
 import { type Caller, reaches } from '../callers.js';
 import type { CoreDeps } from '../context.js';
-import { now, sha256Hex } from '../crypto.js';
+import { now } from '../crypto.js';
 import { invalid, notFound } from '../errors.js';
 import { assertActsOn, requireCapability, scopeOf } from '../roles.js';
 import type { Tenant, Tenants } from '../tenants/tenants.js';
 import { createSecret, qrcodeUrl, verifyCodeStep } from '../totp/secrets.js';
-import { TOTP_DEFAULTS } from '../totp/otp.js';
 import { createBackupCodes } from './backup-codes.js';
 import { type TwoFactorRequirement, createSitePolicy } from './site-policy.js';
-import { type TwoFactorConfig, canonicalSecret, createTotpConfigs } from './totp-configs.js';
+import { type TwoFactorConfig, canonicalSecret, claimTotpStep, createTotpConfigs } from './totp-configs.js';
 
 export type { TwoFactorConfig, TotpCheck } from './totp-configs.js';
 export type { TwoFactorRequirement } from './site-policy.js';
@@ -63,9 +62,10 @@ export interface ManagedAccount {
 
 export type TwoFactor = ReturnType<typeof createTwoFactor>;
 
-export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenants) {
+/** `pepper`: the sealed secret backup codes are hashed under (the one-time codes' pepper). */
+export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenants, pepper: Buffer) {
   const configs = createTotpConfigs(db, state, sealer);
-  const backupCodes = createBackupCodes(db);
+  const backupCodes = createBackupCodes(db, pepper);
   const policy = createSitePolicy(db);
   const listeners: TwoFactorListener[] = [];
 
@@ -190,14 +190,14 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
 
     /**
      * The stateless VerifyCode of v1 (`/2fa/code:verify`) with the no-replay rule: a code of a given
-     * secret is accepted once, keyed by the secret's hash (the secret itself never reaches storage).
+     * secret is accepted once — through this call or a login, whichever comes first, since both claim
+     * the same step of the same secret (totp-configs.ts; the secret itself never reaches storage).
      */
     async checkCode(secretKey: string, code: string): Promise<boolean> {
       const secret = canonicalSecret(secretKey);
       const step = verifyCodeStep(secret, code);
       if (step === null) return false;
-      const ttl = (2 * TOTP_DEFAULTS.window + 2) * TOTP_DEFAULTS.period * 1000;
-      return state.claim(`totp-check:${sha256Hex(secret)}:${step}`, ttl);
+      return claimTotpStep(state, secret, step);
     },
   };
 
@@ -210,6 +210,8 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
     verifyTotp: (accountId: number, code: string) => configs.verify(accountId, code),
     useBackupCode: backupCodes.use,
     generateBackupCode: backupCodes.generate,
+    /** Backup codes stored by earlier versions without the pepper, re-hashed with it (run at start). */
+    upgradeBackupCodes: backupCodes.upgradeLegacy,
     siteRequirement: policy.requirement,
     manage,
     /** Subscribes to the changes made through manage.* (setups, updates, removals, backup codes, site policy). */

@@ -4,6 +4,7 @@
  * clients and proxies can tell them apart (401 no or bad credentials, 403 out of reach, 404 no such
  * thing, 413/415 bad body, 500), in the same {"error", "message"} shape. Facts the documents add to
  * an error (retryRemainingNumber, and lockedUntil for a locked account) come from the error's details.
+ * Too many password tries answer 429 "Number of retries exceeded" with Retry-After (details.retryAfter, seconds).
  */
 import { Type } from '@sinclair/typebox';
 import { CommonErrors, type GatehouseError } from '../../core/errors.js';
@@ -17,6 +18,7 @@ export const COMM100_ERRORS: Record<string, string> = {
   [TwoFactorErrors.loginTimeout]: 'Timeout',
   [TwoFactorErrors.retriesExceeded]: 'Number of retries exceeded',
   [TwoFactorErrors.accountLocked]: 'account locked',
+  [TwoFactorErrors.passwordRateLimited]: 'Number of retries exceeded',
   [CommonErrors.validation]: 'invalid parameter',
   [CommonErrors.unauthenticated]: 'unauthorized',
   [CommonErrors.forbidden]: 'forbidden',
@@ -29,6 +31,7 @@ export const COMM100_ERRORS: Record<string, string> = {
 };
 
 const STATUS: Record<string, number> = {
+  [TwoFactorErrors.passwordRateLimited]: 429,
   [CommonErrors.unauthenticated]: 401,
   [CommonErrors.forbidden]: 403,
   [CommonErrors.notFound]: 404,
@@ -40,9 +43,11 @@ const STATUS: Record<string, number> = {
 
 export function comm100Envelope(error: GatehouseError): Envelope {
   const retry = error.details?.retryRemainingNumber;
+  const retryAfter = error.details?.retryAfter;
   const lockedUntil = error.details?.lockedUntil;
   return {
     status: STATUS[error.code] ?? 400,
+    ...(retryAfter !== undefined && { headers: { 'retry-after': String(retryAfter) } }),
     body: {
       error: COMM100_ERRORS[error.code] ?? error.code,
       message: error.message,

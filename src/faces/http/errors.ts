@@ -1,10 +1,12 @@
 /**
  * Turns anything a route can throw — Fastify's own validation and parsing errors included — into a
- * GatehouseError, so each face maps one kind of error to its envelope. Unknown errors become
- * "internal": logged with their stack, answered without it.
+ * GatehouseError, so each face maps one kind of error to its envelope. A database or Redis that
+ * cannot be reached is "unavailable" (503, one log line). Unknown errors become "internal": logged
+ * with their stack, answered without it.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CommonErrors, GatehouseError } from '../../core/errors.js';
+import { isUnavailable } from '../../storage/errors.js';
 
 export function toGatehouseError(err: unknown, request: FastifyRequest): GatehouseError {
   if (err instanceof GatehouseError) return err;
@@ -37,6 +39,10 @@ export function toGatehouseError(err: unknown, request: FastifyRequest): Gatehou
   }
   if (err instanceof SyntaxError || (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)) {
     return new GatehouseError(CommonErrors.validation, e.message || 'bad request');
+  }
+  if (isUnavailable(err)) {
+    request.log.warn({ reason: e.message }, 'storage or shared state unavailable');
+    return new GatehouseError(CommonErrors.unavailable, 'storage is unavailable, try again shortly');
   }
   request.log.error({ err }, 'unhandled error');
   return new GatehouseError(CommonErrors.internal, 'internal error');

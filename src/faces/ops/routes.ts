@@ -1,5 +1,6 @@
 /** Operations: liveness, readiness, metrics, the Flexisip ping, and the JWT verification keys. */
 import type { FastifyPluginAsync } from 'fastify';
+import { channelReadiness } from '../../channels/readiness.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Runtime } from '../../runtime.js';
 
@@ -13,12 +14,15 @@ export const opsFace: FastifyPluginAsync<{ runtime: Runtime; metrics: Metrics }>
 
   app.get('/healthz', { schema: { summary: 'The process is up', tags: ['operations'] } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { schema: { summary: 'Storage (and Redis, when configured) answers', tags: ['operations'] } }, async (_req, reply) => {
+  // Channels that cannot deliver (the outbox, none) are reported, not failed: the server still serves
+  // everything else, and a load balancer must not drop it for that.
+  const channels = channelReadiness(runtime.config);
+  app.get('/readyz', { schema: { summary: 'Storage (and Redis, when configured) answers; which channels can deliver', tags: ['operations'] } }, async (_req, reply) => {
     try {
       await withTimeout(Promise.all([runtime.storage.ping(), runtime.state.ping()]), READY_TIMEOUT_MS);
-      return { status: 'ready' };
+      return { status: 'ready', channels };
     } catch {
-      return reply.status(503).send({ status: 'unavailable' });
+      return reply.status(503).send({ status: 'unavailable', channels });
     }
   });
 

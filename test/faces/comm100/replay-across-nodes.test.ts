@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { sha256Hex } from '../../../src/core/crypto.js';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../../src/config.js';
@@ -59,7 +60,7 @@ describe('a TOTP code is accepted once across nodes sharing PostgreSQL and Redis
     assert.equal(created.status, 200);
     const redis = new Redis(REDIS_URL);
     try {
-      assert.equal(await redis.exists(`${prefix}totp-used:${agentId}:${s}`), 1, 'the claim lives in the shared Redis');
+      assert.equal(await redis.exists(`${prefix}totp-step:${sha256Hex(secretKey)}:${s}`), 1, 'the claim lives in the shared Redis');
     } finally {
       redis.disconnect();
     }

@@ -1,0 +1,29 @@
+/**
+ * Hands the bootstrap credentials of a first start to the operator, once, never into the log: to
+ * the terminal when stdout is one (a person is watching), else into an owner-only file in the data
+ * folder, with one line on stderr saying where. stdout is the JSON log when it is not a terminal,
+ * and a collected log would keep the credentials.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BootstrapCredentials } from './core/bootstrap.js';
+
+export const BOOTSTRAP_FILE = 'bootstrap-credentials.json';
+
+interface Terminal {
+  isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+export function handOverBootstrap(credentials: BootstrapCredentials, dataDir: string, stdout: Terminal, stderr: Terminal): { shown: 'terminal' } | { shown: 'file'; file: string } {
+  const text = JSON.stringify({ tenant: credentials.tenant, apiKey: credentials.apiKey }, null, 2);
+  if (stdout.isTTY) {
+    stdout.write(`\nGatehouse first start: bootstrap credentials (shown once, keep them safe)\n${text}\n\n`);
+    return { shown: 'terminal' };
+  }
+  const file = path.join(dataDir, BOOTSTRAP_FILE);
+  // wx: never overwrite (a second first start is not possible, but a stale file is the operator's).
+  writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
+  stderr.write(`gatehouse: first start: bootstrap credentials written to ${file} (readable only by this user); keep them safe and delete the file\n`);
+  return { shown: 'file', file };
+}
