@@ -74,7 +74,8 @@ async function main(argv: string[]): Promise<number> {
       if (!values.id || !/^\d{1,15}$/.test(values.id)) return usage('account unlock needs --id N');
       return withRuntime(config, async ({ core }) => {
         const wasLocked = await core.login.unlockById(Number(values.id));
-        print({ id: Number(values.id), wasLocked, lock: await core.login.lockState(Number(values.id)) });
+        const lock = await core.login.lockState(Number(values.id));
+        print({ id: Number(values.id), wasLocked, lock: { lockedUntil: lock.lockedUntil === null ? null : new Date(lock.lockedUntil).toISOString(), failures: lock.failures } });
       });
     }
     case 'tenant list':

@@ -20,7 +20,7 @@ import { DIALECTS, type TestDatabase, createTestDatabase, skipDialect } from './
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
-export interface Block {
+interface Block {
   /** 1-based line of the block's first command in README.md. */
   line: number;
   heading: string;
@@ -28,7 +28,7 @@ export interface Block {
 }
 
 /** The ```sh blocks, each with the heading it sits under. */
-export function shBlocks(markdown: string): Block[] {
+function shBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split('\n');
   let heading = '(top)';
@@ -46,7 +46,7 @@ export function shBlocks(markdown: string): Block[] {
   return blocks;
 }
 
-export interface Command {
+interface Command {
   /** Line within the block (0-based) where the command starts. */
   line: number;
   text: string;
@@ -58,18 +58,21 @@ export interface Command {
  * Splits a block into commands: a newline ends one unless it is escaped or inside quotes. A comment
  * `# → …` at the end of a command, or on the line after it, states that command's answer.
  */
-export function commandsOf(block: string): Command[] {
+function commandsOf(block: string): Command[] {
   const commands: Command[] = [];
   let current = '';
   let startLine = 0;
   let line = 0;
   let quote: '"' | "'" | null = null;
   let comment = '';
+  // An own-line `# →` belongs to the command on the line just above it.
+  let adjacent = false;
   const flush = () => {
     const text = current.trim();
     const arrow = /^#\s*→\s*(.*)$/.exec(comment.trim());
     if (text) commands.push({ line: startLine, text, ...(arrow && { expect: arrow[1]!.trim() }) });
-    else if (arrow && commands.length > 0 && commands.at(-1)!.expect === undefined) commands.at(-1)!.expect = arrow[1]!.trim();
+    else if (arrow && adjacent && commands.at(-1)!.expect === undefined) commands.at(-1)!.expect = arrow[1]!.trim();
+    adjacent = text !== '';
     current = '';
     comment = '';
   };
@@ -115,44 +118,10 @@ export function commandsOf(block: string): Command[] {
 const ansiC = (s: string) => `$'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 
 /** Shell functions every block runs with: curl that checks answers, xdg-open that loads the page, npx gatehouse. */
-const PRELUDE = String.raw`
-gh_report() {
-  printf 'README %s\n  command: %s\n  %s\n' "$GH_WHERE" "$GH_CMD" "$1" >&2
-}
-gh_check() {
-  local status=$1 body=$2 want=${GH_EXPECT:-}
-  if [[ $want =~ ^([0-9]{3})([^0-9]|$) ]]; then
-    [[ $status == "${BASH_REMATCH[1]}" ]] || { gh_report "answered HTTP $status, the README says $want; the answer: $(head -c 600 "$body")"; return 1; }
-  elif (( status >= 400 )); then
-    gh_report "answered HTTP $status; the answer: $(head -c 600 "$body")"; return 1
-  fi
-  local token
-  while IFS= read -r token; do
-    [[ -z $token ]] && continue
-    grep -qF -- "$token" "$body" || { gh_report "the answer lacks $token that the README shows ($want); the answer: $(head -c 600 "$body")"; return 1; }
-  done < <(grep -oE '"[A-Za-z0-9_]+"(:(-?[0-9]+|true|false|null)([,}]|$))?' <<<"$want" | sed -E 's/[,}]$//')
-  if [[ $want =~ ^[A-Za-z0-9_-]+$ ]]; then
-    grep -qF -- "$want" "$body" || { gh_report "the answer lacks $want; the answer: $(head -c 600 "$body")"; return 1; }
-  fi
-}
-curl() {
-  local body status
-  body=$(mktemp)
-  if ! status=$(command curl -sS -o "$body" -w '%{http_code}' "$@"); then
-    gh_report "curl could not complete the request"; return 1
-  fi
-  cat "$body"
-  gh_check "$status" "$body"
-}
-xdg-open() { curl -o /dev/null "$1" >/dev/null; }
-npx() {
-  if [[ ${1:-} == gatehouse ]]; then shift; node --import tsx "$GH_ROOT/src/main.ts" "$@"; else command npx "$@"; fi
-}
-trap 'rc=$?; gh_report "exited with status $rc"' ERR
-`;
+const PRELUDE = readFileSync(path.join(ROOT, 'test/helpers/readme-prelude.sh'), 'utf8');
 
 /** A block as a bash script: each command preceded by where it is and what it should answer. */
-export function scriptOf(block: Block, index: number, port: number, variables: string[]): string {
+function scriptOf(block: Block, index: number, port: number, variables: string[]): string {
   const where = `block ${index + 1} (README.md line ${block.line}, under "${block.heading}")`;
   const body = commandsOf(block.text)
     .map((c) => [`GH_CMD=${ansiC(c.text.split('\n')[0]!.slice(0, 160))}`, `GH_EXPECT=${ansiC(c.expect ?? '')}`, c.text.replace(/localhost:3000/g, `localhost:${port}`)].join('\n'))
@@ -163,8 +132,9 @@ export function scriptOf(block: Block, index: number, port: number, variables: s
     PRELUDE,
     `GH_WHERE=${ansiC(`${where}`)}`,
     `GH_LINE=${block.line}`,
+    // What the block set is kept for the next blocks even when it fails, so one failure is reported once.
+    `trap 'for gh_v in ${variables.join(' ') || 'GH_NONE'}; do if [[ -v $gh_v ]]; then declare -p "$gh_v"; fi; done > "$GH_STATE"' EXIT`,
     body,
-    `for gh_v in ${variables.join(' ') || 'GH_NONE'}; do if [[ -v $gh_v ]]; then declare -p "$gh_v"; fi; done > "$GH_STATE"`,
   ].join('\n');
 }
 
