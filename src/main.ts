@@ -11,6 +11,8 @@ import { openRuntime } from './runtime.js';
 import { buildServer } from './server.js';
 import { migrate, openStorage } from './storage/storage.js';
 import { MasterKeyError, createSealer } from './core/secrets/envelope.js';
+import { base32Decode } from './core/totp/base32.js';
+import { totp } from './core/totp/otp.js';
 import { handOverBootstrap } from './first-start.js';
 import { warnAboutChannels } from './channels/readiness.js';
 
@@ -30,6 +32,7 @@ const USAGE = `usage: gatehouse <command> [options]
   account unlock --id N                   lift an account's login lock
   admin create [--tenant ID|SID]          create an admin account and API key; prints {"apiKey"} (shown once)
   keys rotate                             new master key (key file) and re-seal every secret
+  totp --secret BASE32                    print the current code of a TOTP secret (to try the API without a phone)
 
 settings (environment or GATEHOUSE_CONFIG file):
 ${SETTINGS.map(([n, d, m]) => `  ${n.padEnd(34)} ${m} (default ${d})`).join('\n')}
@@ -43,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig();
-  switch (command === 'serve' || command === 'migrate' ? command : key) {
+  switch (command === 'serve' || command === 'migrate' || command === 'totp' ? command : key) {
     case 'serve':
       return serve(config);
     case 'migrate': {
@@ -76,7 +79,8 @@ async function main(argv: string[]): Promise<number> {
       if (!values.id || !/^\d{1,15}$/.test(values.id)) return usage('account unlock needs --id N');
       return withRuntime(config, async ({ core }) => {
         const wasLocked = await core.login.unlockById(Number(values.id));
-        print({ id: Number(values.id), wasLocked, lock: await core.login.lockState(Number(values.id)) });
+        const lock = await core.login.lockState(Number(values.id));
+        print({ id: Number(values.id), wasLocked, lock: { lockedUntil: lock.lockedUntil === null ? null : new Date(lock.lockedUntil).toISOString(), failures: lock.failures } });
       });
     }
     case 'tenant list':
@@ -115,6 +119,14 @@ async function main(argv: string[]): Promise<number> {
         const { apiKey } = await createAdminKey(core, values.tenant);
         print({ apiKey });
       });
+    }
+    case 'totp': {
+      const { values } = parseArgs({ args: [sub, ...rest].filter((a): a is string => a !== undefined), options: { secret: { type: 'string' } } });
+      if (!values.secret) return usage('totp needs --secret BASE32');
+      const secret = base32Decode(values.secret);
+      if (!secret) return usage('totp --secret must be base32');
+      process.stdout.write(`${totp(secret, Date.now())}\n`);
+      return 0;
     }
     case 'keys rotate': {
       const storage = openStorage(config.database);
