@@ -215,7 +215,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
    */
   async function checkUnderLock(account: LoginAccount | { id: number; tenantId: number }, step: string, code: string, secretKey: string | undefined, via: string, clientAddress: string | null) {
     const reservation = await lock.reserve(account, clientAddress);
-    if (reservation.locked) throw accountLocked();
+    if (reservation.locked) throw accountLocked(reservation.until);
     let check: CodeCheck;
     try {
       check = await checkCode(account.id, step, code, secretKey);
@@ -225,7 +225,8 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     }
     if (!check.ok) {
       await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'verify_failure', clientAddress, detail: { method: check.method, reason: check.reason, via } });
-      if (await lock.fail(account, reservation.place, clientAddress)) throw accountLocked();
+      const lockedUntil = await lock.fail(account, reservation.place, clientAddress);
+      if (lockedUntil !== null) throw accountLocked(lockedUntil);
       return check;
     }
     await Promise.all([
@@ -298,5 +299,17 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return check.ok;
   }
 
-  return { login, endLogin, verifyForAccount, issuePreLoginToken };
+  /** Until when an account the caller manages is locked (null: not locked). */
+  async function lockedUntil(caller: Caller, accountId: number): Promise<number | null> {
+    const target = await twoFactor.manage.account(caller, accountId, 'any');
+    return lock.lockedUntil(target.id);
+  }
+
+  /** An operator lifts the lock of an account it manages; answers whether it was locked. */
+  async function unlock(caller: Caller, accountId: number, clientAddress: string | null): Promise<boolean> {
+    const target = await twoFactor.manage.account(caller, accountId, 'any');
+    return lock.lift({ id: target.id, tenantId: target.tenantId }, clientAddress, caller.accountId);
+  }
+
+  return { login, endLogin, verifyForAccount, issuePreLoginToken, lockedUntil, unlock };
 }

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import jsQR from 'jsqr';
+import { Secret, TOTP, URI } from 'otpauth';
+import { PNG } from 'pngjs';
+import type { Page } from 'playwright-core';
+import { type TestBrowser, startBrowser } from '../../helpers/browser.js';
+import { DIALECTS, skipDialect } from '../../helpers/services.js';
+import { type TestServer, startTestServer } from '../../helpers/server.js';
+
+const PASSWORD = 'correct horse battery';
+
+const totp = (secret: string, offset = 0) =>
+  new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: Date.now() + offset * 30_000 });
+
+/** Reads the QR code from the page's own image, as a phone's camera would. */
+async function scanQr(page: Page): Promise<string> {
+  const png = PNG.sync.read(await page.locator('img#qr').screenshot());
+  const found = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  assert.ok(found, 'the QR code on the page decodes');
+  return found.data;
+}
+
+for (const dialect of DIALECTS) {
+  describe(`web: an agent signs in with 2FA in a browser (${dialect})`, { skip: await skipDialect(dialect) }, () => {
+    let server: TestServer;
+    let browser: TestBrowser;
+    let site: number;
+    let partner: number;
+    before(async () => {
+      server = await startTestServer(dialect);
+      browser = await startBrowser(`agent-${dialect}`);
+      const core = server.runtime.core;
+      partner = (await core.tenants.create(null, { name: 'Acme' })).tenant.id;
+      site = (await core.tenants.create(null, { name: 'Acme EU', parent: partner })).tenant.id;
+      const admin = await core.credentials.authenticateApiKey(server.admin.apiKey);
+      await core.twoFactor.manage.setSiteRequirement(admin, site, 1, 'upsert');
+      await core.accounts.create(null, { tenant: site, email: 'ada@acme.test', role: 'agent', password: PASSWORD });
+    });
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+
+    async function signIn(page: Page, origin: string) {
+      await page.goto(`${origin}/login`);
+      await page.fill('#email', 'ada@acme.test');
+      await page.fill('#password', PASSWORD);
+      await page.fill('#partnerId', String(partner));
+      await page.fill('#siteId', String(site));
+      await page.click('button[type=submit]');
+    }
+
+    it('enrols from the QR code, saves the backup code, signs in with it, trusts the device and revokes it', async () => {
+      const context = await browser.context();
+      const page = await context.newPage();
+      const origin = browser.origin(server.url);
+
+      await page.goto(`${origin}/login`);
+      assert.equal(await page.evaluate(() => window.isSecureContext), false, 'opened over plain HTTP from a host that is not localhost');
+      await browser.shoot(page, 'login');
+      await page.fill('#email', 'ada@acme.test');
+      await page.fill('#password', 'not the password');
+      await page.fill('#partnerId', String(partner));
+      await page.fill('#siteId', String(site));
+      await page.click('button[type=submit]');
+      assert.match(await page.locator('.notice.error').innerText(), /Email or password is incorrect/);
+      await browser.shoot(page, 'login-wrong-password');
+
+      await signIn(page, origin);
+      assert.equal(await page.locator('h1').innerText(), 'Set up two-factor authentication');
+      const uri = URI.parse(await scanQr(page));
+      assert.ok(uri instanceof TOTP);
+      const secret = uri.secret.base32;
+      assert.equal((await page.locator('#secret').innerText()).replace(/\s/g, ''), secret, 'the QR code and the secret shown agree');
+      assert.ok(!page.url().includes(secret), 'no secret in the URL');
+      await browser.shoot(page, 'enrol');
+
+      const wrong = String((Number(totp(secret)) + 500_000) % 1_000_000).padStart(6, '0');
+      await page.fill('#code', wrong);
+      await page.click('button[type=submit]');
+      assert.match(await page.locator('.notice.error').innerText(), /not right\. 4 tries left/);
+      await browser.shoot(page, 'enrol-wrong-code');
+
+      await page.fill('#code', totp(secret));
+      await page.click('button[type=submit]');
+      assert.equal(await page.locator('h1').innerText(), 'Save your backup code');
+      const backupCode = (await page.locator('#backup-code').innerText()).trim();
+      assert.ok(backupCode.length >= 8);
+      await browser.shoot(page, 'backup-code');
+      await page.click('button[type=submit]');
+      assert.equal(await page.locator('h1').innerText(), 'Save your backup code', 'cannot continue before confirming');
+      await page.check('input[name=saved]');
+      await page.click('button[type=submit]');
+      assert.equal(await page.locator('#signed-in-email').innerText(), 'ada@acme.test');
+      await browser.shoot(page, 'signed-in');
+      const cookies = await context.cookies();
+      const session = cookies.find((c) => c.name === 'gh_session');
+      assert.ok(session && session.httpOnly && session.sameSite === 'Lax' && !session.secure, 'HttpOnly, SameSite=Lax, not Secure over plain HTTP');
+
+      await page.click('header button:has-text("Sign out")');
+      assert.equal(await page.locator('h1').innerText(), 'Sign in');
+
+      // The backup code at the code step, trusting this device.
+      await signIn(page, origin);
+      assert.equal(await page.locator('h1').innerText(), 'Enter your code');
+      await browser.shoot(page, 'code-step');
+      await page.fill('#code', backupCode);
+      await page.check('input[name=trust]');
+      await page.click('button[type=submit]');
+      assert.equal(await page.locator('#signed-in-email').innerText(), 'ada@acme.test');
+      const device = (await context.cookies()).find((c) => c.name === 'Verifiedtoken');
+      assert.ok(device?.httpOnly, 'the trusted device cookie is HttpOnly');
+
+      // The backup code is spent.
+      await page.click('header button:has-text("Sign out")');
+      await signIn(page, origin);
+      assert.equal(await page.locator('#signed-in-email').innerText(), 'ada@acme.test', 'a trusted device skips the code');
+      await page.click('header button:has-text("Sign out")');
+      await context.clearCookies({ name: 'Verifiedtoken' });
+      await signIn(page, origin);
+      await page.fill('#code', backupCode);
+      await page.click('button[type=submit]');
+      assert.match(await page.locator('.notice.error').innerText(), /not right\. 4 tries left/, 'a used backup code is refused');
+      await page.fill('#code', totp(secret, 1));
+      await page.click('button[type=submit]');
+      assert.equal(await page.locator('#signed-in-email').innerText(), 'ada@acme.test');
+      await context.close();
+    });
+  });
+}
