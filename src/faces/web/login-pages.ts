@@ -11,6 +11,7 @@ import { CommonErrors, GatehouseError } from '../../core/errors.js';
 import { TRUSTED_DEVICE_TTL_MS } from '../../core/trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { LOGIN_FLOW, SESSION, TRUSTED_DEVICE, clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
+import { backupCodeBlock, enrolBlock } from './enrol.js';
 import { type Html, type Notice, csrfField, html, page } from './html.js';
 import { FormId, sendPage } from './respond.js';
 import { sessionCaller, whoIs } from './session.js';
@@ -79,14 +80,7 @@ async function stepBody(core: Core, csrf: string, flow: Flow): Promise<Html> {
     ? html`<label class="check"><input type="checkbox" name="trust" value="on"> Trust this device for 14 days</label>`
     : '';
   if (flow.step === 'setup') {
-    const qr = await core.twoFactor.qrcodeUrl(flow.otpauthUrl!);
-    return html`<section class="card"><p>Your site requires two-factor authentication. Scan this code with an authenticator app
-(Google Authenticator, 1Password, Authy…):</p>
-<img class="qr" id="qr" src="${qr}" width="220" height="220" alt="QR code of your 2FA secret">
-<p class="muted">Or enter this secret by hand:</p><p class="secret" id="secret">${flow.secretKey!.replace(/(.{4})/g, '$1 ').trim()}</p>
-<form method="post" action="/login/code">${csrfField(csrf)}
-${codeField('Code from the app', 'Six digits; it changes every 30 seconds.')}${trust}
-<button type="submit">Turn on 2FA</button></form></section>`;
+    return html`<p>Your site requires two-factor authentication.</p>${await enrolBlock(core, csrf, { secretKey: flow.secretKey!, otpauthUrl: flow.otpauthUrl! }, '/login/code', trust)}`;
   }
   return html`<section class="card"><form method="post" action="/login/code">${csrfField(csrf)}
 ${codeField('Code from your authenticator app', 'Six digits, or your backup code if you have lost the app.')}${trust}
@@ -216,12 +210,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
     const caller = await core.credentials.authenticateJwt(result.jwtToken);
     const backup = await core.twoFactor.manage.generateBackupCode(caller, undefined, 'any', request.ip);
     const csrf = csrfToken(request, reply);
-    return sendPage(reply, 200, page({ title: 'Save your backup code', who: await whoIs(core, caller), csrf, notice: { kind: 'ok', text: 'Two-factor authentication is on.' } }, html`<section class="card">
-<p>If you lose your authenticator app, this backup code signs you in once. It is shown only now: write it down or keep it in a password manager.</p>
-<p class="secret" id="backup-code">${backup}</p>
-<form method="post" action="/login/saved">${csrfField(csrf)}
-<label class="check"><input type="checkbox" name="saved" value="on" required> I saved my backup code</label>
-<button type="submit">Continue</button></form></section>`));
+    return sendPage(reply, 200, page({ title: 'Save your backup code', who: await whoIs(core, caller), csrf, notice: { kind: 'ok', text: 'Two-factor authentication is on.' } }, backupCodeBlock(csrf, backup, '/login/saved')));
   });
 
   app.post('/login/saved', { schema: { hide: true, body: SavedForm } }, async (_request, reply) => reply.redirect('/login', 303));

@@ -9,6 +9,7 @@ import { WEB_CSS } from './assets.js';
 import { checkCsrf } from './cookies.js';
 import { loginPages } from './login-pages.js';
 import { pageEnvelope } from './respond.js';
+import { securityPages } from './security-pages.js';
 
 export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core }) => {
   useEnvelope(app, pageEnvelope);
@@ -28,4 +29,5 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
   });
 
   await app.register(loginPages, { core });
+  await app.register(securityPages, { core });
 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { Secret, TOTP, URI } from 'otpauth';
 import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
@@ -9,6 +9,8 @@ import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type TestServer, startTestServer } from '../../helpers/server.js';
 
 const PASSWORD = 'correct horse battery';
+// jsqr is CommonJS whose types declare an ES default export: the function is module.exports.default.
+const jsQR = jsQRModule.default;
 
 const totp = (secret: string, offset = 0) =>
   new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: Date.now() + offset * 30_000 });
@@ -111,17 +113,43 @@ for (const dialect of DIALECTS) {
       assert.equal(await page.locator('#signed-in-email').innerText(), 'ada@acme.test');
       const device = (await context.cookies()).find((c) => c.name === 'Verifiedtoken');
       assert.ok(device?.httpOnly, 'the trusted device cookie is HttpOnly');
-
-      // The backup code is spent.
       await page.click('header button:has-text("Sign out")');
       await signIn(page, origin);
       assert.equal(await page.locator('#signed-in-email').innerText(), 'ada@acme.test', 'a trusted device skips the code');
+
+      // The device is listed on My security, where it is revoked and a new backup code is made.
+      await page.goto(`${origin}/account/security`);
+      assert.equal(await page.locator('#twofactor-state').innerText(), 'on');
+      assert.equal(await page.locator('#devices tbody tr').count(), 1);
+      assert.match(await page.locator('#devices tbody tr').innerText(), /Chrome on Linux/);
+      assert.match(await page.locator('#events').innerText(), /Backup code used/);
+      await browser.shoot(page, 'security');
+      await page.click('#devices button:has-text("Revoke")');
+      assert.match(await page.locator('.notice.ok').innerText(), /asked for a code/);
+      assert.ok(await page.locator('#no-devices').isVisible());
+      await page.click('button:has-text("Make a backup code")');
+      const newBackupCode = (await page.locator('#backup-code').innerText()).trim();
+      assert.notEqual(newBackupCode, backupCode);
+      await browser.shoot(page, 'security-new-backup-code');
+      await page.check('input[name=saved]');
+      await page.click('main button[type=submit]');
+      assert.equal(await page.locator('h1').innerText(), 'My security');
+
+      // The revoked device is asked for a code again; the spent backup code is refused, the new one works.
       await page.click('header button:has-text("Sign out")');
-      await context.clearCookies({ name: 'Verifiedtoken' });
       await signIn(page, origin);
+      assert.equal(await page.locator('h1').innerText(), 'Enter your code', 'a revoked device is asked for a code');
       await page.fill('#code', backupCode);
       await page.click('button[type=submit]');
       assert.match(await page.locator('.notice.error').innerText(), /not right\. 4 tries left/, 'a used backup code is refused');
+      await browser.shoot(page, 'code-step-wrong');
+      await page.fill('#code', newBackupCode);
+      await page.click('button[type=submit]');
+      assert.equal(await page.locator('#signed-in-email').innerText(), 'ada@acme.test');
+
+      // And a TOTP code from the app (the next step's: the enrolment spent this one).
+      await page.click('header button:has-text("Sign out")');
+      await signIn(page, origin);
       await page.fill('#code', totp(secret, 1));
       await page.click('button[type=submit]');
       assert.equal(await page.locator('#signed-in-email').innerText(), 'ada@acme.test');
