@@ -42,7 +42,12 @@ export async function startBrowser(label: string): Promise<TestBrowser> {
   });
   return {
     browser,
-    context: () => browser.newContext({ viewport: { width: 1280, height: 900 } }),
+    async context() {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      // A missing element fails in seconds, not after Playwright's default 30 s.
+      context.setDefaultTimeout(10_000);
+      return context;
+    },
     origin: (serverUrl) => `http://${PAGE_HOST}:${new URL(serverUrl).port}`,
     async shoot(page, name) {
       for (const width of [375, 1280]) {

@@ -22,7 +22,7 @@ section.card>:last-child{margin-bottom:0}
 label{display:block;margin:.75rem 0 .25rem;font-weight:600;font-size:.95rem}
 label.check{display:flex;gap:.5rem;align-items:flex-start;font-weight:400}
 label.check input{margin-top:.3rem}
-input[type=text],input[type=email],input[type=password],input[type=number],input[type=search],input:not([type]),select,textarea{width:100%;padding:.55rem .6rem;font:inherit;border:1px solid #b8c0cc;border-radius:6px;background:#fff}
+input[type=text],input[type=email],input[type=password],input[type=number],input[type=search],input[type=date],input:not([type]),select,textarea{width:100%;padding:.55rem .6rem;font:inherit;border:1px solid #b8c0cc;border-radius:6px;background:#fff}
 input.code{font-size:1.4rem;letter-spacing:.2em;font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 button{font:inherit;padding:.55rem 1rem;border-radius:6px;border:1px solid #1f5fbf;background:#1f5fbf;color:#fff;cursor:pointer;margin-top:1rem}
 button.secondary{background:#fff;color:#1f5fbf}
@@ -54,6 +54,7 @@ svg.chart{width:100%;height:auto;background:#fff;border:1px solid #dde2ea;border
 svg.chart text{font:11px system-ui,sans-serif;fill:#5b6472}
 .legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.85rem}
 .sw{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-1px}
+.rate{background:#b3261e;height:.2rem;vertical-align:middle}
 .c0{background:#1f5fbf}.c1{background:#e07b00}.c2{background:#2e8b57}.c3{background:#8a3ffc}
 .badge{display:inline-block;padding:0 .4rem;border-radius:4px;font-size:.8rem;background:#eef1f5}
 .badge.bad{background:#fdecea;color:#7a1a14}

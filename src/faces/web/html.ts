@@ -51,15 +51,17 @@ export interface PageOptions {
   /** The CSRF token for the sign-out form in the header. */
   csrf?: string;
   wide?: boolean;
+  /** Where the header's sign-out posts: /logout for an agent, /console/forget for a console key. */
+  signOut?: string;
 }
 
 export function page(options: PageOptions, body: Html): string {
-  const { title, who, notice, csrf, wide } = options;
+  const { title, who, notice, csrf, wide, signOut = '/logout' } = options;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Gatehouse</title><link rel="stylesheet" href="/assets/web.css"></head>
 <body><header class="top"><a class="brand" href="/login">Gatehouse</a>
-${who ? html`<span class="who">${who}</span><form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${csrf ?? ''}"><button class="link">Sign out</button></form>` : ''}
+${who ? html`<span class="who">${who}</span><form method="post" action="${signOut}" class="inline"><input type="hidden" name="_csrf" value="${csrf ?? ''}"><button class="link">Sign out</button></form>` : ''}
 </header>
 <main class="${wide ? 'wide' : 'narrow'}"><h1>${title}</h1>
 ${notice ? html`<p class="notice ${notice.kind}" role="${notice.kind === 'error' ? 'alert' : 'status'}">${notice.text}</p>` : ''}

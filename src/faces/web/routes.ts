@@ -7,6 +7,8 @@ import type { Core } from '../../core/core.js';
 import { useEnvelope } from '../http/errors.js';
 import { WEB_CSS } from './assets.js';
 import { checkCsrf } from './cookies.js';
+import { consolePages } from './console-pages.js';
+import { consoleRecords } from './console-records.js';
 import { loginPages } from './login-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
@@ -30,4 +32,6 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
 
   await app.register(loginPages, { core });
   await app.register(securityPages, { core });
+  await app.register(consolePages, { core });
+  await app.register(consoleRecords, { core });
 };
