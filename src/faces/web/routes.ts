@@ -15,7 +15,8 @@ import { securityPages } from './security-pages.js';
 
 export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core }) => {
   useEnvelope(app, pageEnvelope);
-  app.addHook('preHandler', (request, _reply, done) => {
+  // Before validation: a post without the token is refused as such, whatever else is wrong with it.
+  app.addHook('preValidation', (request, _reply, done) => {
     if (request.method !== 'POST') return done();
     try {
       checkCsrf(request, (request.body as Record<string, unknown> | undefined)?._csrf);
