@@ -17,6 +17,7 @@ import { devFace } from './faces/dev/routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { registerSecurityHeaders } from './faces/http/security-headers.js';
+import { documentOperations } from './faces/http/openapi-docs.js';
 import { useEnvelope } from './faces/http/errors.js';
 import { opsFace } from './faces/ops/routes.js';
 import { smart2faFace } from './faces/smart2fa/routes.js';
@@ -108,6 +109,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
         },
       },
     },
+    transformObject: (documents) => documentOperations('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject),
   });
   // Swagger UI's policy says upgrade-insecure-requests, which turns every asset of /docs into https
   // when it is opened over plain HTTP from any host but localhost: a white page. The assets are ours.
