@@ -44,7 +44,15 @@ form.inline{display:inline}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e3e7ee;vertical-align:top}
 th{font-weight:600;background:#f7f8fa}
-td.wrap{overflow-wrap:anywhere;max-width:22rem}
+td.wrap{overflow-wrap:break-word;max-width:22rem}
+td .sid{display:block;min-width:0}
+.table.scroll table{min-width:42rem}
+.item{border-top:1px solid #e3e7ee;padding:.75rem 0}
+.item:first-of-type{border-top:none;padding-top:0}
+.item h3{margin:0;font-size:1rem}
+.item .actions{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;margin-top:.5rem}
+.item .actions button{margin-top:0}
+code,.sid{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;overflow-wrap:anywhere}
 ul.tree{list-style:none;padding-left:1rem;margin:.25rem 0}
 ul.tree>li{margin:.2rem 0}
 nav.tabs{display:flex;flex-wrap:wrap;gap:.25rem .75rem;margin:0 0 1rem;font-size:.95rem}

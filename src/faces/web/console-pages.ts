@@ -94,7 +94,7 @@ ${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUnt
 <option value="1" ${current === 1 ? html`selected` : ''}>allow trusted devices (14 days)</option></select></div>
 <button type="submit">Save</button></div></form></section>
 <section class="card"><h2>Accounts</h2>${rows.length
-      ? html`<div class="table"><table id="accounts"><thead><tr><th>Account</th><th>State</th><th>2FA</th><th>Actions</th></tr></thead><tbody>${rows}</tbody></table></div>`
+      ? html`<div class="table scroll"><table id="accounts"><thead><tr><th>Account</th><th>State</th><th>2FA</th><th>Actions</th></tr></thead><tbody>${rows}</tbody></table></div>`
       : html`<p class="muted">No accounts yet.</p>`}
 <h2>New account</h2><form method="post" action="/console/tenants/${tenant.id}/accounts">${csrfField(op.csrf)}<div class="row">
 <div><label for="account-email">Email</label><input id="account-email" name="email" type="email" required></div>

@@ -29,7 +29,8 @@ const LimitForm = Type.Object(
   { additionalProperties: false },
 );
 const LimitUpdateForm = Type.Object({ _csrf: Csrf, description: Type.Optional(Type.String({ maxLength: 500 })), buckets: Type.String({ minLength: 2, maxLength: 4000 }) }, { additionalProperties: false });
-const LimitDeleteForm = Type.Object({ _csrf: Csrf }, { additionalProperties: false });
+/** Delete is a second button of the limit's form, so it posts that form's fields too (and ignores them). */
+const LimitDeleteForm = Type.Object({ _csrf: Csrf, buckets: Type.Optional(Type.String({ maxLength: 4000 })), description: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
 const SdrQuery = Type.Object(
   {
     tenant: OptionalSid,
@@ -63,15 +64,17 @@ ${tenants.map((t) => html`<option value="${t.sid}" ${(selected || op.caller.tena
 
   async function limitsPage(op: Operator, tenant: string | undefined, notice: Notice | null = null, status = 200) {
     const { rows } = await core.limits.search(op.caller, { page: 0, pageSize: 100, accountSid: tenant || undefined, subAccounts: true, sortBy: 'dateCreated', direction: 'desc' });
-    const list = rows.map((l) => html`<tr id="limit-${l.sid}"><td class="wrap"><strong>${l.name}</strong><br><span class="muted">${l.sid}</span><br><span class="muted">${l.description ?? ''}</span></td>
-<td><form method="post" action="/console/limits/${l.sid}/update">${csrfField(op.csrf)}<textarea name="buckets" rows="2" aria-label="buckets of ${l.name}">${l.buckets}</textarea>
-<input name="description" value="${l.description ?? ''}" aria-label="description of ${l.name}" placeholder="description"><button class="small">Save</button></form></td>
-<td>${when(l.updatedAt)}</td>
-<td><form method="post" action="/console/limits/${l.sid}/delete">${csrfField(op.csrf)}<button class="small danger">Delete</button></form></td></tr>`);
+    const list = rows.map((l) => html`<div class="item" id="limit-${l.sid}"><h3>${l.name}</h3>
+<p class="muted"><span class="sid">${l.sid}</span> · changed ${when(l.updatedAt)}</p>
+<form method="post" action="/console/limits/${l.sid}/update">${csrfField(op.csrf)}
+<label for="buckets-${l.sid}">Buckets</label><textarea id="buckets-${l.sid}" name="buckets" rows="2">${l.buckets}</textarea>
+<label for="description-${l.sid}">Description</label><input id="description-${l.sid}" name="description" value="${l.description ?? ''}">
+<div class="actions"><button class="small">Save</button>
+<button class="small danger" formaction="/console/limits/${l.sid}/delete">Delete</button></div></form></div>`);
     return op.send(status, 'Limits', '/console/limits', html`
 <section class="card"><form method="get" action="/console/limits" class="row">${await tenantPicker(op, tenant)}<button class="secondary">Show</button></form></section>
 <section class="card"><h2>Limits</h2>${rows.length
-      ? html`<div class="table"><table id="limits"><thead><tr><th>Limit</th><th>Buckets</th><th>Changed</th><th></th></tr></thead><tbody>${list}</tbody></table></div>`
+      ? html`<div id="limits">${list}</div>`
       : html`<p class="muted">No limits for this tenant.</p>`}</section>
 <section class="card"><h2>New limit</h2><p class="muted">A send naming a limit is refused once any of its buckets is empty: each bucket allows <em>max</em> sends per <em>interval</em> seconds.</p>
 <form method="post" action="/console/limits">${csrfField(op.csrf)}<input type="hidden" name="tenant" value="${tenant ?? ''}">
@@ -82,11 +85,12 @@ ${tenants.map((t) => html`<option value="${t.sid}" ${(selected || op.caller.tena
   }
 
   /** Runs a change and shows the limits page with its outcome; a refused change is a notice, not an error page. */
-  async function limitChange(request: FastifyRequest, reply: FastifyReply, tenant: string | undefined, change: (op: Operator) => Promise<string>) {
+  async function limitChange(request: FastifyRequest, reply: FastifyReply, tenant: string | undefined, change: (op: Operator) => Promise<{ text: string; tenant: string }>) {
     const op = await operator(core, request, reply);
     if (!op) return reply;
     try {
-      return limitsPage(op, tenant, { kind: 'ok', text: await change(op) });
+      const done = await change(op);
+      return limitsPage(op, done.tenant, { kind: 'ok', text: done.text });
     } catch (err) {
       if (err instanceof GatehouseError && err.code !== 'internal') return limitsPage(op, tenant, { kind: 'error', text: err.message }, 400);
       throw err;
@@ -102,19 +106,22 @@ ${tenants.map((t) => html`<option value="${t.sid}" ${(selected || op.caller.tena
     const b = request.body;
     return limitChange(request, reply, b.tenant, async (op) => {
       const limit = await core.limits.create(op.caller, { name: b.name, buckets: b.buckets, description: b.description || null, accountSid: b.tenant || null });
-      return `Created limit ${limit.name}.`;
+      return { text: `Created limit ${limit.name}.`, tenant: limit.targetAccountSid };
     });
   });
 
   app.post('/console/limits/:sid/update', { schema: { hide: true, params: LimitSidParams, body: LimitUpdateForm } }, async (request, reply) =>
     limitChange(request, reply, undefined, async (op) => {
       const limit = await core.limits.update(op.caller, request.params.sid, { buckets: request.body.buckets, description: request.body.description || null });
-      return `Saved limit ${limit.name}.`;
+      return { text: `Saved limit ${limit.name}.`, tenant: limit.targetAccountSid };
     }),
   );
 
   app.post('/console/limits/:sid/delete', { schema: { hide: true, params: LimitSidParams, body: LimitDeleteForm } }, async (request, reply) =>
-    limitChange(request, reply, undefined, async (op) => `Deleted limit ${(await core.limits.remove(op.caller, request.params.sid)).name}.`),
+    limitChange(request, reply, undefined, async (op) => {
+      const limit = await core.limits.remove(op.caller, request.params.sid);
+      return { text: `Deleted limit ${limit.name}.`, tenant: limit.targetAccountSid };
+    }),
   );
 
   app.get('/console/sdr', { schema: { hide: true, querystring: SdrQuery } }, async (request, reply) => {
@@ -153,7 +160,7 @@ ${tenants.map((t) => html`<option value="${t.sid}" ${(selected || op.caller.tena
 <div><label for="until">Until</label><input id="until" name="until" type="date" value="${q.until ?? ''}"></div>
 <button type="submit">Search</button></div></form></section>
 <section class="card"><p class="muted" id="sdr-total">${total} ${total === 1 ? 'record' : 'records'}</p>${rows.length
-      ? html`<div class="table"><table id="sdr"><thead><tr><th>Sent</th><th>To</th><th>Channel</th><th>Service</th><th>Status</th><th>Delivery</th><th>Tries</th></tr></thead><tbody>${list}</tbody></table></div>`
+      ? html`<div class="table scroll"><table id="sdr"><thead><tr><th>Sent</th><th>To</th><th>Channel</th><th>Service</th><th>Status</th><th>Delivery</th><th>Tries</th></tr></thead><tbody>${list}</tbody></table></div>`
       : ''}
 <p>${page > 0 ? pageLink(page - 1, '← newer') : ''} ${(page + 1) * PAGE_SIZE < total ? pageLink(page + 1, 'older →') : ''}</p></section>`);
   });
@@ -163,7 +170,7 @@ ${tenants.map((t) => html`<option value="${t.sid}" ${(selected || op.caller.tena
     if (!op) return reply;
     const r = await core.records.get(op.caller, request.params.requestId, request.query.tenant || undefined, true);
     const facts: Array<[string, Html | string | number]> = [
-      ['Request id', r.requestId], ['Tenant', r.accountSid], ['Service', r.service], ['Channel', r.channel], ['To', r.to], ['Status', r.status],
+      ['Request id', html`<span class="sid">${r.requestId}</span>`], ['Tenant', html`<span class="sid">${r.accountSid}</span>`], ['Service', r.service], ['Channel', r.channel], ['To', r.to], ['Status', r.status],
       ['Code tries', r.attempts], ['Delivery', r.deliveryStatus], ['Provider', r.provider ?? '—'], ['Provider id', r.providerId ?? '—'],
       ['Delivery error', r.deliveryError ?? '—'], ['Sent', when(r.createdAt)], ['Expires', when(r.expiresAt)], ['Last change', when(r.updatedAt)],
     ];
@@ -202,7 +209,7 @@ ${byChannel.length ? html`<div class="table"><table><thead><tr><th>Channel</th><
 <section class="card"><p class="muted">Every message sent through the outbox channel (no SMS, call or email provider configured), newest first.</p>
 <form method="get" action="/console/outbox"><div class="row"><div><label for="outbox-to">To</label><input id="outbox-to" name="to" value="${request.query.to ?? ''}"></div><button class="secondary">Filter</button></div></form></section>
 <section class="card">${messages.length
-      ? html`<div class="table"><table id="outbox"><thead><tr><th>When</th><th>Channel</th><th>To</th><th>Subject</th><th>Body</th></tr></thead><tbody>
+      ? html`<div class="table scroll"><table id="outbox"><thead><tr><th>When</th><th>Channel</th><th>To</th><th>Subject</th><th>Body</th></tr></thead><tbody>
 ${messages.map((m) => html`<tr><td>${when(m.createdAt)}</td><td>${m.channel}</td><td class="wrap">${m.to}</td><td>${m.subject ?? ''}</td><td class="wrap">${m.body}</td></tr>`)}</tbody></table></div>`
       : html`<p class="muted">No messages.</p>`}</section>`);
   });

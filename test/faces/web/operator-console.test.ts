@@ -103,7 +103,7 @@ for (const dialect of DIALECTS) {
       await ops.fill('#limit-description', 'five an hour');
       await ops.click('button:has-text("Create limit")');
       assert.match(await ops.locator('.notice.ok').innerText(), /Created limit per-recipient/);
-      assert.equal(await ops.locator('#limits tbody tr').count(), 1);
+      assert.equal(await ops.locator('#limits .item').count(), 1);
       await ops.fill('#limits textarea', '[{"name": "per recipient", "max": "3", "interval": "600"}]');
       await ops.click('#limits button:has-text("Save")');
       assert.match(await ops.locator('.notice.ok').innerText(), /Saved limit per-recipient/);
@@ -113,6 +113,12 @@ for (const dialect of DIALECTS) {
       await ops.click('button:has-text("Create limit")');
       assert.match(await ops.locator('.notice.error').innerText(), /already exists/);
       await browser.shoot(ops, 'console-limits');
+      await ops.fill('#limit-name', 'temporary');
+      await ops.click('button:has-text("Create limit")');
+      assert.equal(await ops.locator('#limits .item').count(), 2);
+      await ops.click('#limits .item:has-text("temporary") button:has-text("Delete")');
+      assert.match(await ops.locator('.notice.ok').innerText(), /Deleted limit temporary/);
+      assert.equal(await ops.locator('#limits .item').count(), 1);
 
       // A send by the site, found in the records.
       const send = await call(`${server.url}/2fa/send`, {
