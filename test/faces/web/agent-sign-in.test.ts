@@ -29,6 +29,7 @@ for (const dialect of DIALECTS) {
     let browser: TestBrowser;
     let site: number;
     let partner: number;
+    let openSite: number;
     before(async () => {
       server = await startTestServer(dialect);
       browser = await startBrowser(`agent-${dialect}`);
@@ -38,18 +39,20 @@ for (const dialect of DIALECTS) {
       const admin = await core.credentials.authenticateApiKey(server.admin.apiKey);
       await core.twoFactor.manage.setSiteRequirement(admin, site, 1, 'upsert');
       await core.accounts.create(null, { tenant: site, email: 'ada@acme.test', role: 'agent', password: PASSWORD });
+      openSite = (await core.tenants.create(null, { name: 'Acme Labs', parent: partner })).tenant.id;
+      await core.accounts.create(null, { tenant: openSite, email: 'lin@acme.test', role: 'agent', password: PASSWORD });
     });
     after(async () => {
       await browser?.close();
       await server?.close();
     });
 
-    async function signIn(page: Page, origin: string) {
+    async function signIn(page: Page, origin: string, email = 'ada@acme.test', siteId = site) {
       await page.goto(`${origin}/login`);
-      await page.fill('#email', 'ada@acme.test');
+      await page.fill('#email', email);
       await page.fill('#password', PASSWORD);
       await page.fill('#partnerId', String(partner));
-      await page.fill('#siteId', String(site));
+      await page.fill('#siteId', String(siteId));
       await page.click('button[type=submit]');
     }
 
@@ -153,6 +156,30 @@ for (const dialect of DIALECTS) {
       await page.fill('#code', totp(secret, 1));
       await page.click('button[type=submit]');
       assert.equal(await page.locator('#signed-in-email').innerText(), 'ada@acme.test');
+      await context.close();
+    });
+
+    it('where the site does not require 2FA, an agent turns it on from My security and off again', async () => {
+      const context = await browser.context();
+      const page = await context.newPage();
+      const origin = browser.origin(server.url);
+      await signIn(page, origin, 'lin@acme.test', openSite);
+      assert.equal(await page.locator('#signed-in-email').innerText(), 'lin@acme.test', 'no 2FA, no code');
+      await page.click('a:has-text("My security")');
+      assert.equal(await page.locator('#twofactor-state').innerText(), 'off');
+      await page.click('button:has-text("Turn on 2FA")');
+      const uri = URI.parse(await scanQr(page));
+      assert.ok(uri instanceof TOTP);
+      await browser.shoot(page, 'security-enrol');
+      await page.fill('#code', totp(uri.secret.base32));
+      await page.click('main button[type=submit]');
+      assert.ok((await page.locator('#backup-code').innerText()).trim().length >= 8);
+      await page.check('input[name=saved]');
+      await page.click('main button[type=submit]');
+      assert.equal(await page.locator('#twofactor-state').innerText(), 'on');
+      await page.click('button:has-text("Turn off 2FA")');
+      assert.equal(await page.locator('#twofactor-state').innerText(), 'off');
+      assert.match(await page.locator('#events').innerText(), /2FA turned off/);
       await context.close();
     });
   });
