@@ -22,6 +22,7 @@ export interface TrustedDevice {
   userAgent: string | null;
   createdAt: number;
   expiresAt: number;
+  lastUsedAt: number | null;
 }
 
 export type TrustedDevices = ReturnType<typeof createTrustedDevices>;
@@ -49,15 +50,18 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
     return { token, expiresAt };
   }
 
-  /** True when the token was issued to this account, is unexpired and not revoked. */
+  /** True when the token was issued to this account, is unexpired and not revoked; marks the device used. */
   async function isTrusted(accountId: number, token: string | undefined): Promise<boolean> {
     if (!token || token.length > 200 || !token.startsWith(VERIFIED_TOKEN_PREFIX)) return false;
+    // One statement checks the device and records its use (shown on the owner's security page).
+    const t = now();
     const row = await db
-      .selectFrom('trusted_devices')
-      .select('id')
+      .updateTable('trusted_devices')
+      .set({ last_used_at: t })
       .where('token_hash', '=', sha256Hex(token))
       .where('account_id', '=', accountId)
-      .where('expires_at', '>', now())
+      .where('expires_at', '>', t)
+      .returning('id')
       .executeTakeFirst();
     return row !== undefined;
   }
@@ -79,6 +83,7 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
       userAgent: r.user_agent,
       createdAt: Number(r.created_at),
       expiresAt: Number(r.expires_at),
+      lastUsedAt: r.last_used_at == null ? null : Number(r.last_used_at),
     }));
   }
 

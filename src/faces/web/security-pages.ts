@@ -82,12 +82,13 @@ ${requirement === null
       ? html`<p>${backup.exists ? html`You have an unused backup code, made ${when(backup.createdAt)}.` : 'You have no unused backup code.'}</p>
 <form method="post" action="${BASE}/backup-code">${csrfField(csrf)}<button class="secondary">${backup.exists ? 'Replace it with a new one' : 'Make a backup code'}</button></form>`
       : html`<p class="muted">Turn on 2FA first.</p>`;
-    const deviceRows = devices.map(
-      (d) => html`<tr><td>${browserName(d.userAgent)}<br><span class="muted">${d.clientAddress ?? ''}</span></td><td>${when(d.createdAt)}</td><td>${when(d.expiresAt)}</td>
-<td><form method="post" action="${BASE}/devices/${d.id}/revoke" class="inline">${csrfField(csrf)}<button class="small secondary">Revoke</button></form></td></tr>`,
+    const deviceItems = devices.map(
+      (d) => html`<div class="item"><h3>${browserName(d.userAgent)}</h3>
+<p class="muted">from ${d.clientAddress ?? 'an unknown address'} · trusted ${when(d.createdAt)} · last used ${d.lastUsedAt ? when(d.lastUsedAt) : 'not yet'} · until ${when(d.expiresAt)}</p>
+<form method="post" action="${BASE}/devices/${d.id}/revoke">${csrfField(csrf)}<div class="actions"><button class="small secondary">Revoke</button></div></form></div>`,
     );
     const deviceBlock = devices.length
-      ? html`<div class="table"><table id="devices"><thead><tr><th>Device</th><th>Trusted since</th><th>Until</th><th></th></tr></thead><tbody>${deviceRows}</tbody></table></div>
+      ? html`<div id="devices">${deviceItems}</div>
 <form method="post" action="${BASE}/devices/revoke-all">${csrfField(csrf)}<button class="danger">Revoke all</button></form>`
       : html`<p class="muted" id="no-devices">No trusted devices: every sign-in asks for a code.</p>`;
     const eventRows = events.map(

@@ -123,8 +123,9 @@ for (const dialect of DIALECTS) {
       // The device is listed on My security, where it is revoked and a new backup code is made.
       await page.goto(`${origin}/account/security`);
       assert.equal(await page.locator('#twofactor-state').innerText(), 'on');
-      assert.equal(await page.locator('#devices tbody tr').count(), 1);
-      assert.match(await page.locator('#devices tbody tr').innerText(), /Chrome on Linux/);
+      assert.equal(await page.locator('#devices .item').count(), 1);
+      assert.match(await page.locator('#devices .item').innerText(), /Chrome on Linux/);
+      assert.doesNotMatch(await page.locator('#devices .item').innerText(), /last used not yet/, 'the device skipped the code once: its last use is shown');
       assert.match(await page.locator('#events').innerText(), /Backup code used/);
       await browser.shoot(page, 'security');
       await page.click('#devices button:has-text("Revoke")');
