@@ -76,12 +76,12 @@ export const consolePages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
           ? await Promise.all([core.twoFactor.getConfig(a.id), core.login.lockedUntil(op.caller, a.id).catch(() => null)])
           : [null, null];
         const action = (path: string, label: string, cls = 'small secondary') =>
-          html`<form method="post" action="/console/accounts/${a.id}/${path}" class="inline">${csrfField(op.csrf)}<button class="${cls}">${label}</button></form> `;
-        return html`<tr id="account-${a.id}"><td class="wrap">${a.email ?? a.username ?? '—'}<br><span class="muted">#${a.id} · ${a.role}</span></td>
-<td>${a.blocked ? html`<span class="badge bad">blocked</span>` : html`<span class="badge good">active</span>`}
-${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUntil)}</span>` : ''}</td>
-<td>${manageable ? (config ? 'on' : 'off') : '—'}</td>
-<td>${a.blocked ? action('unblock', 'Unblock') : action('block', 'Block')}${lockedUntil ? action('unlock', 'Unlock', 'small') : ''}${config ? action('reset-2fa', 'Reset 2FA', 'small danger') : ''}</td></tr>`;
+          html`<form method="post" action="/console/accounts/${a.id}/${path}">${csrfField(op.csrf)}<button class="${cls}">${label}</button></form>`;
+        return html`<div class="item" id="account-${a.id}"><h3>${a.email ?? a.username ?? '—'}</h3>
+<p class="muted">#${a.id} · ${a.role} · 2FA ${manageable ? (config ? 'on' : 'off') : 'n/a'}</p>
+<p>${a.blocked ? html`<span class="badge bad">blocked</span>` : html`<span class="badge good">active</span>`}
+${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUntil)}</span>` : ''}</p>
+<div class="actions">${a.blocked ? action('unblock', 'Unblock') : action('block', 'Block')}${lockedUntil ? action('unlock', 'Unlock', 'small') : ''}${config ? action('reset-2fa', 'Reset 2FA', 'small danger') : ''}</div></div>`;
       }),
     );
     const current = requirement === null ? 'none' : requirement;
@@ -94,7 +94,7 @@ ${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUnt
 <option value="1" ${current === 1 ? html`selected` : ''}>allow trusted devices (14 days)</option></select></div>
 <button type="submit">Save</button></div></form></section>
 <section class="card"><h2>Accounts</h2>${rows.length
-      ? html`<div class="table scroll"><table id="accounts"><thead><tr><th>Account</th><th>State</th><th>2FA</th><th>Actions</th></tr></thead><tbody>${rows}</tbody></table></div>`
+      ? html`<div id="accounts">${rows}</div>`
       : html`<p class="muted">No accounts yet.</p>`}
 <h2>New account</h2><form method="post" action="/console/tenants/${tenant.id}/accounts">${csrfField(op.csrf)}<div class="row">
 <div><label for="account-email">Email</label><input id="account-email" name="email" type="email" required></div>

@@ -57,7 +57,7 @@ for (const dialect of DIALECTS) {
       await ops.fill('#account-password', PASSWORD);
       await ops.click('main form[action$="/accounts"] button');
       assert.match(await ops.locator('.notice.ok').innerText(), /Created bob@globex.test/);
-      const agentId = Number((await ops.locator('#accounts tbody tr').first().getAttribute('id'))!.replace('account-', ''));
+      const agentId = Number((await ops.locator('#accounts .item').first().getAttribute('id'))!.replace('account-', ''));
 
       // The agent has 2FA and is locked by ten wrong codes (two sign-ins of five tries).
       const core = server.runtime.core;
@@ -96,6 +96,9 @@ for (const dialect of DIALECTS) {
       assert.match(await ops.locator(`#account-${agentId}`).innerText(), /active/);
       await signIn();
       assert.equal(await agent.locator('#signed-in-email').innerText(), 'bob@globex.test', 'the unlocked agent signs in');
+      await ops.click(`#account-${agentId} button:has-text("Reset 2FA")`);
+      assert.match(await ops.locator(`#account-${agentId}`).innerText(), /2FA off/);
+      assert.equal(await core.twoFactor.getConfig(agentId), undefined, 'the secret is gone: the next sign-in enrols again');
 
       // A limit for the site, then changed.
       await ops.goto(`${origin}/console/limits?tenant=${sid}`);
