@@ -3,6 +3,8 @@
  * no MIME sniffing, never framed (clickjacking), no referrer leaking a path, and HSTS when the request
  * came over HTTPS — never over plain HTTP, where it would be ignored at best and wrong behind no TLS.
  * A page's own Content-Security-Policy is kept and gains frame-ancestors 'none' if it lacks one.
+ * No HTML answer is cached unless it says otherwise: pages show codes, secrets and accounts (the outbox
+ * page, enrolment, backup codes), and the few that do not are small.
  */
 import type { FastifyInstance } from 'fastify';
 
@@ -16,6 +18,7 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
     if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     const csp = reply.getHeader('content-security-policy');
     if (typeof csp !== 'string' || !csp) reply.header('content-security-policy', "frame-ancestors 'none'");
     else if (!/frame-ancestors/.test(csp)) reply.header('content-security-policy', `${csp.replace(/;?\s*$/, '')}; frame-ancestors 'none'`);
