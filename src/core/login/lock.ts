@@ -20,7 +20,7 @@ export interface LockAccount {
 }
 
 /** A reserved try: its place in the run of failures, or refused because the account is locked. */
-export type Reservation = { locked: true; until: number | null } | { locked: false; place: number };
+export type Reservation = { locked: true; lockedUntil: number } | { locked: false; place: number };
 
 export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
   const bump = (accountId: number, t: number) =>
@@ -36,7 +36,7 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
     let row = await bump(account.id, t);
     const lockedUntil = row.locked_until == null ? null : Number(row.locked_until);
     if (lockedUntil !== null) {
-      if (lockedUntil > t) return { locked: true, until: lockedUntil };
+      if (lockedUntil > t) return { locked: true, lockedUntil };
       // The lock has run out: one node lifts it (and records the unlock), then the count restarts.
       const lifted = await db
         .updateTable('login_locks')
@@ -49,10 +49,29 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
       }
       t = now();
       row = await bump(account.id, t);
-      if (row.locked_until != null && Number(row.locked_until) > t) return { locked: true, until: Number(row.locked_until) };
+      if (row.locked_until != null && Number(row.locked_until) > t) return { locked: true, lockedUntil: Number(row.locked_until) };
     }
     const place = Number(row.failures);
-    return place > LOCK_AFTER_FAILURES ? { locked: true, until: null } : { locked: false, place };
+    if (place <= LOCK_AFTER_FAILURES) return { locked: false, place };
+    // Refused unchecked: the failure in place 10 locks (or is locking) the account.
+    return { locked: true, lockedUntil: (await state(account.id)).lockedUntil ?? t + lockMs };
+  }
+
+  /** The account's lock as it stands: until when it is locked (null when it is not) and the run of failures. */
+  async function state(accountId: number): Promise<{ lockedUntil: number | null; failures: number }> {
+    const row = await db.selectFrom('login_locks').select(['failures', 'locked_until']).where('account_id', '=', accountId).executeTakeFirst();
+    const lockedUntil = row?.locked_until == null ? null : Number(row.locked_until);
+    return { lockedUntil: lockedUntil !== null && lockedUntil > now() ? lockedUntil : null, failures: lockedUntil !== null && lockedUntil > now() ? 0 : Number(row?.failures ?? 0) };
+  }
+
+  /** An operator lifts the lock and ends the run of failures; answers whether the account was locked. */
+  async function unlock(account: LockAccount, clientAddress: string | null, by: number | null): Promise<boolean> {
+    const before = await state(account.id);
+    await db.updateTable('login_locks').set({ locked_until: null, failures: 0, updated_at: now() }).where('account_id', '=', account.id).execute();
+    if (before.lockedUntil !== null) {
+      await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'unlock', clientAddress, detail: { lockedUntil: before.lockedUntil, by } });
+    }
+    return before.lockedUntil !== null;
   }
 
   /** Gives a reservation back (the request was malformed, not a guess). */
@@ -65,7 +84,7 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
       .execute();
   }
 
-  /** The reserved try failed; answers when the account is locked until if it was the 10th, else null. */
+  /** The reserved try failed; answers the lock's end when it was the 10th and locked the account. */
   async function fail(account: LockAccount, place: number, clientAddress: string | null): Promise<number | null> {
     if (place < LOCK_AFTER_FAILURES) return null;
     const t = now();
@@ -80,21 +99,5 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
     await db.updateTable('login_locks').set({ failures: 0, updated_at: now() }).where('account_id', '=', accountId).where('locked_until', 'is', null).execute();
   }
 
-  /** Until when an account is locked, or null when it is not. */
-  async function lockedUntil(accountId: number): Promise<number | null> {
-    const row = await db.selectFrom('login_locks').select('locked_until').where('account_id', '=', accountId).executeTakeFirst();
-    const until = row?.locked_until == null ? null : Number(row.locked_until);
-    return until !== null && until > now() ? until : null;
-  }
-
-  /** Lifts a lock now (an operator's unlock) and restarts the count; answers whether one was lifted. */
-  async function lift(account: LockAccount, clientAddress: string | null, by: number | null): Promise<boolean> {
-    const t = now();
-    const lifted = await db.updateTable('login_locks').set({ locked_until: null, failures: 0, updated_at: t }).where('account_id', '=', account.id).where('locked_until', '>', t).executeTakeFirst();
-    if (Number(lifted.numUpdatedRows) !== 1) return false;
-    await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'unlock', clientAddress, detail: { by } });
-    return true;
-  }
-
-  return { reserve, release, fail, succeed, lockedUntil, lift };
+  return { reserve, release, fail, succeed, state, unlock };
 }

@@ -50,10 +50,12 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
     return { token, expiresAt };
   }
 
-  /** True when the token was issued to this account, is unexpired and not revoked; marks the device used. */
-  async function isTrusted(accountId: number, token: string | undefined): Promise<boolean> {
-    if (!token || token.length > 200 || !token.startsWith(VERIFIED_TOKEN_PREFIX)) return false;
-    // One statement checks the device and records its use (shown on the owner's security page).
+  /**
+   * Until when a Verifiedtoken trusts this account's device; null when it does not (unknown, another
+   * account's, expired). One statement checks the device and records its use (shown on My security).
+   */
+  async function trustedUntil(accountId: number, token: string | undefined): Promise<number | null> {
+    if (!token || token.length > 200 || !token.startsWith(VERIFIED_TOKEN_PREFIX)) return null;
     const t = now();
     const row = await db
       .updateTable('trusted_devices')
@@ -61,9 +63,9 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
       .where('token_hash', '=', sha256Hex(token))
       .where('account_id', '=', accountId)
       .where('expires_at', '>', t)
-      .returning('id')
+      .returning('expires_at')
       .executeTakeFirst();
-    return row !== undefined;
+    return row ? Number(row.expires_at) : null;
   }
 
   /** The unexpired devices of an account the caller manages (or its own when none is named). */
@@ -125,5 +127,5 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
     await db.deleteFrom('trusted_devices').where('expires_at', '<', now() - 86_400_000).execute();
   }
 
-  return { issue, isTrusted, list, revoke, revokeAll, sweep };
+  return { issue, trustedUntil, list, revoke, revokeAll, sweep };
 }

@@ -17,6 +17,7 @@ function exampleFor(method: string, path: string): Json | undefined {
   const key = `${method.toUpperCase()} ${path}`;
   const exact: Record<string, Json> = {
     'POST /admin/tenants': { name: 'Acme EU', parent: '1' },
+    'PATCH /admin/tenants/{tenant}': { email: 'ops@acme.example' },
     'POST /admin/tenants/{tenant}/sip-domains': { domain: 'sip.acme.example' },
     'POST /admin/accounts': { tenant: '1', email: 'agent@acme.example', password: 'correct horse battery', role: 'agent' },
     'PATCH /admin/accounts/{id}': { blocked: true },

@@ -73,7 +73,7 @@ export const consolePages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
       people.map(async (a) => {
         const manageable = a.role === 'agent' || a.role === 'superagent';
         const [config, lockedUntil] = manageable
-          ? await Promise.all([core.twoFactor.getConfig(a.id), core.login.lockedUntil(op.caller, a.id).catch(() => null)])
+          ? await Promise.all([core.twoFactor.getConfig(a.id), core.login.lockState(a.id).then((l) => l.lockedUntil)])
           : [null, null];
         const action = (path: string, label: string, cls = 'small secondary') =>
           html`<form method="post" action="/console/accounts/${a.id}/${path}">${csrfField(op.csrf)}<button class="${cls}">${label}</button></form>`;
@@ -157,18 +157,19 @@ ${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUnt
     return tenantPage(op, id, { kind: 'ok', text: `Created ${account.email}.` });
   });
 
-  const accountAction = (path: string, act: (op: Operator, accountId: number, ip: string) => Promise<string>) =>
+  const accountAction = (path: string, act: (op: Operator, account: { id: number; tenantId: number }, ip: string) => Promise<string>) =>
     app.post(`/console/accounts/:id/${path}`, { schema: { hide: true, params: IdParams, body: Plain } }, async (request, reply) => {
       const op = await operator(core, request, reply);
       if (!op) return reply;
       const id = Number(request.params.id);
       const account = await core.accounts.get(op.caller, id);
-      const text = await act(op, id, request.ip);
+      const text = await act(op, account, request.ip);
       return tenantPage(op, account.tenantId, { kind: 'ok', text: `${account.email ?? `#${id}`}: ${text}` });
     });
 
-  accountAction('block', async (op, id) => (await core.accounts.update(op.caller, id, { blocked: true }), 'blocked.'));
-  accountAction('unblock', async (op, id) => (await core.accounts.update(op.caller, id, { blocked: false }), 'unblocked.'));
-  accountAction('unlock', async (op, id, ip) => ((await core.login.unlock(op.caller, id, ip)) ? 'unlocked.' : 'was not locked.'));
-  accountAction('reset-2fa', async (op, id, ip) => (await core.twoFactor.manage.deleteConfig(op.caller, id, 'any', ip), '2FA reset; the next sign-in enrols again where the site requires it.'));
+  accountAction('block', async (op, a) => (await core.accounts.update(op.caller, a.id, { blocked: true }), 'blocked.'));
+  accountAction('unblock', async (op, a) => (await core.accounts.update(op.caller, a.id, { blocked: false }), 'unblocked.'));
+  // accounts.get above checked the operator's reach; core.login.unlock checks that it is a manager.
+  accountAction('unlock', async (op, a, ip) => ((await core.login.unlock(op.caller, a, ip)) ? 'unlocked.' : 'was not locked.'));
+  accountAction('reset-2fa', async (op, a, ip) => (await core.twoFactor.manage.deleteConfig(op.caller, a.id, 'any', ip), '2FA reset; the next sign-in enrols again where the site requires it.'));
 };

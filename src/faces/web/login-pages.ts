@@ -102,7 +102,8 @@ function codeFailure(err: GatehouseError): { notice: Notice; restart: boolean } 
       return { notice: { kind: 'error', text: 'Too many wrong codes for this sign-in. Please sign in again.' }, restart: true };
     case TwoFactorErrors.accountLocked: {
       const until = err.details?.lockedUntil;
-      const at = typeof until === 'number' ? ` It unlocks at ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC.` : ' Try again later.';
+      const end = typeof until === 'number' || typeof until === 'string' ? new Date(until) : null;
+      const at = end && !Number.isNaN(end.getTime()) ? ` It unlocks at ${end.toISOString().slice(0, 16).replace('T', ' ')} UTC.` : ' Try again later.';
       return { notice: { kind: 'error', text: `This account is locked after too many wrong codes.${at} An administrator can unlock it sooner.` }, restart: true };
     }
     case CommonErrors.unauthenticated:
