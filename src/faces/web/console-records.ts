@@ -189,16 +189,21 @@ ${tenants.map((t) => html`<option value="${t.sid}" ${(selected || op.caller.tena
     const rows = await core.records.usage(op.caller, { startTime, endTime: today + DAY_MS - 1, accountSid: request.query.tenant || undefined, subAccounts: true });
     const dayList = Array.from({ length: days }, (_, i) => new Date(startTime + i * DAY_MS).toISOString().slice(0, 10));
     const { svg, channels, totals } = usageChart(rows, dayList);
-    const rate = totals.sends ? `${Math.round((totals.verified / totals.sends) * 1000) / 10}%` : '—';
-    const byChannel = channels.map((c) => [c, rows.filter((r) => r.channel === c).reduce((n, r) => n + r.count, 0)] as const);
+    const percent = (part: number, whole: number) => (whole ? `${Math.round((part / whole) * 1000) / 10}%` : '—');
+    const byChannel = channels.map((c) => {
+      const mine = rows.filter((r) => r.channel === c);
+      const sends = mine.reduce((n, r) => n + r.count, 0);
+      const verified = mine.filter((r) => r.status === 'verified').reduce((n, r) => n + r.count, 0);
+      return { channel: c, sends, verified, rate: percent(verified, sends) };
+    });
     return op.send(200, 'Usage', '/console/usage', html`
 <section class="card"><form method="get" action="/console/usage"><div class="row">${await tenantPicker(op, request.query.tenant)}
 <div><label for="days">Days</label><select id="days" name="days">${[7, 30, 90, 365].map((d) => html`<option value="${d}" ${d === days ? html`selected` : ''}>last ${d} days</option>`)}</select></div>
 <button class="secondary">Show</button></div></form></section>
-<section class="card"><p><strong id="usage-sends">${totals.sends}</strong> sends, <strong>${totals.verified}</strong> verified (<strong id="usage-rate">${rate}</strong>) in the last ${days} days.</p>
+<section class="card"><p><strong id="usage-sends">${totals.sends}</strong> ${totals.sends === 1 ? 'send' : 'sends'}, <strong>${totals.verified}</strong> verified (<strong id="usage-rate">${percent(totals.verified, totals.sends)}</strong>) in the last ${days} days.</p>
 ${svg}
 <p class="legend">${channels.map((c, i) => html`<span><span class="sw c${i % 4}"></span>${c}</span>`)}<span><span class="sw rate"></span>share verified (line)</span></p>
-${byChannel.length ? html`<div class="table"><table><thead><tr><th>Channel</th><th>Sends</th></tr></thead><tbody>${byChannel.map(([c, n]) => html`<tr><td>${c}</td><td>${n}</td></tr>`)}</tbody></table></div>` : ''}</section>`);
+${byChannel.length ? html`<div class="table"><table id="usage-channels"><thead><tr><th>Channel</th><th>Sends</th><th>Verified</th><th>Success rate</th></tr></thead><tbody>${byChannel.map((c) => html`<tr><td>${c.channel}</td><td>${c.sends}</td><td>${c.verified}</td><td>${c.rate}</td></tr>`)}</tbody></table></div>` : ''}</section>`);
   });
 
   app.get('/console/outbox', { schema: { hide: true, querystring: OutboxQuery } }, async (request, reply) => {

@@ -141,8 +141,15 @@ for (const dialect of DIALECTS) {
       await ops.click('#sdr tbody a');
       assert.match(await ops.locator('#sdr-detail').innerText(), new RegExp(send.body.requestID));
       await browser.shoot(ops, 'console-sdr-detail');
+      // The code from the outbox verifies the send: the usage page counts it as a success.
+      const [message] = await core.outbox.list(await core.credentials.authenticateApiKey(server.admin.apiKey), { to: '+14155550123', limit: 1 });
+      const code = message!.body.match(/\d{6}/)![0];
+      const verify = await call(`${server.url}/2fa/verify`, { method: 'POST', headers: basic(sid, token), json: { service: 'login', requestId: send.body.requestID, code } });
+      assert.equal(verify.body.code, 200, verify.text);
       await ops.goto(`${origin}/console/usage?tenant=${sid}&days=7`);
       assert.equal(await ops.locator('#usage-sends').innerText(), '1');
+      assert.equal(await ops.locator('#usage-rate').innerText(), '100%');
+      assert.match(await ops.locator('#usage-channels').innerText(), /sms\s+1\s+1\s+100%/);
       assert.equal(await ops.locator('#usage-chart rect').count(), 1);
       await browser.shoot(ops, 'console-usage');
       await ops.goto(`${origin}/console/outbox`);
