@@ -61,6 +61,7 @@ nav.tabs a.on{font-weight:700;text-decoration:none;color:#1d2330}
 svg.chart{width:100%;height:auto;background:#fff;border:1px solid #dde2ea;border-radius:6px}
 svg.chart text{font:15px system-ui,sans-serif;fill:#5b6472}
 main.wide svg.chart{max-width:56rem}
+@media (max-width:600px){svg.chart text{font-size:26px}}
 .legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.85rem}
 .sw{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-1px}
 .rate{background:#b3261e;height:.2rem;vertical-align:middle}

@@ -15,7 +15,7 @@ export interface UsageRow {
 const COLOURS = ['#1f5fbf', '#e07b00', '#2e8b57', '#8a3ffc'];
 const W = 720;
 const H = 260;
-const PAD = { left: 44, right: 52, top: 16, bottom: 32 };
+const PAD = { left: 48, right: 80, top: 22, bottom: 36 };
 
 export function usageChart(rows: UsageRow[], days: string[]): { svg: Html; channels: string[]; totals: { sends: number; verified: number } } {
   const channels = [...new Set(rows.map((r) => r.channel))].sort();
@@ -48,12 +48,12 @@ export function usageChart(rows: UsageRow[], days: string[]): { svg: Html; chann
     if (slot.total) points.push(`${(x + barW / 2).toFixed(1)},${(PAD.top + plotH - (slot.verified / slot.total) * plotH).toFixed(1)}`);
   });
   const labelEvery = Math.ceil(days.length / 6);
-  const labels = days.map((d, i) => (i % labelEvery === 0 ? html`<text x="${(PAD.left + i * step + step / 2).toFixed(1)}" y="${H - 10}" text-anchor="middle">${d.slice(5)}</text>` : ''));
+  const labels = days.map((d, i) => (i % labelEvery === 0 ? html`<text x="${(PAD.left + i * step + step / 2).toFixed(1)}" y="${H - 8}" text-anchor="middle">${d.slice(5)}</text>` : ''));
   const totals = [...byDay.values()].reduce((t, s) => ({ sends: t.sends + s.total, verified: t.verified + s.verified }), { sends: 0, verified: 0 });
   const svg = html`<svg class="chart" id="usage-chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="Sends per day by channel, and the share verified">
 <line x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${W - PAD.right}" y2="${PAD.top + plotH}" stroke="#b8c0cc"/>
-<text x="${PAD.left - 6}" y="${PAD.top + 4}" text-anchor="end">${max}</text><text x="${PAD.left - 6}" y="${PAD.top + plotH}" text-anchor="end">0</text>
-<text x="${W - PAD.right + 6}" y="${PAD.top + 4}">100%</text><text x="${W - PAD.right + 6}" y="${PAD.top + plotH}">0%</text>
+<text x="${PAD.left - 6}" y="${PAD.top + 6}" text-anchor="end">${max}</text><text x="${PAD.left - 6}" y="${PAD.top + plotH}" text-anchor="end">0</text>
+<text x="${W - PAD.right + 6}" y="${PAD.top + 6}">100%</text><text x="${W - PAD.right + 6}" y="${PAD.top + plotH}">0%</text>
 ${bars}${points.length > 1 ? html`<polyline points="${points.join(' ')}" fill="none" stroke="#b3261e" stroke-width="2"/>` : ''}
 ${points.map((p) => { const [cx, cy] = p.split(','); return html`<circle cx="${cx}" cy="${cy}" r="3" fill="#b3261e"/>`; })}
 ${labels}</svg>`;
