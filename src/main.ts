@@ -7,8 +7,7 @@ import { bootstrapIfEmpty, createAdminKey } from './core/bootstrap.js';
 import { GatehouseError } from './core/errors.js';
 import { resealAll } from './core/secrets/rotate.js';
 import { keyringFromEnv, keyringFromFile } from './core/secrets/keyring.js';
-import { openRuntime } from './runtime.js';
-import { buildServer } from './server.js';
+import type { openRuntime } from './runtime.js';
 import { migrate, openStorage } from './storage/storage.js';
 import { MasterKeyError, createSealer } from './core/secrets/envelope.js';
 import { base32Decode } from './core/totp/base32.js';
@@ -146,8 +145,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// The server and the runtime are loaded only by the commands that use them, so that a light command
+// (totp, help) starts in a fraction of the time.
+const loadRuntime = async () => (await import('./runtime.js')).openRuntime;
+
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
-  const runtime = await openRuntime(config);
+  const { buildServer } = await import('./server.js');
+  const runtime = await (await loadRuntime())(config);
   const app = await buildServer(runtime);
   let address: string;
   try {
@@ -191,7 +195,7 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
 }
 
 async function withRuntime(config: ReturnType<typeof loadConfig>, fn: (r: Awaited<ReturnType<typeof openRuntime>>) => Promise<void>) {
-  const runtime = await openRuntime(config);
+  const runtime = await (await loadRuntime())(config);
   try {
     await fn(runtime);
   } finally {

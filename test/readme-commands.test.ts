@@ -166,44 +166,49 @@ test('the README has command blocks, and each splits into the commands it shows'
   ]);
 });
 
-for (const dialect of DIALECTS) {
-  describe(`every command of the README works when copied, on ${dialect}`, { skip: await skipDialect(dialect) }, () => {
-    let database: TestDatabase;
-    let server: ServerProcess;
-    let work: string;
-    let env: Record<string, string>;
-    let port: number;
-    before(async () => {
-      database = await createTestDatabase(dialect);
-      const serverEnv = { DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: database.dataDir };
-      server = await startServerProcess(serverEnv);
-      // Not a terminal: the first start writes its credentials to an owner-only file in the data folder.
-      const { apiKey: key } = bootstrapCredentials(database.dataDir);
-      port = Number(new URL(server.url).port);
-      work = mkdtempSync(path.join(tmpdir(), 'gatehouse-readme-'));
-      writeFileSync(path.join(work, 'state.sh'), '');
-      env = {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        NODE_ENV: 'test',
-        KEY: key,
-        GH_ROOT: ROOT,
-        GH_STATE: path.join(work, 'state.sh'),
-        ...serverEnv,
-      };
-    });
-    after(async () => {
-      await server?.stop();
-      await database?.drop();
-      if (work) rmSync(work, { recursive: true, force: true });
-    });
+const skips = Object.fromEntries(await Promise.all(DIALECTS.map(async (d) => [d, await skipDialect(d)] as const)));
 
-    const variables = assignedVariables(blocks);
-    blocks.forEach((block, index) => {
-      test(`block ${index + 1}, README.md line ${block.line} (${block.heading})`, async () => {
-        const result = await runBash(scriptOf(block, index, port, variables), env, work);
-        assert.equal(result.code, 0, `${result.stderr.trim()}\n--- its output ---\n${result.stdout.slice(-1500)}`);
+// The dialects run side by side (each on its own server); the blocks of one run in order.
+describe('every command of the README works when copied', { concurrency: DIALECTS.length }, () => {
+  for (const dialect of DIALECTS) {
+    describe(`on ${dialect}`, { skip: skips[dialect], concurrency: 1 }, () => {
+      let database: TestDatabase;
+      let server: ServerProcess;
+      let work: string;
+      let env: Record<string, string>;
+      let port: number;
+      before(async () => {
+        database = await createTestDatabase(dialect);
+        const serverEnv = { DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: database.dataDir };
+        server = await startServerProcess(serverEnv);
+        // Not a terminal: the first start writes its credentials to an owner-only file in the data folder.
+        const { apiKey: key } = bootstrapCredentials(database.dataDir);
+        port = Number(new URL(server.url).port);
+        work = mkdtempSync(path.join(tmpdir(), 'gatehouse-readme-'));
+        writeFileSync(path.join(work, 'state.sh'), '');
+        env = {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/tmp',
+          NODE_ENV: 'test',
+          KEY: key,
+          GH_ROOT: ROOT,
+          GH_STATE: path.join(work, 'state.sh'),
+          ...serverEnv,
+        };
+      });
+      after(async () => {
+        await server?.stop();
+        await database?.drop();
+        if (work) rmSync(work, { recursive: true, force: true });
+      });
+
+      const variables = assignedVariables(blocks);
+      blocks.forEach((block, index) => {
+        test(`block ${index + 1}, README.md line ${block.line} (${block.heading})`, async () => {
+          const result = await runBash(scriptOf(block, index, port, variables), env, work);
+          assert.equal(result.code, 0, `${result.stderr.trim()}\n--- its output ---\n${result.stdout.slice(-1500)}`);
+        });
       });
     });
-  });
-}
+  }
+});
