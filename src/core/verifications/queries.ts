@@ -13,6 +13,8 @@ import type { Statements } from '../../storage/statements.js';
 import type { VerificationTable } from './tables.js';
 
 const RECIPIENT = 'tenant_id = ? and service = ? and "to" = ?';
+/** The statements a generic plan was shown to get wrong (test/core/verifications-plans.test.ts). */
+const EACH_CALL = { planEachCall: true };
 const EVENT = 'insert into verification_events (request_id, tenant_id, type, detail, created_at)';
 
 export interface Opening {
@@ -45,9 +47,11 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
   const newest = statements.prepare<{ request_id: string }>(
     // The newest live code; when none is live, the newest of all says why (verified, expired…).
     `select request_id from verifications where ${RECIPIENT} order by case when status = 'pending' then 0 else 1 end, created_at desc, id desc limit 1`,
+    EACH_CALL,
   );
   const state = statements.prepare<Pick<VerificationTable, 'status' | 'attempts' | 'expires_at'>>(
     'select status, attempts, expires_at from verifications where request_id = ? and tenant_id = ?',
+    EACH_CALL,
   );
   const events = [1, 2].map((n) => statements.prepare(`${EVENT} values ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`));
   const record = (requestId: string, tenantId: number, list: Array<{ type: string; detail: string | null }>, at: number) => {
@@ -62,6 +66,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
   let delivered: (requestId: string, tenantId: number, r: Delivery, detail: string, now: number) => Promise<unknown>;
 
   if (dialect === 'postgres') {
+    // The function plans its own statements for each call (migration 0011).
     const opening = statements.prepare<{ ok: boolean }>('select gh_send_open(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) as ok');
     open = async (o) =>
       (await opening.get(o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.guardUntil, o.bucket?.key ?? null, o.bucket?.max ?? null, o.bucket?.intervalMs ?? null, o.detail))!.ok;
@@ -72,6 +77,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
          returning attempts, status),
        e as (${EVENT} select $3, $4, 'verify', ${verifyDetail}, $1 from c)
        select attempts, status from c`,
+      EACH_CALL,
     );
     count = (requestId, tenantId, now, hash) => counting.get(now, hash, requestId, tenantId);
     const delivering = statements.prepare(`with d as (${deliveredSql} returning request_id, tenant_id) ${EVENT} select request_id, tenant_id, 'delivery', ?, ? from d`);

@@ -17,7 +17,11 @@ export async function up(db: Kysely<any>): Promise<void> {
       p_request_id varchar, p_tenant_id integer, p_service varchar, p_channel varchar, p_to varchar,
       p_code_hash varchar, p_expires_at bigint, p_now bigint, p_guard_until bigint,
       p_bucket_key varchar, p_bucket_max double precision, p_bucket_interval bigint, p_detail varchar
-    ) returns boolean language plpgsql as $$
+    ) returns boolean language plpgsql
+    -- Its statements are planned for each call's values: plans cached while the tables were empty
+    -- chose the wrong index once they had grown (test/core/verifications-plans.test.ts).
+    set plan_cache_mode = force_custom_plan
+    as $$
     begin
       perform pg_advisory_xact_lock(hashtextextended(p_tenant_id::text || ':' || p_service || ':' || p_to, 0));
       if p_bucket_key is not null then
