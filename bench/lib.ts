@@ -17,6 +17,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const SCRATCH = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-wrk-'));
 
 export interface BenchServer {
@@ -223,12 +224,14 @@ export interface Case {
 }
 
 /**
- * Measures each case ROUNDS times, interleaved (a, b, c, a, b, c, …) so that a burst of noise on a
+ * Warms each case up for BENCH_WARMUP seconds, then measures it ROUNDS times, interleaved (a, b, c, a, b, c, …) so that a burst of noise on a
  * shared machine hits every case alike, and keeps each case's best good round (the most the server
  * did); a case with no good round keeps its worst, to be reported as the error it is.
  */
 export async function bestOf(cases: Case[]): Promise<Measure[]> {
   const best = new Map<string, Measure>();
+  // Unmeasured first: the JIT, the plan caches and the pools warm up here, not in round one.
+  for (const c of cases) c.after?.(await measure(c.name, { ...(await c.load()), seconds: WARMUP }));
   for (let i = 0; i < ROUNDS; i++) {
     for (const c of cases) {
       const m = await measure(c.name, await c.load());
