@@ -1,9 +1,11 @@
 /**
- * PostgreSQL plans a named prepared statement once for all values (a generic plan) after five calls,
- * unless told to plan each call. A generic plan made while the tables were empty can pick the wrong
- * index and keep it after the tables have grown. The hot statements that were shown to go wrong
- * (the control below) are planned for each call; the rest keep the cheaper generic plans. Either
- * way, each statement of a send and a verify stays fast on 300k rows after being planned on none.
+ * PostgreSQL may plan a named prepared statement once for all values (a generic plan) after five
+ * calls. A generic plan made while the tables were nearly empty can pick the wrong index and keep it
+ * after they have grown, until an analyze replans it. Here generic plans are forced wherever
+ * PostgreSQL may use one, the table grows to 300k rows with no analyze, and each statement of a send
+ * and a verify must stay fast. Those shown to go wrong as generic plans (the verify's count, the
+ * request lookups: 170–340 ms per call) are planned for each call (unnamed statements; gh_send_open
+ * is set to force_custom_plan); the rest keep their cheaper generic plans.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -29,7 +31,6 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
   let database: TestDatabase;
   let storage: Storage;
   let q: ReturnType<typeof verificationQueries>;
-  let control: ReturnType<Storage['statements']['prepare']>;
   let n = 0;
   const id = () => `OTP${String(++n).padStart(32, '0')}`;
   const open = (to: string) => q.open({ requestId: id(), tenantId: 1, service: 's', channel: 'sms', to, codeHash: 'h', expiresAt: Date.now() + 60_000, now: Date.now(), guardUntil: null, bucket: { key: `default:1:${to}`, max: 1000, intervalMs: 1000 }, detail: 'd' });
@@ -39,12 +40,14 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
     // One connection: the plan cache is per connection, so every call below counts toward it.
     storage = openStorage({ dialect: 'postgres', url: database.url }, { poolSize: 1 });
     await migrate(storage.db);
+    // As in the minutes before autovacuum analyzes a grown table (its analyze would replan).
+    await sql`alter table verifications set (autovacuum_enabled = false)`.execute(storage.db);
+    // Generic plans wherever PostgreSQL may use them (one connection: the setting holds for every call).
+    await sql`set plan_cache_mode = force_generic_plan`.execute(storage.db);
     await sql`insert into tenants (sid, name, parent_id, path, created_at, updated_at) values ('AC1', 't', null, '/AC1/', 0, 0)`.execute(storage.db);
     q = verificationQueries(storage.statements, 'postgres', 5);
-    control = storage.statements.prepare('select status from verifications where request_id = ? and tenant_id = ?');
     for (let i = 0; i < 8; i++) {
       await open('+15550000001');
-      await control.get(`OTP${'f'.repeat(32)}`, 1);
       await q.count(`OTP${'f'.repeat(32)}`, 1, Date.now(), 'h');
       await q.state(`OTP${'f'.repeat(32)}`, 1);
       await q.newest(1, 's', '+15550000001');
@@ -59,13 +62,7 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
     await database.drop();
   });
 
-  it('control: a named lookup by request and tenant planned generically on an empty table is slow once the table is full', async () => {
-    // No analyze of verifications since it grew: as until autovacuum gets to it.
-    const ms = await median(5, () => control.get(`OTPb${'1'.padStart(31, '0')}`, 1));
-    assert.ok(ms > 10, `the generic plan took ${ms.toFixed(2)} ms`);
-  });
-
-  it('keeps every statement of a send and a verify under 10 ms', async () => {
+  it('keeps every statement of a send and a verify fast on 300k rows', async () => {
     const known = `OTPb${'2'.padStart(31, '0')}`;
     const times = {
       open: await median(9, (i) => open(`+1555100${String(i).padStart(4, '0')}`)),
@@ -74,6 +71,7 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
       newest: await median(9, () => q.newest(1, 's', '+12000000005')),
       delivered: await median(9, () => q.delivered(known, 1, { status: 'delivered', provider: 'p', providerId: null, error: null }, 'd', 0)),
     };
-    for (const [name, ms] of Object.entries(times)) assert.ok(ms < 10, `${name} took ${ms.toFixed(2)} ms: ${JSON.stringify(times)}`);
+    // Generous for a loaded machine (a call took 10 ms at a load average of 23); a wrong plan took 170 ms and more.
+    for (const [name, ms] of Object.entries(times)) assert.ok(ms < 60, `${name} took ${ms.toFixed(2)} ms: ${JSON.stringify(times)}`);
   });
 });
