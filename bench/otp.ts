@@ -1,158 +1,185 @@
 /**
  * bench/otp: POST /2fa/send (outbox channel, a new recipient per request so the default limit never
- * refuses) and POST /2fa/verify with the right code (each request a different, freshly sent code),
- * at 50 connections, on SQLite and on PostgreSQL + Redis, next to a bare Fastify hello-world measured
- * in the same run. Best of BENCH_ROUNDS interleaved rounds of BENCH_SECONDS each. On SQLite it also
- * measures bench/floor-server.mjs: a bare Fastify route running the same statements with the same
- * group commit and no Gatehouse code, the least a send or a verify can cost on this machine.
- * Run: npm run build && node --import tsx bench/otp.ts   (BENCH_PG=0 skips PostgreSQL + Redis)
+ * refuses) and POST /2fa/verify with the right code (each request a fresh code nobody has used), on
+ * SQLite and on PostgreSQL + Redis, each next to its floor (bench/floor-server.mjs: the least program
+ * doing the same durable work) and a bare Fastify hello-world, in interleaved rounds.
+ *
+ * Every verify round gets its own codes: before it, the codes sent so far (by the send rounds, and
+ * by unmeasured send loads when those are not enough) are read from the database's outbox, as many
+ * as the best round so far could use, plus a third. So no round measures "already verified".
+ * Run: npm run build && node --import tsx bench/otp.ts
+ * Env: BENCH_SECONDS (4), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_PG=0 skips PostgreSQL + Redis.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
-import { type BenchServer, type Load, type Measure, bestOf, measure, report, startFloor, startGatehouse, startHelloWorld } from './lib.js';
+import { type BenchServer, type Case, type Load, type Measure, SECONDS, bestOf, bodiesFile, ensureWrk, measure, report, startFloor, startGatehouse, startHelloWorld } from './lib.js';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const poolSize = Number(process.env.BENCH_VERIFY_POOL ?? 150_000);
 const PG_ADMIN_URL = process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+const SEND = JSON.stringify({ service: 'bench', from: '+15550000000', to: '{to}', body: 'code {code}' });
 
-interface Target {
-  label: string;
-  server: BenchServer;
-  auth: string;
-  admin: string;
-}
-
-function credentials(server: BenchServer): { auth: string; admin: string } {
+function credentials(server: BenchServer): string {
   const m = /bootstrap credentials[^\n]*\n(\{[\s\S]*?\n\})/.exec(server.output());
   if (!m) throw new Error('the server did not print its bootstrap credentials');
-  const { tenant, apiKey } = JSON.parse(m[1]!) as { tenant: { sid: string; authToken: string }; apiKey: string };
-  return { auth: `Basic ${Buffer.from(`${tenant.sid}:${tenant.authToken}`).toString('base64')}`, admin: apiKey };
-}
-
-let number = 0;
-/** A recipient no other request of this run uses (NANP-shaped, E.164). */
-const nextNumber = (series: number) => `+1${series}${String(number++).padStart(9, '0')}`;
-
-/** Sends `count` codes in batches of 500 and reads each batch's codes back from the outbox. */
-async function verifyPool(t: Target, count: number): Promise<string[]> {
-  const bodies: string[] = [];
-  const headers = { authorization: t.auth, 'content-type': 'application/json' };
-  for (let done = 0; done < count; done += 500) {
-    const batch = Math.min(500, count - done);
-    const ids = new Map<string, string>();
-    const tos = Array.from({ length: batch }, () => nextNumber(3));
-    for (let i = 0; i < tos.length; i += 100) {
-      await Promise.all(
-        tos.slice(i, i + 100).map(async (to) => {
-          const res = await fetch(`${t.server.url}/2fa/send`, { method: 'POST', headers, body: JSON.stringify({ service: 'bench', from: '+15550000000', to, body: 'code {code}' }) });
-          const body = (await res.json()) as { requestID: string };
-          ids.set(to, body.requestID);
-        }),
-      );
-    }
-    const outbox = (await (await fetch(`${t.server.url}/dev/outbox?limit=500`, { headers: { 'x-api-key': t.admin } })).json()) as { messages: Array<{ to: string; body: string }> };
-    for (const m of outbox.messages) {
-      const requestId = ids.get(m.to);
-      if (requestId) bodies.push(JSON.stringify({ requestId, code: /\d{6}/.exec(m.body)![0] }));
-    }
-  }
-  return bodies;
-}
-
-/** The floor server's codes, sent the same way and read back from its outbox. */
-async function floorPool(floor: BenchServer, count: number): Promise<string[]> {
-  const headers = { authorization: floorAuth, 'content-type': 'application/json' };
-  const bodies: string[] = [];
-  for (let done = 0; done < count; done += 500) {
-    for (let i = 0; i < 500; i += 100) {
-      await Promise.all(Array.from({ length: 100 }, () => fetch(`${floor.url}/send`, { method: 'POST', headers, body: JSON.stringify({ service: 'bench', from: '+15550000000', to: nextNumber(5), body: 'code {code}' }) })));
-    }
-    const sent = (await (await fetch(`${floor.url}/outbox`)).json()) as Array<{ body: string; request_id: string }>;
-    for (const m of sent) bodies.push(JSON.stringify({ requestId: m.request_id, code: /\d{6}/.exec(m.body)![0] }));
-  }
-  return bodies;
+  const { tenant } = JSON.parse(m[1]!) as { tenant: { sid: string; authToken: string } };
+  return `Basic ${Buffer.from(`${tenant.sid}:${tenant.authToken}`).toString('base64')}`;
 }
 const floorAuth = `Basic ${Buffer.from('AC1:token').toString('base64')}`;
 
-/** Send and verify loads on the floor server, for SQLite's table. */
-async function floorCases(floor: BenchServer): Promise<Array<{ name: string; load: Load }>> {
-  const pool = await floorPool(floor, poolSize);
-  let next = 0;
-  const headers = { authorization: floorAuth, 'content-type': 'application/json' };
-  return [
-    {
-      name: 'floor: send statements, bare Fastify',
-      load: { url: `${floor.url}/send`, method: 'POST', headers, seconds, setupRequest: (req) => ({ ...req, body: JSON.stringify({ service: 'bench', from: '+15550000000', to: nextNumber(6), body: 'code {code}' }) }) },
-    },
-    { name: 'floor: verify statements, bare Fastify', load: { url: `${floor.url}/verify`, method: 'POST', headers, seconds, setupRequest: (req) => ({ ...req, body: pool[next++ % pool.length] }) } },
-    { name: 'floor: verify route, no statements', load: { url: `${floor.url}/verify-nothing`, method: 'POST', headers, seconds, setupRequest: (req) => ({ ...req, body: pool[next++ % pool.length] }) } },
-  ];
+/** Live codes read from a database's outbox, each handed out once, in the order they were sent. */
+interface CodeSource {
+  read(afterId: number): Promise<Array<{ id: number; request_id: string; body: string }>>;
+  close(): Promise<void>;
+}
+const CODES_SQL = `select v.id, v.request_id, m.body from verifications v join outbox_messages m on m."to" = v."to"
+  where v.id > $1 and v.status = 'pending' order by v.id limit 200000`;
+
+function sqliteCodes(file: string): CodeSource {
+  const db = new Database(file, { readonly: true });
+  const select = db.prepare(CODES_SQL.replace('$1', '?'));
+  return { read: async (after) => select.all(after) as any, close: async () => void db.close() };
+}
+function postgresCodes(url: string): CodeSource {
+  const client = new pg.Client({ connectionString: url });
+  const connected = client.connect();
+  return {
+    read: async (after) => (await connected, (await client.query(CODES_SQL, [after])).rows),
+    close: () => client.end(),
+  };
 }
 
-async function run(t: Target, hello: BenchServer, floor?: BenchServer): Promise<{ baseline: Measure; rows: Measure[] }> {
-  const started = Date.now();
-  const extra = floor ? await floorCases(floor) : [];
-  const pool = await verifyPool(t, poolSize);
-  console.log(`${t.label}: ${pool.length} codes sent for the verify load in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  let next = 0;
-  const headers = { authorization: t.auth, 'content-type': 'application/json' };
-  await measure('warm-up', { url: `${hello.url}/`, seconds: 2 });
-  const [baseline, send, verify, ...floors] = await bestOf(rounds, [
-    { name: 'bare Fastify hello-world', load: { url: `${hello.url}/`, seconds } },
-    {
-      name: `POST /2fa/send (${t.label})`,
-      load: {
-        url: `${t.server.url}/2fa/send`, method: 'POST', headers, seconds,
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ service: 'bench', from: '+15550000000', to: nextNumber(4), body: 'code {code}' }) }),
-      },
-    },
-    {
-      name: `POST /2fa/verify right code (${t.label})`,
-      // Past the end of the pool a request re-verifies an old code and answers 471: counted as errors.
-      load: { url: `${t.server.url}/2fa/verify`, method: 'POST', headers, seconds, setupRequest: (req) => ({ ...req, body: pool[next++ % pool.length] }) },
-    },
-    ...extra,
-  ]);
-  if (next > pool.length) console.log(`${t.label}: the verify load used ${next} requests for ${pool.length} codes; the excess answered 471`);
-  return { baseline: baseline!, rows: [send!, verify!, ...floors] };
-}
-
-const hello = await startHelloWorld();
-const results: Measure[] = [];
-let baseline: Measure | undefined;
-try {
-  const sqlite = await startGatehouse();
-  const floor = await startFloor();
-  try {
-    const r = await run({ label: 'SQLite', server: sqlite, ...credentials(sqlite) }, hello, floor);
-    baseline = r.baseline;
-    results.push(...r.rows);
-  } finally {
-    await sqlite.stop();
-    await floor.stop();
+/** A server's verify load: fresh codes for each round, topped up by unmeasured sends when short. */
+function verifyPool(server: BenchServer, auth: string, sendPath: string, source: CodeSource) {
+  let lastId = 0;
+  let best = 0;
+  let sendRate = 1000;
+  const codes: string[] = [];
+  async function collect() {
+    for (const r of await source.read(lastId)) {
+      lastId = r.id;
+      const code = /\d{6}/.exec(r.body)?.[0];
+      if (code) codes.push(JSON.stringify({ requestId: r.request_id, code }));
+    }
   }
-  if (process.env.BENCH_PG !== '0') {
-    const name = `gh_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
+  return {
+    async load(): Promise<Load> {
+      const need = Math.ceil((best || 6000) * SECONDS * 1.34);
+      await collect();
+      while (codes.length < need) {
+        const seconds = Math.min(30, Math.max(1, Math.ceil((need - codes.length) / sendRate)));
+        const fill = await measure('fill', { url: `${server.url}${sendPath}`, headers: { authorization: auth }, sendTemplate: SEND, seconds });
+        sendRate = Math.max(100, fill.rps);
+        await collect();
+      }
+      return { url: `${server.url}${sendPath.replace('send', 'verify')}`, headers: { authorization: auth }, bodies: bodiesFile('verify', codes.splice(0, need)), pid: server.child.pid };
+    },
+    after(m: Measure) {
+      best = Math.max(best, m.rps);
+    },
+  };
+}
+
+interface Backend {
+  label: string;
+  gatehouse: BenchServer;
+  floor: BenchServer;
+  gatehouseCodes: CodeSource;
+  floorCodes: CodeSource;
+  cleanup(): Promise<void>;
+}
+
+async function sqliteBackend(): Promise<Backend> {
+  const gatehouse = await startGatehouse();
+  const floorFile = path.join(mkdtempSync(path.join(tmpdir(), 'gatehouse-floor-')), 'floor.db');
+  const floor = await startFloor({ FLOOR_DB: floorFile }).catch(async (err) => {
+    await gatehouse.stop();
+    throw err;
+  });
+  return {
+    label: 'SQLite',
+    gatehouse,
+    floor,
+    gatehouseCodes: sqliteCodes(path.join(gatehouse.dataDir, 'gatehouse.db')),
+    floorCodes: sqliteCodes(floorFile),
+    cleanup: async () => {
+      await Promise.all([gatehouse.stop(), floor.stop()]);
+    },
+  };
+}
+
+async function postgresBackend(): Promise<Backend> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  const urls: string[] = [];
+  const names: string[] = [];
+  for (const kind of ['gh', 'floor']) {
+    const name = `gh_bench_${kind}_${randomBytes(4).toString('hex')}`;
     await admin.query(`create database ${name}`);
     const url = new URL(PG_ADMIN_URL);
     url.pathname = `/${name}`;
-    const server = await startGatehouse({ DATABASE_URL: url.toString(), REDIS_URL, GATEHOUSE_REDIS_PREFIX: `${name}:` });
-    try {
-      const r = await run({ label: 'PostgreSQL + Redis', server, ...credentials(server) }, hello);
-      if (!baseline || r.baseline.rps > baseline.rps) baseline = r.baseline;
-      results.push(...r.rows);
-    } finally {
-      await server.stop();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    }
+    urls.push(url.toString());
+    names.push(name);
   }
-  report('otp', baseline!, results);
-  console.log(`\ntargets on SQLite: verify >= 50% of hello-world req/s, send >= 35%, p99 < 15 ms; best of ${rounds} interleaved rounds of ${seconds} s`);
+  const gatehouse = await startGatehouse({ DATABASE_URL: urls[0]!, REDIS_URL, GATEHOUSE_REDIS_PREFIX: `${names[0]}:` });
+  const floor = await startFloor({ DATABASE_URL: urls[1]! }).catch(async (err) => {
+    await gatehouse.stop();
+    throw err;
+  });
+  const gatehouseCodes = postgresCodes(urls[0]!);
+  const floorCodes = postgresCodes(urls[1]!);
+  return {
+    label: 'PostgreSQL + Redis',
+    gatehouse,
+    floor,
+    gatehouseCodes,
+    floorCodes,
+    async cleanup() {
+      await Promise.all([gatehouse.stop(), floor.stop(), gatehouseCodes.close(), floorCodes.close()]);
+      for (const name of names) await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+function cases(b: Backend): Case[] {
+  const auth = credentials(b.gatehouse);
+  const ghPool = verifyPool(b.gatehouse, auth, '/2fa/send', b.gatehouseCodes);
+  const floorPool = verifyPool(b.floor, floorAuth, '/send', b.floorCodes);
+  const floorSend = `floor: send, ${b.label}`;
+  const floorVerify = `floor: verify, ${b.label}`;
+  const send = (server: BenchServer, auth: string, url: string): Load => ({ url: `${server.url}${url}`, headers: { authorization: auth }, sendTemplate: SEND, pid: server.child.pid });
+  const list: Case[] = [
+    { name: `POST /2fa/send, ${b.label}`, floor: floorSend, load: () => send(b.gatehouse, auth, '/2fa/send') },
+    { name: `POST /2fa/verify, ${b.label}`, floor: floorVerify, load: () => ghPool.load(), after: ghPool.after },
+    { name: floorSend, load: () => send(b.floor, floorAuth, '/send') },
+    { name: floorVerify, load: () => floorPool.load(), after: floorPool.after },
+  ];
+  if (b.label === 'SQLite') {
+    // What HTTP and JSON alone cost on this route: the ceiling of any verify.
+    const body = JSON.stringify({ requestId: `OTP${'0'.repeat(32)}`, code: '123456' });
+    list.push({ name: 'floor: verify route, no statements', load: () => ({ url: `${b.floor.url}/verify-nothing`, headers: { authorization: floorAuth }, body, pid: b.floor.child.pid }) });
+  }
+  return list;
+}
+
+ensureWrk();
+const hello = await startHelloWorld();
+const backends: Backend[] = [];
+let good = false;
+try {
+  backends.push(await sqliteBackend());
+  if (process.env.BENCH_PG !== '0') backends.push(await postgresBackend());
+  await measure('warm-up', { url: `${hello.url}/`, seconds: 1 });
+  const all: Case[] = [{ name: 'bare Fastify hello-world', load: () => ({ url: `${hello.url}/`, pid: hello.child.pid }) }, ...backends.flatMap(cases)];
+  const measured = await bestOf(all);
+  const floors = new Map(all.map((c) => [c.name, c.floor]));
+  good = report('otp', measured[0]!, measured.slice(1).map((m) => ({ ...m, floor: floors.get(m.name) })));
 } finally {
   await hello.stop();
+  for (const b of backends) await b.cleanup();
 }
+if (!good) process.exitCode = 1;

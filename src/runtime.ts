@@ -40,7 +40,8 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
     );
     const sweeper = setInterval(() => {
       void state?.sweep().catch(() => {});
-      if (state?.backend === 'sql') void sweepBuckets(storage.db).catch(() => {});
+      // Every backend: the default limit's buckets live in SQL (core/verifications/queries.ts).
+      void sweepBuckets(storage.db).catch(() => {});
     }, 60_000);
     sweeper.unref();
     return {

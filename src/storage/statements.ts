@@ -30,8 +30,17 @@ export interface Statement<Row> {
   run(...params: Param[]): Promise<number>;
 }
 
+export interface PrepareOptions {
+  /**
+   * PostgreSQL: plan every call for its values instead of reusing one generic plan. A generic plan
+   * made while the tables were nearly empty can pick the wrong index and keep it as they grow
+   * (test/core/verifications-plans.test.ts shows which statements need this). No effect on SQLite.
+   */
+  planEachCall?: boolean;
+}
+
 export interface Statements {
-  prepare<Row = Record<string, unknown>>(text: string): Statement<Row>;
+  prepare<Row = Record<string, unknown>>(text: string, options?: PrepareOptions): Statement<Row>;
   /** The commit of every write made so far, or null when there is nothing left to commit. */
   durable(): Promise<void> | null;
   /** Commits an open write group now (SQLite); nothing to do on PostgreSQL. */
@@ -110,9 +119,11 @@ export function sqliteStatements(database: SqliteDatabase.Database, prepare: (te
 
 export function postgresStatements(pool: pg.Pool): Statements {
   let count = 0;
-  function statement<Row>(text: string): Statement<Row> {
+  function statement<Row>(text: string, options: PrepareOptions = {}): Statement<Row> {
     let n = 0;
-    const query = { name: `gh_${++count}`, text: text.replace(/\?/g, () => `$${++n}`) };
+    // An unnamed statement is parsed and planned for each call's values; a named one is parsed once
+    // and, after five calls, planned once for all values.
+    const query = { ...(!options.planEachCall && { name: `gh_${++count}` }), text: text.replace(/\?/g, () => `$${++n}`) };
     const execute = (params: Param[]) => pool.query({ ...query, values: params });
     return {
       get: async (...params) => (await execute(params)).rows[0] as Row | undefined,

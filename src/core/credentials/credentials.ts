@@ -80,13 +80,16 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
     return { tenantId: Number(row.id), tenantSid: row.sid, tenantPath: row.path, accountId: null, role: 'tenant', via: 'basic', expiresAt: null };
   }
 
+  // Agents' requests (Comm100 faces, admin) authenticate this way: a statement prepared once too.
+  const apiKeyAccount = statements.prepare<AccountWithTenant & { key_expires_at: number | null }>(
+    `select accounts.*, tenants.sid as tenant_sid, tenants.path as tenant_path, api_keys.expires_at as key_expires_at
+     from accounts inner join tenants on tenants.id = accounts.tenant_id inner join api_keys on api_keys.account_id = accounts.id
+     where api_keys.key_hash = ?`,
+  );
+
   async function authenticateApiKey(apiKey: string): Promise<Caller> {
-    const row = await accountQuery()
-      .innerJoin('api_keys', 'api_keys.account_id', 'accounts.id')
-      .select('api_keys.expires_at')
-      .where('api_keys.key_hash', '=', sha256Hex(apiKey))
-      .executeTakeFirst();
-    const expiresAt = row?.expires_at == null ? null : Number(row.expires_at);
+    const row = await apiKeyAccount.get(sha256Hex(apiKey));
+    const expiresAt = row?.key_expires_at == null ? null : Number(row.key_expires_at);
     if (expiresAt !== null && expiresAt <= now()) throw unauthenticated('this API key has expired');
     return accountCaller(row, 'api_key', expiresAt);
   }

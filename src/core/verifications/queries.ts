@@ -1,60 +1,137 @@
 /**
  * The statements of a send and a verify, prepared once (storage/statements.ts says why). Each one
  * is the SQL that Kysely would otherwise build on every request; the rest of the module uses Kysely.
+ *
+ * Each step of a request is one transaction. On SQLite the statements of a step run in one turn of
+ * the event loop, so group commit puts them in one transaction. On PostgreSQL each step is one
+ * statement, so one round trip: a send's opening is the function gh_send_open (migration 0011), and
+ * a verify's count and the delivery of a send each carry their event row in a CTE.
  */
+import { takeOneSql } from '../../state/buckets-sql.js';
+import type { BucketSpec } from '../../state/buckets.js';
 import type { Statements } from '../../storage/statements.js';
 import type { VerificationTable } from './tables.js';
 
 const RECIPIENT = 'tenant_id = ? and service = ? and "to" = ?';
+/** The statements a generic plan was shown to get wrong (test/core/verifications-plans.test.ts). */
+const EACH_CALL = { planEachCall: true };
+const EVENT = 'insert into verification_events (request_id, tenant_id, type, detail, created_at)';
 
-export function verificationQueries(statements: Statements, maxAttempts: number) {
-  const cancelPrevious = statements.prepare(`update verifications set status = 'canceled', updated_at = ? where ${RECIPIENT} and status = 'pending'`);
-  const shortenPrevious = statements.prepare(`update verifications set expires_at = ?, updated_at = ? where ${RECIPIENT} and status = 'pending' and expires_at > ?`);
-  const insert = statements.prepare(
-    `insert into verifications (request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at, delivery_status)
-     values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, 'pending')`,
-  );
-  const delivered = statements.prepare('update verifications set delivery_status = ?, provider = ?, provider_id = ?, delivery_error = ? where request_id = ?');
+export interface Opening {
+  requestId: string;
+  tenantId: number;
+  service: string;
+  channel: string;
+  to: string;
+  codeHash: string;
+  expiresAt: number;
+  now: number;
+  /** The previous live code stays alive until then (guardTime); null cancels it now. */
+  guardUntil: number | null;
+  /** A bucket to take a token from first (the default limit), or null. */
+  bucket: BucketSpec | null;
+  /** The detail of the 'created' event. */
+  detail: string;
+}
+
+export function verificationQueries(statements: Statements, dialect: 'sqlite' | 'postgres', maxAttempts: number) {
+  const max = Number(maxAttempts);
+  // The SET expressions read the row as it was: attempts here is the count before this attempt.
+  // The code's HMAC is compared in SQL: without the pepper, how many leading characters of an
+  // HMAC matched tells nothing about the code, and only maxAttempts comparisons ever count.
+  const countSql = `update verifications set attempts = attempts + 1, updated_at = ?,
+       status = case when code_hash = ? then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
+     where request_id = ? and tenant_id = ? and status = 'pending' and attempts < ${max} and expires_at > ?
+     returning attempts, status`;
+  const deliveredSql = 'update verifications set delivery_status = ?, provider = ?, provider_id = ?, delivery_error = ? where request_id = ?';
   const newest = statements.prepare<{ request_id: string }>(
     // The newest live code; when none is live, the newest of all says why (verified, expired…).
     `select request_id from verifications where ${RECIPIENT} order by case when status = 'pending' then 0 else 1 end, created_at desc, id desc limit 1`,
+    EACH_CALL,
   );
-  // The SET expressions read the row as it was: attempts here is the count before this attempt.
-  const count = statements.prepare<{ attempts: number; status: string }>(
-    `update verifications set attempts = attempts + 1, updated_at = ?,
-       status = case when ? = 1 then 'verified' when attempts + 1 >= ${Number(maxAttempts)} then 'failed' else status end
-     where request_id = ? and tenant_id = ? and status = 'pending' and attempts < ${Number(maxAttempts)} and expires_at > ?
-     returning attempts, status`,
+  const state = statements.prepare<Pick<VerificationTable, 'status' | 'attempts' | 'expires_at'>>(
+    'select status, attempts, expires_at from verifications where request_id = ? and tenant_id = ?',
+    EACH_CALL,
   );
-  const state = statements.prepare<Pick<VerificationTable, 'code_hash' | 'status' | 'attempts' | 'expires_at'>>(
-    'select code_hash, status, attempts, expires_at from verifications where request_id = ? and tenant_id = ?',
-  );
-  const event = 'insert into verification_events (request_id, tenant_id, type, detail, created_at) values ';
-  const events = [1, 2].map((n) => statements.prepare(event + Array(n).fill('(?, ?, ?, ?, ?)').join(', ')));
+  const events = [1, 2].map((n) => statements.prepare(`${EVENT} values ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`));
+  const record = (requestId: string, tenantId: number, list: Array<{ type: string; detail: string | null }>, at: number) => {
+    if (list.length > events.length) throw new Error('at most two events are recorded at once');
+    return events[list.length - 1]!.run(...list.flatMap((e) => [requestId, tenantId, e.type, e.detail, at]));
+  };
+  const verifyDetail = `case when status = 'verified' then 'verified' when status = 'failed' then 'wrong code (' || attempts || '); request is dead' else 'wrong code (' || attempts || ')' end`;
+
+  type Delivery = { status: string; provider: string; providerId: string | null; error: string | null };
+  let open: (o: Opening) => Promise<boolean>;
+  let count: (requestId: string, tenantId: number, now: number, hash: string) => Promise<{ attempts: number; status: string } | undefined>;
+  let delivered: (requestId: string, tenantId: number, r: Delivery, detail: string, now: number) => Promise<unknown>;
+
+  if (dialect === 'postgres') {
+    // The function plans its own statements for each call (migration 0011).
+    const opening = statements.prepare<{ ok: boolean }>('select gh_send_open(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) as ok');
+    open = async (o) =>
+      (await opening.get(o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.guardUntil, o.bucket?.key ?? null, o.bucket?.max ?? null, o.bucket?.intervalMs ?? null, o.detail))!.ok;
+    const counting = statements.prepare<{ attempts: number; status: string }>(
+      `with c as (update verifications set attempts = attempts + 1, updated_at = $1,
+         status = case when code_hash = $2 then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
+         where request_id = $3 and tenant_id = $4 and status = 'pending' and attempts < ${max} and expires_at > $1
+         returning attempts, status),
+       e as (${EVENT} select $3, $4, 'verify', ${verifyDetail}, $1 from c)
+       select attempts, status from c`,
+      EACH_CALL,
+    );
+    count = (requestId, tenantId, now, hash) => counting.get(now, hash, requestId, tenantId);
+    const delivering = statements.prepare(`with d as (${deliveredSql} returning request_id, tenant_id) ${EVENT} select request_id, tenant_id, 'delivery', ?, ? from d`);
+    delivered = (requestId, tenantId, r, detail, now) => delivering.run(r.status, r.provider, r.providerId, r.error, requestId, detail, now);
+  } else {
+    const take = statements.prepare<{ key: string }>(takeOneSql('sqlite'));
+    const cancelPrevious = statements.prepare(`update verifications set status = 'canceled', updated_at = ? where ${RECIPIENT} and status = 'pending'`);
+    const shortenPrevious = statements.prepare(`update verifications set expires_at = ?, updated_at = ? where ${RECIPIENT} and status = 'pending' and expires_at > ?`);
+    const insert = statements.prepare(
+      `insert into verifications (request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at, delivery_status)
+       values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, 'pending')`,
+    );
+    // Nothing but these statements between them: they stay in one turn, so in one group commit.
+    open = async (o) => {
+      if (o.bucket && !(await take.get(o.bucket.key, o.bucket.max - 1, o.now, o.now + o.bucket.intervalMs))) return false;
+      if (o.guardUntil === null) await cancelPrevious.run(o.now, o.tenantId, o.service, o.to);
+      else await shortenPrevious.run(o.guardUntil, o.now, o.tenantId, o.service, o.to, o.guardUntil);
+      await insert.run(o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.now);
+      await record(o.requestId, o.tenantId, [{ type: 'created', detail: o.detail }], o.now);
+      return true;
+    };
+    const counting = statements.prepare<{ attempts: number; status: string }>(countSql);
+    count = async (requestId, tenantId, now, hash) => {
+      const row = await counting.get(now, hash, requestId, tenantId, now);
+      if (row) {
+        const n = Number(row.attempts);
+        const detail = row.status === 'verified' ? 'verified' : row.status === 'failed' ? `wrong code (${n}); request is dead` : `wrong code (${n})`;
+        await record(requestId, tenantId, [{ type: 'verify', detail }], now);
+      }
+      return row;
+    };
+    const delivering = statements.prepare(deliveredSql);
+    delivered = async (requestId, tenantId, r, detail, now) => {
+      await delivering.run(r.status, r.provider, r.providerId, r.error, requestId);
+      await record(requestId, tenantId, [{ type: 'delivery', detail }], now);
+    };
+  }
 
   return {
-    /** The previous live code for this recipient: canceled now, or alive for guardTime only. */
-    retirePrevious(r: { tenantId: number; service: string; to: string }, now: number, guardUntil: number | null) {
-      return guardUntil === null
-        ? cancelPrevious.run(now, r.tenantId, r.service, r.to)
-        : shortenPrevious.run(guardUntil, now, r.tenantId, r.service, r.to, guardUntil);
-    },
-    insert(v: { requestId: string; tenantId: number; service: string; channel: string; to: string; codeHash: string; expiresAt: number; now: number }) {
-      return insert.run(v.requestId, v.tenantId, v.service, v.channel, v.to, v.codeHash, v.expiresAt, v.now, v.now);
-    },
-    delivered(requestId: string, r: { status: string; provider: string; providerId: string | null; error: string | null }) {
-      return delivered.run(r.status, r.provider, r.providerId, r.error, requestId);
-    },
+    /**
+     * A send's writes before delivery: the bucket's token, the previous live code retired, the new
+     * one, its 'created' event. False (and nothing written) when the bucket was empty.
+     */
+    open: (o: Opening) => open(o),
+    /** The delivery's outcome on the request, with its 'delivery' event. */
+    delivered: (requestId: string, tenantId: number, r: Delivery, detail: string, now: number) => delivered(requestId, tenantId, r, detail, now),
     newest: (tenantId: number, service: string, to: string) => newest.get(tenantId, service, to),
     /**
-     * Counts one attempt on a request that is still live, and ends it when the code was right
-     * (verified) or this was the last attempt (failed). Nothing when it was no longer live.
+     * Counts one attempt on a request that is still live (with its 'verify' event), and ends it when
+     * the code's HMAC matched (verified) or this was the last attempt (failed). Nothing when it was
+     * no longer live.
      */
-    count: (requestId: string, tenantId: number, now: number, right: boolean) => count.get(now, right ? 1 : 0, requestId, tenantId, now),
+    count: (requestId: string, tenantId: number, now: number, hash: string) => count(requestId, tenantId, now, hash),
     state: (requestId: string, tenantId: number) => state.get(requestId, tenantId),
-    record(requestId: string, tenantId: number, list: Array<{ type: string; detail: string | null }>, at: number) {
-      if (list.length > events.length) throw new Error('at most two events are recorded at once');
-      return events[list.length - 1]!.run(...list.flatMap((e) => [requestId, tenantId, e.type, e.detail, at]));
-    },
+    record,
   };
 }

@@ -10,6 +10,7 @@ import * as m0004 from './0004_login.js';
 import * as m0008 from './0008_roles.js';
 import * as m0009 from './0009_wire.js';
 import * as m0010 from './0010_web.js';
+import * as m0011 from './0011_perf.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0008_roles': m0008,
   '0009_wire': m0009,
   '0010_web': m0010,
+  '0011_perf': m0011,
 };
 
 export const migrationProvider: MigrationProvider = {
