@@ -19,6 +19,7 @@ import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { useEnvelope } from './faces/http/errors.js';
 import { opsFace } from './faces/ops/routes.js';
 import { smart2faFace } from './faces/smart2fa/routes.js';
+import { voiceFace } from './faces/voice/routes.js';
 import { type LogDestination, createLogDestination } from './observability/log-destination.js';
 import { lazyChild } from './observability/lazy-logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -149,6 +150,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(comm100TwoFactorFace, { core });
   await app.register(comm100LoginFace, { core });
   await app.register(smart2faFace, { core });
+  await app.register(voiceFace, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
