@@ -233,9 +233,10 @@ export function createCallRecords({ db }: CoreDeps, deps: { routing: Routing; ac
     const callSid = form.CallSid ?? '';
     if (!CALL_SID.test(callSid)) return;
     if (!(await recordFor(callSid, account))) {
-      const call = await newCall(form, account, 'failed', eventTime(form));
+      const reported = (form.CallStatus ?? '').toLowerCase();
+      const call = await newCall(form, account, reported in STATUS_RANK ? reported : 'ringing', eventTime(form));
       if (!call) return;
-      await open({ ...call, status: (form.CallStatus ?? '').toLowerCase() in STATUS_RANK ? form.CallStatus!.toLowerCase() : 'ringing' });
+      await open(call);
     }
     await db
       .updateTable('call_records')

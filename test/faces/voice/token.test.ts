@@ -50,6 +50,15 @@ for (const dialect of DIALECTS) {
       assert.equal(set.status, 200, set.text);
       assert.deepEqual(Object.keys(set.body).sort(), ['accountSid', 'apiKeySid', 'hasApiKey', 'siteId', 'twimlAppSid', 'updatedTime']);
       assert.ok(!set.text.includes(apiKeySecret));
+      const read = await w.api('GET', `/voiceconfig/twilioaccount?siteId=${w.siteB}`, w.superP.headers);
+      assert.equal(read.status, 403, 'a super agent does not manage Twilio accounts');
+      const own = await w.api('GET', `/voiceconfig/twilioaccount?siteId=${w.siteB}`, w.admin);
+      assert.deepEqual({ ...own.body, updatedTime: undefined }, { siteId: w.siteB, accountSid, apiKeySid, twimlAppSid, hasApiKey: true, updatedTime: undefined });
+      const badSid = await w.api('PUT', '/voiceconfig/twilioaccount', w.admin, { siteId: w.siteB, accountSid: 'AC123', authToken: 'x'.repeat(32) });
+      assert.deepEqual([badSid.status, badSid.body.error], [400, 'invalid parameter']);
+      assert.match(badSid.body.message, /^accountSid:/);
+      const halfKey = await w.api('PUT', '/voiceconfig/twilioaccount', w.admin, { siteId: w.siteB, accountSid, authToken: 'x'.repeat(32), apiKeySid });
+      assert.match(halfKey.body.message, /^apiKeySecret:/);
       const res = await w.api('GET', '/voicetwilio/token', w.agentB.headers);
       assert.equal(res.status, 200, res.text);
       const { payload } = await jwtVerify(res.body.token, new TextEncoder().encode(apiKeySecret), { issuer: apiKeySid, subject: accountSid });

@@ -1,5 +1,6 @@
 // The voice URL: TwiML for incoming calls to a line and for agents' outgoing calls, under Twilio's signature.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import twilio from 'twilio';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
@@ -97,6 +98,22 @@ for (const dialect of DIALECTS) {
       const res = await incoming(randomE164());
       assert.deepEqual(verbs(res.text), ['Say', 'Hangup']);
       assert.match(parseTwiml(res.text).Response.Say[0], /not in service/);
+      // site C brings its own Twilio account; a call signed by it to site A's number never reaches site A's line
+      const { number } = await lineWith();
+      const other = `AC${randomBytes(16).toString('hex')}`;
+      const token = randomBytes(16).toString('hex');
+      assert.equal((await w.api('PUT', '/voiceconfig/twilioaccount', w.admin, { siteId: w.siteC, accountSid: other, authToken: token })).status, 200);
+      try {
+        const crossed = await w.webhook('/voicetwilio/voice', { AccountSid: other, CallSid: callSid(), From: '+14155550123', To: number }, { authToken: token });
+        assert.equal(crossed.status, 200);
+        assert.deepEqual(verbs(crossed.text), ['Say', 'Hangup']);
+        assert.ok(!crossed.text.includes('<Dial'));
+        // nor may site C's agents call out through it
+        const out = await w.webhook('/voicetwilio/voice', { AccountSid: other, CallSid: callSid(), From: `client:agent_${w.agentA1.id}`, To: '+14155550100', CallerId: number }, { authToken: token });
+        assert.deepEqual(verbs(out.text), ['Say', 'Hangup']);
+      } finally {
+        await w.api('DELETE', `/voiceconfig/twilioaccount?siteId=${w.siteC}`, w.admin);
+      }
     });
 
     test('an agent calls out from its line\'s number to an allowed destination', async () => {
