@@ -17,7 +17,7 @@ import type { CallRecordTable } from './tables.js';
 import type { TwilioAccount, TwilioAccounts } from './twilio-accounts.js';
 
 /** How far each status gets a call; 'refused' is Gatehouse's own, for an agent's call it did not place. */
-export const STATUS_RANK: Record<string, number> = {
+const RANKS = {
   queued: 0,
   initiated: 0,
   ringing: 1,
@@ -28,8 +28,9 @@ export const STATUS_RANK: Record<string, number> = {
   failed: 3,
   canceled: 3,
   refused: 3,
-};
-export const CALL_STATUSES = Object.keys(STATUS_RANK);
+} as const;
+export const CALL_STATUSES = Object.keys(RANKS);
+const STATUS_RANK = new Map<string, number>(Object.entries(RANKS));
 
 const CALL_SID = /^CA[0-9a-f]{32}$/;
 
@@ -133,7 +134,7 @@ export function createCallRecords({ db }: CoreDeps, deps: { routing: Routing; ac
         line_name: call.line?.name ?? null,
         agent_id: call.agentId,
         status: call.status,
-        status_rank: STATUS_RANK[call.status] ?? 0,
+        status_rank: STATUS_RANK.get(call.status) ?? 0,
         started_at: call.at,
         created_at: t,
         updated_at: t,
@@ -176,7 +177,7 @@ export function createCallRecords({ db }: CoreDeps, deps: { routing: Routing; ac
   async function applyStatus(form: Record<string, string>, account: TwilioAccount): Promise<void> {
     const callSid = form.CallSid ?? '';
     const status = (form.CallStatus ?? '').toLowerCase();
-    const rank = STATUS_RANK[status];
+    const rank = STATUS_RANK.get(status);
     if (!CALL_SID.test(callSid) || rank === undefined || status === 'refused') return;
     const at = eventTime(form);
 
@@ -234,7 +235,7 @@ export function createCallRecords({ db }: CoreDeps, deps: { routing: Routing; ac
     if (!CALL_SID.test(callSid)) return;
     if (!(await recordFor(callSid, account))) {
       const reported = (form.CallStatus ?? '').toLowerCase();
-      const call = await newCall(form, account, reported in STATUS_RANK ? reported : 'ringing', eventTime(form));
+      const call = await newCall(form, account, STATUS_RANK.has(reported) && reported !== 'refused' ? reported : 'ringing', eventTime(form));
       if (!call) return;
       await open(call);
     }

@@ -81,6 +81,12 @@ for (const dialect of DIALECTS) {
       await w.webhook('/voicetwilio/statuscallback', { CallSid: unknown, From: '+14155550123', To: '+15550000000', CallStatus: 'ringing' });
       assert.equal((await w.api('GET', `/voiceconfig/callrecords/${unknown}`, w.admin)).status, 404);
       assert.equal((await w.webhook('/voicetwilio/statuscallback', { CallSid: unknown, CallStatus: 'ringing' }, { signature: 'bm9wZQ==' })).status, 403);
+      // statuses Twilio never sends (even ones that name a property of every JavaScript object) are ignored
+      for (const odd of ['constructor', 'toString', '__proto__', 'refused']) {
+        const res = await w.webhook('/voicetwilio/statuscallback', { CallSid: mine, From: '+14155550123', To: number, CallStatus: odd });
+        assert.equal(res.status, 200, `${odd}: ${res.text}`);
+      }
+      assert.equal((await record(mine)).status, 'ringing');
     });
 
     test("an agent's outgoing call is recorded by the voice URL, then moved on by its status", async () => {
