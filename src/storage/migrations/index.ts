@@ -8,6 +8,7 @@ import * as m0002 from './0002_verifications.js';
 import * as m0003 from './0003_twofactor.js';
 import * as m0004 from './0004_login.js';
 import * as m0007 from './0007_voice.js';
+import * as m0009 from './0009_wire.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0003_twofactor': m0003,
   '0004_login': m0004,
   '0007_voice': m0007,
+  '0009_wire': m0009,
 };
 
 export const migrationProvider: MigrationProvider = {
