@@ -1,7 +1,7 @@
 /**
- * What a webhook needs to route a call, each in one statement prepared once (an incoming call is a
- * hot path: storage/statements.ts): the line a number rings with its ringing agents and the Twilio
- * account serving its site, and the lines an agent may call from.
+ * What a webhook needs to route a call, in statements prepared once (an incoming call is a hot path:
+ * storage/statements.ts): the line a number rings with the Twilio account serving its site (one row),
+ * then its ringing agents; and the lines an agent may call from.
  */
 import type { CoreDeps } from '../context.js';
 import type { Fallback, Greeting } from './lines.js';
@@ -30,30 +30,26 @@ type LineRow = {
   greeting: string;
   ring_timeout: number;
   fallback: string;
-  agent_id: number | null;
   account_sid: string | null;
 };
 
-const LINE = `select l.id, l.tenant_id, t.path, l.name, l.phone_number, l.greeting, l.ring_timeout, l.fallback, a.id as agent_id,
+const LINE = `select l.id, l.tenant_id, t.path, l.name, l.phone_number, l.greeting, l.ring_timeout, l.fallback,
   (select v.account_sid from voice_twilio_accounts v inner join tenants vt on vt.id = v.tenant_id where t.path like vt.path || '%' order by length(vt.path) desc limit 1) as account_sid
-  from phone_lines l inner join tenants t on t.id = l.tenant_id
-  left join phone_line_agents pa on pa.line_id = l.id
-  left join accounts a on a.id = pa.account_id and a.blocked = 0 and a.activated = 1 and a.role in ('agent', 'superagent')`;
+  from phone_lines l inner join tenants t on t.id = l.tenant_id`;
 
-function toRouted(rows: LineRow[]): RoutedLine | null {
-  const first = rows[0];
-  if (!first) return null;
+function toRouted(line: LineRow | undefined, agents: Array<{ id: number }>): RoutedLine | null {
+  if (!line) return null;
   return {
-    id: Number(first.id),
-    tenantId: Number(first.tenant_id),
-    tenantPath: first.path,
-    name: first.name,
-    phoneNumber: first.phone_number,
-    greeting: JSON.parse(first.greeting) as Greeting,
-    ringTimeout: Number(first.ring_timeout),
-    fallback: JSON.parse(first.fallback) as Fallback,
-    agentIds: rows.filter((r) => r.agent_id !== null).map((r) => Number(r.agent_id)).sort((a, b) => a - b),
-    ownAccountSid: first.account_sid,
+    id: Number(line.id),
+    tenantId: Number(line.tenant_id),
+    tenantPath: line.path,
+    name: line.name,
+    phoneNumber: line.phone_number,
+    greeting: JSON.parse(line.greeting) as Greeting,
+    ringTimeout: Number(line.ring_timeout),
+    fallback: JSON.parse(line.fallback) as Fallback,
+    agentIds: agents.map((a) => Number(a.id)),
+    ownAccountSid: line.account_sid,
   };
 }
 
@@ -69,8 +65,12 @@ export interface CallingAgent {
 export type Routing = ReturnType<typeof createRouting>;
 
 export function createRouting({ statements }: CoreDeps) {
-  const byNumber = statements.prepare<LineRow>(`${LINE} where l.phone_number = ? order by a.id`);
-  const byId = statements.prepare<LineRow>(`${LINE} where l.id = ? order by a.id`);
+  const byNumber = statements.prepare<LineRow>(`${LINE} where l.phone_number = ?`);
+  const byId = statements.prepare<LineRow>(`${LINE} where l.id = ?`);
+  const ringing = statements.prepare<{ id: number }>(
+    "select a.id from phone_line_agents pa inner join accounts a on a.id = pa.account_id where pa.line_id = ? and a.blocked = 0 and a.activated = 1 and a.role in ('agent', 'superagent') order by a.id",
+  );
+  const withAgents = async (line: LineRow | undefined) => toRouted(line, line ? await ringing.all(line.id) : []);
   const agent = statements.prepare<{ id: number; tenant_id: number; path: string; role: string; blocked: number; activated: number }>(
     'select a.id, a.tenant_id, t.path, a.role, a.blocked, a.activated from accounts a inner join tenants t on t.id = a.tenant_id where a.id = ?',
   );
@@ -79,8 +79,8 @@ export function createRouting({ statements }: CoreDeps) {
   );
 
   return {
-    lineByNumber: async (phoneNumber: string) => toRouted(await byNumber.all(phoneNumber)),
-    lineById: async (id: number) => toRouted(await byId.all(id)),
+    lineByNumber: async (phoneNumber: string) => withAgents(await byNumber.get(phoneNumber)),
+    lineById: async (id: number) => withAgents(await byId.get(id)),
     async agent(accountId: number): Promise<CallingAgent | null> {
       const row = await agent.get(accountId);
       if (!row) return null;
