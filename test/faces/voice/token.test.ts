@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, jwtVerify } from 'jose';
+import { createSealer } from '../../../src/core/secrets/envelope.js';
+import { keyringFromFile } from '../../../src/core/secrets/keyring.js';
+import { resealAll } from '../../../src/core/secrets/rotate.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { basic, call } from '../../helpers/server.js';
 import { API_KEY_SECRET, API_KEY_SID, TWIML_APP_SID, type VoiceWorld, startVoiceWorld } from './voice-world.js';
@@ -69,6 +72,13 @@ for (const dialect of DIALECTS) {
       const row = await w.server.runtime.core.deps.db.selectFrom('voice_twilio_accounts').selectAll().where('tenant_id', '=', w.siteB).executeTakeFirstOrThrow();
       assert.match(row.api_key_secret!, /^gh1:/);
       assert.ok(!row.api_key_secret!.includes(apiKeySecret));
+      // gatehouse keys rotate re-seals them, and tokens keep working
+      const keyring = keyringFromFile(w.server.config.dataDir);
+      const kid = keyring.addKey();
+      assert.ok((await resealAll(w.server.runtime.core.deps.db, createSealer(keyring))) >= 2);
+      const resealed = await w.server.runtime.core.deps.db.selectFrom('voice_twilio_accounts').selectAll().where('tenant_id', '=', w.siteB).executeTakeFirstOrThrow();
+      assert.ok(resealed.auth_token.startsWith(`gh1:${kid}:`) && resealed.api_key_secret!.startsWith(`gh1:${kid}:`));
+      await jwtVerify((await w.api('GET', '/voicetwilio/token', w.agentB.headers)).body.token, new TextEncoder().encode(apiKeySecret));
       // an agent of the site may not change it; the site's own agents never see the secret
       assert.equal((await w.api('PUT', '/voiceconfig/twilioaccount', w.agentB.headers, { accountSid, authToken: 'x'.repeat(32) })).status, 403);
       assert.equal((await w.api('DELETE', `/voiceconfig/twilioaccount?siteId=${w.siteB}`, w.admin)).status, 200);
