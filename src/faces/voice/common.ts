@@ -7,6 +7,6 @@ import { Id } from '../http/schemas.js';
 /** Agents and super agents (login JWT, API key); tenants with their SID and auth token. */
 export const AUTH: AuthScheme[] = ['jwt', 'apiKey', 'basic'];
 export const tags = ['comm100 voice'];
-export const errors = { 400: Comm100Error, 401: Comm100Error, 403: Comm100Error, 404: Comm100Error, 409: Comm100Error, 502: Comm100Error, 503: Comm100Error };
+export const errors = { 400: Comm100Error, 401: Comm100Error, 403: Comm100Error, 404: Comm100Error, 409: Comm100Error, 502: Comm100Error };
 export const SiteQuery = Type.Object({ siteId: Type.Optional(Id) });
 export const Success = Type.Object({ result: Type.Literal('success') });

@@ -1,6 +1,8 @@
 /**
  * The voice face answers in the Comm100 envelope ({"error", "message"}), with the voice capability's
- * own errors spelled beside the Comm100 ones.
+ * own errors spelled beside the Comm100 ones. A site without Twilio settings is a 400 like the
+ * documents' own errors (the request cannot succeed until someone configures it), not a 5xx; only
+ * Twilio itself failing is a 502.
  */
 import type { GatehouseError } from '../../core/errors.js';
 import { VoiceErrors } from '../../core/voice/errors.js';
@@ -9,7 +11,7 @@ import { comm100Envelope } from '../comm100/envelope.js';
 
 /** core code → [error string, HTTP status] */
 export const VOICE_ERRORS: Record<string, [string, number]> = {
-  [VoiceErrors.notConfigured]: ['voice not configured', 503],
+  [VoiceErrors.notConfigured]: ['voice not configured', 400],
   [VoiceErrors.twilioUnavailable]: ['twilio unavailable', 502],
   [VoiceErrors.badSignature]: ['forbidden', 403],
 };

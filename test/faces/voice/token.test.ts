@@ -7,7 +7,7 @@ import { createSealer } from '../../../src/core/secrets/envelope.js';
 import { keyringFromFile } from '../../../src/core/secrets/keyring.js';
 import { resealAll } from '../../../src/core/secrets/rotate.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
-import { basic, call } from '../../helpers/server.js';
+import { basic, bearer, call, startTestServer } from '../../helpers/server.js';
 import { API_KEY_SECRET, API_KEY_SID, TWIML_APP_SID, type VoiceWorld, startVoiceWorld } from './voice-world.js';
 
 for (const dialect of DIALECTS) {
@@ -84,5 +84,19 @@ for (const dialect of DIALECTS) {
       assert.equal((await w.api('DELETE', `/voiceconfig/twilioaccount?siteId=${w.siteB}`, w.admin)).status, 200);
       assert.equal(decodeJwt((await w.api('GET', '/voicetwilio/token', w.agentB.headers)).body.token).sub, w.twilio.accountSid);
     });
+  });
+
+  test(`without Twilio settings a token is 400 voice not configured, never a 5xx (${dialect})`, { skip: await skipDialect(dialect) }, async () => {
+    const server = await startTestServer(dialect);
+    try {
+      const core = server.runtime.core;
+      const site = (await core.tenants.create(null, { name: 'no voice' })).tenant;
+      const agent = await core.accounts.create(null, { tenant: site.id, email: 'agent@novoice.example', role: 'agent' });
+      const res = await call(`${server.url}/voicetwilio/token`, { headers: bearer((await core.credentials.signJwt(agent.id)).token) });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error, 'voice not configured');
+    } finally {
+      await server.close();
+    }
   });
 }
