@@ -36,6 +36,8 @@ export interface Config {
   };
   /** The Comm100 login flow: how long a preLoginToken lives and how long a lock lasts. */
   login: { preLoginTtlMs: number; lockMs: number };
+  /** The Comm100 voice face: how long a Twilio Access Token for an agent's browser lives. */
+  voice: { tokenTtlSeconds: number };
   /** Base URL Twilio reaches this server at (status callbacks); null when not public. */
   publicUrl: string | null;
   twilio: TwilioConfig | null;
@@ -63,6 +65,10 @@ export interface TwilioConfig {
   password: string;
   /** Signs status callbacks; null when only an API key is configured (callbacks then cannot be checked). */
   authToken: string | null;
+  /** The SK… API key and its secret: they sign the Access Tokens of agents' browsers. */
+  apiKey: { sid: string; secret: string } | null;
+  /** AP… TwiML application whose voice URL an agent's outgoing browser call reaches. */
+  twimlAppSid: string | null;
   from: string | null;
   messagingServiceSid: string | null;
   timeoutMs: number;
@@ -112,6 +118,8 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['TWILIO_MESSAGING_SERVICE_SID', '(none)', 'MG… messaging service used for SMS (picks the sender when no from is given)'],
   ['TWILIO_BASE_URL', 'https://api.twilio.com', "base URL of Twilio's REST API"],
   ['TWILIO_TIMEOUT', '10', 'seconds to wait for a Twilio API answer'],
+  ['TWILIO_TWIML_APP_SID', '(none)', "AP… TwiML application of agents' outgoing browser calls (its voice URL is <public URL>/voicetwilio/voice)"],
+  ['GATEHOUSE_VOICE_TOKEN_TTL', '3600', "seconds a Twilio Access Token for an agent's browser lives (at most 86400)"],
   ['SMTP_URL', '(none)', 'smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465'],
   ['SMTP_FROM', '(none)', 'default sender address of code emails when a send gives no from'],
   ['SMTP_REQUIRE_TLS', 'false', 'true to refuse an smtp:// server that does not offer STARTTLS'],
@@ -176,6 +184,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
       preLoginTtlMs: integer('GATEHOUSE_PRELOGIN_TTL', get('GATEHOUSE_PRELOGIN_TTL') ?? '300', 1, 3600) * 1000,
       lockMs: integer('GATEHOUSE_LOGIN_LOCK', get('GATEHOUSE_LOGIN_LOCK') ?? '900', 1, 86400) * 1000,
     },
+    voice: { tokenTtlSeconds: integer('GATEHOUSE_VOICE_TOKEN_TTL', get('GATEHOUSE_VOICE_TOKEN_TTL') ?? '3600', 60, 86400) },
     ...channelSettings(get, outboxEnabled),
     requestTimeoutMs: integer('GATEHOUSE_REQUEST_TIMEOUT', get('GATEHOUSE_REQUEST_TIMEOUT') ?? '30', 1, 3600) * 1000,
     loginRate: {
@@ -226,7 +235,8 @@ function twilioSettings(get: Get): TwilioConfig | null {
   const keySecret = get('TWILIO_API_KEY_SECRET');
   const from = get('TWILIO_FROM');
   const service = get('TWILIO_MESSAGING_SERVICE_SID');
-  const anySet = [accountSid, authToken, keySid, keySecret, from, service, get('TWILIO_BASE_URL')].some((v) => v !== undefined);
+  const twimlAppSid = get('TWILIO_TWIML_APP_SID');
+  const anySet = [accountSid, authToken, keySid, keySecret, from, service, twimlAppSid, get('TWILIO_BASE_URL')].some((v) => v !== undefined);
   if (!anySet) return null;
   if (!accountSid) throw new ConfigError('TWILIO_ACCOUNT_SID', 'is needed by the other TWILIO_* settings');
   if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) throw new ConfigError('TWILIO_ACCOUNT_SID', 'must be AC followed by 32 hex digits');
@@ -239,12 +249,15 @@ function twilioSettings(get: Get): TwilioConfig | null {
     throw new ConfigError('TWILIO_FROM', 'must be an E.164 number such as +15551234567 or an alphanumeric sender ID of up to 11 characters');
   }
   if (service && !/^MG[0-9a-fA-F]{32}$/.test(service)) throw new ConfigError('TWILIO_MESSAGING_SERVICE_SID', 'must be MG followed by 32 hex digits');
+  if (twimlAppSid && !/^AP[0-9a-fA-F]{32}$/.test(twimlAppSid)) throw new ConfigError('TWILIO_TWIML_APP_SID', 'must be AP followed by 32 hex digits');
   return {
     baseUrl: httpUrl('TWILIO_BASE_URL', get('TWILIO_BASE_URL') ?? 'https://api.twilio.com').replace(/\/+$/, ''),
     accountSid,
     username: keySid ?? accountSid,
     password: keySecret ?? authToken ?? '',
     authToken: authToken ?? null,
+    apiKey: keySid && keySecret ? { sid: keySid, secret: keySecret } : null,
+    twimlAppSid: twimlAppSid ?? null,
     from: from ?? null,
     messagingServiceSid: service ?? null,
     timeoutMs: integer('TWILIO_TIMEOUT', get('TWILIO_TIMEOUT') ?? '10', 1, 120) * 1000,

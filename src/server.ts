@@ -25,6 +25,7 @@ import { useInputRules } from './faces/http/input-rules.js';
 import { opsFace } from './faces/ops/routes.js';
 import { smart2faFace } from './faces/smart2fa/routes.js';
 import { webFace } from './faces/web/routes.js';
+import { voiceFace } from './faces/voice/routes.js';
 import { type LogDestination, createLogDestination } from './observability/log-destination.js';
 import { lazyChild } from './observability/lazy-logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -185,6 +186,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(comm100LoginFace, { core });
   await app.register(smart2faFace, { core });
   await app.register(webFace, { core });
+  await app.register(voiceFace, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

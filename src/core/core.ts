@@ -16,6 +16,7 @@ import { codeHasher, loadPepper } from './verifications/codes.js';
 import { createRecords } from './verifications/records.js';
 import { createSettings } from './verifications/settings.js';
 import { createVerifications } from './verifications/verifications.js';
+import { createVoice } from './voice/voice.js';
 
 export interface Channels {
   /** Where each channel's messages go; the outbox for all of them by default. */
@@ -51,6 +52,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const hasher = codeHasher(pepper);
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
   const records = createRecords(deps, limits);
+  const voice = createVoice(deps, { tenants, settings });
   return {
     deps,
     channels,
@@ -67,6 +69,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     buckets,
     verifications,
     records,
+    voice,
   };
 }
 

@@ -45,6 +45,14 @@ export const CAPABILITIES = {
   'site.policy': ['set a site\'s 2FA requirement (Comm100 site config)', { admin: 'all', tenant: 'all', superagent: 'all' }],
   'audit.read': ['read the login and 2FA audit trail', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own' }],
   'outbox.read': ['read the development outbox', { admin: 'all' }],
+  // A voice token's identity is the caller's account: only people who take calls get one.
+  'voice.token': ['get a Twilio Access Token for the browser', { superagent: 'all', agent: 'all' }],
+  'voice.lines.read': ['read phone lines', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'all' }],
+  'voice.lines.manage': ['create, change and delete phone lines', { admin: 'all', tenant: 'all', superagent: 'all' }],
+  'voice.numbers.read': ['read the Twilio phone numbers for lines', { admin: 'all', tenant: 'all', superagent: 'all' }],
+  'voice.numbers.assign': ['give a deployment number to a site', { admin: 'all' }],
+  'voice.records.read': ['read call records', { admin: 'all', tenant: 'all', superagent: 'all' }],
+  'voice.account.manage': ['set a site\'s own Twilio account', { admin: 'all', tenant: 'all' }],
 } as const satisfies Record<string, readonly [string, Cells]>;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -9,6 +9,7 @@ import type { LoginTables } from '../core/login/tables.js';
 import type { TrustedDeviceTables } from '../core/trusted-devices/tables.js';
 import type { TwoFactorTables } from '../core/twofactor/tables.js';
 import type { VerificationTables } from '../core/verifications/tables.js';
+import type { VoiceTables } from '../core/voice/tables.js';
 
 export interface TenantTable {
   id: Generated<number>;
@@ -97,7 +98,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables {
+export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;

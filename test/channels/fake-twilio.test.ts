@@ -54,3 +54,23 @@ describe('the fake Twilio REST API', () => {
     }
   });
 });
+
+describe("the fake's IncomingPhoneNumbers", () => {
+  const list = (query: string, auth = `${twilio.accountSid}:${twilio.authToken}`, method = 'GET') =>
+    fetch(`${twilio.url}/2010-04-01/Accounts/${twilio.accountSid}/IncomingPhoneNumbers.json${query}`, { method, headers: { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+
+  it('pages as Twilio does, with a PageToken past the first page, and refuses what Twilio refuses', async () => {
+    for (let i = 0; i < 3; i++) twilio.addNumber(`+1555000300${i}`);
+    const first = await list('?PageSize=2');
+    assert.equal(first.status, 200);
+    assert.equal(first.body.incoming_phone_numbers.length, 2);
+    assert.match(first.body.next_page_uri, /PageToken=PA/);
+    const second = await list(first.body.next_page_uri.slice(first.body.next_page_uri.indexOf('?')));
+    assert.equal(second.body.incoming_phone_numbers.length, 1);
+    assert.equal(second.body.next_page_uri, null);
+    assert.equal((await list('?PageSize=2&Page=1')).status, 400);
+    assert.equal((await list('?PageSize=1001')).status, 400);
+    assert.deepEqual([(await list('', `${twilio.accountSid}:nope`)).body.code], [20003]);
+    assert.equal((await list('', undefined, 'POST')).status, 405);
+  });
+});

@@ -57,6 +57,8 @@ describe('channel settings', () => {
       username: ACCOUNT,
       password: 'token-1234',
       authToken: 'token-1234',
+      apiKey: null,
+      twimlAppSid: null,
       from: '+15550001111',
       messagingServiceSid: null,
       timeoutMs: 3000,

@@ -27,6 +27,8 @@ function settings(overrides: Partial<TwilioConfig> = {}): TwilioConfig {
     username: twilio.accountSid,
     password: twilio.authToken,
     authToken: twilio.authToken,
+    apiKey: null,
+    twimlAppSid: null,
     from: '+15550001111',
     messagingServiceSid: null,
     timeoutMs: 5000,

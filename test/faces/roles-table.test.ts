@@ -103,6 +103,15 @@ for (const dialect of DIALECTS) {
       'site.policy': async (a) => ({ other: await as(a, 'PUT', '/global/siteAuthenticationConfigs', COMM100, { siteId: site.id, '2FARequirement': 1 }) }),
       'audit.read': forAccount('GET', (id) => `/global/auditEvents?agentId=${id}`, ALL),
       'outbox.read': once('GET', '/dev/outbox', ALL),
+      // Voice routes refuse a role in the authentication hook; an allowed one reaches the handler
+      // (here: "voice not configured", a 400, since this server has no Twilio account).
+      'voice.token': once('GET', '/voicetwilio/token', COMM100),
+      'voice.lines.read': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/phonelines?siteId=${site.id}`, ALL) }),
+      'voice.lines.manage': async (a) => ({ other: await as(a, 'POST', `/voiceconfig/phonelines`, ALL, { siteId: site.id, name: 'probe', phoneNumber: '+15550000001' }) }),
+      'voice.numbers.read': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/phonenumbers?siteId=${site.id}`, ALL) }),
+      'voice.numbers.assign': async (a) => ({ other: await as(a, 'PUT', '/voiceconfig/phonenumbers/+15550000001', ALL, { siteId: site.id }) }),
+      'voice.records.read': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/callrecords?siteId=${site.id}`, ALL) }),
+      'voice.account.manage': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/twilioaccount?siteId=${site.id}`, ALL) }),
     };
 
     test('every capability of the table has a probe here', () => {

@@ -1,8 +1,9 @@
 /**
- * A local stand-in for Twilio's REST API, just the two endpoints Gatehouse calls: Messages.json and
- * Calls.json. It checks HTTP Basic auth and the account in the path, requires the parameters Twilio
- * requires, answers with Twilio's JSON shapes and error codes, records every request, and can be told
- * to fail the next one (HTTP 500 or a dropped connection).
+ * A local stand-in for Twilio's REST API, just the endpoints Gatehouse calls: Messages.json and
+ * Calls.json (POST), and IncomingPhoneNumbers.json (GET, paged). It checks HTTP Basic auth and the
+ * account in the path, requires the parameters Twilio requires, answers with Twilio's JSON shapes and
+ * error codes, records every request, and can be told to fail the next one (HTTP 500 or a dropped
+ * connection). Besides its own account it can hold others (`addAccount`), each with its own numbers.
  */
 import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
@@ -22,9 +23,20 @@ export interface FakeTwilio {
   accountSid: string;
   authToken: string;
   requests: FakeTwilioRequest[];
+  /** Gives an account (the fake's own by default) an incoming number. */
+  addNumber(phoneNumber: string, options?: { accountSid?: string; friendlyName?: string; voice?: boolean }): FakeNumber;
+  /** Another Twilio account the fake serves, with its auth token. */
+  addAccount(accountSid: string, authToken: string): void;
   /** The next request answers 500, drops the connection, hangs past any client timeout, or answers this error. */
   failNext(how: Failure): void;
   close(): Promise<void>;
+}
+
+export interface FakeNumber {
+  sid: string;
+  phone_number: string;
+  friendly_name: string;
+  capabilities: { voice: boolean; sms: boolean; mms: boolean; fax: boolean };
 }
 
 type Failure = 'http500' | 'drop' | 'hang' | { status: number; code: number; message: string };
@@ -36,16 +48,20 @@ export async function startFakeTwilio(
 ): Promise<FakeTwilio> {
   const accountSid = credentials.accountSid ?? `AC${randomBytes(16).toString('hex')}`;
   const authToken = credentials.authToken ?? randomBytes(16).toString('hex');
-  const accepted = new Set([`${accountSid}:${authToken}`]);
-  if (credentials.apiKeySid && credentials.apiKeySecret) accepted.add(`${credentials.apiKeySid}:${credentials.apiKeySecret}`);
+  // Per account: the Basic credentials it accepts, and its numbers.
+  const accounts = new Map<string, { accepted: Set<string>; numbers: FakeNumber[] }>();
+  accounts.set(accountSid, { accepted: new Set([`${accountSid}:${authToken}`]), numbers: [] });
+  if (credentials.apiKeySid && credentials.apiKeySecret) accounts.get(accountSid)!.accepted.add(`${credentials.apiKeySid}:${credentials.apiKeySecret}`);
+  // Page tokens the fake handed out in next_page_uri: Twilio refuses a page past the first without one.
+  const pageTokens = new Map<string, number>();
   const requests: FakeTwilioRequest[] = [];
   let failure: Failure | null = null;
   const hanging = new Set<ServerResponse>();
 
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
-    const path = (req.url ?? '').split('?')[0] ?? '';
-    const form = Object.fromEntries(new URLSearchParams(body));
+    const [path = '', search = ''] = (req.url ?? '').split('?');
+    const form = Object.fromEntries(new URLSearchParams(req.method === 'GET' ? search : body));
     requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization, contentType: req.headers['content-type'], form });
 
     const current = failure;
@@ -55,9 +71,16 @@ export async function startFakeTwilio(
     if (current === 'http500') return error(res, 500, 20500, 'Internal Server Error');
     if (current) return error(res, current.status, current.code, current.message);
 
+    const numbersPath = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers\.json$/.exec(path);
+    if (numbersPath) {
+      if (req.method !== 'GET') return error(res, 405, 20004, 'Method not allowed');
+      const account = accounts.get(decodeURIComponent(numbersPath[1] ?? ''));
+      if (!account?.accepted.has(basicCredentials(req.headers.authorization))) return error(res, 401, 20003, 'Authenticate');
+      return listNumbers(res, path, numbersPath[1]!, account.numbers, form);
+    }
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/.exec(path);
     if (!m || req.method !== 'POST') return error(res, 404, 20404, `The requested resource ${path} was not found`);
-    if (!accepted.has(basicCredentials(req.headers.authorization))) return error(res, 401, 20003, 'Authenticate');
+    if (!accounts.get(accountSid)!.accepted.has(basicCredentials(req.headers.authorization))) return error(res, 401, 20003, 'Authenticate');
     if (decodeURIComponent(m[1] ?? '') !== accountSid) return error(res, 401, 20003, 'Authenticate');
     if (!req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
       return error(res, 400, 21609, 'Invalid content type');
@@ -85,6 +108,35 @@ export async function startFakeTwilio(
       uri: `/2010-04-01/Accounts/${accountSid}/${m[2]}/${sid}.json`,
     });
   });
+  /** Twilio's list shape: PageSize 1–1000 (default 50), Page from 0 with the PageToken of the previous page. */
+  function listNumbers(res: ServerResponse, path: string, account: string, all: FakeNumber[], query: Record<string, string>): void {
+    const pageSize = query.PageSize === undefined ? 50 : Number(query.PageSize);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) return error(res, 400, 20001, 'PageSize must be between 1 and 1000');
+    const page = query.Page === undefined ? 0 : Number(query.Page);
+    if (!Number.isInteger(page) || page < 0) return error(res, 400, 20001, 'Invalid Page');
+    if (page > 0 && pageTokens.get(query.PageToken ?? '') !== page) return error(res, 400, 20001, 'Invalid PageToken');
+    const filtered = query.PhoneNumber ? all.filter((n) => n.phone_number.includes(query.PhoneNumber!)) : all;
+    const items = filtered.slice(page * pageSize, (page + 1) * pageSize);
+    const uri = (p: number, token?: string) => `${path}?PageSize=${pageSize}&Page=${p}${token ? `&PageToken=${token}` : ''}`;
+    let next: string | null = null;
+    if ((page + 1) * pageSize < filtered.length) {
+      const token = `PA${randomBytes(16).toString('hex')}`;
+      pageTokens.set(token, page + 1);
+      next = uri(page + 1, token);
+    }
+    json(res, 200, {
+      incoming_phone_numbers: items.map((n) => ({ ...n, account_sid: decodeURIComponent(account), uri: `/2010-04-01/Accounts/${account}/IncomingPhoneNumbers/${n.sid}.json` })),
+      start: page * pageSize,
+      end: page * pageSize + Math.max(items.length - 1, 0),
+      page,
+      page_size: pageSize,
+      uri: uri(page),
+      first_page_uri: uri(0),
+      next_page_uri: next,
+      previous_page_uri: page > 0 ? uri(page - 1) : null,
+    });
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -92,6 +144,22 @@ export async function startFakeTwilio(
     accountSid,
     authToken,
     requests,
+    addNumber(phoneNumber, options = {}) {
+      if (!E164.test(phoneNumber)) throw new Error(`${phoneNumber} is not E.164`);
+      const number: FakeNumber = {
+        sid: `PN${randomBytes(16).toString('hex')}`,
+        phone_number: phoneNumber,
+        friendly_name: options.friendlyName ?? phoneNumber,
+        capabilities: { voice: options.voice ?? true, sms: true, mms: false, fax: false },
+      };
+      const account = accounts.get(options.accountSid ?? accountSid);
+      if (!account) throw new Error(`no fake account ${options.accountSid}`);
+      account.numbers.push(number);
+      return number;
+    },
+    addAccount(sid, token) {
+      accounts.set(sid, { accepted: new Set([`${sid}:${token}`]), numbers: [] });
+    },
     failNext(how) {
       failure = how;
     },

@@ -14,4 +14,6 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'signing_keys', key: 'kid', column: 'private_key', context: (kid) => `signing_key:${kid}` },
   { table: 'twofactor_configs', key: 'account_id', column: 'secret', context: (accountId) => `totp:${accountId}` },
   { table: 'smart2fa_secrets', key: 'name', column: 'sealed', context: (name) => `smart2fa_secret:${name}` },
+  { table: 'voice_twilio_accounts', key: 'tenant_id', column: 'auth_token', context: (tenantId) => `twilio_auth_token:${tenantId}` },
+  { table: 'voice_twilio_accounts', key: 'tenant_id', column: 'api_key_secret', context: (tenantId) => `twilio_api_key_secret:${tenantId}` },
 ];
