@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { type ServerProcess, startServerProcess } from '../../helpers/process.js';
+import { type ServerProcess, bootstrapCredentials, startServerProcess } from '../../helpers/process.js';
 import { type TestDatabase, createTestDatabase, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
 import { type TestServer, basic, call, startTestServer } from '../../helpers/server.js';
 import { randomNumber } from './helpers.js';
@@ -86,9 +86,7 @@ describe('kill -9 under send load on PostgreSQL', { skip: await skipUnless({ pos
   before(async () => {
     database = await createTestDatabase('postgres');
     node = await startServerProcess({ ...sharedNodesEnv(database), LOG_LEVEL: 'info' });
-    const printed = /bootstrap credentials[^\n]*\n(\{[\s\S]*?\n\})/.exec(node.output());
-    assert.ok(printed, 'the node printed its bootstrap credentials');
-    tenant = JSON.parse(printed[1]!).tenant;
+    tenant = bootstrapCredentials(database.dataDir).tenant;
   });
   after(async () => {
     if (node.child.exitCode === null && node.child.signalCode === null) await node.stop();

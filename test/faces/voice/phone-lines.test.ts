@@ -1,8 +1,12 @@
 // Phone lines CRUD in the Comm100 envelope: validation naming the field, reach, one line per number.
+import type { Caller } from '../../../src/core/callers.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type VoiceWorld, randomE164, startVoiceWorld } from './voice-world.js';
+
+/** The deployment admin, as core sees it: sets the allow list the way PUT /2fa/settings/countries would. */
+const OPERATOR = { tenantId: 1, tenantSid: '', tenantPath: '/', accountId: null, role: 'admin', via: 'api_key' } as const satisfies Caller;
 
 for (const dialect of DIALECTS) {
   describe(`/voiceconfig/phonelines on ${dialect}`, { skip: await skipDialect(dialect) }, () => {
@@ -100,13 +104,13 @@ for (const dialect of DIALECTS) {
       const moved = await w.api('PUT', `/voiceconfig/phonelines/${other.body.id}`, w.admin, { phoneNumber: number });
       assert.deepEqual([moved.status, moved.body.error], [400, 'conflict']);
       const partner = await w.server.runtime.core.tenants.find(w.partner);
-      await w.server.runtime.core.settings.setAllowedCallingCodes(null as never, partner!, ['1']);
+      await w.server.runtime.core.settings.setAllowedCallingCodes(OPERATOR, partner!, ['1']);
       try {
         const uk = await w.line(w.siteA, { name: 'uk', phoneNumber: await siteNumber(w.siteA), fallback: { type: 'forward', number: '+447700900123' } });
         assert.equal(uk.status, 400);
         assert.match(uk.body.message, /^fallback\.number:/);
       } finally {
-        await w.server.runtime.core.settings.setAllowedCallingCodes(null as never, partner!, []);
+        await w.server.runtime.core.settings.setAllowedCallingCodes(OPERATOR, partner!, []);
       }
     });
 
