@@ -16,7 +16,7 @@ import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type TestServer, apiKey, basic, bearer, call, startTestServer } from '../../helpers/server.js';
 
 const RUNS_PER_OPERATION = Number(process.env.GATEHOUSE_FUZZ_RUNS ?? 5);
-const BUDGET_MS = Number(process.env.GATEHOUSE_FUZZ_SECONDS ?? 22) * 1000;
+const BUDGET_MS = Number(process.env.GATEHOUSE_FUZZ_SECONDS ?? 15) * 1000;
 
 /** Tables that record refusals by design: audit trail, attempt counters, rate-limit state. */
 const WRITTEN_ON_REFUSAL = new Set(['audit_events', 'login_locks', 'shared_state', 'token_buckets', 'verification_events', 'kysely_migration', 'kysely_migration_lock']);
