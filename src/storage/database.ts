@@ -53,6 +53,8 @@ export interface AccountTable {
   first_login_at: number | null;
   created_at: number;
   updated_at: number;
+  /** JWTs issued before this time (ms) are refused: set by a password change or a 2FA reset (0008_roles). */
+  credentials_valid_after: number | null;
 }
 
 export interface ApiKeyTable {

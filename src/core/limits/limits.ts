@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import { type Caller, reaches } from '../callers.js';
+import { requireCapability } from '../roles.js';
 import type { CoreDeps } from '../context.js';
 import { newSid, now } from '../crypto.js';
 import { GatehouseError, invalid } from '../errors.js';
@@ -110,6 +111,7 @@ export function createLimits({ db }: CoreDeps, tenants: Tenants) {
   });
 
   async function get(caller: Caller, sid: string): Promise<Limit> {
+    requireCapability(caller, 'codes.policy');
     if (!/^LM[0-9a-f]{32}$/.test(sid)) throw unknownLimit();
     const row = await view().where('limits.sid', '=', sid).executeTakeFirst();
     if (!row || !reaches(caller, row.target_path)) throw unknownLimit();
@@ -117,6 +119,7 @@ export function createLimits({ db }: CoreDeps, tenants: Tenants) {
   }
 
   async function create(caller: Caller, input: { name: string; buckets: unknown; description?: string | null; accountSid?: string | null }): Promise<Limit> {
+    requireCapability(caller, 'codes.policy');
     const name = input.name.trim();
     if (!name) throw invalid('name', 'must not be empty');
     const { text } = parseBuckets(input.buckets);
@@ -151,6 +154,7 @@ export function createLimits({ db }: CoreDeps, tenants: Tenants) {
   }
 
   async function search(caller: Caller, query: LimitSearch): Promise<{ rows: Limit[]; total: number }> {
+    requireCapability(caller, 'codes.policy');
     const scope = await target(caller, query.accountSid);
     let q = view();
     q = query.subAccounts ? q.where('t.path', 'like', `${scope.path}%`) : q.where('limits.tenant_id', '=', scope.id);

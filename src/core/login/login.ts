@@ -20,7 +20,8 @@
 import type { Audit } from '../audit/audit.js';
 import type { BucketSpec, Buckets } from '../../state/buckets.js';
 import { verifyPassword } from '../accounts/passwords.js';
-import { type Caller, forbiddenUnlessManager } from '../callers.js';
+import type { Caller } from '../callers.js';
+import { requireCapability } from '../roles.js';
 import type { CoreDeps } from '../context.js';
 import type { Credentials } from '../credentials/credentials.js';
 import { newToken, now, sha256Hex } from '../crypto.js';
@@ -372,7 +373,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
 
   /** An operator (admin or the account's tenant) lifts an account's lock. */
   async function unlock(caller: Caller, account: { id: number; tenantId: number }, clientAddress: string | null = null): Promise<boolean> {
-    forbiddenUnlessManager(caller);
+    requireCapability(caller, 'accounts.manage');
     return lock.unlock(account, clientAddress, caller.accountId);
   }
 
@@ -383,5 +384,10 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return lock.unlock({ id: Number(row.id), tenantId: Number(row.tenant_id) }, null, null);
   }
 
-  return { login, endLogin, verifyForAccount, issuePreLoginToken, lockState: lock.state, unlock, unlockById };
+  /** Ends every login in progress of an account: its password changed or its 2FA was reset. */
+  async function forgetPreLoginTokens(accountId: number): Promise<void> {
+    await db.deleteFrom('pre_login_tokens').where('account_id', '=', accountId).execute();
+  }
+
+  return { login, endLogin, verifyForAccount, issuePreLoginToken, forgetPreLoginTokens, lockState: lock.state, unlock, unlockById };
 }

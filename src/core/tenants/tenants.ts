@@ -1,9 +1,10 @@
 /** The tenant tree: partners own sites (Comm100), accounts own sub-accounts (Smart 2FA), tenants own SIP domains. */
 import { isEmailAddress } from '../../channels/smtp.js';
-import { type Caller, assertReaches, forbiddenUnlessManager, reaches } from '../callers.js';
+import { type Caller, assertReaches, reaches } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { newSid, newToken, now, sha256Hex } from '../crypto.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import { assertMintsNoLongerThan, requireCapability } from '../roles.js';
 import type { TenantTable } from '../../storage/database.js';
 import { isUniqueViolation } from '../../storage/errors.js';
 import type { Selectable } from 'kysely';
@@ -69,7 +70,10 @@ export function createTenants({ db }: CoreDeps) {
     const name = input.name.trim();
     if (!name) throw invalid('name', 'must not be empty');
     const email = contactEmail(input.email);
-    if (caller) forbiddenUnlessManager(caller);
+    if (caller) {
+      requireCapability(caller, 'tenants.manage');
+      assertMintsNoLongerThan(caller, null, 'an auth token');
+    }
     let parent: Tenant | undefined;
     if (input.parent !== undefined && input.parent !== null && input.parent !== '') {
       parent = await find(input.parent);
@@ -96,6 +100,7 @@ export function createTenants({ db }: CoreDeps) {
 
   /** The tenants a caller reaches: all for an admin, else its own subtree. */
   async function list(caller: Caller, options: { parent?: string | number } = {}): Promise<Tenant[]> {
+    requireCapability(caller, 'tenants.read');
     let query = db.selectFrom('tenants').selectAll().orderBy('id');
     if (caller.role !== 'admin') query = query.where('path', 'like', `${caller.tenantPath}%`);
     if (options.parent !== undefined) {
@@ -107,7 +112,7 @@ export function createTenants({ db }: CoreDeps) {
 
   /** Sets or clears (null) a tenant's contact email. */
   async function setEmail(caller: Caller | null, ref: string | number, value: string | null): Promise<Tenant> {
-    if (caller) forbiddenUnlessManager(caller);
+    if (caller) requireCapability(caller, 'tenants.manage');
     const tenant = caller ? await get(caller, ref) : await find(ref);
     if (!tenant) throw notFound('tenant');
     const email = contactEmail(value);
@@ -116,7 +121,8 @@ export function createTenants({ db }: CoreDeps) {
   }
 
   async function addAuthToken(caller: Caller, ref: string | number) {
-    forbiddenUnlessManager(caller);
+    requireCapability(caller, 'tenants.manage');
+    assertMintsNoLongerThan(caller, null, 'an auth token');
     const tenant = await get(caller, ref);
     const authToken = newToken(AUTH_TOKEN_PREFIX);
     const row = await db
@@ -128,14 +134,14 @@ export function createTenants({ db }: CoreDeps) {
   }
 
   async function revokeAuthToken(caller: Caller, ref: string | number, tokenId: number) {
-    forbiddenUnlessManager(caller);
+    requireCapability(caller, 'tenants.manage');
     const tenant = await get(caller, ref);
     const result = await db.deleteFrom('auth_tokens').where('id', '=', tokenId).where('tenant_id', '=', tenant.id).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw notFound('auth token');
   }
 
   async function addSipDomain(caller: Caller, ref: string | number, domain: string) {
-    forbiddenUnlessManager(caller);
+    requireCapability(caller, 'tenants.manage');
     const tenant = await get(caller, ref);
     const name = domain.toLowerCase();
     if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(name)) {
@@ -151,6 +157,7 @@ export function createTenants({ db }: CoreDeps) {
   }
 
   async function listSipDomains(caller: Caller, ref: string | number) {
+    requireCapability(caller, 'tenants.read');
     const tenant = await get(caller, ref);
     const rows = await db.selectFrom('sip_domains').select(['domain', 'created_at']).where('tenant_id', '=', tenant.id).orderBy('domain').execute();
     return rows.map((r) => ({ domain: r.domain, createdAt: Number(r.created_at) }));

@@ -116,10 +116,15 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
     return count;
   }
 
+  /** Forgets every device of an account, without a caller: its password changed or its 2FA was reset. */
+  async function forgetAll(accountId: number): Promise<void> {
+    await db.deleteFrom('trusted_devices').where('account_id', '=', accountId).execute();
+  }
+
   /** Drops devices expired for a day or more (on each issue), so the table does not grow without end. */
   async function sweep(): Promise<void> {
     await db.deleteFrom('trusted_devices').where('expires_at', '<', now() - 86_400_000).execute();
   }
 
-  return { issue, trustedUntil, list, revoke, revokeAll, sweep };
+  return { issue, trustedUntil, list, revoke, revokeAll, forgetAll, sweep };
 }

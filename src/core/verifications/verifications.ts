@@ -10,6 +10,7 @@ import { isE164 } from '../../channels/twilio.js';
 import { MAX_REPEAT } from '../../channels/twiml.js';
 import type { Buckets, BucketSpec } from '../../state/buckets.js';
 import type { Caller } from '../callers.js';
+import { requireCapability } from '../roles.js';
 import type { Channels } from '../core.js';
 import type { CoreDeps } from '../context.js';
 import { GatehouseError, invalid } from '../errors.js';
@@ -127,6 +128,7 @@ export function createVerifications(
   }
 
   async function send(caller: Caller, given: SendInput): Promise<{ requestId: string }> {
+    requireCapability(caller, 'codes.send');
     const v = validate(given);
     const input = v.input;
     const tenant = await limits.target(caller, input.accountSid);
@@ -189,6 +191,7 @@ export function createVerifications(
   }
 
   async function verify(caller: Caller, input: VerifyInput): Promise<{ requestId: string }> {
+    requireCapability(caller, 'codes.send');
     if (!/^\d{4,10}$/.test(input.code)) throw invalid('code', 'must be 4 to 10 digits');
     const tenant = await scope(caller, input.accountSid);
     let requestId: string | null = null;
@@ -230,6 +233,7 @@ export function createVerifications(
   }
 
   async function cancel(caller: Caller, input: { requestId: string; accountSid?: string | null }): Promise<{ requestId: string }> {
+    requireCapability(caller, 'codes.send');
     const tenant = await scope(caller, input.accountSid);
     if (!REQUEST_ID.test(input.requestId)) throw new GatehouseError(VerificationErrors.cancelUnknown, 'Invalid OTP Unique Id');
     const now = Date.now();

@@ -15,7 +15,7 @@ import { Id } from '../http/schemas.js';
 import { Code, ConfigView, Result, SecretKey, SecretView, SuperAgentConfigView, TargetFields, errors, lenient, targetOf } from './schemas.js';
 
 const AUTH: AuthScheme[] = ['jwt', 'apiKey'];
-const config = { auth: AUTH };
+const config = { auth: AUTH, capability: 'twofactor.manage' as const };
 
 // Ids as strings, as the documents' examples show them ("agentId":"324234").
 const agentView = (c: TwoFactorConfig) => ({ id: String(c.id), agentId: String(c.accountId) });

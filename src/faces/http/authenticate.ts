@@ -1,11 +1,14 @@
 /**
- * The one authentication layer: reads the credentials a route accepts (config.auth) and asks core
- * for the Caller. Routes without config.auth are public. Digest arrives with the SIP account face.
+ * The one authentication layer: reads the credentials a route accepts (config.auth), asks core for
+ * the Caller, and refuses (403) a caller whose role lacks the route's capability (config.capability,
+ * the roles table in core/roles.ts). Routes without config.auth are public; a route with auth and no
+ * capability stops the server at start. Digest arrives with the SIP account face.
  */
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Caller } from '../../core/callers.js';
 import type { Core } from '../../core/core.js';
 import { unauthenticated } from '../../core/errors.js';
+import { type Capability, isCapability, requireCapability } from '../../core/roles.js';
 import { readCookie } from './cookies.js';
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -19,15 +22,37 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The credentials this route accepts; absent means public. */
     auth?: AuthScheme[];
+    /** What the caller must be allowed to do (core/roles.ts); required with auth. */
+    capability?: Capability;
   }
+  interface FastifyInstance {
+    /** Every authenticated route with its capability, as declared (for the roles tests and docs). */
+    routeCapabilities: RouteCapability[];
+  }
+}
+
+export interface RouteCapability {
+  method: string;
+  url: string;
+  capability: Capability;
+  auth: AuthScheme[];
 }
 
 export function registerAuthentication(app: FastifyInstance, core: Core): void {
   app.decorateRequest('caller', null);
+  const declared: RouteCapability[] = [];
+  app.decorate('routeCapabilities', declared);
   const hook: onRequestHookHandler = (request, _reply, done) => {
-    authenticate(core, request, request.routeOptions.config.auth!).then(
+    const { auth, capability } = request.routeOptions.config;
+    authenticate(core, request, auth!).then(
       (caller) => {
         request.caller = caller;
+        try {
+          requireCapability(caller, capability!);
+        } catch (err) {
+          done(err as Error);
+          return;
+        }
         done();
       },
       (err) => done(err),
@@ -35,7 +60,17 @@ export function registerAuthentication(app: FastifyInstance, core: Core): void {
   };
   // Attached to the routes that declare config.auth only: public routes (/ping, login) run no hook.
   app.addHook('onRoute', (route) => {
-    if (!route.config?.auth) return;
+    const capability = route.config?.capability;
+    if (!route.config?.auth) {
+      if (capability) throw new Error(`${route.method} ${route.url}: a capability needs config.auth`);
+      return;
+    }
+    if (!capability || !isCapability(capability)) {
+      throw new Error(`${route.method} ${route.url}: a route that takes credentials declares config.capability from core/roles.ts`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') declared.push({ method, url: route.url, capability, auth: route.config.auth });
+    }
     const own = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
     route.onRequest = [hook, ...own];
   });

@@ -6,7 +6,7 @@ import type { Core } from '../../core/core.js';
 import type { Limit } from '../../core/limits/limits.js';
 import { callerOf, security } from '../http/authenticate.js';
 import { PageFields, PagingQuery, page, pageNumber, parseSort, parseTime, specDate } from './paging.js';
-import { AUTH, Answer, tags } from './common.js';
+import { AUTH, Answer, access, tags } from './common.js';
 
 const LimitData = Type.Object({
   sid: Type.String(),
@@ -42,7 +42,7 @@ const Buckets = Type.Unknown({ description: 'JSON string or array of {name, max,
 const LimitAnswer = Type.Object({ data: LimitData, code: Type.Integer(), message: Type.String() });
 const errors = { '4xx': Answer, '5xx': Answer };
 const SidParams = Type.Object({ sid: Type.String({ maxLength: 64 }) });
-const config = { auth: AUTH };
+const config = access('codes.policy');
 
 export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
@@ -116,8 +116,9 @@ export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
     '/2fa/settings/countries',
     { config, schema: { tags, summary: 'Destination countries allowed for sms and call', security: security(AUTH), querystring: Type.Object({ accountSid: Type.Optional(Type.String({ maxLength: 34 })) }), response: { 200: CountriesAnswer, ...errors } } },
     async (req) => {
-      const tenant = await core.limits.target(callerOf(req), req.query.accountSid);
-      return { data: { accountSid: tenant.sid, allowedCallingCodes: await core.settings.allowedCallingCodes(tenant) }, code: 200, message: 'OK' };
+      const caller = callerOf(req);
+      const tenant = await core.limits.target(caller, req.query.accountSid);
+      return { data: { accountSid: tenant.sid, allowedCallingCodes: await core.settings.allowedCallingCodes(caller, tenant) }, code: 200, message: 'OK' };
     },
   );
 

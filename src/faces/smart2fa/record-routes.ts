@@ -9,7 +9,7 @@ import { forbidden, invalid } from '../../core/errors.js';
 import type { Sdr } from '../../core/verifications/records.js';
 import { callerOf, security } from '../http/authenticate.js';
 import { PageFields, PagingQuery, page, pageNumber, parseSort, parseTime, specDate } from './paging.js';
-import { AUTH, Answer, tags } from './common.js';
+import { AUTH, Answer, access, tags } from './common.js';
 
 const SdrData = Type.Object({
   requestID: Type.String(),
@@ -46,7 +46,7 @@ const sdrData = (s: Sdr) => ({
   uri: `/2fa/sdr/search/${s.requestId}`,
 });
 const errors = { '4xx': Answer, '5xx': Answer };
-const config = { auth: AUTH };
+const config = access('records.read');
 const Status = Type.Union(['pending', 'verified', 'canceled', 'expired', 'failed'].map((s) => Type.Literal(s)));
 const Channel = Type.Union([Type.Literal('sms'), Type.Literal('call'), Type.Literal('email')]);
 

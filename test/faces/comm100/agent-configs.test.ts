@@ -106,7 +106,8 @@ for (const dialect of DIALECTS) {
       assert.equal((await w.api('DELETE', `/global/agent2faConfigs/${agent.id}`, w.agentC.headers)).status, 403);
       const deleted = await w.api('DELETE', `/global/agent2faConfigs/${agent.id}`, w.admin);
       assert.deepEqual([deleted.status, deleted.body], [200, { result: 'success' }]);
-      assert.equal((await w.api('GET', `/global/agent2faConfigs/${agent.id}`, agent.headers)).status, 404);
+      assert.equal((await w.api('GET', `/global/agent2faConfigs/${agent.id}`, w.admin)).status, 404);
+      assert.equal((await w.api('GET', `/global/agent2faConfigs/${agent.id}`, agent.headers)).status, 401, 'the reset revoked the agent\'s JWT');
     });
 
     test('bad input answers 400 in the Comm100 envelope naming the field, and no credentials 401', async () => {
@@ -155,7 +156,7 @@ for (const dialect of DIALECTS) {
         assert.equal(e.ip, '127.0.0.1');
         assert.equal(e.tenantId, w.siteA);
       }
-      const failed = await w.api('POST', '/global/agent2faConfigs', agent.headers, { secretKey: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', code: '000000' });
+      const failed = await w.api('POST', '/global/agent2faConfigs', w.superP.headers, { agentId: agent.id, secretKey: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', code: '000000' });
       assert.equal(failed.status, 400);
       assert.equal(events.filter((e) => e.accountId === agent.id).length, 3, 'a refused change announces nothing');
     });

@@ -52,7 +52,7 @@ for (const dialect of DIALECTS) {
       assert.equal(ok.status, 200);
       const del = await w.api('DELETE', `/partnerglobal/superagent2faConfigs/${sa.id}`, w.admin);
       assert.equal(del.status, 200);
-      assert.equal((await w.api('GET', `/partnerglobal/superagent2faConfigs/${sa.id}`, sa.headers)).status, 404);
+      assert.equal((await w.api('GET', `/partnerglobal/superagent2faConfigs/${sa.id}`, w.admin)).status, 404);
     });
 
     test('an agent is not a super agent: the partner endpoints refuse it by name', async () => {
