@@ -7,10 +7,11 @@ import { bootstrapIfEmpty, createAdminKey } from './core/bootstrap.js';
 import { GatehouseError } from './core/errors.js';
 import { resealAll } from './core/secrets/rotate.js';
 import { keyringFromEnv, keyringFromFile } from './core/secrets/keyring.js';
-import { openRuntime } from './runtime.js';
-import { buildServer } from './server.js';
+import type { openRuntime } from './runtime.js';
 import { migrate, openStorage } from './storage/storage.js';
 import { MasterKeyError, createSealer } from './core/secrets/envelope.js';
+import { base32Decode } from './core/totp/base32.js';
+import { totp } from './core/totp/otp.js';
 import { handOverBootstrap } from './first-start.js';
 import { warnAboutChannels } from './channels/readiness.js';
 
@@ -30,6 +31,7 @@ const USAGE = `usage: gatehouse <command> [options]
   account unlock --id N                   lift an account's login lock
   admin create [--tenant ID|SID]          create an admin account and API key; prints {"apiKey"} (shown once)
   keys rotate                             new master key (key file) and re-seal every secret
+  totp --secret BASE32                    print the current code of a TOTP secret (to try the API without a phone)
 
 settings (environment or GATEHOUSE_CONFIG file):
 ${SETTINGS.map(([n, d, m]) => `  ${n.padEnd(34)} ${m} (default ${d})`).join('\n')}
@@ -43,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig();
-  switch (command === 'serve' || command === 'migrate' ? command : key) {
+  switch (command === 'serve' || command === 'migrate' || command === 'totp' ? command : key) {
     case 'serve':
       return serve(config);
     case 'migrate': {
@@ -76,7 +78,8 @@ async function main(argv: string[]): Promise<number> {
       if (!values.id || !/^\d{1,15}$/.test(values.id)) return usage('account unlock needs --id N');
       return withRuntime(config, async ({ core }) => {
         const wasLocked = await core.login.unlockById(Number(values.id));
-        print({ id: Number(values.id), wasLocked, lock: await core.login.lockState(Number(values.id)) });
+        const lock = await core.login.lockState(Number(values.id));
+        print({ id: Number(values.id), wasLocked, lock: { lockedUntil: lock.lockedUntil === null ? null : new Date(lock.lockedUntil).toISOString(), failures: lock.failures } });
       });
     }
     case 'tenant list':
@@ -116,6 +119,14 @@ async function main(argv: string[]): Promise<number> {
         print({ apiKey });
       });
     }
+    case 'totp': {
+      const { values } = parseArgs({ args: [sub, ...rest].filter((a): a is string => a !== undefined), options: { secret: { type: 'string' } } });
+      if (!values.secret) return usage('totp needs --secret BASE32');
+      const secret = base32Decode(values.secret);
+      if (!secret) return usage('totp --secret must be base32');
+      process.stdout.write(`${totp(secret, Date.now())}\n`);
+      return 0;
+    }
     case 'keys rotate': {
       const storage = openStorage(config.database);
       try {
@@ -134,8 +145,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// The server and the runtime are loaded only by the commands that use them, so that a light command
+// (totp, help) starts in a fraction of the time.
+const loadRuntime = async () => (await import('./runtime.js')).openRuntime;
+
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
-  const runtime = await openRuntime(config);
+  const { buildServer } = await import('./server.js');
+  const runtime = await (await loadRuntime())(config);
   const app = await buildServer(runtime);
   let address: string;
   try {
@@ -179,7 +195,7 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
 }
 
 async function withRuntime(config: ReturnType<typeof loadConfig>, fn: (r: Awaited<ReturnType<typeof openRuntime>>) => Promise<void>) {
-  const runtime = await openRuntime(config);
+  const runtime = await (await loadRuntime())(config);
   try {
     await fn(runtime);
   } finally {

@@ -18,10 +18,13 @@ import { comm100TwoFactorFace } from './faces/comm100/routes.js';
 import { devFace } from './faces/dev/routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
+import { registerSecurityHeaders } from './faces/http/security-headers.js';
+import { documentOperations } from './faces/http/openapi-docs.js';
 import { useEnvelope } from './faces/http/errors.js';
 import { useInputRules } from './faces/http/input-rules.js';
 import { opsFace } from './faces/ops/routes.js';
 import { smart2faFace } from './faces/smart2fa/routes.js';
+import { webFace } from './faces/web/routes.js';
 import { type LogDestination, createLogDestination } from './observability/log-destination.js';
 import { lazyChild } from './observability/lazy-logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -135,8 +138,11 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
         },
       },
     },
+    transformObject: (documents) => documentOperations('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // Swagger UI's policy says upgrade-insecure-requests, which turns every asset of /docs into https
+  // when it is opened over plain HTTP from any host but localhost: a white page. The assets are ours.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (csp) => csp.replace(/\s*upgrade-insecure-requests;?/, '') });
 
   const metrics = createMetrics();
   // Callback-style hooks: they run on every request, and skip the promise an async hook costs.
@@ -168,6 +174,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
 
   registerAuthentication(app, core);
   useInputRules(app);
+  registerSecurityHeaders(app);
   useEnvelope(app, plainEnvelope);
   app.setNotFoundHandler((request, reply) => answerUnrouted(notFoundRoute(request.method, pathOf(request.url)), request, reply));
 
@@ -177,6 +184,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(comm100TwoFactorFace, { core });
   await app.register(comm100LoginFace, { core });
   await app.register(smart2faFace, { core });
+  await app.register(webFace, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -10,6 +10,8 @@ export interface TrustedDeviceTable {
   user_agent: string | null;
   created_at: number;
   expires_at: number;
+  /** When the device last skipped the code (migration 0010_web); null until then. */
+  last_used_at: number | null;
 }
 
 export interface TrustedDeviceTables {

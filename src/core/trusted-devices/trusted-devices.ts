@@ -22,6 +22,7 @@ export interface TrustedDevice {
   userAgent: string | null;
   createdAt: number;
   expiresAt: number;
+  lastUsedAt: number | null;
 }
 
 export type TrustedDevices = ReturnType<typeof createTrustedDevices>;
@@ -49,16 +50,20 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
     return { token, expiresAt };
   }
 
-  /** True when the token was issued to this account, is unexpired and not revoked. */
-  /** Until when a Verifiedtoken trusts this account's device; null when it does not (unknown, another account's, expired). */
+  /**
+   * Until when a Verifiedtoken trusts this account's device; null when it does not (unknown, another
+   * account's, expired). One statement checks the device and records its use (shown on My security).
+   */
   async function trustedUntil(accountId: number, token: string | undefined): Promise<number | null> {
     if (!token || token.length > 200 || !token.startsWith(VERIFIED_TOKEN_PREFIX)) return null;
+    const t = now();
     const row = await db
-      .selectFrom('trusted_devices')
-      .select('expires_at')
+      .updateTable('trusted_devices')
+      .set({ last_used_at: t })
       .where('token_hash', '=', sha256Hex(token))
       .where('account_id', '=', accountId)
-      .where('expires_at', '>', now())
+      .where('expires_at', '>', t)
+      .returning('expires_at')
       .executeTakeFirst();
     return row ? Number(row.expires_at) : null;
   }
@@ -80,6 +85,7 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
       userAgent: r.user_agent,
       createdAt: Number(r.created_at),
       expiresAt: Number(r.expires_at),
+      lastUsedAt: r.last_used_at == null ? null : Number(r.last_used_at),
     }));
   }
 

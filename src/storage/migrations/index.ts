@@ -9,6 +9,7 @@ import * as m0003 from './0003_twofactor.js';
 import * as m0004 from './0004_login.js';
 import * as m0008 from './0008_roles.js';
 import * as m0009 from './0009_wire.js';
+import * as m0010 from './0010_web.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004_login': m0004,
   '0008_roles': m0008,
   '0009_wire': m0009,
+  '0010_web': m0010,
 };
 
 export const migrationProvider: MigrationProvider = {

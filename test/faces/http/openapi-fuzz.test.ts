@@ -244,7 +244,9 @@ for (const dialect of DIALECTS) {
       const statuses: Record<string, number> = {};
       for (let i = 0; i < operations.length; i++) {
         const op = operations[i]!;
-        // At least one request per operation whatever the budget: fast-check fails a run interrupted before its first.
+        // Each operation gets its share of what is left, but never so little that a loaded machine ends
+        // it before one request has run (fast-check fails a property interrupted after 0 runs: a login's
+        // argon2 took over 1.5 s at a load of 25); past the deadline each operation gets one request.
         const left = Math.max(5000, (deadline - Date.now()) / (operations.length - i));
         await fc.assert(
           fc.asyncProperty(requestFor(op), async (req) => {

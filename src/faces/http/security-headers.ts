@@ -1,0 +1,28 @@
+/**
+ * Headers every HTML answer carries, whichever face made it (the pages, /docs, the outbox page):
+ * no MIME sniffing, never framed (clickjacking), no referrer leaking a path, and HSTS when the request
+ * came over HTTPS — never over plain HTTP, where it would be ignored at best and wrong behind no TLS.
+ * A page's own Content-Security-Policy is kept and gains frame-ancestors 'none' if it lacks one.
+ * No HTML answer is cached unless it says otherwise: pages show codes, secrets and accounts (the outbox
+ * page, enrolment, backup codes), and the few that do not are small.
+ */
+import type { FastifyInstance } from 'fastify';
+
+export const HSTS = 'max-age=31536000; includeSubDomains';
+
+export function registerSecurityHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type !== 'string' || !type.startsWith('text/html')) return done(null, payload);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    const csp = reply.getHeader('content-security-policy');
+    if (typeof csp !== 'string' || !csp) reply.header('content-security-policy', "frame-ancestors 'none'");
+    else if (!/frame-ancestors/.test(csp)) reply.header('content-security-policy', `${csp.replace(/;?\s*$/, '')}; frame-ancestors 'none'`);
+    else reply.header('content-security-policy', csp.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'"));
+    done(null, payload);
+  });
+}

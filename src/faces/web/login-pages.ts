@@ -1,0 +1,229 @@
+/**
+ * Agent sign-in (/login) over core's Comm100 login flow: email and password, then, as nextStep says,
+ * 2FA enrolment (QR code, secret for manual entry, first code, then the backup code shown once) or
+ * the code step (a TOTP or backup code, and "trust this device" where the site allows it).
+ */
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Core } from '../../core/core.js';
+import { CommonErrors, GatehouseError } from '../../core/errors.js';
+import { TRUSTED_DEVICE_TTL_MS } from '../../core/trusted-devices/trusted-devices.js';
+import { TwoFactorErrors } from '../../core/twofactor/errors.js';
+import { LOGIN_FLOW, SESSION, TRUSTED_DEVICE, clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
+import { backupCodeBlock, enrolBlock } from './enrol.js';
+import { type Html, type Notice, csrfField, html, page } from './html.js';
+import { FormId, sendPage } from './respond.js';
+import { sessionCaller, whoIs } from './session.js';
+
+/** The sign-in in progress, kept in the gh_login cookie between the password and the code. */
+interface Flow {
+  token: string;
+  step: 'setup' | 'verify';
+  mayTrust: boolean;
+  email: string;
+  secretKey?: string;
+  otpauthUrl?: string;
+}
+
+const FLOW_SECONDS = 300;
+
+function readFlow(request: FastifyRequest): Flow | null {
+  const raw = readCookie(request, LOGIN_FLOW);
+  if (!raw) return null;
+  try {
+    const flow = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Flow;
+    return typeof flow.token === 'string' && (flow.step === 'setup' || flow.step === 'verify') ? flow : null;
+  } catch {
+    return null;
+  }
+}
+
+const LoginForm = Type.Object(
+  {
+    _csrf: Type.String({ maxLength: 100 }),
+    email: Type.String({ minLength: 3, maxLength: 320 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+    partnerId: FormId,
+    siteId: Type.Optional(Type.Union([FormId, Type.Literal('')])),
+  },
+  { additionalProperties: false },
+);
+
+const CodeForm = Type.Object(
+  {
+    _csrf: Type.String({ maxLength: 100 }),
+    code: Type.String({ minLength: 1, maxLength: 64 }),
+    trust: Type.Optional(Type.Literal('on')),
+  },
+  { additionalProperties: false },
+);
+
+const SavedForm = Type.Object({ _csrf: Type.String({ maxLength: 100 }), saved: Type.Literal('on') }, { additionalProperties: false });
+const PlainForm = Type.Object({ _csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
+
+function loginForm(csrf: string, values: { email?: string; partnerId?: string; siteId?: string } = {}): Html {
+  return html`<section class="card"><form method="post" action="/login">${csrfField(csrf)}
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="${values.email ?? ''}">
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<div class="row"><div><label for="partnerId">Partner ID</label><input id="partnerId" name="partnerId" inputmode="numeric" pattern="[0-9]+" required value="${values.partnerId ?? ''}"></div>
+<div><label for="siteId">Site ID <span class="muted">(agents)</span></label><input id="siteId" name="siteId" inputmode="numeric" pattern="[0-9]*" value="${values.siteId ?? ''}"></div></div>
+<button type="submit">Sign in</button></form></section>
+<p class="muted">Operators: the <a href="/console">admin console</a>. Developers: the <a href="/docs">API reference</a>.</p>`;
+}
+
+async function stepBody(core: Core, csrf: string, flow: Flow): Promise<Html> {
+  const codeField = (label: string, hint: string) => html`<label for="code">${label}</label>
+<input id="code" name="code" class="code" autocomplete="one-time-code" inputmode="${flow.step === 'setup' ? 'numeric' : 'text'}" required autofocus>
+<p class="muted">${hint}</p>`;
+  const trust = flow.mayTrust
+    ? html`<label class="check"><input type="checkbox" name="trust" value="on"> Trust this device for 14 days</label>`
+    : '';
+  if (flow.step === 'setup') {
+    return html`<p>Your site requires two-factor authentication.</p>${await enrolBlock(core, csrf, { secretKey: flow.secretKey!, otpauthUrl: flow.otpauthUrl! }, '/login/code', trust)}`;
+  }
+  return html`<section class="card"><form method="post" action="/login/code">${csrfField(csrf)}
+${codeField('Code from your authenticator app', 'Six digits, or your backup code if you have lost the app.')}${trust}
+<button type="submit">Verify</button></form></section>
+<form method="post" action="/login/restart">${csrfField(csrf)}<button class="link">Use another account</button></form>`;
+}
+
+/** What a person should read for each way a code step can fail. */
+function codeFailure(err: GatehouseError): { notice: Notice; restart: boolean } {
+  switch (err.code) {
+    case TwoFactorErrors.codeVerifyFailed: {
+      const left = err.details?.retryRemainingNumber;
+      const tries = typeof left === 'number' ? ` ${left} ${left === 1 ? 'try' : 'tries'} left.` : '';
+      return { notice: { kind: 'error', text: `That code is not right.${tries}` }, restart: left === 0 };
+    }
+    case TwoFactorErrors.loginTimeout:
+      return { notice: { kind: 'error', text: 'This sign-in timed out (codes must be entered within 5 minutes). Please sign in again.' }, restart: true };
+    case TwoFactorErrors.retriesExceeded:
+      return { notice: { kind: 'error', text: 'Too many wrong codes for this sign-in. Please sign in again.' }, restart: true };
+    case TwoFactorErrors.accountLocked: {
+      const until = err.details?.lockedUntil;
+      const end = typeof until === 'number' || typeof until === 'string' ? new Date(until) : null;
+      const at = end && !Number.isNaN(end.getTime()) ? ` It unlocks at ${end.toISOString().slice(0, 16).replace('T', ' ')} UTC.` : ' Try again later.';
+      return { notice: { kind: 'error', text: `This account is locked after too many wrong codes.${at} An administrator can unlock it sooner.` }, restart: true };
+    }
+    case CommonErrors.unauthenticated:
+      return { notice: { kind: 'error', text: 'This sign-in is no longer valid. Please sign in again.' }, restart: true };
+    default:
+      return { notice: { kind: 'error', text: err.message }, restart: false };
+  }
+}
+
+function startSession(request: FastifyRequest, reply: FastifyReply, jwt: string, expiresAt: number): void {
+  setCookie(request, reply, SESSION, jwt, { expires: new Date(expiresAt) });
+  clearCookie(request, reply, LOGIN_FLOW, '/login');
+}
+
+export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+
+  async function signedInView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null = null) {
+    const caller = (await sessionCaller(core, request))!;
+    const csrf = csrfToken(request, reply);
+    const who = await whoIs(core, caller);
+    const account = await core.accounts.get(caller, caller.accountId!);
+    return sendPage(reply, 200, page({ title: 'Signed in', who, csrf, notice }, html`<section class="card">
+<p>You are signed in as <strong id="signed-in-email">${account.email ?? account.username}</strong>.</p>
+<p class="muted">${caller.role === 'superagent' ? 'Super agent' : 'Agent'} · account ${account.id} · tenant ${caller.tenantSid}</p>
+<p><a href="/account/security">My security</a> — 2FA, backup code, trusted devices, recent sign-ins.</p>
+<form method="post" action="/logout">${csrfField(csrf)}<button class="secondary">Sign out</button></form></section>`));
+  }
+
+  async function stepView(request: FastifyRequest, reply: FastifyReply, flow: Flow, notice: Notice | null, status = 200) {
+    const csrf = csrfToken(request, reply);
+    const title = flow.step === 'setup' ? 'Set up two-factor authentication' : 'Enter your code';
+    return sendPage(reply, status, page({ title, notice }, html`<p class="muted">Signing in as ${flow.email}</p>${await stepBody(core, csrf, flow)}`));
+  }
+
+  function formView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null, status = 200, values = {}) {
+    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(csrfToken(request, reply), values)));
+  }
+
+  app.get('/login', { schema: { hide: true } }, async (request, reply) => {
+    if (await sessionCaller(core, request)) return signedInView(request, reply);
+    const flow = readFlow(request);
+    if (flow) return stepView(request, reply, flow, null);
+    return formView(request, reply, null);
+  });
+
+  app.post('/login', { schema: { hide: true, body: LoginForm } }, async (request, reply) => {
+    const body = request.body;
+    const values = { email: body.email, partnerId: body.partnerId, siteId: body.siteId };
+    let result;
+    try {
+      result = await core.login.login({
+        partnerId: Number(body.partnerId),
+        siteId: body.siteId ? Number(body.siteId) : undefined,
+        email: body.email,
+        password: body.password,
+        verifiedToken: readCookie(request, TRUSTED_DEVICE),
+        clientAddress: request.ip,
+      });
+    } catch (err) {
+      if (err instanceof GatehouseError && err.code === CommonErrors.unauthenticated) {
+        return formView(request, reply, { kind: 'error', text: 'Email or password is incorrect.' }, 401, values);
+      }
+      throw err;
+    }
+    if (result.nextStep === 'noNeed') {
+      startSession(request, reply, result.jwtToken!, result.expiresAt!);
+      return reply.redirect('/login', 303);
+    }
+    const flow: Flow = {
+      token: result.preLoginToken!,
+      step: result.nextStep === 'isNeed2faSetup' ? 'setup' : 'verify',
+      mayTrust: result.isShowSkip2fa,
+      email: result.email,
+      ...(result.secretKey && { secretKey: result.secretKey, otpauthUrl: result.otpauthUrl }),
+    };
+    setCookie(request, reply, LOGIN_FLOW, Buffer.from(JSON.stringify(flow)).toString('base64url'), { path: '/login', maxAgeSeconds: FLOW_SECONDS });
+    return reply.redirect('/login', 303);
+  });
+
+  app.post('/login/code', { schema: { hide: true, body: CodeForm } }, async (request, reply) => {
+    const flow = readFlow(request);
+    if (!flow) return formView(request, reply, { kind: 'error', text: 'This sign-in timed out. Please sign in again.' }, 400);
+    let result;
+    try {
+      result = await core.login.endLogin({
+        preLoginToken: flow.token,
+        code: request.body.code,
+        secretKey: flow.secretKey,
+        trustDevice: request.body.trust === 'on',
+        clientAddress: request.ip,
+        userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 300) : null,
+      });
+    } catch (err) {
+      if (!(err instanceof GatehouseError)) throw err;
+      const { notice, restart } = codeFailure(err);
+      if (!restart) return stepView(request, reply, flow, notice, 400);
+      clearCookie(request, reply, LOGIN_FLOW, '/login');
+      return formView(request, reply, notice, err.code === TwoFactorErrors.accountLocked ? 423 : 400, { email: flow.email });
+    }
+    startSession(request, reply, result.jwtToken, result.expiresAt);
+    if (result.verifiedToken) setCookie(request, reply, TRUSTED_DEVICE, result.verifiedToken, { maxAgeSeconds: TRUSTED_DEVICE_TTL_MS / 1000 });
+    if (flow.step === 'verify') return reply.redirect('/login', 303);
+    // Enrolled: the backup code is made now and shown on this answer only (never stored in the clear).
+    const caller = await core.credentials.authenticateJwt(result.jwtToken);
+    const backup = await core.twoFactor.manage.generateBackupCode(caller, undefined, 'any', request.ip);
+    const csrf = csrfToken(request, reply);
+    return sendPage(reply, 200, page({ title: 'Save your backup code', who: await whoIs(core, caller), csrf, notice: { kind: 'ok', text: 'Two-factor authentication is on.' } }, backupCodeBlock(csrf, backup, '/login/saved')));
+  });
+
+  app.post('/login/saved', { schema: { hide: true, body: SavedForm } }, async (_request, reply) => reply.redirect('/login', 303));
+
+  app.post('/login/restart', { schema: { hide: true, body: PlainForm } }, async (request, reply) => {
+    clearCookie(request, reply, LOGIN_FLOW, '/login');
+    return reply.redirect('/login', 303);
+  });
+
+  app.post('/logout', { schema: { hide: true, body: PlainForm } }, async (request, reply) => {
+    clearCookie(request, reply, SESSION);
+    return reply.redirect('/login', 303);
+  });
+};
+

@@ -1,0 +1,38 @@
+/**
+ * The web face: pages people use in a browser, served by the same process as the APIs. Every form
+ * post carries the CSRF token (checked here, before any handler); pages call core, never storage.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Core } from '../../core/core.js';
+import { useEnvelope } from '../http/errors.js';
+import { WEB_CSS } from './assets.js';
+import { checkCsrf } from './cookies.js';
+import { consolePages } from './console-pages.js';
+import { consoleRecords } from './console-records.js';
+import { loginPages } from './login-pages.js';
+import { pageEnvelope } from './respond.js';
+import { securityPages } from './security-pages.js';
+
+export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core }) => {
+  useEnvelope(app, pageEnvelope);
+  // Before validation: a post without the token is refused as such, whatever else is wrong with it.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.method !== 'POST') return done();
+    try {
+      checkCsrf(request, (request.body as Record<string, unknown> | undefined)?._csrf);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/login', 302));
+  app.get('/assets/web.css', { schema: { hide: true } }, (_request, reply) => {
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(WEB_CSS);
+  });
+
+  await app.register(loginPages, { core });
+  await app.register(securityPages, { core });
+  await app.register(consolePages, { core });
+  await app.register(consoleRecords, { core });
+};

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DIALECTS, skipDialect } from '../../helpers/services.js';
+import { type TestServer, startTestServer } from '../../helpers/server.js';
+
+/** GET a page and keep its cookies as a browser would, for the form post that follows. */
+async function open(url: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { headers, redirect: 'manual' });
+  const cookies = res.headers.getSetCookie();
+  const jar = cookies.map((c) => c.split(';')[0]).join('; ');
+  const html = await res.text();
+  const csrf = html.match(/name="_csrf" value="([^"]+)"/)?.[1];
+  return { res, cookies, jar, html, csrf };
+}
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const FORM = 'application/x-www-form-urlencoded';
+
+for (const dialect of DIALECTS) {
+  describe(`web: headers, cookies and CSRF of the pages (${dialect})`, { skip: await skipDialect(dialect) }, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer(dialect, { env: { GATEHOUSE_TRUST_PROXY: 'true' } });
+    });
+    after(() => server?.close());
+
+    it('every HTML page says nosniff and may not be framed; pages are not cached and run no inline script', async () => {
+      for (const path of ['/login', '/console', '/account/security', '/docs', '/dev/outbox/page']) {
+        const res = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+        if (res.status === 303) continue;
+        assert.match(res.headers.get('content-type') ?? '', /^text\/html/, path);
+        assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+        assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, path);
+        assert.equal(res.headers.get('strict-transport-security'), null, `${path}: no HSTS over plain HTTP`);
+      }
+      for (const path of ['/login', '/console', '/dev/outbox/page']) {
+        const res = await fetch(`${server.url}${path}`);
+        assert.equal(res.headers.get('cache-control'), 'no-store', path);
+        if (path.startsWith('/dev')) continue;
+        const csp = res.headers.get('content-security-policy')!;
+        assert.match(csp, /default-src 'none'/);
+        assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+        assert.doesNotMatch(await res.text(), /<script/i, `${path} has no script at all`);
+      }
+      const docs = await fetch(`${server.url}/docs`);
+      assert.doesNotMatch(docs.headers.get('content-security-policy')!, /upgrade-insecure-requests/);
+    });
+
+    it('over HTTPS (behind a trusted proxy) pages send HSTS and cookies are Secure; over HTTP they are not', async () => {
+      const https = await open(`${server.url}/login`, { 'x-forwarded-proto': 'https' });
+      assert.match(https.res.headers.get('strict-transport-security') ?? '', /max-age=\d+/);
+      assert.ok(https.cookies.length > 0);
+      for (const c of https.cookies) {
+        assert.match(c, /; HttpOnly/i);
+        assert.match(c, /; Secure/i);
+        assert.match(c, /; SameSite=Lax/i);
+      }
+      const http = await open(`${server.url}/login`);
+      for (const c of http.cookies) {
+        assert.match(c, /; HttpOnly/i);
+        assert.match(c, /; SameSite=Lax/i);
+        assert.doesNotMatch(c, /; Secure/i);
+      }
+    });
+
+    it('a form post without the page\'s CSRF token is refused and changes nothing', async () => {
+      const page = await open(`${server.url}/console`);
+      assert.ok(page.csrf);
+      const post = (path: string, fields: Record<string, string>, cookie = page.jar) =>
+        fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': FORM, cookie }, body: form(fields), redirect: 'manual' });
+      const tenantsBefore = (await server.runtime.core.tenants.list(await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey))).length;
+      const withKey = `${page.jar}; gh_console=${server.admin.apiKey}`;
+      for (const [fields, cookie] of [
+        [{ name: 'Evil' }, withKey],
+        [{ name: 'Evil', _csrf: 'x'.repeat(32) }, withKey],
+        [{ name: 'Evil', _csrf: page.csrf! }, `gh_console=${server.admin.apiKey}`],
+      ] as const) {
+        const res = await post('/console/tenants', fields, cookie);
+        assert.equal(res.status, 403, JSON.stringify(fields));
+        assert.match(await res.text(), /another site/);
+      }
+      const tenantsAfter = (await server.runtime.core.tenants.list(await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey))).length;
+      assert.equal(tenantsAfter, tenantsBefore);
+      const ok = await post('/console/tenants', { name: 'Fine', _csrf: page.csrf! }, withKey);
+      assert.equal(ok.status, 200);
+      assert.match(await ok.text(), /Created Fine/);
+      const login = await post('/login', { email: 'a@b.c', password: 'x', partnerId: '1' });
+      assert.equal(login.status, 403, 'the sign-in form too');
+    });
+
+    it('bad form input is a 400 page naming the field, never a 500', async () => {
+      const page = await open(`${server.url}/login`);
+      const res = await fetch(`${server.url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': FORM, cookie: page.jar },
+        body: form({ _csrf: page.csrf!, email: 'a@b.c', password: 'x', partnerId: 'Infinity' }),
+      });
+      assert.equal(res.status, 400);
+      assert.match(res.headers.get('content-type')!, /text\/html/);
+      assert.match(await res.text(), /partnerId/);
+    });
+  });
+}
