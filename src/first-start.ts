@@ -21,9 +21,15 @@ export function handOverBootstrap(credentials: BootstrapCredentials, dataDir: st
     stdout.write(`\nGatehouse first start: bootstrap credentials (shown once, keep them safe)\n${text}\n\n`);
     return { shown: 'terminal' };
   }
-  const file = path.join(dataDir, BOOTSTRAP_FILE);
-  // wx: never overwrite (a second first start is not possible, but a stale file is the operator's).
-  writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
+  // wx: never overwrite. A file left from an earlier database is the operator's: write beside it.
+  let file = path.join(dataDir, BOOTSTRAP_FILE);
+  try {
+    writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    file = path.join(dataDir, BOOTSTRAP_FILE.replace('.json', `-${Date.now()}.json`));
+    writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
+  }
   stderr.write(`gatehouse: first start: bootstrap credentials written to ${file} (readable only by this user); keep them safe and delete the file\n`);
   return { shown: 'file', file };
 }

@@ -55,6 +55,21 @@ describe('a first start', () => {
     }
   });
 
+  test('beside a file left by an earlier database writes a new file rather than overwrite or lose them', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-stale-'));
+    try {
+      const quiet = { write: () => true };
+      const first = handOverBootstrap(CREDENTIALS, dataDir, quiet, quiet);
+      const second = handOverBootstrap({ ...CREDENTIALS, apiKey: 'gha_other' }, dataDir, quiet, quiet);
+      assert.ok(first.shown === 'file' && second.shown === 'file' && first.file !== second.file);
+      assert.equal(JSON.parse(readFileSync(first.file, 'utf8')).apiKey, 'gha_secret');
+      assert.equal(JSON.parse(readFileSync(second.file, 'utf8')).apiKey, 'gha_other');
+      assert.equal(mode(second.file), 0o600);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   test('in a terminal shows the credentials there and writes no file', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-tty-'));
     try {

@@ -16,7 +16,7 @@ import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type TestServer, apiKey, basic, bearer, call, startTestServer } from '../../helpers/server.js';
 
 const RUNS_PER_OPERATION = Number(process.env.GATEHOUSE_FUZZ_RUNS ?? 5);
-const BUDGET_MS = Number(process.env.GATEHOUSE_FUZZ_SECONDS ?? 22) * 1000;
+const BUDGET_MS = Number(process.env.GATEHOUSE_FUZZ_SECONDS ?? 15) * 1000;
 
 /** Tables that record refusals by design: audit trail, attempt counters, rate-limit state. */
 const WRITTEN_ON_REFUSAL = new Set(['audit_events', 'login_locks', 'shared_state', 'token_buckets', 'verification_events', 'kysely_migration', 'kysely_migration_lock']);
@@ -245,8 +245,9 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < operations.length; i++) {
         const op = operations[i]!;
         // Each operation gets its share of what is left, but never so little that a loaded machine ends
-        // it before one request has run (fast-check fails a property interrupted after 0 runs).
-        const left = Math.max(1500, (deadline - Date.now()) / (operations.length - i));
+        // it before one request has run (fast-check fails a property interrupted after 0 runs: a login's
+        // argon2 took over 1.5 s at a load of 25); past the deadline each operation gets one request.
+        const left = Math.max(5000, (deadline - Date.now()) / (operations.length - i));
         await fc.assert(
           fc.asyncProperty(requestFor(op), async (req) => {
             const logged = server.logs.length;
@@ -267,7 +268,7 @@ for (const dialect of DIALECTS) {
               assert.deepEqual(await rowCounts(), before, `a refused request wrote rows: ${where}`);
             }
           }),
-          { numRuns: RUNS_PER_OPERATION, interruptAfterTimeLimit: left, markInterruptAsFailure: false, endOnFailure: true, includeErrorInReport: true },
+          { numRuns: Date.now() > deadline ? 1 : RUNS_PER_OPERATION, interruptAfterTimeLimit: left, markInterruptAsFailure: false, endOnFailure: true, includeErrorInReport: true },
         );
       }
       t.diagnostic(`${requests} requests over ${operations.length} operations: ${JSON.stringify(statuses)}`);

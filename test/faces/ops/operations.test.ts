@@ -26,7 +26,9 @@ for (const dialect of DIALECTS) {
 
     test('GET /healthz and /readyz answer 200 while storage answers', async () => {
       assert.deepEqual((await call(`${server.url}/healthz`)).body, { status: 'ok' });
-      assert.deepEqual((await call(`${server.url}/readyz`)).body, { status: 'ready' });
+      const ready = (await call(`${server.url}/readyz`)).body;
+      assert.equal(ready.status, 'ready');
+      assert.deepEqual(Object.keys(ready.channels), ['sms', 'call', 'email']);
     });
 
     test('GET /metrics counts requests and latency by route and status', async () => {
@@ -94,7 +96,7 @@ describe('readiness when storage is gone', { skip: await skipUnless({ postgres: 
       await admin.end();
       const res = await call(`${server.url}/readyz`);
       assert.equal(res.status, 503);
-      assert.deepEqual(res.body, { status: 'unavailable' });
+      assert.equal(res.body.status, 'unavailable');
       assert.equal((await call(`${server.url}/healthz`)).status, 200);
     } finally {
       await server.app.close();
