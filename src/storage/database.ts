@@ -5,6 +5,7 @@
  */
 import type { Generated, Kysely } from 'kysely';
 import type { AuditTables } from '../core/audit/tables.js';
+import type { SipTables } from '../core/flexisip/tables.js';
 import type { LoginTables } from '../core/login/tables.js';
 import type { TrustedDeviceTables } from '../core/trusted-devices/tables.js';
 import type { TwoFactorTables } from '../core/twofactor/tables.js';
@@ -91,7 +92,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables {
+export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables, SipTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;
