@@ -55,7 +55,8 @@ const provisioningContext = (accountId: number) => `sip_provisioning:${accountId
 
 export type SipAccounts = ReturnType<typeof createSipAccounts>;
 
-export function createSipAccounts({ db, sealer, config }: CoreDeps) {
+export function createSipAccounts(deps: CoreDeps) {
+  const { db, sealer, config } = deps;
   const realmOf = (domain: string) => config.flexisip.realm ?? domain;
 
   const baseQuery = (q: Db = db) =>
@@ -77,7 +78,8 @@ export function createSipAccounts({ db, sealer, config }: CoreDeps) {
   async function toSipAccount(row: Row, q: Db = db): Promise<SipAccount> {
     const id = Number(row.id);
     const dictionary: Record<string, string> = {};
-    for (const e of await q.selectFrom('sip_dictionary').select(['key', 'value']).where('account_id', '=', id).orderBy('key').execute()) {
+    const entries = q === db ? await dictionaryOf.all(id) : await q.selectFrom('sip_dictionary').select(['key', 'value']).where('account_id', '=', id).orderBy('key').execute();
+    for (const e of entries) {
       dictionary[e.key] = e.value;
     }
     return {
@@ -102,8 +104,14 @@ export function createSipAccounts({ db, sealer, config }: CoreDeps) {
     };
   }
 
+  // GET /api/accounts/me reads an account on every request: prepared once.
+  const accountById = deps.statements.prepare<Row>(
+    'select accounts.*, sip_accounts.ha1_md5, sip_accounts.ha1_sha256, sip_accounts.dtmf_protocol, sip_accounts.provisioning_token, sip_accounts.confirmation_key_expires, sip_accounts.user_agent, sip_accounts.confirmation_key_hash from accounts inner join sip_accounts on sip_accounts.account_id = accounts.id where accounts.id = ?',
+  );
+  const dictionaryOf = deps.statements.prepare<{ key: string; value: string }>('select "key", "value" from sip_dictionary where account_id = ? order by "key"');
+
   async function byId(id: number): Promise<SipAccount | undefined> {
-    const row = await baseQuery().where('accounts.id', '=', id).executeTakeFirst();
+    const row = await accountById.get(id);
     return row && toSipAccount(row);
   }
 
