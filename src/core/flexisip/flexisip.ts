@@ -314,6 +314,7 @@ export function createFlexisip(deps: CoreDeps, options: FlexisipOptions) {
     const spent = await accounts.spendConfirmationKey(account, key);
     if (spent === 'wrong') throw notFound('account');
     if (spent === 'expired') throw forbidden('Activation expired');
+    if (spent === 'locked') throw forbidden('Too many attempts, try again later');
     const activated = await accounts.setFlags(account.id, { activated: true });
     const ha1: Partial<Record<DigestAlgorithm, string>> = {};
     for (const algorithm of activated.algorithms) ha1[algorithm] = (await accounts.ha1Of(account.id, algorithm)) ?? undefined;
@@ -342,6 +343,7 @@ export function createFlexisip(deps: CoreDeps, options: FlexisipOptions) {
     const spent = await accounts.spendConfirmationKey(account, key!);
     if (spent === 'wrong') throw notFound('account');
     if (spent === 'expired') throw forbidden('Activation expired');
+    if (spent === 'locked') throw forbidden('Too many attempts, try again later');
     return answer(await accounts.setFlags(account.id, { activated: true }));
   }
 

@@ -73,6 +73,24 @@ for (const dialect of DIALECTS) {
       assert.equal(late.status, 403);
     });
 
+    test('ten wrong activation keys in an hour lock the account\'s activation (403), even for the right key', async () => {
+      const created = await call(`${w.url}/api/accounts`, { headers: w.admin, json: { username: uniqueName(), password: 'secret-pw', algorithm: 'MD5', domain: w.domain } });
+      const sip = `${created.body.username}@${w.domain}`;
+      for (let i = 0; i < 10; i++) {
+        assert.equal((await call(`${w.url}/api/accounts/${sip}/activate/email`, { json: { confirmation_key: `wrongkey${String(i).padStart(5, '0')}` } })).status, 404);
+      }
+      assert.equal((await call(`${w.url}/api/accounts/${sip}/activate/email`, { json: { confirmation_key: created.body.confirmation_key } })).status, 403);
+    });
+
+    test('a tenant reads, changes and deletes only its own domains\' accounts (404 elsewhere)', async () => {
+      const foreign = await createAccount(other);
+      assert.equal((await call(`${w.url}/api/accounts/${foreign.id}`, { headers: tenantBasic(w) })).status, 404);
+      assert.equal((await call(`${w.url}/api/accounts/${foreign.id}/deactivate`, { method: 'POST', headers: tenantBasic(w) })).status, 404);
+      assert.equal((await call(`${w.url}/api/accounts/${foreign.id}`, { method: 'PUT', headers: tenantBasic(w), json: { username: foreign.username, password: 'secret-pw', algorithm: 'MD5' } })).status, 404);
+      assert.equal((await call(`${w.url}/api/accounts/${foreign.id}`, { method: 'DELETE', headers: tenantBasic(w) })).status, 404);
+      assert.equal((await call(`${w.url}/api/accounts/${foreign.id}`, { headers: tenantBasic(other) })).status, 200);
+    });
+
     test('validation: 422 {"message", "errors"} naming every failing field, and nothing is written', async () => {
       const before = (await call(`${w.url}/api/accounts`, { headers: tenantBasic(w) })).body.total;
       const res = await call(`${w.url}/api/accounts`, {
