@@ -46,6 +46,12 @@ for (const dialect of DIALECTS) {
       assert.equal(typeof res.body.provisioning_token, 'string');
       assert.equal(res.body.confirmation_key, undefined);
       assert.ok(!res.text.includes('secret-pw'));
+      // At rest the HA1 is a keyring envelope, and the provisioning token too.
+      const row = await server.runtime.storage.db.selectFrom('sip_accounts').selectAll().where('account_id', '=', res.body.id).executeTakeFirstOrThrow();
+      assert.match(row.ha1_md5!, /^gh1:/);
+      assert.equal(row.ha1_sha256, null);
+      assert.match(row.provisioning_token!, /^gh1:/);
+      assert.ok(!row.provisioning_token!.includes(res.body.provisioning_token));
     });
 
     test('activated false answers a confirmation_key and its expiry; the public activation spends it; after the expiry it is 403', async () => {
