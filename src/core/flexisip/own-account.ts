@@ -15,7 +15,6 @@ const PHONE_SERVICE = 'flexisip-phone';
 
 export function createOwnAccount(ctx: FlexisipContext) {
   const { db, accounts, devices, answer, self, checkUnique, deliverKey, options: { verifications } } = ctx;
-  // ---- the account itself ------------------------------------------------------------------
 
   async function me(caller: Caller): Promise<AccountAnswer> {
     return answer(await self(caller));

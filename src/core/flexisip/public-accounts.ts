@@ -11,7 +11,6 @@ import { Problems, checkPhone, isE164, parseSipAddress, refuse } from './validat
 
 export function createPublicAccounts(ctx: FlexisipContext) {
   const { accounts, tokens, settings, answer, dangerous, publicDomain, checkNew, checkUnique, deliverKey } = ctx;
-  // ---- public accounts -------------------------------------------------------------------------
 
   async function createWithToken(input: AccountFields, userAgent: string | null): Promise<AccountAnswer> {
     const p = new Problems();

@@ -12,7 +12,6 @@ export const PUSH_ATTEMPTS_PER_DEVICE = 3;
 
 export function createTokenFlows(ctx: FlexisipContext) {
   const { db, access, tokens, accounts, push, settings, self, options: { credentials } } = ctx;
-  // ---- tokens -------------------------------------------------------------------------------
 
   async function createRequestToken() {
     return tokens.issue('request', { domain: settings.defaultDomain });
@@ -67,8 +66,6 @@ export function createTokenFlows(ctx: FlexisipContext) {
     if (!row || row.accountId !== null) throw notFound('auth_token');
     await tokens.attach(row.id, me.id);
   }
-
-  // ---- API keys ------------------------------------------------------------------------------
 
   /** A fresh API key for an account; the previous one made here stops working (one key per account). */
   async function freshApiKey(accountId: number): Promise<string> {
