@@ -31,7 +31,8 @@ export interface Config {
   jwt: {
     issuer: string;
     ttlSeconds: number;
-    external: { issuer: string; audience: string; publicKeyPem: string } | null;
+    /** maxTtlSeconds: the longest exp - iat an external token may have (it must carry exp). */
+    external: { issuer: string; audience: string; publicKeyPem: string; maxTtlSeconds: number } | null;
   };
   /** The Comm100 login flow: how long a preLoginToken lives and how long a lock lasts. */
   login: { preLoginTtlMs: number; lockMs: number };
@@ -42,6 +43,15 @@ export interface Config {
   /** Which provider delivers each channel, settled at start (see channels/select.ts). */
   channels: Record<'sms' | 'call' | 'email', ChannelProvider>;
   flexisip: FlexisipConfig;
+  /** Time a client has to send a whole request, and the longest a connection may stay silent. */
+  requestTimeoutMs: number;
+  /** Password tries allowed per email and per client address: `max` per `intervalMs`, refilling evenly. */
+  loginRate: { account: RateSetting; address: RateSetting };
+}
+
+export interface RateSetting {
+  max: number;
+  intervalMs: number;
 }
 
 /** The Flexisip account manager face (/api) and the SIP registrar's internal routes. */
@@ -101,9 +111,13 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_EXTERNAL_JWT_ISSUER', '(none)', 'iss of an external issuer whose JWTs are accepted'],
   ['GATEHOUSE_EXTERNAL_JWT_PUBLIC_KEY', '(none)', 'its public key: PEM text, or @/path/to/key.pem'],
   ['GATEHOUSE_EXTERNAL_JWT_AUDIENCE', 'gatehouse', 'aud the external JWTs must carry'],
+  ['GATEHOUSE_EXTERNAL_JWT_MAX_TTL', '3600', 'longest lifetime in seconds (exp - iat) of an external JWT; one without exp is refused'],
   ['GATEHOUSE_PRELOGIN_TTL', '300', 'seconds a Comm100 preLoginToken lives ("Timeout" after)'],
   ['GATEHOUSE_LOGIN_LOCK', '900', 'seconds an account stays locked after 10 consecutive second-factor failures'],
   ['GATEHOUSE_CONFIG', '(none)', 'path of a JSON file with any of these settings'],
+  ['GATEHOUSE_REQUEST_TIMEOUT', '30', 'seconds a client has to send a whole request (and the longest a connection may stay silent)'],
+  ['GATEHOUSE_LOGIN_RATE_ACCOUNT', '10/600', 'password tries per email address: N/seconds, refilling evenly'],
+  ['GATEHOUSE_LOGIN_RATE_ADDRESS', '100/600', 'password tries per client address: N/seconds, refilling evenly'],
   ['GATEHOUSE_PUBLIC_URL', '(none)', 'https://host the internet reaches Gatehouse at; Twilio status callbacks go to <it>/2fa/callbacks/twilio/status'],
   ['TWILIO_ACCOUNT_SID', '(none)', 'AC… of the Twilio account that sends SMS and places calls'],
   ['TWILIO_AUTH_TOKEN', '(none)', "the account's auth token (also checks the signature of status callbacks)"],
@@ -175,6 +189,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
               issuer: externalIssuer,
               audience: get('GATEHOUSE_EXTERNAL_JWT_AUDIENCE') ?? 'gatehouse',
               publicKeyPem: readPem('GATEHOUSE_EXTERNAL_JWT_PUBLIC_KEY', externalKey, cwd),
+              maxTtlSeconds: integer('GATEHOUSE_EXTERNAL_JWT_MAX_TTL', get('GATEHOUSE_EXTERNAL_JWT_MAX_TTL') ?? '3600', 1, 86400 * 30),
             }
           : null,
     },
@@ -184,6 +199,11 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     },
     ...channelSettings(get, outboxEnabled),
     flexisip: flexisipSettings(get),
+    requestTimeoutMs: integer('GATEHOUSE_REQUEST_TIMEOUT', get('GATEHOUSE_REQUEST_TIMEOUT') ?? '30', 1, 3600) * 1000,
+    loginRate: {
+      account: rate('GATEHOUSE_LOGIN_RATE_ACCOUNT', get('GATEHOUSE_LOGIN_RATE_ACCOUNT') ?? '10/600'),
+      address: rate('GATEHOUSE_LOGIN_RATE_ADDRESS', get('GATEHOUSE_LOGIN_RATE_ADDRESS') ?? '100/600'),
+    },
   };
 }
 
@@ -209,6 +229,12 @@ function flexisipSettings(get: Get): FlexisipConfig {
     pushWebhookUrl: webhook ? httpUrl('GATEHOUSE_PUSH_WEBHOOK_URL', webhook) : null,
     registrarSecret: secret ?? null,
   };
+}
+
+function rate(variable: string, value: string): RateSetting {
+  const m = /^(\d{1,6})\/(\d{1,6})$/.exec(value);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new ConfigError(variable, `must be N/seconds such as 10/600, got "${value}"`);
+  return { max: Number(m[1]), intervalMs: Number(m[2]) * 1000 };
 }
 
 type Get = (name: string) => string | undefined;

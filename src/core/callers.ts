@@ -1,6 +1,7 @@
 /**
  * Who is calling. Every face turns a request's credentials into a Caller through core/credentials,
- * and every core function that touches a tenant's data checks reach with `reaches`.
+ * and every core function that touches a tenant's data checks reach with `reaches`. What each role
+ * may do is the table in roles.ts.
  */
 import { forbidden } from './errors.js';
 
@@ -16,6 +17,8 @@ export interface Caller {
   accountId: number | null;
   role: AccountRole | 'tenant';
   via: 'basic' | 'api_key' | 'jwt' | 'digest';
+  /** When the credential stops working (ms); absent or null: never. What it mints may not outlive it. */
+  expiresAt?: number | null;
 }
 
 /** An admin account is the operator of the whole deployment; everyone else reaches their own subtree. */
@@ -25,13 +28,4 @@ export function reaches(caller: Caller, tenantPath: string): boolean {
 
 export function assertReaches(caller: Caller, tenantPath: string): void {
   if (!reaches(caller, tenantPath)) throw forbidden('this tenant is outside the caller\'s reach');
-}
-
-export function assertAdmin(caller: Caller): void {
-  if (caller.role !== 'admin') throw forbidden('an admin credential is required');
-}
-
-/** Tenant-level management: the tenant's own credentials or an admin. */
-export function forbiddenUnlessManager(caller: Caller): void {
-  if (caller.role !== 'admin' && caller.role !== 'tenant') throw forbidden('a tenant or admin credential is required');
 }

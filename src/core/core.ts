@@ -38,6 +38,14 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
   const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
   const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit });
+  // A password change or a 2FA reset ends the account's JWTs, trusted devices and logins in progress.
+  const revokeSessions = async (accountId: number) => {
+    await credentials.revokeJwts(accountId);
+    await trustedDevices.forgetAll(accountId);
+    await login.forgetPreLoginTokens(accountId);
+  };
+  accounts.onPasswordChange(revokeSessions);
+  twoFactor.onEvent((e) => (e.type === 'removal' && e.accountId !== null ? revokeSessions(e.accountId) : undefined));
   const limits = createLimits(deps, tenants);
   const settings = createSettings(deps);
   const buckets = createBuckets(deps.state, deps);

@@ -18,6 +18,8 @@ export interface TenantTable {
   parent_id: number | null;
   /** The SIDs from the root down to this tenant, '/'-separated and closed: "/AC…/AC…/". */
   path: string;
+  /** Contact email (0009_wire); null when none was given. */
+  email: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -48,8 +50,12 @@ export interface AccountTable {
   activated: number;
   blocked: number;
   password_hash: string | null;
+  /** When the account first completed a login (0009_wire); null until then. */
+  first_login_at: number | null;
   created_at: number;
   updated_at: number;
+  /** JWTs issued before this time (ms) are refused: set by a password change or a 2FA reset (0008_roles). */
+  credentials_valid_after: number | null;
 }
 
 export interface ApiKeyTable {

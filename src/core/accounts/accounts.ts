@@ -2,10 +2,11 @@
 import type { Selectable } from 'kysely';
 import type { AccountTable } from '../../storage/database.js';
 import { isUniqueViolation } from '../../storage/errors.js';
-import { ACCOUNT_ROLES, type AccountRole, type Caller, assertReaches, forbiddenUnlessManager } from '../callers.js';
+import { ACCOUNT_ROLES, type AccountRole, type Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { now } from '../crypto.js';
-import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import { conflict, invalid, notFound } from '../errors.js';
+import { ACTS_ON, type Capability, assertActsOn, assertMayCreate, requireCapability } from '../roles.js';
 import type { Tenants } from '../tenants/tenants.js';
 import { hashPassword } from './passwords.js';
 
@@ -58,14 +59,13 @@ const USERNAME = /^[A-Za-z0-9._+-]{1,64}$/;
 export type Accounts = ReturnType<typeof createAccounts>;
 
 export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
+  const passwordListeners: Array<(accountId: number) => Promise<void>> = [];
+
   /** Creates an account. No caller means the operator (CLI). */
   async function create(caller: Caller | null, input: NewAccount): Promise<Account> {
     const role = input.role ?? 'agent';
     if (!ACCOUNT_ROLES.includes(role)) throw invalid('role', `must be one of ${ACCOUNT_ROLES.join(', ')}`);
-    if (caller) {
-      forbiddenUnlessManager(caller);
-      if (role === 'admin' && caller.role !== 'admin') throw forbidden('only an admin creates admins');
-    }
+    if (caller) assertMayCreate(caller, role);
     const tenant = caller ? await tenants.get(caller, input.tenant) : await tenants.find(input.tenant);
     if (!tenant) throw invalid('tenant', 'no such tenant');
     const email = input.email?.trim().toLowerCase() || null;
@@ -104,8 +104,8 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     }
   }
 
-  /** An account with its tenant's path, checked for reach. */
-  async function get(caller: Caller, id: number): Promise<Account> {
+  /** An account the caller may use the capability on (roles.ts: its own, or one in reach of a role it acts on). */
+  async function get(caller: Caller, id: number, capability: Capability = 'accounts.read'): Promise<Account> {
     const row = await db
       .selectFrom('accounts')
       .innerJoin('tenants', 'tenants.id', 'accounts.tenant_id')
@@ -114,13 +114,25 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
       .where('accounts.id', '=', id)
       .executeTakeFirst();
     if (!row) throw notFound('account');
-    assertReaches(caller, row.tenant_path);
+    assertActsOn(caller, capability, { id: Number(row.id), role: row.role, tenantPath: row.tenant_path });
     return toAccount(row);
   }
 
+  /** The accounts of a tenant the caller may read: with scope `own`, only its own account. */
   async function list(caller: Caller, tenantRef: string | number): Promise<Account[]> {
+    if (requireCapability(caller, 'accounts.read') === 'own') {
+      const own = caller.accountId === null ? undefined : await db.selectFrom('accounts').selectAll().where('id', '=', caller.accountId).executeTakeFirst();
+      const tenant = await tenants.find(tenantRef);
+      return own && tenant && Number(own.tenant_id) === tenant.id ? [toAccount(own)] : [];
+    }
     const tenant = await tenants.get(caller, tenantRef);
-    const rows = await db.selectFrom('accounts').selectAll().where('tenant_id', '=', tenant.id).orderBy('id').execute();
+    const rows = await db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where((eb) => eb.or([eb('role', 'in', ACTS_ON[caller.role].length ? [...ACTS_ON[caller.role]] : ['-']), eb('id', '=', caller.accountId ?? 0)]))
+      .orderBy('id')
+      .execute();
     return rows.map(toAccount);
   }
 
@@ -129,8 +141,7 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     id: number,
     changes: { blocked?: boolean; activated?: boolean; password?: string; displayName?: string | null; phone?: string | null },
   ): Promise<Account> {
-    forbiddenUnlessManager(caller);
-    await get(caller, id);
+    await get(caller, id, 'accounts.manage');
     if (changes.password !== undefined && changes.password.length < 8) throw invalid('password', 'must be at least 8 characters');
     if (changes.phone && !E164.test(changes.phone)) throw invalid('phone', 'must be an E.164 number such as +14155550100');
     const row = await db
@@ -146,8 +157,18 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    if (changes.password !== undefined) for (const listener of passwordListeners) await listener(id);
     return toAccount(row);
   }
 
-  return { create, get, list, update };
+  return {
+    create,
+    get,
+    list,
+    update,
+    /** Subscribes to password changes (core.ts revokes the account's JWTs and sessions there). */
+    onPasswordChange(listener: (accountId: number) => Promise<void>): void {
+      passwordListeners.push(listener);
+    },
+  };
 }

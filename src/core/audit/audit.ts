@@ -4,6 +4,7 @@
  * keys that look like credentials are refused so that a careless caller fails loudly in tests.
  */
 import type { Caller } from '../callers.js';
+import { requireCapability } from '../roles.js';
 import type { CoreDeps } from '../context.js';
 import { now } from '../crypto.js';
 import { forbidden, invalid } from '../errors.js';
@@ -82,15 +83,15 @@ export function createAudit({ db }: CoreDeps, tenants: Tenants) {
   }
 
   /**
-   * Events the caller may read: an admin every tenant's, a tenant credential or super agent its
-   * subtree's, any other account only its own.
+   * Events the caller may read (roles.ts `audit.read`): scope `all` reads its reach (an admin every
+   * tenant's, a tenant credential or super agent its subtree's), scope `own` only its own events.
    */
   async function list(caller: Caller, query: AuditQuery = {}): Promise<AuditEvent[]> {
     const limit = query.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalid('limit', 'must be 1 to 500');
-    const manager = caller.role === 'admin' || caller.role === 'tenant' || caller.role === 'superagent';
+    const manager = requireCapability(caller, 'audit.read') === 'all';
     if (!manager && query.accountId !== undefined && query.accountId !== caller.accountId) {
-      throw forbidden('an agent reads only its own audit events');
+      throw forbidden('this caller reads only its own audit events');
     }
     const scope = query.tenant !== undefined ? (await tenants.get(caller, query.tenant)).path : caller.role === 'admin' ? '/' : caller.tenantPath;
     let q = db

@@ -3,15 +3,16 @@
  * secrets are looked up by their SHA-256 (they are long random strings, so a fast hash is enough and
  * nothing but the hash is stored).
  */
-import { createPublicKey } from 'node:crypto';
-import { SignJWT, errors as joseErrors, jwtVerify, decodeProtectedHeader } from 'jose';
+import { type KeyObject, createPublicKey } from 'node:crypto';
+import { type JWTPayload, SignJWT, errors as joseErrors, jwtVerify, decodeProtectedHeader } from 'jose';
 import type { Selectable } from 'kysely';
 import type { AccountTable } from '../../storage/database.js';
-import { type AccountRole, type Caller, forbiddenUnlessManager } from '../callers.js';
+import type { AccountRole, Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { newToken, now, sha256Hex } from '../crypto.js';
 import { forbidden, invalid, unauthenticated } from '../errors.js';
 import type { Accounts } from '../accounts/accounts.js';
+import { assertMintsNoLongerThan } from '../roles.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export const API_KEY_PREFIX = 'gha_';
@@ -20,11 +21,30 @@ type AccountWithTenant = Pick<Selectable<AccountTable>, 'id' | 'tenant_id' | 'ro
 
 export type Credentials = ReturnType<typeof createCredentials>;
 
+/**
+ * The algorithms an external key can verify: only asymmetric ones of its own type, so a token signed
+ * with HS256 using the public key as a shared secret (algorithm confusion) is refused, not tried.
+ */
+function algorithmsFor(key: KeyObject): string[] {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+    case 'rsa-pss':
+      return ['PS256', 'PS384', 'PS512'];
+    case 'ec':
+      return ['ES256', 'ES384', 'ES512'];
+    case 'ed25519':
+      return ['EdDSA', 'Ed25519'];
+    default:
+      return [];
+  }
+}
+
 export function createCredentials({ db, statements, config }: CoreDeps, accounts: Accounts, signingKeys: SigningKeys) {
-  const external = config.jwt.external && {
-    ...config.jwt.external,
-    key: createPublicKey(config.jwt.external.publicKeyPem),
-  };
+  const external = config.jwt.external && (() => {
+    const key = createPublicKey(config.jwt.external.publicKeyPem);
+    return { ...config.jwt.external, key, algorithms: algorithmsFor(key) };
+  })();
 
   const accountQuery = () =>
     db
@@ -33,7 +53,7 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
       .selectAll('accounts')
       .select(['tenants.sid as tenant_sid', 'tenants.path as tenant_path']);
 
-  function accountCaller(row: AccountWithTenant | undefined, via: Caller['via']): Caller {
+  function accountCaller(row: AccountWithTenant | undefined, via: Caller['via'], expiresAt: number | null): Caller {
     if (!row) throw unauthenticated('invalid credentials');
     if (row.blocked) throw forbidden('this account is blocked');
     // A SIP account not yet activated still authenticates: activation is its confirmation state.
@@ -45,6 +65,7 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
       accountId: Number(row.id),
       role: row.role as AccountRole,
       via,
+      expiresAt,
     };
   }
 
@@ -57,7 +78,7 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
   async function authenticateBasic(sid: string, token: string): Promise<Caller> {
     const row = await basicTenant.get(sha256Hex(token), sid);
     if (!row) throw unauthenticated('invalid account SID or auth token');
-    return { tenantId: Number(row.id), tenantSid: row.sid, tenantPath: row.path, accountId: null, role: 'tenant', via: 'basic' };
+    return { tenantId: Number(row.id), tenantSid: row.sid, tenantPath: row.path, accountId: null, role: 'tenant', via: 'basic', expiresAt: null };
   }
 
   // Every API-key request (the admin API, Flexisip clients) authenticates this way: prepared once.
@@ -67,8 +88,9 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
 
   async function authenticateApiKey(apiKey: string): Promise<Caller> {
     const row = await apiKeyAccount.get(sha256Hex(apiKey));
-    if (row?.expires_at != null && Number(row.expires_at) <= now()) throw unauthenticated('this API key has expired');
-    return accountCaller(row, 'api_key');
+    const expiresAt = row?.expires_at == null ? null : Number(row.expires_at);
+    if (expiresAt !== null && expiresAt <= now()) throw unauthenticated('this API key has expired');
+    return accountCaller(row, 'api_key', expiresAt);
   }
 
   async function authenticateJwt(token: string): Promise<Caller> {
@@ -78,77 +100,86 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
     } catch {
       throw unauthenticated('malformed bearer token');
     }
-    try {
-      if (header.kid) {
-        const key = await signingKeys.publicKey(header.kid);
-        if (key) {
-          const { payload } = await jwtVerify(token, key, { issuer: config.jwt.issuer, algorithms: ['EdDSA'] });
-          const id = Number(payload.sub);
-          if (!Number.isInteger(id)) throw unauthenticated('bearer token has no account');
-          return accountCaller(await accountQuery().where('accounts.id', '=', id).executeTakeFirst(), 'jwt');
+    if (header.kid) {
+      const key = await signingKeys.publicKey(header.kid);
+      if (key) {
+        const payload = await verified(() => jwtVerify(token, key, { issuer: config.jwt.issuer, algorithms: ['EdDSA'], requiredClaims: ['exp', 'iat'] }));
+        const id = Number(payload.sub);
+        if (!Number.isInteger(id)) throw unauthenticated('bearer token has no account');
+        const row = await accountQuery().where('accounts.id', '=', id).executeTakeFirst();
+        // A password change or 2FA reset revokes every JWT issued before it (iat carries milliseconds).
+        if (row?.credentials_valid_after != null && Math.round(payload.iat! * 1000) < Number(row.credentials_valid_after)) {
+          throw unauthenticated('bearer token was revoked');
         }
+        return accountCaller(row, 'jwt', payload.exp! * 1000);
       }
-      if (external) {
-        const { payload } = await jwtVerify(token, external.key, { issuer: external.issuer, audience: external.audience });
-        // A SIP account is named by its address (Flexisip clients), without a tenant claim.
-        const sip = typeof payload.sip_identity === 'string' ? /^(?:sips?:)?([^@\s]+)@([^@\s]+)$/.exec(payload.sip_identity) : null;
-        if (sip) {
-          return accountCaller(
-            await accountQuery().where('accounts.domain', '=', sip[2]!.toLowerCase()).where('accounts.username', '=', sip[1]!).where('accounts.role', 'in', ['sip', 'sipadmin']).executeTakeFirst(),
-            'jwt',
-          );
-        }
-        const tenantSid = typeof payload.tenant === 'string' ? payload.tenant : '';
-        const email = typeof payload.email === 'string' ? payload.email.toLowerCase() : null;
-        if (email) {
-          return accountCaller(
-            await accountQuery().where('tenants.sid', '=', tenantSid).where('accounts.email', '=', email).executeTakeFirst(),
-            'jwt',
-          );
-        }
-        const tenant = await db.selectFrom('tenants').select(['id', 'sid', 'path']).where('sid', '=', tenantSid).executeTakeFirst();
-        if (!tenant) throw unauthenticated('bearer token names no known tenant');
-        return { tenantId: Number(tenant.id), tenantSid: tenant.sid, tenantPath: tenant.path, accountId: null, role: 'tenant', via: 'jwt' };
+    }
+    if (external) {
+      const payload = await verified(() =>
+        jwtVerify(token, external.key, { issuer: external.issuer, audience: external.audience, algorithms: external.algorithms, requiredClaims: ['exp'] }),
+      );
+      const lifetime = payload.exp! - (payload.iat ?? now() / 1000);
+      if (lifetime > external.maxTtlSeconds) throw unauthenticated(`bearer token lives longer than ${external.maxTtlSeconds} s`);
+      const expiresAt = payload.exp! * 1000;
+      // A SIP account is named by its address (Flexisip clients), without a tenant claim.
+      const sip = typeof payload.sip_identity === 'string' ? /^(?:sips?:)?([^@\s]+)@([^@\s]+)$/.exec(payload.sip_identity) : null;
+      if (sip) {
+        return accountCaller(
+          await accountQuery().where('accounts.domain', '=', sip[2]!.toLowerCase()).where('accounts.username', '=', sip[1]!).where('accounts.role', 'in', ['sip', 'sipadmin']).executeTakeFirst(),
+          'jwt',
+          expiresAt,
+        );
       }
-    } catch (err) {
-      if (err instanceof joseErrors.JOSEError) {
-        throw unauthenticated(err instanceof joseErrors.JWTExpired ? 'bearer token has expired' : 'invalid bearer token');
+      const tenantSid = typeof payload.tenant === 'string' ? payload.tenant : '';
+      const email = typeof payload.email === 'string' ? payload.email.toLowerCase() : null;
+      if (email) {
+        return accountCaller(
+          await accountQuery().where('tenants.sid', '=', tenantSid).where('accounts.email', '=', email).executeTakeFirst(),
+          'jwt',
+          expiresAt,
+        );
       }
-      throw err;
+      const tenant = await db.selectFrom('tenants').select(['id', 'sid', 'path']).where('sid', '=', tenantSid).executeTakeFirst();
+      if (!tenant) throw unauthenticated('bearer token names no known tenant');
+      return { tenantId: Number(tenant.id), tenantSid: tenant.sid, tenantPath: tenant.path, accountId: null, role: 'tenant', via: 'jwt', expiresAt };
     }
     throw unauthenticated('bearer token signed by an unknown key');
   }
 
-  /** A JWT for an account, signed by Gatehouse. Internal: login flows call it after checking the person. */
-  async function signJwt(accountId: number, claims: Record<string, unknown> = {}): Promise<{ token: string; expiresAt: number }> {
+  /**
+   * A JWT for an account, signed by Gatehouse. Internal: login flows call it after checking the person.
+   * `iat` keeps milliseconds (RFC 7519 allows a fractional NumericDate), so a revocation refuses
+   * exactly the tokens issued before it, even within the same second. `notAfter` caps `exp` (ms).
+   */
+  async function signJwt(accountId: number, claims: Record<string, unknown> = {}, notAfter: number | null = null): Promise<{ token: string; expiresAt: number }> {
     const { kid, key } = signingKeys.current();
-    const iat = Math.floor(now() / 1000);
-    const exp = iat + config.jwt.ttlSeconds;
+    const t = now();
+    let exp = Math.floor(t / 1000) + config.jwt.ttlSeconds;
+    if (notAfter !== null) exp = Math.min(exp, Math.floor(notAfter / 1000));
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
       .setIssuer(config.jwt.issuer)
       .setSubject(String(accountId))
-      .setIssuedAt(iat)
+      .setIssuedAt(t / 1000)
       .setExpirationTime(exp)
       .setJti(newToken(''))
       .sign(key);
     return { token, expiresAt: exp * 1000 };
   }
 
-  /** A JWT for an account the caller manages, or for the caller's own account. */
+  /** A JWT for an account the caller may mint for (roles.ts), expiring no later than the caller's credential. */
   async function issueJwt(caller: Caller, accountId: number) {
-    if (caller.accountId !== accountId) forbiddenUnlessManager(caller);
-    const account = await accounts.get(caller, accountId);
-    return signJwt(account.id);
+    const account = await accounts.get(caller, accountId, 'credentials.mint');
+    return signJwt(account.id, {}, caller.expiresAt ?? null);
   }
 
   /** A new API key for an account (shown once). No caller means the operator (CLI). */
   async function createApiKey(caller: Caller | null, input: { accountId: number; name?: string | null; expiresAt?: number | null }) {
-    if (caller) {
-      if (caller.accountId !== input.accountId) forbiddenUnlessManager(caller);
-      await accounts.get(caller, input.accountId);
-    }
     if (input.expiresAt != null && input.expiresAt <= now()) throw invalid('expiresAt', 'must be in the future');
+    if (caller) {
+      await accounts.get(caller, input.accountId, 'credentials.mint');
+      assertMintsNoLongerThan(caller, input.expiresAt ?? null, 'an API key', 'expiresAt');
+    }
     const apiKey = newToken(API_KEY_PREFIX);
     const row = await db
       .insertInto('api_keys')
@@ -161,10 +192,23 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
   async function revokeApiKey(caller: Caller, id: number) {
     const row = await db.selectFrom('api_keys').select(['id', 'account_id']).where('id', '=', id).executeTakeFirst();
     if (!row) throw invalid('id', 'no such API key');
-    if (caller.accountId !== Number(row.account_id)) forbiddenUnlessManager(caller);
-    await accounts.get(caller, Number(row.account_id));
+    await accounts.get(caller, Number(row.account_id), 'credentials.mint');
     await db.deleteFrom('api_keys').where('id', '=', id).execute();
   }
 
-  return { authenticateBasic, authenticateApiKey, authenticateJwt, signJwt, issueJwt, createApiKey, revokeApiKey, jwks: () => signingKeys.jwks() };
+  /** Every JWT of the account issued until now stops working (a password change, a 2FA reset). */
+  async function revokeJwts(accountId: number): Promise<void> {
+    await db.updateTable('accounts').set({ credentials_valid_after: now() }).where('id', '=', accountId).execute();
+  }
+
+  /** Runs a JWT verification; whatever it refuses (alg, key type, claims, signature) is a 401. */
+  async function verified(run: () => Promise<{ payload: JWTPayload }>): Promise<JWTPayload> {
+    try {
+      return (await run()).payload;
+    } catch (err) {
+      throw unauthenticated(err instanceof joseErrors.JWTExpired ? 'bearer token has expired' : 'invalid bearer token');
+    }
+  }
+
+  return { revokeJwts, authenticateBasic, authenticateApiKey, authenticateJwt, signJwt, issueJwt, createApiKey, revokeApiKey, jwks: () => signingKeys.jwks() };
 }

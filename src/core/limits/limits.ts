@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import { type Caller, reaches } from '../callers.js';
+import { requireCapability } from '../roles.js';
 import type { CoreDeps } from '../context.js';
 import { newSid, now } from '../crypto.js';
 import { GatehouseError, invalid } from '../errors.js';
@@ -25,7 +26,10 @@ export interface Limit {
   buckets: string;
   description: string | null;
   accountSid: string;
+  /** The tenants' contact emails (null when a tenant has none). */
+  accountEmail: string | null;
   targetAccountSid: string;
+  targetAccountEmail: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -90,7 +94,7 @@ export function createLimits({ db }: CoreDeps, tenants: Tenants) {
       .innerJoin('tenants as c', 'c.id', 'limits.created_by')
       .select([
         'limits.sid', 'limits.name', 'limits.buckets', 'limits.description', 'limits.created_at', 'limits.updated_at',
-        't.sid as target_sid', 't.path as target_path', 'c.sid as creator_sid',
+        't.sid as target_sid', 't.path as target_path', 't.email as target_email', 'c.sid as creator_sid', 'c.email as creator_email',
       ]);
   type Row = Awaited<ReturnType<ReturnType<typeof view>['executeTakeFirstOrThrow']>>;
   const toLimit = (r: Row): Limit => ({
@@ -99,12 +103,15 @@ export function createLimits({ db }: CoreDeps, tenants: Tenants) {
     buckets: r.buckets,
     description: r.description,
     accountSid: r.creator_sid,
+    accountEmail: r.creator_email,
     targetAccountSid: r.target_sid,
+    targetAccountEmail: r.target_email,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   });
 
   async function get(caller: Caller, sid: string): Promise<Limit> {
+    requireCapability(caller, 'codes.policy');
     if (!/^LM[0-9a-f]{32}$/.test(sid)) throw unknownLimit();
     const row = await view().where('limits.sid', '=', sid).executeTakeFirst();
     if (!row || !reaches(caller, row.target_path)) throw unknownLimit();
@@ -112,6 +119,7 @@ export function createLimits({ db }: CoreDeps, tenants: Tenants) {
   }
 
   async function create(caller: Caller, input: { name: string; buckets: unknown; description?: string | null; accountSid?: string | null }): Promise<Limit> {
+    requireCapability(caller, 'codes.policy');
     const name = input.name.trim();
     if (!name) throw invalid('name', 'must not be empty');
     const { text } = parseBuckets(input.buckets);
@@ -146,6 +154,7 @@ export function createLimits({ db }: CoreDeps, tenants: Tenants) {
   }
 
   async function search(caller: Caller, query: LimitSearch): Promise<{ rows: Limit[]; total: number }> {
+    requireCapability(caller, 'codes.policy');
     const scope = await target(caller, query.accountSid);
     let q = view();
     q = query.subAccounts ? q.where('t.path', 'like', `${scope.path}%`) : q.where('limits.tenant_id', '=', scope.id);

@@ -1,7 +1,8 @@
 /** Reading the development outbox: admins only, newest first. */
-import { type Caller, assertAdmin } from '../callers.js';
+import type { Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { GatehouseError, CommonErrors } from '../errors.js';
+import { requireCapability } from '../roles.js';
 
 export interface OutboxMessage {
   id: number;
@@ -21,7 +22,7 @@ export function createOutbox({ db, config }: CoreDeps) {
     if (!config.outboxEnabled) {
       throw new GatehouseError(CommonErrors.notFound, 'the development outbox is disabled (GATEHOUSE_OUTBOX)');
     }
-    assertAdmin(caller);
+    requireCapability(caller, 'outbox.read');
     let query = db.selectFrom('outbox_messages').selectAll().orderBy('id', 'desc').limit(options.limit ?? 50);
     if (options.to) query = query.where('to', '=', options.to);
     const rows = await query.execute();

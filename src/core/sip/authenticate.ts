@@ -110,6 +110,7 @@ export function createDigestAuth({ statements, sealer, config }: CoreDeps, nonce
       accountId: Number(row.id),
       role: row.role === 'sipadmin' ? 'sipadmin' : 'sip',
       via: 'digest',
+      expiresAt: null,
     };
   }
 

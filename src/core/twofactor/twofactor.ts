@@ -24,7 +24,8 @@
 import { type Caller, reaches } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { now, sha256Hex } from '../crypto.js';
-import { forbidden, invalid, notFound } from '../errors.js';
+import { invalid, notFound } from '../errors.js';
+import { assertActsOn, requireCapability, scopeOf } from '../roles.js';
 import type { Tenant, Tenants } from '../tenants/tenants.js';
 import { createSecret, qrcodeUrl, verifyCodeStep } from '../totp/secrets.js';
 import { TOTP_DEFAULTS } from '../totp/otp.js';
@@ -84,13 +85,8 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
     return createSecret(row.name, row.email ?? row.username ?? String(accountId));
   }
 
-  function mayManage(caller: Caller, account: ManagedAccount): boolean {
-    if (caller.accountId === account.id || caller.role === 'admin') return true;
-    return (caller.role === 'superagent' || caller.role === 'tenant') && reaches(caller, account.tenantPath);
-  }
-
-  const mayManageTenant = (caller: Caller, tenant: Tenant) =>
-    caller.role === 'admin' || ((caller.role === 'superagent' || caller.role === 'tenant') && reaches(caller, tenant.path));
+  // Who manages whose 2FA is the roles table's `twofactor.manage` row (roles.ts).
+  const mayManageTenant = (caller: Caller, tenant: Tenant) => scopeOf(caller, 'twofactor.manage') === 'all' && reaches(caller, tenant.path);
 
   /** The account an endpoint names (or the caller's own), checked for reach and kind. */
   async function account(caller: Caller, accountId: number | undefined, kind: AccountKind, field = 'agentId'): Promise<ManagedAccount> {
@@ -104,7 +100,7 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
       .executeTakeFirst();
     if (!row) throw notFound('account');
     const found = { id: Number(row.id), tenantId: Number(row.tenant_id), tenantPath: row.path, role: row.role };
-    if (!mayManage(caller, found)) throw forbidden('this account is outside the caller\'s reach');
+    assertActsOn(caller, 'twofactor.manage', found);
     const fits = kind === 'any' ? found.role === 'agent' || found.role === 'superagent' : found.role === kind;
     if (!fits) throw invalid(field, kind === 'superagent' ? 'is not a super agent' : 'is not an agent');
     return found;
@@ -183,8 +179,10 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
     },
 
     async setSiteRequirement(caller: Caller, siteRef: number | undefined, value: TwoFactorRequirement, mode: 'create' | 'upsert', ip?: string) {
+      requireCapability(caller, 'site.policy');
+      // Only an agent's own tenant is a site: anyone else naming no site would set a partner's policy.
+      if (siteRef === undefined && caller.role !== 'agent') throw invalid('siteId', 'is required: name the site whose 2FA requirement is set');
       const site = await tenant(caller, siteRef);
-      if (!mayManageTenant(caller, site)) throw forbidden('only a super agent or an admin sets a site\'s 2FA requirement');
       const requirement = await policy.set(site.id, value, mode);
       await announce(caller, ip, { type: 'site_requirement_set', accountId: null, tenantId: site.id, requirement });
       return { siteId: site.id, requirement };

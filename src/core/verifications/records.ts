@@ -1,6 +1,7 @@
 /** Session detail records (one per send, with its events) and usage counts, scoped like limits. */
 import { sql } from 'kysely';
 import type { Caller } from '../callers.js';
+import { requireCapability } from '../roles.js';
 import type { CoreDeps } from '../context.js';
 import { GatehouseError } from '../errors.js';
 import type { Limits } from '../limits/limits.js';
@@ -72,6 +73,7 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
   });
 
   async function scoped(caller: Caller, accountSid: string | undefined, subAccounts: boolean | undefined) {
+    requireCapability(caller, 'records.read');
     const scope = await limits.target(caller, accountSid);
     return { scope, filter: subAccounts ? sql<boolean>`t.path like ${scope.path + '%'}` : sql<boolean>`v.tenant_id = ${scope.id}` };
   }

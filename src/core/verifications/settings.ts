@@ -3,6 +3,7 @@
  * and call. A send must pass the list of its tenant and of every tenant above it; empty = all allowed.
  */
 import type { Caller } from '../callers.js';
+import { requireCapability } from '../roles.js';
 import type { CoreDeps } from '../context.js';
 import { GatehouseError, invalid } from '../errors.js';
 import type { Tenant } from '../tenants/tenants.js';
@@ -14,12 +15,14 @@ export function createSettings({ db, statements }: CoreDeps) {
     "select s.allowed_calling_codes from smart2fa_settings s inner join tenants t on t.id = s.tenant_id where ? like t.path || '%'",
   );
 
-  async function allowedCallingCodes(tenant: Pick<Tenant, 'id'>): Promise<string[]> {
+  async function allowedCallingCodes(caller: Caller, tenant: Pick<Tenant, 'id'>): Promise<string[]> {
+    requireCapability(caller, 'codes.policy');
     const row = await db.selectFrom('smart2fa_settings').select('allowed_calling_codes').where('tenant_id', '=', tenant.id).executeTakeFirst();
     return row ? (JSON.parse(row.allowed_calling_codes) as string[]) : [];
   }
 
-  async function setAllowedCallingCodes(_caller: Caller, tenant: Pick<Tenant, 'id'>, codes: string[]): Promise<string[]> {
+  async function setAllowedCallingCodes(caller: Caller, tenant: Pick<Tenant, 'id'>, codes: string[]): Promise<string[]> {
+    requireCapability(caller, 'codes.policy');
     codes.forEach((c, i) => {
       if (!/^[1-9]\d{0,3}$/.test(c)) throw invalid(`allowedCallingCodes[${i}]`, 'must be a calling code of 1 to 4 digits, such as "1" or "44"');
     });

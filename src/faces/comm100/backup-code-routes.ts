@@ -13,7 +13,7 @@ import { Id } from '../http/schemas.js';
 import { BackupCodeView, Result, TargetFields, errors, lenient, targetOf } from './schemas.js';
 
 const AUTH: AuthScheme[] = ['jwt', 'apiKey'];
-const config = { auth: AUTH };
+const config = { auth: AUTH, capability: 'twofactor.manage' as const };
 
 export const backupCodeRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();

@@ -39,7 +39,7 @@ const EventView = Type.Object({
 export const loginAuditRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/global/auditEvents', {
-    config: { auth: AUTH },
+    config: { auth: AUTH, capability: 'audit.read' as const },
     schema: { tags: ['comm100 audit'], security: security(AUTH), summary: 'Read the login and 2FA audit trail', querystring: Query, response: { 200: Type.Array(EventView), ...errors } },
   }, async (req) => {
     const q = req.query;

@@ -12,6 +12,7 @@ import { Code, Result, SecretKey, SecretView, TargetFields, errors, lenient, tar
 import type { Caller } from '../../core/callers.js';
 
 const AUTH: AuthScheme[] = ['jwt', 'apiKey'];
+const config = { auth: AUTH, capability: 'twofactor.manage' as const };
 
 export const secretRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
@@ -28,17 +29,17 @@ export const secretRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     ['/global/2faSecret', 'agent', ['comm100 v2 agent']],
     ['/partnerglobal/2faSecret', 'superagent', ['comm100 v2 super agent']],
   ] as const) {
-    app.get(path, { config: { auth: AUTH }, schema: schema([...tags], { summary: 'Get a 2FA secret key (not stored until a 2FA config is created with a code from it)', querystring: Query, response: { 200: SecretView, ...errors } }) }, async (req) =>
+    app.get(path, { config, schema: schema([...tags], { summary: 'Get a 2FA secret key (not stored until a 2FA config is created with a code from it)', querystring: Query, response: { 200: SecretView, ...errors } }) }, async (req) =>
       secretFor(callerOf(req), targetOf(req.query), kind),
     );
   }
 
   const v1 = ['comm100 v1'];
-  app.post('/2fa/secretkey', { config: { auth: AUTH }, schema: schema(v1, { summary: 'Create a 2FA secret key', querystring: Query, body: lenient(TargetFields), response: { 200: SecretView, ...errors } }) }, async (req) =>
+  app.post('/2fa/secretkey', { config, schema: schema(v1, { summary: 'Create a 2FA secret key', querystring: Query, body: lenient(TargetFields), response: { 200: SecretView, ...errors } }) }, async (req) =>
     secretFor(callerOf(req), targetOf(req.body, req.query), 'any'),
   );
 
-  app.post('/2fa/code::verify', { config: { auth: AUTH }, schema: schema(v1, { summary: 'Verify a 2FA code against a secret key (each code is accepted once)', body: lenient({ secretKey: SecretKey, code: Code }), response: { 200: Result, ...errors } }) }, async (req) => {
+  app.post('/2fa/code::verify', { config, schema: schema(v1, { summary: 'Verify a 2FA code against a secret key (each code is accepted once)', body: lenient({ secretKey: SecretKey, code: Code }), response: { 200: Result, ...errors } }) }, async (req) => {
     callerOf(req);
     return { result: (await core.twoFactor.manage.checkCode(req.body.secretKey, req.body.code)) ? ('success' as const) : ('fail' as const) };
   });

@@ -13,7 +13,9 @@ import { Id } from '../http/schemas.js';
 import { errors, lenient } from './schemas.js';
 
 const AUTH: AuthScheme[] = ['jwt', 'apiKey'];
-const config = { auth: AUTH };
+// Anyone with 2FA reads the requirement of a site in reach; setting it is the site policy capability.
+const config = { auth: AUTH, capability: 'site.policy' as const };
+const readConfig = { auth: AUTH, capability: 'twofactor.manage' as const };
 
 const Requirement = Type.Integer({ minimum: 0, maximum: 1, description: '0: every login, 1: allow to skip on trusted devices for 14 days' });
 const Body = lenient({ '2FARequirement': Requirement, siteId: Type.Optional(Id) });
@@ -32,7 +34,7 @@ export const siteConfigRoutes: FastifyPluginAsync<{ core: Core }> = async (plain
   app.put('/global/siteAuthenticationConfigs', { config, schema: schema({ summary: 'Update (or create) a site authentication config', querystring: lenient({ siteId: Type.Optional(Id) }), body: Body, response: { 200: View, ...errors } }) }, async (req) =>
     view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), 'upsert', req.ip)),
   );
-  app.get('/global/siteAuthenticationConfigs/:siteId', { config, schema: schema({ summary: 'Get a site authentication config', params: Type.Object({ siteId: Id }), response: { 200: View, ...errors } }) }, async (req) =>
+  app.get('/global/siteAuthenticationConfigs/:siteId', { config: readConfig, schema: schema({ summary: 'Get a site authentication config', params: Type.Object({ siteId: Id }), response: { 200: View, ...errors } }) }, async (req) =>
     view(await manage.siteRequirement(callerOf(req), req.params.siteId)),
   );
 };

@@ -15,7 +15,7 @@ import { Id } from '../http/schemas.js';
 import { errors, lenient } from './schemas.js';
 
 const AUTH: AuthScheme[] = ['jwt', 'apiKey'];
-const config = { auth: AUTH };
+const config = { auth: AUTH, capability: 'twofactor.manage' as const };
 const schema = <T extends object>(s: T) => ({ tags: ['comm100 trusted devices'], security: security(AUTH), ...s });
 
 const Target = lenient({ agentId: Type.Optional(Id), superAgentId: Type.Optional(Id) });

@@ -25,7 +25,7 @@ export const devFace: FastifyPluginAsync<{ core: Core }> = async (plain, { core 
   app.get(
     '/dev/outbox',
     {
-      config: { auth: AUTH },
+      config: { auth: AUTH, capability: 'outbox.read' as const },
       schema: {
         tags: ['development'],
         summary: 'Messages in the development outbox, newest first (admin)',

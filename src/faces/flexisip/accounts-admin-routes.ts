@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { callerOf, security } from '../http/authenticate.js';
 import { AccountBody } from './account-body.js';
-import { ADMIN, Account, IdParams, accountJson, errors, tags } from './common.js';
+import { ADMIN, Account, IdParams, accountJson, asAdmin, errors, tags } from './common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
 const PER_PAGE = 20;
@@ -31,7 +31,7 @@ export const accountsAdminRoutes: FastifyPluginAsync<FlexisipRouteOptions> = asy
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const f = core.flexisip;
   const json = (a: Parameters<typeof accountJson>[0]) => accountJson(a, f.accounts.realmOf);
-  const config = { auth: ADMIN };
+  const config = asAdmin;
   const base = { tags, security: security(ADMIN) };
 
   app.post('/accounts', { config, schema: { ...base, summary: 'Create an account (Admin)', body: AccountBody, response: { 201: Account, ...errors } } }, async (req, reply) => {

@@ -3,17 +3,17 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { callerOf, security } from '../http/authenticate.js';
-import { Account, USER, accountJson, errors, tags } from './common.js';
+import { Account, USER, accountJson, asUser, errors, tags } from './common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
 export const accountsMeRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const f = core.flexisip;
   const json = (a: Parameters<typeof accountJson>[0]) => accountJson(a, f.accounts.realmOf);
-  const config = { auth: USER };
+  const config = asUser('sip.self');
   const base = { tags, security: security(USER) };
 
-  app.get('/accounts/me', { config, schema: { ...base, summary: 'The account (User)', response: { 200: Account, ...errors } } }, async (req) => json(await f.me(callerOf(req))));
+  app.get('/accounts/me', { config: asUser('accounts.read'), schema: { ...base, summary: 'The account (User)', response: { 200: Account, ...errors } } }, async (req) => json(await f.me(callerOf(req))));
 
   app.get(
     '/accounts/me/provision',

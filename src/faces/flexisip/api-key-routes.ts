@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { callerOf, security } from '../http/authenticate.js';
-import { USER, errors, setApiKeyCookie, tags } from './common.js';
+import { USER, asUser, errors, setApiKeyCookie, tags } from './common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
 export const apiKeyRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
@@ -23,7 +23,7 @@ export const apiKeyRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
   // The upstream answers this one with the bare key as the body.
   app.get(
     '/accounts/me/api_key',
-    { config: { auth: USER }, schema: { tags, summary: 'A fresh API key (User); the body is the key', security: security(USER), response: { 200: Type.String(), ...errors } } },
+    { config: asUser('credentials.mint'), schema: { tags, summary: 'A fresh API key (User); the body is the key', security: security(USER), response: { 200: Type.String(), ...errors } } },
     async (req, reply) => {
       const key = await f.apiKeyForMe(callerOf(req));
       setApiKeyCookie(reply, key);

@@ -2,11 +2,20 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import type { AccountAnswer } from '../../core/flexisip/flexisip.js';
+import type { Capability } from '../../core/roles.js';
 import type { AuthScheme } from '../http/authenticate.js';
 
 /** User: the account itself, by Digest, API key or JWT. Admin: the same, plus a tenant's Basic credentials. */
 export const USER: AuthScheme[] = ['digest', 'apiKey', 'jwt'];
 export const ADMIN: AuthScheme[] = ['digest', 'apiKey', 'jwt', 'basic'];
+
+/**
+ * Route configs by badge. Every Admin endpoint needs accounts.manage (the deployment admin, tenants,
+ * Flexisip admins); a User endpoint reads itself (accounts.read), mints its keys (credentials.mint)
+ * or changes itself (sip.self). Which accounts each may touch is then decided in core.
+ */
+export const asAdmin = { auth: ADMIN, capability: 'accounts.manage' } as const;
+export const asUser = (capability: Extract<Capability, 'accounts.read' | 'credentials.mint' | 'sip.self'>) => ({ auth: USER, capability });
 export const tags = ['flexisip'];
 
 export const Message = Type.Object({ message: Type.String(), errors: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))) });

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { callerOf, security } from '../http/authenticate.js';
-import { USER, errors, tags } from './common.js';
+import { USER, asUser, errors, tags } from './common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
 const Device = Type.Object({ uuid: Type.String(), contact: Type.String(), user_agent: Type.Union([Type.String(), Type.Null()]), expires_at: Type.String(), updated_at: Type.String() });
@@ -11,10 +11,10 @@ const Device = Type.Object({ uuid: Type.String(), contact: Type.String(), user_a
 export const devicesRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const f = core.flexisip;
-  const config = { auth: USER };
+  const config = asUser('sip.self');
   const base = { tags, security: security(USER) };
 
-  app.get('/accounts/me/devices', { config, schema: { ...base, summary: 'The registered devices (User)', response: { 200: Type.Array(Device), ...errors } } }, async (req) =>
+  app.get('/accounts/me/devices', { config: asUser('accounts.read'), schema: { ...base, summary: 'The registered devices (User)', response: { 200: Type.Array(Device), ...errors } } }, async (req) =>
     (await f.myDevices(callerOf(req))).map((d) => ({
       uuid: d.uuid,
       contact: d.contact,

@@ -3,13 +3,13 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { callerOf, security } from '../http/authenticate.js';
-import { Account, USER, accountJson, errors, tags } from './common.js';
+import { Account, USER, accountJson, asUser, errors, tags } from './common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
 export const phoneRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const f = core.flexisip;
-  const config = { auth: USER };
+  const config = asUser('sip.self');
   const base = { tags, security: security(USER) };
 
   app.post(

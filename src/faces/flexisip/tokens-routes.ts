@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { callerOf, security } from '../http/authenticate.js';
-import { ADMIN, Token, USER, errors, tags, tokenJson } from './common.js';
+import { ADMIN, Token, USER, asAdmin, asUser, errors, tags, tokenJson } from './common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
 const Text = Type.String({ maxLength: 300 });
@@ -28,7 +28,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
   // that ran the human check with an admin credential) validates it.
   app.post(
     '/account_creation_request_tokens/:token/validate',
-    { config: { auth: ADMIN, secretPath: true }, schema: { tags, summary: 'Validate an account_creation_request_token (Admin, Gatehouse)', security: security(ADMIN), params: Type.Object({ token: Text }), response: { 200: Type.Object({ validated: Type.Boolean() }), ...errors } } },
+    { config: { ...asAdmin, secretPath: true }, schema: { tags, summary: 'Validate an account_creation_request_token (Admin, Gatehouse)', security: security(ADMIN), params: Type.Object({ token: Text }), response: { 200: Type.Object({ validated: Type.Boolean() }), ...errors } } },
     async (req) => {
       await f.validateRequestToken(callerOf(req), req.params.token);
       return { validated: true };
@@ -56,7 +56,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.post(
     '/account_creation_tokens',
-    { config: { auth: ADMIN }, schema: { tags, summary: 'Create an account_creation_token (Admin)', security: security(ADMIN), response: { 201: Token, ...errors } } },
+    { config: asAdmin, schema: { tags, summary: 'Create an account_creation_token (Admin)', security: security(ADMIN), response: { 201: Token, ...errors } } },
     async (req, reply) => {
       const t = await f.creationTokenByAdmin(callerOf(req));
       reply.status(201);
@@ -76,7 +76,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.get(
     '/accounts/auth_token/:auth_token/attach',
-    { config: { auth: USER, secretPath: true }, schema: { tags, summary: 'Attach an auth_token to the authenticated account (User)', security: security(USER), params: Type.Object({ auth_token: Text }), response: { 200: Type.Object({}), ...errors } } },
+    { config: { ...asUser('credentials.mint'), secretPath: true }, schema: { tags, summary: 'Attach an auth_token to the authenticated account (User)', security: security(USER), params: Type.Object({ auth_token: Text }), response: { 200: Type.Object({}), ...errors } } },
     async (req) => {
       await f.attachAuthToken(callerOf(req), req.params.auth_token);
       return {};

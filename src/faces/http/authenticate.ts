@@ -1,13 +1,18 @@
 /**
- * The one authentication layer: reads the credentials a route accepts (config.auth) and asks core
- * for the Caller. Routes without config.auth are public. Digest (SIP accounts) challenges a request
- * that brings no credentials at all, when the route accepts it.
+ * The one authentication layer: reads the credentials a route accepts (config.auth), asks core for
+ * the Caller, and refuses (403) a caller whose role lacks the route's capability (config.capability,
+ * the roles table in core/roles.ts). Routes without config.auth are public; a route with auth and no
+ * capability stops the server at start. Digest (SIP accounts) challenges a request that brings no
+ * credentials at all, when the route accepts it.
  */
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Caller } from '../../core/callers.js';
 import type { Core } from '../../core/core.js';
 import { unauthenticated } from '../../core/errors.js';
+import { type Capability, isCapability, requireCapability } from '../../core/roles.js';
 import { readCookie } from './cookies.js';
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export type AuthScheme = 'basic' | 'apiKey' | 'jwt' | 'digest';
 
@@ -18,17 +23,39 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The credentials this route accepts; absent means public. */
     auth?: AuthScheme[];
+    /** What the caller must be allowed to do (core/roles.ts); required with auth. */
+    capability?: Capability;
     /** The path holds a secret (a token as a segment): logs show the route pattern instead. */
     secretPath?: boolean;
   }
+  interface FastifyInstance {
+    /** Every authenticated route with its capability, as declared (for the roles tests and docs). */
+    routeCapabilities: RouteCapability[];
+  }
+}
+
+export interface RouteCapability {
+  method: string;
+  url: string;
+  capability: Capability;
+  auth: AuthScheme[];
 }
 
 export function registerAuthentication(app: FastifyInstance, core: Core): void {
   app.decorateRequest('caller', null);
+  const declared: RouteCapability[] = [];
+  app.decorate('routeCapabilities', declared);
   const hook: onRequestHookHandler = (request, _reply, done) => {
-    authenticate(core, request, request.routeOptions.config.auth!).then(
+    const { auth, capability } = request.routeOptions.config;
+    authenticate(core, request, auth!).then(
       (caller) => {
         request.caller = caller;
+        try {
+          requireCapability(caller, capability!);
+        } catch (err) {
+          done(err as Error);
+          return;
+        }
         done();
       },
       (err) => done(err),
@@ -36,7 +63,17 @@ export function registerAuthentication(app: FastifyInstance, core: Core): void {
   };
   // Attached to the routes that declare config.auth only: public routes (/ping, login) run no hook.
   app.addHook('onRoute', (route) => {
-    if (!route.config?.auth) return;
+    const capability = route.config?.capability;
+    if (!route.config?.auth) {
+      if (capability) throw new Error(`${route.method} ${route.url}: a capability needs config.auth`);
+      return;
+    }
+    if (!capability || !isCapability(capability)) {
+      throw new Error(`${route.method} ${route.url}: a route that takes credentials declares config.capability from core/roles.ts`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') declared.push({ method, url: route.url, capability, auth: route.config.auth });
+    }
     const own = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
     route.onRequest = [hook, ...own];
   });
@@ -51,7 +88,8 @@ async function authenticate(core: Core, request: FastifyRequest, schemes: AuthSc
     if (scheme === 'basic' && schemes.includes('basic')) {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon < 1) throw unauthenticated('malformed Basic credentials');
+      // A SID and a token are printable; a control character (a NUL cannot even reach PostgreSQL) is malformed.
+      if (colon < 1 || CONTROL.test(decoded)) throw unauthenticated('malformed Basic credentials');
       return core.credentials.authenticateBasic(decoded.slice(0, colon).trim(), decoded.slice(colon + 1));
     }
     if (scheme === 'bearer' && schemes.includes('jwt')) {

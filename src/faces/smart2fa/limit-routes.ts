@@ -5,8 +5,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Core } from '../../core/core.js';
 import type { Limit } from '../../core/limits/limits.js';
 import { callerOf, security } from '../http/authenticate.js';
-import { PageFields, PagingQuery, page, parseSort, parseTime, specDate } from './paging.js';
-import { AUTH, Answer, tags } from './common.js';
+import { PageFields, PagingQuery, page, pageNumber, parseSort, parseTime, specDate } from './paging.js';
+import { AUTH, Answer, access, tags } from './common.js';
 
 const LimitData = Type.Object({
   sid: Type.String(),
@@ -14,9 +14,9 @@ const LimitData = Type.Object({
   buckets: Type.String(),
   description: Type.Union([Type.String(), Type.Null()]),
   accountSid: Type.String(),
-  accountEmail: Type.Union([Type.String(), Type.Null()]),
+  accountEmail: Type.String({ description: 'contact email of accountSid\'s tenant; empty when it has none' }),
   targetAccountSid: Type.String(),
-  targetAccountEmail: Type.Union([Type.String(), Type.Null()]),
+  targetAccountEmail: Type.String({ description: 'contact email of targetAccountSid\'s tenant; empty when it has none' }),
   uri: Type.String(),
   dateCreated: Type.String(),
   dateUpdated: Type.String(),
@@ -27,10 +27,10 @@ const limitData = (l: Limit) => ({
   buckets: l.buckets,
   description: l.description,
   accountSid: l.accountSid,
-  // Gatehouse tenants have no email of their own; the spec allows these to be empty.
-  accountEmail: null,
+  // Strings, as the document's examples show: a tenant without a contact email shows "".
+  accountEmail: l.accountEmail ?? '',
   targetAccountSid: l.targetAccountSid,
-  targetAccountEmail: null,
+  targetAccountEmail: l.targetAccountEmail ?? '',
   uri: `/2fa/limits/search/${l.sid}`,
   dateCreated: specDate(l.createdAt),
   dateUpdated: specDate(l.updatedAt),
@@ -42,7 +42,7 @@ const Buckets = Type.Unknown({ description: 'JSON string or array of {name, max,
 const LimitAnswer = Type.Object({ data: LimitData, code: Type.Integer(), message: Type.String() });
 const errors = { '4xx': Answer, '5xx': Answer };
 const SidParams = Type.Object({ sid: Type.String({ maxLength: 64 }) });
-const config = { auth: AUTH };
+const config = access('codes.policy');
 
 export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
@@ -79,12 +79,13 @@ export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
     async (req) => ({ data: limitData(await core.limits.remove(callerOf(req), req.params.sid)), code: 200, message: 'OK' }),
   );
 
-  app.get(
-    '/2fa/limits/search',
+  // The document's URIs carry a trailing slash (/2fa/limits/search/?pageSize=2): the same search.
+  for (const path of ['/2fa/limits/search', '/2fa/limits/search/']) app.get(
+    path,
     {
       config,
       schema: {
-        tags, summary: 'Search limits', security: security(AUTH),
+        tags, summary: 'Search limits', hide: path.endsWith('/'), security: security(AUTH),
         querystring: Type.Object({ ...PagingQuery, name: Type.Optional(Type.String({ maxLength: 200 })) }),
         response: { 200: Type.Object({ data: Type.Object({ result: Type.Array(LimitData), ...PageFields }), code: Type.Integer(), message: Type.String() }), ...errors },
       },
@@ -92,7 +93,7 @@ export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
     async (req) => {
       const q = req.query;
       const [sortBy, direction] = parseSort(q.SortBy, ['name', 'dateCreated'] as const, ['dateCreated', 'asc']);
-      const pageNo = q.page ?? 0;
+      const pageNo = pageNumber(q);
       const pageSize = q.pageSize ?? 10;
       const { rows, total } = await core.limits.search(callerOf(req), {
         page: pageNo, pageSize, name: q.name, accountSid: q.accountSid, subAccounts: q.subAccounts,
@@ -115,8 +116,9 @@ export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
     '/2fa/settings/countries',
     { config, schema: { tags, summary: 'Destination countries allowed for sms and call', security: security(AUTH), querystring: Type.Object({ accountSid: Type.Optional(Type.String({ maxLength: 34 })) }), response: { 200: CountriesAnswer, ...errors } } },
     async (req) => {
-      const tenant = await core.limits.target(callerOf(req), req.query.accountSid);
-      return { data: { accountSid: tenant.sid, allowedCallingCodes: await core.settings.allowedCallingCodes(tenant) }, code: 200, message: 'OK' };
+      const caller = callerOf(req);
+      const tenant = await core.limits.target(caller, req.query.accountSid);
+      return { data: { accountSid: tenant.sid, allowedCallingCodes: await core.settings.allowedCallingCodes(caller, tenant) }, code: 200, message: 'OK' };
     },
   );
 

@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Core } from '../../core/core.js';
 import { callerOf, security } from '../http/authenticate.js';
-import { AUTH, Answer, tags } from './common.js';
+import { AUTH, Answer, access, tags } from './common.js';
 import { useEnvelope } from '../http/errors.js';
 import { smart2faEnvelope } from './envelope.js';
 import { limitRoutes } from './limit-routes.js';
@@ -47,8 +47,8 @@ const CancelBody = Type.Object({ requestId: Type.String({ minLength: 1, maxLengt
 
 export const smart2faFace: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
-  useEnvelope(app, (error) => smart2faEnvelope(error));
-  const config = { auth: AUTH };
+  useEnvelope(app, smart2faEnvelope);
+  const config = access('codes.send');
 
   app.post(
     '/2fa/send',

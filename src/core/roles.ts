@@ -1,0 +1,138 @@
+/**
+ * Who may do what: the one table of roles × capabilities, and the checks every route and core
+ * function consults. A route declares its capability (config.capability) and the authentication
+ * hook refuses a caller whose cell is empty before the handler runs; a core function that acts on
+ * one account asks `assertActsOn`, which adds the cell's scope (own account only, or everyone in
+ * reach) and the rank rule (nobody acts on an account whose role is above their own).
+ *
+ * The README's "Roles" table is generated from this file (roleTableMarkdown) and a test keeps the
+ * two equal; another test walks every cell over HTTP. A new capability is one line in CAPABILITIES.
+ */
+import type { AccountRole, Caller } from './callers.js';
+import { reaches } from './callers.js';
+import { forbidden, invalid } from './errors.js';
+
+export type Role = AccountRole | 'tenant';
+
+/** The table's columns, in the README's order. */
+export const ROLES: readonly Role[] = ['admin', 'tenant', 'superagent', 'agent', 'sipadmin', 'sip'];
+
+export const ROLE_TITLES: Record<Role, string> = {
+  admin: 'deployment admin',
+  tenant: 'tenant credentials',
+  superagent: 'super agent',
+  agent: 'agent',
+  sipadmin: 'Flexisip admin',
+  sip: 'Flexisip user',
+};
+
+/** `all`: anyone (or any tenant) in the caller's reach; `own`: only the caller's own account; absent: refused. */
+export type Scope = 'all' | 'own';
+
+type Cells = Partial<Record<Role, Scope>>;
+
+/** One line per capability: what it allows, then each role's cell. */
+export const CAPABILITIES = {
+  'codes.send': ['send, verify and cancel one-time codes', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'all' }],
+  'codes.policy': ['manage limits and destination-country settings', { admin: 'all', tenant: 'all' }],
+  'records.read': ['read session detail records and usage', { admin: 'all', tenant: 'all' }],
+  'tenants.read': ['read the tenants in reach and their SIP domains', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'all', sipadmin: 'all', sip: 'all' }],
+  'tenants.manage': ['create sub-tenants, auth tokens and SIP domains', { admin: 'all', tenant: 'all' }],
+  'accounts.read': ['read accounts', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own', sipadmin: 'all', sip: 'own' }],
+  'accounts.manage': ['create, block and change accounts (password)', { admin: 'all', tenant: 'all', sipadmin: 'all' }],
+  'sip.self': ['manage one\'s own SIP account (Flexisip User endpoints: password, email, phone, devices, provisioning, deletion)', { sipadmin: 'own', sip: 'own' }],
+  'credentials.mint': ['mint and revoke API keys and JWTs', { admin: 'all', tenant: 'all', superagent: 'own', agent: 'own', sipadmin: 'all', sip: 'own' }],
+  'twofactor.manage': ['2FA secrets, configs, backup codes and trusted devices', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own' }],
+  'site.policy': ['set a site\'s 2FA requirement (Comm100 site config)', { admin: 'all', tenant: 'all', superagent: 'all' }],
+  'audit.read': ['read the login and 2FA audit trail', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own' }],
+  'outbox.read': ['read the development outbox', { admin: 'all' }],
+} as const satisfies Record<string, readonly [string, Cells]>;
+
+export type Capability = keyof typeof CAPABILITIES;
+
+/**
+ * The rank rule: which account roles each role may act on besides its own account. Nobody acts on a
+ * role above their own: only an admin acts on an admin; a tenant's credentials on the people of its
+ * tree; a super agent on agents and super agents; a Flexisip admin on Flexisip accounts.
+ */
+export const ACTS_ON: Record<Role, readonly AccountRole[]> = {
+  admin: ['admin', 'superagent', 'agent', 'sipadmin', 'sip'],
+  tenant: ['superagent', 'agent', 'sipadmin', 'sip'],
+  superagent: ['superagent', 'agent'],
+  agent: [],
+  sipadmin: ['sipadmin', 'sip'],
+  sip: [],
+};
+
+export const CAPABILITY_NAMES = Object.keys(CAPABILITIES) as Capability[];
+
+export const isCapability = (name: string): name is Capability => Object.hasOwn(CAPABILITIES, name);
+
+/** The caller's scope for a capability, or null when its role has none. */
+export function scopeOf(caller: Pick<Caller, 'role'>, capability: Capability): Scope | null {
+  const cells: Cells = CAPABILITIES[capability][1];
+  return cells[caller.role] ?? null;
+}
+
+export const can = (caller: Pick<Caller, 'role'>, capability: Capability): boolean => scopeOf(caller, capability) !== null;
+
+/** Refuses (403) a caller whose role lacks the capability. */
+export function requireCapability(caller: Pick<Caller, 'role'>, capability: Capability): Scope {
+  const scope = scopeOf(caller, capability);
+  if (!scope) throw forbidden(`a ${ROLE_TITLES[caller.role]} may not ${CAPABILITIES[capability][0]}`);
+  return scope;
+}
+
+export interface AccountTarget {
+  id: number;
+  role: string;
+  tenantPath: string;
+}
+
+/** Whether the caller may use the capability on this account: its own, or one in reach whose role it acts on. */
+export function mayActOn(caller: Caller, capability: Capability, target: AccountTarget): boolean {
+  const scope = scopeOf(caller, capability);
+  if (!scope) return false;
+  if (caller.accountId !== null && caller.accountId === target.id) return true;
+  return scope === 'all' && reaches(caller, target.tenantPath) && (ACTS_ON[caller.role] as readonly string[]).includes(target.role);
+}
+
+export function assertActsOn(caller: Caller, capability: Capability, target: AccountTarget): void {
+  if (mayActOn(caller, capability, target)) return;
+  requireCapability(caller, capability);
+  if (!reaches(caller, target.tenantPath)) throw forbidden('this account is outside the caller\'s reach');
+  if (scopeOf(caller, capability) === 'own') throw forbidden(`a ${ROLE_TITLES[caller.role]} may ${CAPABILITIES[capability][0]} for its own account only`);
+  throw forbidden(`a ${ROLE_TITLES[caller.role]} may not act on a ${ROLE_TITLES[target.role as Role] ?? target.role} account`);
+}
+
+/** May the caller create an account of this role (the rank rule applied to a new account)? */
+export function assertMayCreate(caller: Caller, role: AccountRole): void {
+  requireCapability(caller, 'accounts.manage');
+  if (!ACTS_ON[caller.role].includes(role)) throw forbidden(`a ${ROLE_TITLES[caller.role]} may not create a ${ROLE_TITLES[role]} account`);
+}
+
+/**
+ * A credential mints only credentials that expire no later than itself (a 1-hour JWT cannot mint a
+ * key that never expires). `expiresAt` null means the new credential never expires; with `field`
+ * the refusal is a 400 naming it (the caller can ask for a shorter lifetime), else a 403.
+ */
+export function assertMintsNoLongerThan(caller: Pick<Caller, 'expiresAt'>, expiresAt: number | null, what: string, field?: string): void {
+  const limit = caller.expiresAt ?? null;
+  if (limit === null || (expiresAt !== null && expiresAt <= limit)) return;
+  const message = `${what} may not outlive the credential that mints it (${new Date(limit).toISOString()})`;
+  throw field ? invalid(field, message) : forbidden(message);
+}
+
+const mark = (scope: Scope | undefined) => (scope === 'all' ? 'yes' : scope === 'own' ? 'own' : '—');
+
+/** The README's table, generated from CAPABILITIES and ACTS_ON. */
+export function roleTableMarkdown(): string {
+  const head = `| capability | ${ROLES.map((r) => `${ROLE_TITLES[r]} (\`${r}\`)`).join(' | ')} |`;
+  const rule = `| --- | ${ROLES.map(() => ':-:').join(' | ')} |`;
+  const rows = CAPABILITY_NAMES.map((c) => {
+    const [what, cells] = CAPABILITIES[c] as readonly [string, Cells];
+    return `| \`${c}\`: ${what} | ${ROLES.map((r) => mark(cells[r])).join(' | ')} |`;
+  });
+  const actsOn = `| acts on accounts of role | ${ROLES.map((r) => (ACTS_ON[r].length ? ACTS_ON[r].map((a) => `\`${a}\``).join(', ') : 'its own only')).join(' | ')} |`;
+  return [head, rule, ...rows, actsOn].join('\n');
+}
