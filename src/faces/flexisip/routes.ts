@@ -1,12 +1,11 @@
 /**
  * The Flexisip account manager face (flexisip-account-manager-api.md), under /api: one route file
- * per section of the spec, one envelope, and a not-found handler of its own, so that every /api
- * answer — unknown paths included — is in the Flexisip shape. Part 2's sections register here too.
+ * per section of the spec and one envelope; unknown /api paths answer in it too (faces/envelopes.ts).
+ * Part 2's sections register here too.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Core } from '../../core/core.js';
-import { CommonErrors, GatehouseError } from '../../core/errors.js';
 import { useEnvelope } from '../http/errors.js';
 import { accountsAdminRoutes } from './accounts-admin-routes.js';
 import { accountsMeRoutes } from './accounts-me-routes.js';
@@ -37,10 +36,6 @@ export const FLEXISIP_SECTIONS: FastifyPluginAsync<FlexisipRouteOptions>[] = [
 
 const api: FastifyPluginAsync<FlexisipRouteOptions> = async (app, { core }) => {
   useEnvelope(app, flexisipEnvelope);
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = flexisipEnvelope(new GatehouseError(CommonErrors.notFound, `No route ${request.method} ${request.url.split('?')[0]}`));
-    reply.status(status).send(body);
-  });
 
   app.get('/ping', { schema: { tags, summary: 'Ping (Public)', response: { 200: Type.String() } } }, async (_req, reply) => {
     reply.type('text/plain; charset=utf-8');
