@@ -236,6 +236,9 @@ for (const dialect of DIALECTS) {
       const res = await call(`${w.url}/api/nothing/here`);
       assert.equal(res.status, 404);
       assert.deepEqual(Object.keys(res.body), ['message']);
+      const unreadable = await call(`${w.url}/api/accounts/%zz/info`);
+      assert.equal(unreadable.status, 422, 'an unreadable path is a refused input, in the same envelope');
+      assert.deepEqual(Object.keys(unreadable.body), ['message', 'errors']);
       assert.equal((await call(`${w.url}/api/ping`)).text, 'pong');
     });
   });
