@@ -16,6 +16,8 @@ import { envelopeForPath } from './faces/envelopes.js';
 import { comm100LoginFace } from './faces/comm100/login-face.js';
 import { comm100TwoFactorFace } from './faces/comm100/routes.js';
 import { devFace } from './faces/dev/routes.js';
+import { flexisipFace } from './faces/flexisip/routes.js';
+import { registrarFace } from './faces/flexisip/internal-routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { registerSecurityHeaders } from './faces/http/security-headers.js';
@@ -136,6 +138,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
           basic: { type: 'http', scheme: 'basic', description: 'tenant SID and auth token' },
           apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
           jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          digest: { type: 'http', scheme: 'digest', description: 'SIP account, RFC 7616 (MD5 or SHA-256); start with a From: sip:user@domain header' },
         },
       },
     },
@@ -150,7 +153,8 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    const path = pathOf(request.url);
+    // A route whose path carries a secret (a token in a segment) is logged by its pattern only.
+    const path = request.routeOptions.config.secretPath ? route : pathOf(request.url);
     // Through the root logger: a request's own child logger is made only when something else logs.
     app.log.info({ reqId: request.id, method: request.method, path, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
     done();
@@ -187,6 +191,8 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(smart2faFace, { core });
   await app.register(webFace, { core });
   await app.register(voiceFace, { core });
+  await app.register(flexisipFace, { core });
+  await app.register(registrarFace, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

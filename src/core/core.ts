@@ -17,6 +17,9 @@ import { createRecords } from './verifications/records.js';
 import { createSettings } from './verifications/settings.js';
 import { createVerifications } from './verifications/verifications.js';
 import { createVoice } from './voice/voice.js';
+import { createFlexisip } from './flexisip/flexisip.js';
+import { createDigestAuth } from './sip/authenticate.js';
+import { createNonces, loadNonceKey } from './sip/nonces.js';
 
 export interface Channels {
   /** Where each channel's messages go; the outbox for all of them by default. */
@@ -53,6 +56,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
   const records = createRecords(deps, limits);
   const voice = createVoice(deps, { tenants, settings });
+  const sip = createDigestAuth(deps, createNonces(await loadNonceKey(deps.db, deps.sealer), deps.state));
+  const flexisip = createFlexisip(deps, { channels, verifications, credentials });
   return {
     deps,
     channels,
@@ -70,6 +75,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     verifications,
     records,
     voice,
+    sip,
+    flexisip,
   };
 }
 

@@ -40,6 +40,7 @@ export const CAPABILITIES = {
   'tenants.manage': ['create sub-tenants, auth tokens and SIP domains', { admin: 'all', tenant: 'all' }],
   'accounts.read': ['read accounts', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own', sipadmin: 'all', sip: 'own' }],
   'accounts.manage': ['create, block and change accounts (password)', { admin: 'all', tenant: 'all', sipadmin: 'all' }],
+  'sip.self': ['manage one\'s own SIP account (Flexisip User endpoints: password, email, phone, devices, provisioning, deletion)', { sipadmin: 'own', sip: 'own' }],
   'credentials.mint': ['mint and revoke API keys and JWTs', { admin: 'all', tenant: 'all', superagent: 'own', agent: 'own', sipadmin: 'all', sip: 'own' }],
   'twofactor.manage': ['2FA secrets, configs, backup codes and trusted devices', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own' }],
   'site.policy': ['set a site\'s 2FA requirement (Comm100 site config)', { admin: 'all', tenant: 'all', superagent: 'all' }],

@@ -5,6 +5,7 @@
  */
 import type { GatehouseError } from '../core/errors.js';
 import { comm100Envelope } from './comm100/envelope.js';
+import { flexisipEnvelope } from './flexisip/envelope.js';
 import type { Envelope } from './http/errors.js';
 import { plainEnvelope } from './http/plain-envelope.js';
 import { smart2faEnvelope } from './smart2fa/envelope.js';
@@ -22,6 +23,7 @@ const BY_PREFIX: ReadonlyArray<readonly [string, (error: GatehouseError) => Enve
   ['/partnerloginapi/', comm100Envelope],
   ['/voicetwilio/', comm100Envelope],
   ['/voiceconfig/', comm100Envelope],
+  ['/api/', flexisipEnvelope],
 ];
 
 export function envelopeForPath(path: string): (error: GatehouseError) => Envelope {

@@ -17,7 +17,7 @@ import type { SigningKeys } from './signing-keys.js';
 
 export const API_KEY_PREFIX = 'gha_';
 
-type AccountWithTenant = Selectable<AccountTable> & { tenant_sid: string; tenant_path: string };
+type AccountWithTenant = Pick<Selectable<AccountTable>, 'id' | 'tenant_id' | 'role' | 'blocked' | 'activated'> & { tenant_sid: string; tenant_path: string };
 
 export type Credentials = ReturnType<typeof createCredentials>;
 
@@ -56,7 +56,8 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
   function accountCaller(row: AccountWithTenant | undefined, via: Caller['via'], expiresAt: number | null): Caller {
     if (!row) throw unauthenticated('invalid credentials');
     if (row.blocked) throw forbidden('this account is blocked');
-    if (!row.activated) throw forbidden('this account is not activated');
+    // A SIP account not yet activated still authenticates: activation is its confirmation state.
+    if (!row.activated && row.role !== 'sip' && row.role !== 'sipadmin') throw forbidden('this account is not activated');
     return {
       tenantId: Number(row.tenant_id),
       tenantSid: row.tenant_sid,
@@ -122,6 +123,15 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
       const lifetime = payload.exp! - (payload.iat ?? now() / 1000);
       if (lifetime > external.maxTtlSeconds) throw unauthenticated(`bearer token lives longer than ${external.maxTtlSeconds} s`);
       const expiresAt = payload.exp! * 1000;
+      // A SIP account is named by its address (Flexisip clients), without a tenant claim.
+      const sip = typeof payload.sip_identity === 'string' ? /^(?:sips?:)?([^@\s]+)@([^@\s]+)$/.exec(payload.sip_identity) : null;
+      if (sip) {
+        return accountCaller(
+          await accountQuery().where('accounts.domain', '=', sip[2]!.toLowerCase()).where('accounts.username', '=', sip[1]!).where('accounts.role', 'in', ['sip', 'sipadmin']).executeTakeFirst(),
+          'jwt',
+          expiresAt,
+        );
+      }
       const tenantSid = typeof payload.tenant === 'string' ? payload.tenant : '';
       const email = typeof payload.email === 'string' ? payload.email.toLowerCase() : null;
       if (email) {

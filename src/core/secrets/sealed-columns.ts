@@ -16,4 +16,8 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'smart2fa_secrets', key: 'name', column: 'sealed', context: (name) => `smart2fa_secret:${name}` },
   { table: 'voice_twilio_accounts', key: 'tenant_id', column: 'auth_token', context: (tenantId) => `twilio_auth_token:${tenantId}` },
   { table: 'voice_twilio_accounts', key: 'tenant_id', column: 'api_key_secret', context: (tenantId) => `twilio_api_key_secret:${tenantId}` },
+  { table: 'sip_accounts', key: 'account_id', column: 'ha1_md5', context: (id) => `sip_ha1:MD5:${id}` },
+  { table: 'sip_accounts', key: 'account_id', column: 'ha1_sha256', context: (id) => `sip_ha1:SHA-256:${id}` },
+  { table: 'sip_accounts', key: 'account_id', column: 'provisioning_token', context: (id) => `sip_provisioning:${id}` },
+  { table: 'sip_secrets', key: 'name', column: 'sealed', context: (name) => `sip_secret:${name}` },
 ];

@@ -2,7 +2,8 @@
  * The one authentication layer: reads the credentials a route accepts (config.auth), asks core for
  * the Caller, and refuses (403) a caller whose role lacks the route's capability (config.capability,
  * the roles table in core/roles.ts). Routes without config.auth are public; a route with auth and no
- * capability stops the server at start. Digest arrives with the SIP account face.
+ * capability stops the server at start. Digest (SIP accounts) challenges a request that brings no
+ * credentials at all, when the route accepts it.
  */
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Caller } from '../../core/callers.js';
@@ -13,7 +14,7 @@ import { readCookie } from './cookies.js';
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-export type AuthScheme = 'basic' | 'apiKey' | 'jwt';
+export type AuthScheme = 'basic' | 'apiKey' | 'jwt' | 'digest';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,6 +25,8 @@ declare module 'fastify' {
     auth?: AuthScheme[];
     /** What the caller must be allowed to do (core/roles.ts); required with auth. */
     capability?: Capability;
+    /** The path holds a secret (a token as a segment): logs show the route pattern instead. */
+    secretPath?: boolean;
   }
   interface FastifyInstance {
     /** Every authenticated route with its capability, as declared (for the roles tests and docs). */
@@ -93,6 +96,9 @@ async function authenticate(core: Core, request: FastifyRequest, schemes: AuthSc
       if (!value) throw unauthenticated('empty bearer token');
       return core.credentials.authenticateJwt(value);
     }
+    if (scheme === 'digest' && schemes.includes('digest')) {
+      return core.sip.authenticate({ credentials: value, method: request.method, uri: request.url, from: header(request, 'from') });
+    }
     throw unauthenticated(`this endpoint does not accept ${scheme} credentials`);
   }
   if (schemes.includes('apiKey')) {
@@ -100,7 +106,13 @@ async function authenticate(core: Core, request: FastifyRequest, schemes: AuthSc
     const key = (Array.isArray(header) ? header[0] : header) ?? readCookie(request, 'x-api-key');
     if (key) return core.credentials.authenticateApiKey(key);
   }
+  if (schemes.includes('digest')) return core.sip.challenge(header(request, 'from'));
   throw unauthenticated('credentials are required');
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The caller of an authenticated route (the hook guarantees it). */
