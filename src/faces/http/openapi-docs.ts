@@ -44,6 +44,52 @@ function exampleFor(method: string, path: string): Json | undefined {
   return undefined;
 }
 
+/** Values for fields whose names say what they hold, where a type alone would not pass the schema. */
+const BY_NAME: Record<string, string | number> = {
+  email: 'alice@example.org', phone: '+15551234567', phoneNumber: '+15551234567', number: '+15551234567', to: '+15551234567', from: '+15550001111',
+  username: 'alice01', password: 'correct-horse', domain: 'sip.example.org', sip: 'sip:alice01@sip.example.org', algorithm: 'SHA-256',
+  display_name: 'Alice', dtmf_protocol: 'rfc2833', key: 'front-desk', code: '123456', title: 'Team', description: 'Everyone on the team',
+  value: 'a value', name: 'Support', url: 'https://example.org/hello.mp3', siteId: 2, agentId: 2,
+};
+
+/** An example a schema accepts, built from its required fields (named values, enums, formats, bounds). */
+function exampleOf(schema: Json, name?: string): unknown {
+  if (!schema || typeof schema !== 'object') return undefined;
+  if (schema.example !== undefined) return schema.example;
+  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
+  if (schema.const !== undefined) return schema.const;
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  const variants = schema.anyOf ?? schema.oneOf;
+  if (Array.isArray(variants)) return exampleOf(variants.find((v: Json) => v.type !== 'null') ?? variants[0], name);
+  if (Array.isArray(schema.allOf)) return Object.assign({}, ...schema.allOf.map((v: Json) => exampleOf(v, name) ?? {}));
+  const type = Array.isArray(schema.type) ? schema.type.find((t: string) => t !== 'null') : schema.type;
+  const named = name !== undefined ? BY_NAME[name] : undefined;
+  switch (type) {
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const field of schema.required ?? []) out[field] = exampleOf(schema.properties?.[field] ?? {}, field);
+      return out;
+    }
+    case 'array':
+      return Array.from({ length: schema.minItems ?? 0 }, () => exampleOf(schema.items ?? {}, name));
+    case 'integer':
+    case 'number':
+      return typeof named === 'number' ? named : schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : 1);
+    case 'boolean':
+      return false;
+    case 'string': {
+      if (schema.format === 'date-time') return '2026-11-30T12:00:00Z';
+      if (schema.format === 'date') return '2026-11-30';
+      if (schema.format === 'email') return 'alice@example.org';
+      if (schema.format === 'uri') return 'https://example.org/';
+      if (typeof named === 'string') return named;
+      return 'x'.repeat(Math.max(1, schema.minLength ?? 1));
+    }
+    default:
+      return named;
+  }
+}
+
 type Face = 'smart2fa' | 'comm100' | 'plain';
 
 const SMART2FA = /^\/2fa\/(send|verify|cancel|limits|sdr|usage|settings|callbacks)/;
@@ -116,9 +162,9 @@ export function documentOperations(document: Json): Json {
           response.description = `${STATUS_MEANING[status] ?? 'refused'} — ${FACE_NAME[face]}`;
         }
       }
-      const example = exampleFor(method, path);
       const json = op.requestBody?.content?.['application/json'];
-      if (example && json && json.example === undefined) json.example = example;
+      const example = exampleFor(method, path) ?? (json?.schema ? exampleOf(json.schema) : undefined);
+      if (example !== undefined && json && json.example === undefined) json.example = example;
     }
   }
   return document;
