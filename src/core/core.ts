@@ -10,6 +10,8 @@ import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
 import { createTrustedDevices } from './trusted-devices/trusted-devices.js';
 import { createTwoFactor } from './twofactor/twofactor.js';
+import { createSipDirectory } from './sip-directory/directory.js';
+import { createSipStatistics } from './sip-statistics/statistics.js';
 import { createBuckets } from '../state/buckets.js';
 import { createLimits } from './limits/limits.js';
 import { codeHasher, loadPepper } from './verifications/codes.js';
@@ -41,6 +43,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const hasher = codeHasher(await loadPepper(deps.db, deps.sealer));
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
   const records = createRecords(deps, limits);
+  const sipDirectory = createSipDirectory(deps);
+  const sipStatistics = createSipStatistics(deps);
   return {
     deps,
     channels,
@@ -57,6 +61,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     buckets,
     verifications,
     records,
+    sipDirectory,
+    sipStatistics,
   };
 }
 
