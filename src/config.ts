@@ -41,6 +41,21 @@ export interface Config {
   smtp: SmtpConfig | null;
   /** Which provider delivers each channel, settled at start (see channels/select.ts). */
   channels: Record<'sms' | 'call' | 'email', ChannelProvider>;
+  flexisip: FlexisipConfig;
+}
+
+/** The Flexisip account manager face (/api) and the SIP registrar's internal routes. */
+export interface FlexisipConfig {
+  /** The Digest realm of every account; null: each account's own domain. */
+  realm: string | null;
+  /** The domain of accounts created by public endpoints that name none. */
+  defaultDomain: string | null;
+  dangerousEndpoints: boolean;
+  emailUnique: boolean;
+  /** Where send-by-push tokens go; null: the development outbox. */
+  pushWebhookUrl: string | null;
+  /** Shared with the SIP registrar for /internal/sip/…; null: those routes answer 404. */
+  registrarSecret: string | null;
 }
 
 export type ChannelProvider = 'twilio' | 'smtp' | 'outbox' | 'none';
@@ -106,6 +121,12 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_SMS_CHANNEL', '(auto)', 'twilio, outbox or none; auto: twilio when configured, else outbox when enabled, else none'],
   ['GATEHOUSE_CALL_CHANNEL', '(auto)', 'twilio, outbox or none; auto as for SMS'],
   ['GATEHOUSE_EMAIL_CHANNEL', '(auto)', 'smtp, outbox or none; auto: smtp when SMTP_URL is set, else outbox when enabled, else none'],
+  ['GATEHOUSE_SIP_REALM', '(the domain)', 'Digest realm of every SIP account; unset: each account\'s own domain'],
+  ['GATEHOUSE_FLEXISIP_DOMAIN', '(none)', 'SIP domain of accounts created by public /api endpoints that name none'],
+  ['GATEHOUSE_FLEXISIP_DANGEROUS_ENDPOINTS', 'false', 'true to serve the deprecated, unsecure /api endpoints (public creation, info-by-phone, recovery)'],
+  ['GATEHOUSE_FLEXISIP_EMAIL_UNIQUE', 'false', 'true to refuse a SIP account email already used in its domain'],
+  ['GATEHOUSE_PUSH_WEBHOOK_URL', '(none)', 'https:// URL that receives send-by-push tokens as JSON; unset: the development outbox'],
+  ['GATEHOUSE_REGISTRAR_SECRET', '(none)', 'secret the SIP registrar sends in x-gatehouse-registrar-secret to /internal/sip/…; unset: those routes answer 404'],
 ];
 
 type Env = Record<string, string | undefined>;
@@ -162,6 +183,31 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
       lockMs: integer('GATEHOUSE_LOGIN_LOCK', get('GATEHOUSE_LOGIN_LOCK') ?? '900', 1, 86400) * 1000,
     },
     ...channelSettings(get, outboxEnabled),
+    flexisip: flexisipSettings(get),
+  };
+}
+
+function flexisipSettings(get: Get): FlexisipConfig {
+  const domain = (variable: string) => {
+    const v = get(variable)?.toLowerCase();
+    if (v !== undefined && !/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(v)) throw new ConfigError(variable, 'must be a domain name such as sip.example.org');
+    return v ?? null;
+  };
+  const realm = get('GATEHOUSE_SIP_REALM');
+  if (realm !== undefined && /["\\\r\n]/.test(realm)) throw new ConfigError('GATEHOUSE_SIP_REALM', 'must not contain quotes, backslashes or line breaks');
+  const webhook = get('GATEHOUSE_PUSH_WEBHOOK_URL');
+  if (webhook !== undefined && !webhook.startsWith('https://') && !webhook.startsWith('http://')) {
+    throw new ConfigError('GATEHOUSE_PUSH_WEBHOOK_URL', 'must be an https:// URL');
+  }
+  const secret = get('GATEHOUSE_REGISTRAR_SECRET');
+  if (secret !== undefined && secret.length < 16) throw new ConfigError('GATEHOUSE_REGISTRAR_SECRET', 'must be at least 16 characters');
+  return {
+    realm: realm ?? null,
+    defaultDomain: domain('GATEHOUSE_FLEXISIP_DOMAIN'),
+    dangerousEndpoints: boolean('GATEHOUSE_FLEXISIP_DANGEROUS_ENDPOINTS', get('GATEHOUSE_FLEXISIP_DANGEROUS_ENDPOINTS') ?? 'false'),
+    emailUnique: boolean('GATEHOUSE_FLEXISIP_EMAIL_UNIQUE', get('GATEHOUSE_FLEXISIP_EMAIL_UNIQUE') ?? 'false'),
+    pushWebhookUrl: webhook ? httpUrl('GATEHOUSE_PUSH_WEBHOOK_URL', webhook) : null,
+    registrarSecret: secret ?? null,
   };
 }
 

@@ -14,6 +14,8 @@ import { adminFace } from './faces/admin/routes.js';
 import { comm100LoginFace } from './faces/comm100/login-face.js';
 import { comm100TwoFactorFace } from './faces/comm100/routes.js';
 import { devFace } from './faces/dev/routes.js';
+import { flexisipFace } from './faces/flexisip/routes.js';
+import { registrarFace } from './faces/flexisip/internal-routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { useEnvelope } from './faces/http/errors.js';
@@ -103,6 +105,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
           basic: { type: 'http', scheme: 'basic', description: 'tenant SID and auth token' },
           apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
           jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          digest: { type: 'http', scheme: 'digest', description: 'SIP account, RFC 7616 (MD5 or SHA-256); start with a From: sip:user@domain header' },
         },
       },
     },
@@ -149,6 +152,8 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(comm100TwoFactorFace, { core });
   await app.register(comm100LoginFace, { core });
   await app.register(smart2faFace, { core });
+  await app.register(flexisipFace, { core });
+  await app.register(registrarFace, { core });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -4,8 +4,8 @@
  */
 import { forbidden } from './errors.js';
 
-export type AccountRole = 'admin' | 'superagent' | 'agent' | 'sip';
-export const ACCOUNT_ROLES: readonly AccountRole[] = ['admin', 'superagent', 'agent', 'sip'];
+export type AccountRole = 'admin' | 'superagent' | 'agent' | 'sip' | 'sipadmin';
+export const ACCOUNT_ROLES: readonly AccountRole[] = ['admin', 'superagent', 'agent', 'sip', 'sipadmin'];
 
 export interface Caller {
   tenantId: number;

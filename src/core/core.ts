@@ -18,6 +18,9 @@ import { codeHasher, loadPepper } from './verifications/codes.js';
 import { createRecords } from './verifications/records.js';
 import { createSettings } from './verifications/settings.js';
 import { createVerifications } from './verifications/verifications.js';
+import { createFlexisip } from './flexisip/flexisip.js';
+import { createDigestAuth } from './sip/authenticate.js';
+import { createNonces, loadNonceKey } from './sip/nonces.js';
 
 export interface Channels {
   /** Where each channel's messages go; the outbox for all of them by default. */
@@ -43,6 +46,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const hasher = codeHasher(await loadPepper(deps.db, deps.sealer));
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
   const records = createRecords(deps, limits);
+  const sip = createDigestAuth(deps, createNonces(await loadNonceKey(deps.db, deps.sealer), deps.state));
+  const flexisip = createFlexisip(deps, { channels, verifications, credentials });
   const sipDirectory = createSipDirectory(deps);
   const sipStatistics = createSipStatistics(deps);
   return {
@@ -61,6 +66,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     buckets,
     verifications,
     records,
+    sip,
+    flexisip,
     sipDirectory,
     sipStatistics,
   };

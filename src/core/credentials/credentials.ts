@@ -36,7 +36,8 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
   function accountCaller(row: AccountWithTenant | undefined, via: Caller['via']): Caller {
     if (!row) throw unauthenticated('invalid credentials');
     if (row.blocked) throw forbidden('this account is blocked');
-    if (!row.activated) throw forbidden('this account is not activated');
+    // A SIP account not yet activated still authenticates: activation is its confirmation state.
+    if (!row.activated && row.role !== 'sip' && row.role !== 'sipadmin') throw forbidden('this account is not activated');
     return {
       tenantId: Number(row.tenant_id),
       tenantSid: row.tenant_sid,
@@ -88,6 +89,14 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
       }
       if (external) {
         const { payload } = await jwtVerify(token, external.key, { issuer: external.issuer, audience: external.audience });
+        // A SIP account is named by its address (Flexisip clients), without a tenant claim.
+        const sip = typeof payload.sip_identity === 'string' ? /^(?:sips?:)?([^@\s]+)@([^@\s]+)$/.exec(payload.sip_identity) : null;
+        if (sip) {
+          return accountCaller(
+            await accountQuery().where('accounts.domain', '=', sip[2]!.toLowerCase()).where('accounts.username', '=', sip[1]!).where('accounts.role', 'in', ['sip', 'sipadmin']).executeTakeFirst(),
+            'jwt',
+          );
+        }
         const tenantSid = typeof payload.tenant === 'string' ? payload.tenant : '';
         const email = typeof payload.email === 'string' ? payload.email.toLowerCase() : null;
         if (email) {

@@ -14,4 +14,8 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'signing_keys', key: 'kid', column: 'private_key', context: (kid) => `signing_key:${kid}` },
   { table: 'twofactor_configs', key: 'account_id', column: 'secret', context: (accountId) => `totp:${accountId}` },
   { table: 'smart2fa_secrets', key: 'name', column: 'sealed', context: (name) => `smart2fa_secret:${name}` },
+  { table: 'sip_accounts', key: 'account_id', column: 'ha1_md5', context: (id) => `sip_ha1:MD5:${id}` },
+  { table: 'sip_accounts', key: 'account_id', column: 'ha1_sha256', context: (id) => `sip_ha1:SHA-256:${id}` },
+  { table: 'sip_accounts', key: 'account_id', column: 'provisioning_token', context: (id) => `sip_provisioning:${id}` },
+  { table: 'sip_secrets', key: 'name', column: 'sealed', context: (name) => `sip_secret:${name}` },
 ];

@@ -1,6 +1,7 @@
 /**
  * The one authentication layer: reads the credentials a route accepts (config.auth) and asks core
- * for the Caller. Routes without config.auth are public. Digest arrives with the SIP account face.
+ * for the Caller. Routes without config.auth are public. Digest (SIP accounts) challenges a request
+ * that brings no credentials at all, when the route accepts it.
  */
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Caller } from '../../core/callers.js';
@@ -8,7 +9,7 @@ import type { Core } from '../../core/core.js';
 import { unauthenticated } from '../../core/errors.js';
 import { readCookie } from './cookies.js';
 
-export type AuthScheme = 'basic' | 'apiKey' | 'jwt';
+export type AuthScheme = 'basic' | 'apiKey' | 'jwt' | 'digest';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -55,6 +56,9 @@ async function authenticate(core: Core, request: FastifyRequest, schemes: AuthSc
       if (!value) throw unauthenticated('empty bearer token');
       return core.credentials.authenticateJwt(value);
     }
+    if (scheme === 'digest' && schemes.includes('digest')) {
+      return core.sip.authenticate({ credentials: value, method: request.method, uri: request.url, from: header(request, 'from') });
+    }
     throw unauthenticated(`this endpoint does not accept ${scheme} credentials`);
   }
   if (schemes.includes('apiKey')) {
@@ -62,7 +66,13 @@ async function authenticate(core: Core, request: FastifyRequest, schemes: AuthSc
     const key = (Array.isArray(header) ? header[0] : header) ?? readCookie(request, 'x-api-key');
     if (key) return core.credentials.authenticateApiKey(key);
   }
+  if (schemes.includes('digest')) return core.sip.challenge(header(request, 'from'));
   throw unauthenticated('credentials are required');
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The caller of an authenticated route (the hook guarantees it). */

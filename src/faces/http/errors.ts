@@ -45,7 +45,7 @@ export function toGatehouseError(err: unknown, request: FastifyRequest): Gatehou
 export interface Envelope {
   status: number;
   body: unknown;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | string[]>;
 }
 
 /** The HTTP status that a common error code carries in faces that use plain HTTP semantics. */

@@ -7,6 +7,7 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_verifications.js';
 import * as m0003 from './0003_twofactor.js';
 import * as m0004 from './0004_login.js';
+import * as m0005 from './0005_flexisip.js';
 import * as m0006 from './0006_flexisip_directory.js';
 
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0002_verifications': m0002,
   '0003_twofactor': m0003,
   '0004_login': m0004,
+  '0005_flexisip': m0005,
   '0006_flexisip_directory': m0006,
 };
 

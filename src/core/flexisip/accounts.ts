@@ -1,0 +1,292 @@
+/**
+ * SIP accounts: rows of the one accounts table (role 'sip' or 'sipadmin') addressed
+ * sip:username@domain, with their HA1 per algorithm, DTMF protocol, provisioning token and dictionary.
+ */
+import type { CoreDeps } from '../context.js';
+import { newToken, now, sha256Hex } from '../crypto.js';
+import { notFound } from '../errors.js';
+import { type DigestAlgorithm, ha1 } from '../sip/digest.js';
+import { isUniqueViolation } from '../../storage/errors.js';
+import type { Db } from '../../storage/database.js';
+import { Problems, refuse } from './validation.js';
+
+export interface SipAccount {
+  id: number;
+  tenantId: number;
+  username: string;
+  domain: string;
+  email: string | null;
+  phone: string | null;
+  displayName: string | null;
+  admin: boolean;
+  activated: boolean;
+  blocked: boolean;
+  dtmfProtocol: string | null;
+  provisioningToken: string | null;
+  confirmationKeyExpires: number | null;
+  userAgent: string | null;
+  algorithms: DigestAlgorithm[];
+  dictionary: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewSipAccount {
+  username: string;
+  domain: string;
+  password: string;
+  algorithm: DigestAlgorithm;
+  admin?: boolean;
+  activated?: boolean;
+  email?: string | null;
+  phone?: string | null;
+  displayName?: string | null;
+  dtmfProtocol?: string | null;
+  dictionary?: Record<string, string> | null;
+  confirmationKeyExpires?: number | null;
+  userAgent?: string | null;
+  /** Make an activation key and answer it once (admin creation with activated: false, public creation). */
+  confirmationKey?: string | null;
+}
+
+const HA1_COLUMN = { MD5: 'ha1_md5', 'SHA-256': 'ha1_sha256' } as const;
+export const ha1Context = (algorithm: DigestAlgorithm, accountId: number) => `sip_ha1:${algorithm}:${accountId}`;
+const provisioningContext = (accountId: number) => `sip_provisioning:${accountId}`;
+
+export type SipAccounts = ReturnType<typeof createSipAccounts>;
+
+export function createSipAccounts({ db, sealer, config }: CoreDeps) {
+  const realmOf = (domain: string) => config.flexisip.realm ?? domain;
+
+  const baseQuery = (q: Db = db) =>
+    q
+      .selectFrom('accounts')
+      .innerJoin('sip_accounts', 'sip_accounts.account_id', 'accounts.id')
+      .selectAll('accounts')
+      .select([
+        'sip_accounts.ha1_md5',
+        'sip_accounts.ha1_sha256',
+        'sip_accounts.dtmf_protocol',
+        'sip_accounts.provisioning_token',
+        'sip_accounts.confirmation_key_expires',
+        'sip_accounts.user_agent',
+        'sip_accounts.confirmation_key_hash',
+      ]);
+  type Row = NonNullable<Awaited<ReturnType<ReturnType<typeof baseQuery>['executeTakeFirst']>>>;
+
+  async function toSipAccount(row: Row, q: Db = db): Promise<SipAccount> {
+    const id = Number(row.id);
+    const dictionary: Record<string, string> = {};
+    for (const e of await q.selectFrom('sip_dictionary').select(['key', 'value']).where('account_id', '=', id).orderBy('key').execute()) {
+      dictionary[e.key] = e.value;
+    }
+    return {
+      id,
+      tenantId: Number(row.tenant_id),
+      username: row.username ?? '',
+      domain: row.domain ?? '',
+      email: row.email,
+      phone: row.phone,
+      displayName: row.display_name,
+      admin: row.role === 'sipadmin',
+      activated: Boolean(row.activated),
+      blocked: Boolean(row.blocked),
+      dtmfProtocol: row.dtmf_protocol,
+      provisioningToken: row.provisioning_token ? sealer.open(row.provisioning_token, provisioningContext(id)) : null,
+      confirmationKeyExpires: row.confirmation_key_expires === null ? null : Number(row.confirmation_key_expires),
+      userAgent: row.user_agent,
+      algorithms: [row.ha1_md5 && 'MD5', row.ha1_sha256 && 'SHA-256'].filter(Boolean) as DigestAlgorithm[],
+      dictionary,
+      createdAt: Number(row.created_at),
+      updatedAt: Number(row.updated_at),
+    };
+  }
+
+  async function byId(id: number): Promise<SipAccount | undefined> {
+    const row = await baseQuery().where('accounts.id', '=', id).executeTakeFirst();
+    return row && toSipAccount(row);
+  }
+
+  async function mustById(id: number): Promise<SipAccount> {
+    const account = await byId(id);
+    if (!account) throw notFound('account');
+    return account;
+  }
+
+  async function bySip(username: string, domain: string): Promise<SipAccount | undefined> {
+    const row = await baseQuery().where('accounts.domain', '=', domain.toLowerCase()).where('accounts.username', '=', username).executeTakeFirst();
+    return row && toSipAccount(row);
+  }
+
+  /** The HA1 of one algorithm, opened; null when the account holds no password for it. */
+  async function ha1Of(accountId: number, algorithm: DigestAlgorithm): Promise<string | null> {
+    const row = await db.selectFrom('sip_accounts').select(HA1_COLUMN[algorithm]).where('account_id', '=', accountId).executeTakeFirst();
+    const sealed = row?.[HA1_COLUMN[algorithm]];
+    return sealed ? sealer.open(sealed, ha1Context(algorithm, accountId)) : null;
+  }
+
+  /** The HA1 columns for a new password: the chosen algorithm only (a change may switch algorithm). */
+  function sealedPassword(accountId: number, username: string, domain: string, password: string, algorithm: DigestAlgorithm) {
+    const sealed = sealer.seal(ha1(algorithm, username, realmOf(domain), password), ha1Context(algorithm, accountId));
+    return { ha1_md5: algorithm === 'MD5' ? sealed : null, ha1_sha256: algorithm === 'SHA-256' ? sealed : null };
+  }
+
+  /** The domain's tenant; a 422 on `domain` when no tenant owns it. */
+  async function domainTenant(domain: string): Promise<number> {
+    const row = await db.selectFrom('sip_domains').select('tenant_id').where('domain', '=', domain.toLowerCase()).executeTakeFirst();
+    if (!row) refuse('domain', 'The selected domain is invalid.');
+    return Number(row.tenant_id);
+  }
+
+  /** Uniqueness of a username (and of an email, when the setting asks) in a domain. */
+  async function checkUnique(p: Problems, domain: string, fields: { username?: string | null; email?: string | null }, exceptId?: number) {
+    if (fields.username && !p.has('username')) {
+      let q = db.selectFrom('accounts').select('id').where('domain', '=', domain).where('username', '=', fields.username);
+      if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
+      if (await q.executeTakeFirst()) p.add('username', 'The username has already been taken.');
+    }
+    if (fields.email && config.flexisip.emailUnique && !p.has('email')) {
+      let q = db.selectFrom('accounts').select('id').where('domain', '=', domain).where('email', '=', fields.email.toLowerCase());
+      if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
+      if (await q.executeTakeFirst()) p.add('email', 'The email has already been taken.');
+    }
+  }
+
+  /** Inserts a checked account. Answers it, with the activation key when one was asked for. */
+  async function insert(input: NewSipAccount): Promise<SipAccount> {
+    const tenantId = await domainTenant(input.domain);
+    const t = now();
+    try {
+      const id = await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('accounts')
+          .values({
+            tenant_id: tenantId,
+            username: input.username,
+            domain: input.domain.toLowerCase(),
+            email: input.email?.toLowerCase() ?? null,
+            phone: input.phone ?? null,
+            display_name: input.displayName ?? null,
+            role: input.admin ? 'sipadmin' : 'sip',
+            activated: input.activated ? 1 : 0,
+            blocked: 0,
+            password_hash: null,
+            created_at: t,
+            updated_at: t,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const accountId = Number(row.id);
+        await trx
+          .insertInto('sip_accounts')
+          .values({
+            account_id: accountId,
+            ...sealedPassword(accountId, input.username, input.domain, input.password, input.algorithm),
+            dtmf_protocol: input.dtmfProtocol ?? null,
+            provisioning_token: sealer.seal(newProvisioningToken(), provisioningContext(accountId)),
+            confirmation_key_hash: input.confirmationKey ? sha256Hex(input.confirmationKey) : null,
+            confirmation_key_expires: input.confirmationKeyExpires ?? null,
+            user_agent: input.userAgent?.slice(0, 300) ?? null,
+          })
+          .execute();
+        for (const [key, value] of Object.entries(input.dictionary ?? {})) {
+          await trx.insertInto('sip_dictionary').values({ account_id: accountId, key, value }).execute();
+        }
+        return accountId;
+      });
+      return mustById(id);
+    } catch (err) {
+      // Storage keeps usernames and emails unique per tenant too: a tenant's other domain may hold one.
+      if (isUniqueViolation(err)) refuse('username', 'The username or email has already been taken.');
+      throw err;
+    }
+  }
+
+  async function setPassword(account: SipAccount, password: string, algorithm: DigestAlgorithm): Promise<void> {
+    await db
+      .updateTable('sip_accounts')
+      .set(sealedPassword(account.id, account.username, account.domain, password, algorithm))
+      .where('account_id', '=', account.id)
+      .execute();
+    await touch(account.id);
+  }
+
+  async function checkPassword(account: SipAccount, password: string): Promise<boolean> {
+    for (const algorithm of account.algorithms) {
+      const stored = await ha1Of(account.id, algorithm);
+      if (stored && stored === ha1(algorithm, account.username, realmOf(account.domain), password)) return true;
+    }
+    return false;
+  }
+
+  async function provision(accountId: number): Promise<SipAccount> {
+    await db
+      .updateTable('sip_accounts')
+      .set({ provisioning_token: sealer.seal(newProvisioningToken(), provisioningContext(accountId)) })
+      .where('account_id', '=', accountId)
+      .execute();
+    await touch(accountId);
+    return mustById(accountId);
+  }
+
+  async function setFlags(accountId: number, flags: { activated?: boolean; blocked?: boolean }): Promise<SipAccount> {
+    await db
+      .updateTable('accounts')
+      .set({
+        ...(flags.activated !== undefined && { activated: flags.activated ? 1 : 0 }),
+        ...(flags.blocked !== undefined && { blocked: flags.blocked ? 1 : 0 }),
+        updated_at: now(),
+      })
+      .where('id', '=', accountId)
+      .execute();
+    return mustById(accountId);
+  }
+
+  const touch = (accountId: number) => db.updateTable('accounts').set({ updated_at: now() }).where('id', '=', accountId).execute();
+
+  async function remove(accountId: number): Promise<void> {
+    await db.deleteFrom('accounts').where('id', '=', accountId).execute();
+  }
+
+  /** A one-time activation key matches, and is spent; 'expired' after confirmation_key_expires. */
+  async function spendConfirmationKey(account: SipAccount, key: string): Promise<'ok' | 'wrong' | 'expired'> {
+    const row = await db.selectFrom('sip_accounts').select(['confirmation_key_hash', 'confirmation_key_expires']).where('account_id', '=', account.id).executeTakeFirst();
+    if (!row?.confirmation_key_hash || row.confirmation_key_hash !== sha256Hex(key)) return 'wrong';
+    if (row.confirmation_key_expires !== null && Number(row.confirmation_key_expires) <= now()) return 'expired';
+    const spent = await db
+      .updateTable('sip_accounts')
+      .set({ confirmation_key_hash: null })
+      .where('account_id', '=', account.id)
+      .where('confirmation_key_hash', '=', row.confirmation_key_hash)
+      .executeTakeFirst();
+    return Number(spent.numUpdatedRows) === 1 ? 'ok' : 'wrong';
+  }
+
+  async function setConfirmationKey(accountId: number, key: string): Promise<void> {
+    await db.updateTable('sip_accounts').set({ confirmation_key_hash: sha256Hex(key) }).where('account_id', '=', accountId).execute();
+  }
+
+  return {
+    realmOf,
+    byId,
+    mustById,
+    bySip,
+    ha1Of,
+    domainTenant,
+    checkUnique,
+    insert,
+    setPassword,
+    checkPassword,
+    provision,
+    setFlags,
+    remove,
+    touch,
+    spendConfirmationKey,
+    setConfirmationKey,
+    sealedPassword,
+    query: baseQuery,
+    toSipAccount,
+  };
+}
+
+const newProvisioningToken = () => newToken('').slice(0, 32);

@@ -1,0 +1,42 @@
+/** The authenticated account itself (User): read, provision, delete, change password. */
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { callerOf, security } from '../http/authenticate.js';
+import { Account, USER, accountJson, errors, tags } from './common.js';
+import type { FlexisipRouteOptions } from './routes.js';
+
+export const accountsMeRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const f = core.flexisip;
+  const json = (a: Parameters<typeof accountJson>[0]) => accountJson(a, f.accounts.realmOf);
+  const config = { auth: USER };
+  const base = { tags, security: security(USER) };
+
+  app.get('/accounts/me', { config, schema: { ...base, summary: 'The account (User)', response: { 200: Account, ...errors } } }, async (req) => json(await f.me(callerOf(req))));
+
+  app.get(
+    '/accounts/me/provision',
+    { config, schema: { ...base, summary: 'A fresh provisioning_token (User)', response: { 200: Account, ...errors } } },
+    async (req) => json(await f.provisionMe(callerOf(req))),
+  );
+
+  app.delete('/accounts/me', { config, schema: { ...base, summary: 'Delete the account (User)', response: { 200: Type.Boolean(), ...errors } } }, async (req) => {
+    await f.deleteMe(callerOf(req));
+    return true;
+  });
+
+  app.post(
+    '/accounts/me/password',
+    {
+      config,
+      schema: {
+        ...base,
+        summary: 'Change the password (User)',
+        body: Type.Object({ algorithm: Type.Optional(Type.String({ maxLength: 20 })), old_password: Type.Optional(Type.String({ maxLength: 200 })), password: Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: { 200: Account, ...errors },
+      },
+    },
+    async (req) => json(await f.changePassword(callerOf(req), req.body)),
+  );
+};

@@ -1,0 +1,76 @@
+/** What every Flexisip route shares: credentials by access badge, the account object, schemas. */
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
+import type { AccountAnswer } from '../../core/flexisip/flexisip.js';
+import type { AuthScheme } from '../http/authenticate.js';
+
+/** User: the account itself, by Digest, API key or JWT. Admin: the same, plus a tenant's Basic credentials. */
+export const USER: AuthScheme[] = ['digest', 'apiKey', 'jwt'];
+export const ADMIN: AuthScheme[] = ['digest', 'apiKey', 'jwt', 'basic'];
+export const tags = ['flexisip'];
+
+export const Message = Type.Object({ message: Type.String(), errors: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))) });
+export const errors = { '4xx': Message, '5xx': Message };
+
+export const Account = Type.Object(
+  {
+    id: Type.Integer(),
+    username: Type.String(),
+    domain: Type.String(),
+    realm: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    phone: Type.Union([Type.String(), Type.Null()]),
+    display_name: Type.Union([Type.String(), Type.Null()]),
+    activated: Type.Boolean(),
+    blocked: Type.Boolean(),
+    admin: Type.Boolean(),
+    dtmf_protocol: Type.Union([Type.String(), Type.Null()]),
+    user_agent: Type.Union([Type.String(), Type.Null()]),
+    provisioning_token: Type.Union([Type.String(), Type.Null()]),
+    confirmation_key_expires: Type.Union([Type.String(), Type.Null()]),
+    confirmation_key: Type.Optional(Type.String()),
+    dictionary: Type.Record(Type.String(), Type.String()),
+    passwords: Type.Array(Type.Object({ algorithm: Type.String(), password: Type.Optional(Type.String()) })),
+    created_at: Type.String(),
+    updated_at: Type.String(),
+  },
+  { additionalProperties: true },
+);
+
+/** "Y-m-d H:i:s" in UTC, the upstream format of confirmation_key_expires. */
+const laravelTime = (t: number) => new Date(t).toISOString().slice(0, 19).replace('T', ' ');
+
+export function accountJson(a: AccountAnswer, realmOf: (domain: string) => string) {
+  const { account } = a;
+  return {
+    id: account.id,
+    username: account.username,
+    domain: account.domain,
+    realm: realmOf(account.domain),
+    email: account.email,
+    phone: account.phone,
+    display_name: account.displayName,
+    activated: account.activated,
+    blocked: account.blocked,
+    admin: account.admin,
+    dtmf_protocol: account.dtmfProtocol,
+    user_agent: account.userAgent,
+    provisioning_token: account.provisioningToken,
+    confirmation_key_expires: account.confirmationKeyExpires === null ? null : laravelTime(account.confirmationKeyExpires),
+    ...(a.confirmationKey && { confirmation_key: a.confirmationKey }),
+    dictionary: account.dictionary,
+    passwords: account.algorithms.map((algorithm) => ({ algorithm, ...(a.ha1?.[algorithm] && { password: a.ha1[algorithm] }) })),
+    created_at: new Date(account.createdAt).toISOString(),
+    updated_at: new Date(account.updatedAt).toISOString(),
+  };
+}
+
+export const Token = Type.Object({ token: Type.String(), expire_at: Type.String() }, { additionalProperties: true });
+export const tokenJson = (t: { token: string; expiresAt: number }) => ({ token: t.token, expire_at: new Date(t.expiresAt).toISOString() });
+
+/** The API key as the upstream sets it: also a cookie, for browsers. */
+export function setApiKeyCookie(reply: FastifyReply, key: string): void {
+  reply.setCookie('x-api-key', key, { path: '/', httpOnly: true, sameSite: 'lax', secure: reply.request.protocol === 'https' });
+}
+
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 }) });

@@ -1,0 +1,32 @@
+/**
+ * The Flexisip face's answers to errors, as the upstream API gives them: {"message"} with the plain
+ * status, 422 with {"message", "errors": {"field": ["…"]}}, and a 401 Digest challenge with one
+ * WWW-Authenticate header per algorithm.
+ */
+import { CommonErrors, type GatehouseError } from '../../core/errors.js';
+import { VerificationErrors } from '../../core/verifications/errors.js';
+import type { Envelope } from '../http/errors.js';
+
+const STATUS: Record<string, number> = {
+  [CommonErrors.validation]: 422,
+  [CommonErrors.unauthenticated]: 401,
+  [CommonErrors.forbidden]: 403,
+  [CommonErrors.notFound]: 404,
+  [CommonErrors.conflict]: 422,
+  [CommonErrors.payloadTooLarge]: 413,
+  [CommonErrors.unsupportedMediaType]: 415,
+  [CommonErrors.unavailable]: 503,
+  [CommonErrors.internal]: 500,
+  [VerificationErrors.rateLimited]: 429,
+};
+
+export function flexisipEnvelope(error: GatehouseError): Envelope {
+  const status = STATUS[error.code] ?? 400;
+  const challenges = error.details?.challenges as string[] | undefined;
+  const headers = challenges?.length ? { 'www-authenticate': challenges } : undefined;
+  if (status !== 422) return { status, body: { message: status === 404 ? notFoundMessage(error.message) : error.message }, headers };
+  const errors = (error.details?.errors as Record<string, string[]> | undefined) ?? { [error.field ?? 'body']: [error.message] };
+  return { status, body: { message: error.message, errors }, headers };
+}
+
+const notFoundMessage = (message: string) => (message.endsWith('not found') ? `${message[0]!.toUpperCase()}${message.slice(1)}` : message);

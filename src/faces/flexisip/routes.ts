@@ -1,0 +1,55 @@
+/**
+ * The Flexisip account manager face (flexisip-account-manager-api.md), under /api: one route file
+ * per section of the spec, one envelope, and a not-found handler of its own, so that every /api
+ * answer — unknown paths included — is in the Flexisip shape. Part 2's sections register here too.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Core } from '../../core/core.js';
+import { CommonErrors, GatehouseError } from '../../core/errors.js';
+import { useEnvelope } from '../http/errors.js';
+import { accountsAdminRoutes } from './accounts-admin-routes.js';
+import { accountsMeRoutes } from './accounts-me-routes.js';
+import { accountsPublicRoutes } from './accounts-public-routes.js';
+import { apiKeyRoutes } from './api-key-routes.js';
+import { tags } from './common.js';
+import { devicesRoutes } from './devices-routes.js';
+import { emailRoutes } from './email-routes.js';
+import { flexisipEnvelope } from './envelope.js';
+import { phoneRoutes } from './phone-routes.js';
+import { tokensRoutes } from './tokens-routes.js';
+
+export interface FlexisipRouteOptions {
+  core: Core;
+}
+
+/** Every section of the API; part 2 appends its route files here. */
+export const FLEXISIP_SECTIONS: FastifyPluginAsync<FlexisipRouteOptions>[] = [
+  tokensRoutes,
+  accountsPublicRoutes,
+  apiKeyRoutes,
+  accountsMeRoutes,
+  accountsAdminRoutes,
+  emailRoutes,
+  phoneRoutes,
+  devicesRoutes,
+];
+
+const api: FastifyPluginAsync<FlexisipRouteOptions> = async (app, { core }) => {
+  useEnvelope(app, flexisipEnvelope);
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = flexisipEnvelope(new GatehouseError(CommonErrors.notFound, `No route ${request.method} ${request.url.split('?')[0]}`));
+    reply.status(status).send(body);
+  });
+
+  app.get('/ping', { schema: { tags, summary: 'Ping (Public)', response: { 200: Type.String() } } }, async (_req, reply) => {
+    reply.type('text/plain; charset=utf-8');
+    return 'pong';
+  });
+
+  for (const section of FLEXISIP_SECTIONS) await app.register(section, { core });
+};
+
+export const flexisipFace: FastifyPluginAsync<FlexisipRouteOptions> = async (app, options) => {
+  await app.register(api, { ...options, prefix: '/api' });
+};
