@@ -1,11 +1,13 @@
 /**
  * Which SIP accounts an admin may manage, and the facts about an account that the directory shows
- * (its address, display name, DTMF protocol). One gate for every directory function, so the rule
- * lives in one place: the caller reaches the account's tenant, and a SIP admin only its own domain.
+ * (its address, display name, DTMF protocol). One gate for every directory function, over the
+ * Flexisip access rule (core/flexisip/access.ts): only an Admin passes, and only for the domains it
+ * administers; an account outside them is not found, so nothing leaks.
  */
-import { type Caller, reaches } from '../callers.js';
+import type { Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { notFound } from '../errors.js';
+import { createAccess } from '../flexisip/access.js';
 
 export interface SipAccountRef {
   id: number;
@@ -26,7 +28,9 @@ export function splitSipAddress(value: string): { username: string; domain: stri
 
 export type AccountGate = ReturnType<typeof createAccountGate>;
 
-export function createAccountGate({ db }: CoreDeps) {
+export function createAccountGate(deps: CoreDeps) {
+  const { db } = deps;
+  const access = createAccess(deps);
   const base = () =>
     db
       .selectFrom('accounts')
@@ -50,9 +54,11 @@ export function createAccountGate({ db }: CoreDeps) {
     dtmfProtocol: dtmf.get(Number(r.id)) ?? null,
   });
 
-  /** DTMF protocols of the given accounts; part 1's SIP account rows keep them. */
+  /** DTMF protocols of the given accounts, kept with their SIP credentials. */
   async function dtmfProtocols(ids: number[]): Promise<Map<number, string | null>> {
-    return new Map(ids.map((id) => [id, null]));
+    if (ids.length === 0) return new Map();
+    const rows = await db.selectFrom('sip_accounts').select(['account_id', 'dtmf_protocol']).where('account_id', 'in', ids).execute();
+    return new Map(rows.map((r) => [Number(r.account_id), r.dtmf_protocol]));
   }
 
   async function refs(ids: number[]): Promise<SipAccountRef[]> {
@@ -62,15 +68,14 @@ export function createAccountGate({ db }: CoreDeps) {
     return rows.map((r) => toRef(r, dtmf));
   }
 
-  /** Whether this caller manages accounts of that tenant and domain. */
-  function manages(caller: Caller, account: { tenantPath: string; domain: string }): boolean {
-    return reaches(caller, account.tenantPath);
-  }
+  /** Only an Admin goes further (forbidden otherwise): the deployment, a tenant or a SIP admin account. */
+  const assertAdmin = async (caller: Caller): Promise<void> => void (await access.adminScope(caller));
 
-  /** The SIP account `id` if the caller may manage it; not found otherwise, so nothing leaks. */
+  /** The SIP account `id` if the caller administers its domain; not found otherwise. */
   async function manageable(caller: Caller, id: number): Promise<SipAccountRef> {
+    const scope = await access.adminScope(caller);
     const [ref] = await refs([id]);
-    if (!ref || !manages(caller, ref)) throw notFound('account');
+    if (!ref || !access.inScope(scope, ref.domain)) throw notFound('account');
     return ref;
   }
 
@@ -80,5 +85,5 @@ export function createAccountGate({ db }: CoreDeps) {
     return toRef(row, await dtmfProtocols([Number(row.id)]));
   }
 
-  return { refs, manageable, manages, byAddress };
+  return { refs, assertAdmin, manageable, byAddress };
 }

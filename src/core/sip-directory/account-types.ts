@@ -21,11 +21,13 @@ export function createAccountTypes({ db }: CoreDeps, gate: AccountGate) {
   const toType = (r: { id: number; tenant_id: number; key: string }): AccountType => ({ id: Number(r.id), tenantId: Number(r.tenant_id), key: r.key });
 
   async function list(caller: Caller): Promise<AccountType[]> {
+    await gate.assertAdmin(caller);
     const rows = await query().orderBy('t.id').execute();
     return rows.filter((r) => reaches(caller, r.path)).map(toType);
   }
 
   async function get(caller: Caller, id: number): Promise<AccountType> {
+    await gate.assertAdmin(caller);
     const row = await query().where('t.id', '=', id).executeTakeFirst();
     if (!row || !reaches(caller, row.path)) throw notFound('account type');
     return toType(row);
@@ -34,6 +36,7 @@ export function createAccountTypes({ db }: CoreDeps, gate: AccountGate) {
   const taken = () => invalid('key', 'The key has already been taken.');
 
   async function create(caller: Caller, input: { key?: unknown }): Promise<AccountType> {
+    await gate.assertAdmin(caller);
     const key = checkKey('key', input.key);
     const t = now();
     try {

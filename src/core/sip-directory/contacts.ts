@@ -109,17 +109,20 @@ export function createContacts({ db }: CoreDeps, gate: AccountGate) {
   });
 
   async function lists(caller: Caller): Promise<ContactsList[]> {
+    await gate.assertAdmin(caller);
     const rows = await listQuery().orderBy('l.id').execute();
     return rows.filter((r) => reaches(caller, r.tenant_path)).map(toList);
   }
 
   async function list(caller: Caller, id: number): Promise<ContactsList> {
+    await gate.assertAdmin(caller);
     const row = await listQuery().where('l.id', '=', id).executeTakeFirst();
     if (!row || !reaches(caller, row.tenant_path)) throw notFound('contacts list');
     return toList(row);
   }
 
   async function createList(caller: Caller, input: ContactsListInput): Promise<ContactsList> {
+    await gate.assertAdmin(caller);
     const title = requiredText('title', input.title, 255);
     const description = requiredText('description', input.description, 10_000);
     const t = now();

@@ -4,6 +4,7 @@ import { type SipAccountRef, createAccountGate } from './access.js';
 import { createAccountTypes } from './account-types.js';
 import { createActions } from './actions.js';
 import { createContacts } from './contacts.js';
+import { createDictionary } from './dictionary.js';
 import { type VcardContact, toVcard, toVcards } from './vcard.js';
 
 export type SipDirectory = ReturnType<typeof createSipDirectory>;
@@ -13,6 +14,7 @@ export function createSipDirectory(deps: CoreDeps) {
   const contacts = createContacts(deps, gate);
   const actions = createActions(deps, gate);
   const accountTypes = createAccountTypes(deps, gate);
+  const dictionary = createDictionary(deps, gate);
 
   async function cards(refs: SipAccountRef[]): Promise<VcardContact[]> {
     const ids = refs.map((r) => r.id);
@@ -31,5 +33,5 @@ export function createSipDirectory(deps: CoreDeps) {
   /** GET /contacts/vcard/{sip}: one contact of the account. */
   const vcardOf = async (accountId: number, sip: string) => toVcard((await cards([await contacts.contactOf(accountId, sip)]))[0]!);
 
-  return { gate, contacts, actions, accountTypes, vcardsOf, vcardOf };
+  return { gate, contacts, actions, accountTypes, dictionary, vcardsOf, vcardOf };
 }

@@ -10,6 +10,7 @@ import { type Caller, reaches } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { now } from '../crypto.js';
 import { GatehouseError, invalid, notFound } from '../errors.js';
+import { createAccess } from '../flexisip/access.js';
 import { isUniqueViolation } from '../../storage/errors.js';
 import { DAY_MS, dayOf, parseDay, parseIso8601 } from './iso8601.js';
 
@@ -64,7 +65,12 @@ export interface DailyFigures {
 
 export type SipStatistics = ReturnType<typeof createSipStatistics>;
 
-export function createSipStatistics({ db }: CoreDeps) {
+export function createSipStatistics(deps: CoreDeps) {
+  const { db } = deps;
+  const access = createAccess(deps);
+  /** Every statistics function is for Admins only (forbidden otherwise). */
+  const assertAdmin = async (caller: Caller) => void (await access.adminScope(caller));
+
   /** The tenant a record belongs to, and the sender's account when it is one of ours. */
   async function owner(caller: Caller, from: { username: string; domain: string }) {
     const domain = await db
@@ -95,6 +101,7 @@ export function createSipStatistics({ db }: CoreDeps) {
   }
 
   async function recordMessage(caller: Caller, input: MessageInput): Promise<void> {
+    await assertAdmin(caller);
     const id = requiredString('id', input.id, 64);
     const from = address('from', input.from);
     const sentAt = requiredTime('sent_at', input.sent_at);
@@ -117,6 +124,7 @@ export function createSipStatistics({ db }: CoreDeps) {
 
   /** Records or updates one device's delivery; true when it was new. */
   async function recordMessageDevice(caller: Caller, messageId: string, to: string, deviceId: string, input: MessageDeviceInput): Promise<boolean> {
+    await assertAdmin(caller);
     const recipient = address('to', to);
     const device = requiredString('device_id', deviceId, 64);
     if (!Number.isInteger(input.last_status)) throw invalid('last_status', input.last_status === undefined ? 'The last status field is required.' : 'The last status must be an integer.');
@@ -148,6 +156,7 @@ export function createSipStatistics({ db }: CoreDeps) {
   }
 
   async function recordCall(caller: Caller, input: CallInput): Promise<void> {
+    await assertAdmin(caller);
     const id = requiredString('id', input.id, 64);
     const from = address('from', input.from);
     const to = address('to', input.to);
@@ -172,6 +181,7 @@ export function createSipStatistics({ db }: CoreDeps) {
   }
 
   async function recordCallDevice(caller: Caller, callId: string, deviceId: string, input: CallDeviceInput): Promise<boolean> {
+    await assertAdmin(caller);
     const device = requiredString('device_id', deviceId, 64);
     const rangAt = optionalTime('rang_at', input.rang_at);
     let terminatedAt: number | null = null;
@@ -193,6 +203,7 @@ export function createSipStatistics({ db }: CoreDeps) {
   }
 
   async function endCall(caller: Caller, callId: string, input: { ended_at?: unknown }) {
+    await assertAdmin(caller);
     const endedAt = requiredTime('ended_at', input.ended_at);
     if (!(await reachable(caller, 'sip_statistics_calls', callId))) throw notFound('call');
     await db.updateTable('sip_statistics_calls').set({ ended_at: endedAt, updated_at: now() }).where('id', '=', callId).execute();
@@ -206,6 +217,7 @@ export function createSipStatistics({ db }: CoreDeps) {
    * accepted), and the seconds from answer to end of the answered calls that ended.
    */
   async function compiled(caller: Caller, query: { from?: unknown; to?: unknown; domain?: unknown }): Promise<DailyFigures[]> {
+    await assertAdmin(caller);
     const today = Math.floor(now() / DAY_MS) * DAY_MS;
     const from = query.from === undefined ? today - 29 * DAY_MS : parseDay(query.from);
     if (from === null) throw invalid('from', 'The from must be a date such as 2024-03-27.');

@@ -19,8 +19,11 @@ for (const dialect of DIALECTS) {
     let admin: Caller;
     let otherAdmin: Caller;
     let n = 0;
-    const sipAccount = async (t = tenant, displayName: string | null = null) =>
-      (await core.accounts.create(null, { tenant: t.id, username: `user${++n}x`, domain: t === tenant ? 'sip.example.org' : 'sip.other.org', role: 'sip', displayName })).id;
+    const sipAccount = async (t = tenant, displayName: string | null = null, dtmf: string | null = null) =>
+      (await core.flexisip.adminCreate(tenantCaller(t), {
+        username: `user${++n}x`, password: 'secret-password', algorithm: 'SHA-256', domain: t === tenant ? 'sip.example.org' : 'sip.other.org',
+        display_name: displayName, dtmf_protocol: dtmf,
+      })).account.id;
     const tenantCaller = (t: { id: number; sid: string; path: string }): Caller => ({ tenantId: t.id, tenantSid: t.sid, tenantPath: t.path, accountId: null, role: 'tenant', via: 'basic' });
 
     before(async () => {
@@ -30,6 +33,8 @@ for (const dialect of DIALECTS) {
       other = (await core.tenants.create(null, { name: 'Other' })).tenant;
       admin = tenantCaller(tenant);
       otherAdmin = tenantCaller(other);
+      await core.tenants.addSipDomain(admin, tenant.id, 'sip.example.org');
+      await core.tenants.addSipDomain(otherAdmin, other.id, 'sip.other.org');
     });
     after(() => server.close());
 
@@ -132,6 +137,55 @@ for (const dialect of DIALECTS) {
       await rejectsWith(a.create(admin, me, { key: 'open', code: '12' }), 'forbidden');
       await rejectsWith(a.get(admin, me, 1), 'forbidden');
       await rejectsWith(a.list(admin, 999_999), 'not_found');
+    });
+
+    test('actions: keys lowercase with dashes, codes lowercase alphanumeric, replaced by an update, gone once deleted', async () => {
+      const me = await sipAccount(tenant, null, 'sipinfo');
+      const a = core.sipDirectory.actions;
+      for (const key of ['Open', 'open door', '', 'é']) await rejectsWith(a.create(admin, me, { key, code: '12' }), 'validation', 'key');
+      for (const code of ['A1', '1-2', '', '#']) await rejectsWith(a.create(admin, me, { key: 'open', code }), 'validation', 'code');
+      const action = await a.create(admin, me, { key: 'open-door_1', code: 'abc123' });
+      assert.deepEqual(await a.list(admin, me), [action]);
+      assert.deepEqual(await a.get(admin, me, action.id), action);
+      await rejectsWith(a.update(admin, me, action.id, { key: 'light' }), 'validation', 'code');
+      const updated = await a.update(admin, me, action.id, { key: 'light', code: '9' });
+      assert.deepEqual([updated.key, updated.code], ['light', '9']);
+      await rejectsWith(a.get(otherAdmin, me, action.id), 'not_found');
+      const stranger = await sipAccount(tenant, null, 'rfc2833');
+      await rejectsWith(a.get(admin, stranger, action.id), 'not_found', undefined);
+      await a.remove(admin, me, action.id);
+      await rejectsWith(a.get(admin, me, action.id), 'not_found');
+      const vcards = await core.sipDirectory.vcardOf(stranger, `sip:user${n}x@sip.example.org`).catch((e) => e);
+      assert.ok(vcards instanceof GatehouseError, 'an account is not its own contact');
+    });
+
+    test('a SIP user is no admin: every directory function is forbidden to it', async () => {
+      const me = await sipAccount();
+      const user: Caller = { ...admin, accountId: me, role: 'sip', via: 'api_key' };
+      const d = core.sipDirectory;
+      await rejectsWith(d.contacts.lists(user), 'forbidden');
+      await rejectsWith(d.contacts.createList(user, { title: 'T', description: 'D' }), 'forbidden');
+      await rejectsWith(d.accountTypes.list(user), 'forbidden');
+      await rejectsWith(d.contacts.ownContacts(user, me), 'forbidden');
+      await rejectsWith(d.dictionary.entries(user, me), 'forbidden');
+      await rejectsWith(core.sipStatistics.compiled(user, {}), 'forbidden');
+    });
+
+    test('the dictionary: set creates then replaces, value required, delete removes, shown with the account', async () => {
+      const me = await sipAccount();
+      const dict = core.sipDirectory.dictionary;
+      assert.deepEqual(await dict.entries(admin, me), {});
+      assert.equal(await dict.set(admin, me, 'foo', 'bar'), true);
+      assert.equal(await dict.set(admin, me, 'foo', 'yop'), false);
+      assert.equal(await dict.set(admin, me, 'waza', 'yop'), true);
+      await rejectsWith(dict.set(admin, me, 'x', ''), 'validation', 'value');
+      await rejectsWith(dict.set(admin, me, 'x', 3), 'validation', 'value');
+      assert.deepEqual(await dict.entries(admin, me), { foo: 'yop', waza: 'yop' });
+      assert.deepEqual((await core.flexisip.adminGet(admin, me)).account.dictionary, { foo: 'yop', waza: 'yop' });
+      await dict.remove(admin, me, 'foo');
+      await rejectsWith(dict.remove(admin, me, 'foo'), 'not_found');
+      await rejectsWith(dict.entries(otherAdmin, me), 'not_found');
+      assert.deepEqual(await dict.entries(admin, me), { waza: 'yop' });
     });
 
     test('the vCards of an account\'s contacts carry their display names and types, parsed by ical.js', async () => {

@@ -39,7 +39,7 @@ for (const dialect of DIALECTS) {
       admin = caller(tenant);
       otherAdmin = caller(other);
       await core.tenants.addSipDomain(admin, tenant.id, 'sip.example.org');
-      senderId = (await core.accounts.create(null, { tenant: tenant.id, username: 'sender', domain: 'sip.example.org', role: 'sip' })).id;
+      senderId = (await core.flexisip.adminCreate(admin, { username: 'sender', password: 'secret-password', algorithm: 'MD5', domain: 'sip.example.org' })).account.id;
     });
     after(() => server.close());
 
