@@ -12,6 +12,7 @@ import { createTrustedDevices } from './trusted-devices/trusted-devices.js';
 import { createTwoFactor } from './twofactor/twofactor.js';
 import { createSipDirectory } from './sip-directory/directory.js';
 import { createSipStatistics } from './sip-statistics/statistics.js';
+import { createSipMessages } from './sip/messages.js';
 import { createBuckets } from '../state/buckets.js';
 import { createLimits } from './limits/limits.js';
 import { codeHasher, loadPepper } from './verifications/codes.js';
@@ -50,6 +51,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const flexisip = createFlexisip(deps, { channels, verifications, credentials });
   const sipDirectory = createSipDirectory(deps);
   const sipStatistics = createSipStatistics(deps);
+  const sipMessages = createSipMessages(deps);
   return {
     deps,
     channels,
@@ -70,6 +72,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     flexisip,
     sipDirectory,
     sipStatistics,
+    sipMessages,
   };
 }
 

@@ -40,6 +40,10 @@ export interface SipFinalResponse {
   timedOut: boolean;
 }
 
+export interface SipMessageSent extends SipFinalResponse {
+  callId: string;
+}
+
 /** `sip:` or `sips:`, a user part and a host[:port]; nothing that could break a header line. */
 const SIP_URI = /^sips?:[A-Za-z0-9._~+!$&'()*,;=%-]+@[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
@@ -111,7 +115,7 @@ export function parseResponse(datagram: Buffer): ParsedResponse | null {
 }
 
 /** Sends one MESSAGE through the proxy and resolves with its final answer. */
-export async function sendSipMessage(proxy: SipProxy, msg: SipMessage, timers: SipTimers = RFC3261_TIMERS): Promise<SipFinalResponse> {
+export async function sendSipMessage(proxy: SipProxy, msg: SipMessage, timers: SipTimers = RFC3261_TIMERS): Promise<SipMessageSent> {
   if (!isSipAddress(msg.to)) throw invalid('to', 'must be a SIP address such as sip:user@domain');
   if (!isSipAddress(msg.from)) throw invalid('from', 'must be a SIP address such as sip:user@domain');
   const socket = createSocket(isIPv6(proxy.host) ? 'udp6' : 'udp4');
@@ -126,7 +130,7 @@ export async function sendSipMessage(proxy: SipProxy, msg: SipMessage, timers: S
     const local = socket.address();
     const ids = { branch: `z9hG4bK${token(12)}`, tag: token(8), callId: `${token(16)}@gatehouse`, cseq: 1 };
     const request = buildMessageRequest(msg, { host: local.address, port: local.port }, ids);
-    return await runTransaction(socket, request, ids, timers);
+    return { ...(await runTransaction(socket, request, ids, timers)), callId: ids.callId };
   } finally {
     socket.close();
   }
