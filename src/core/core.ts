@@ -13,6 +13,7 @@ import { createTwoFactor } from './twofactor/twofactor.js';
 import { createSipDirectory } from './sip-directory/directory.js';
 import { createSipStatistics } from './sip-statistics/statistics.js';
 import { createSipMessages } from './sip/messages.js';
+import { kamailioRegistrar } from './sip/kamailio-registrar.js';
 import { createBuckets } from '../state/buckets.js';
 import { createLimits } from './limits/limits.js';
 import { codeHasher, loadPepper } from './verifications/codes.js';
@@ -48,7 +49,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
   const records = createRecords(deps, limits);
   const sip = createDigestAuth(deps, createNonces(await loadNonceKey(deps.db, deps.sealer), deps.state));
-  const flexisip = createFlexisip(deps, { channels, verifications, credentials });
+  const registrarRpc = deps.config.sip.registrarRpcUrl;
+  const flexisip = createFlexisip(deps, { channels, verifications, credentials, registrar: registrarRpc ? kamailioRegistrar(registrarRpc) : null });
   const sipDirectory = createSipDirectory(deps);
   const sipStatistics = createSipStatistics(deps);
   const sipMessages = createSipMessages(deps);
