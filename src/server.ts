@@ -117,7 +117,8 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    const path = pathOf(request.url);
+    // A route whose path carries a secret (a token in a segment) is logged by its pattern only.
+    const path = request.routeOptions.config.secretPath ? route : pathOf(request.url);
     // Through the root logger: a request's own child logger is made only when something else logs.
     app.log.info({ reqId: request.id, method: request.method, path, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
     done();

@@ -16,7 +16,7 @@ import type { SigningKeys } from './signing-keys.js';
 
 export const API_KEY_PREFIX = 'gha_';
 
-type AccountWithTenant = Selectable<AccountTable> & { tenant_sid: string; tenant_path: string };
+type AccountWithTenant = Pick<Selectable<AccountTable>, 'id' | 'tenant_id' | 'role' | 'blocked' | 'activated'> & { tenant_sid: string; tenant_path: string };
 
 export type Credentials = ReturnType<typeof createCredentials>;
 
@@ -60,12 +60,13 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
     return { tenantId: Number(row.id), tenantSid: row.sid, tenantPath: row.path, accountId: null, role: 'tenant', via: 'basic' };
   }
 
+  // Every API-key request (the admin API, Flexisip clients) authenticates this way: prepared once.
+  const apiKeyAccount = statements.prepare<AccountWithTenant & { expires_at: number | null }>(
+    'select accounts.id, accounts.tenant_id, accounts.role, accounts.blocked, accounts.activated, tenants.sid as tenant_sid, tenants.path as tenant_path, api_keys.expires_at from api_keys inner join accounts on accounts.id = api_keys.account_id inner join tenants on tenants.id = accounts.tenant_id where api_keys.key_hash = ?',
+  );
+
   async function authenticateApiKey(apiKey: string): Promise<Caller> {
-    const row = await accountQuery()
-      .innerJoin('api_keys', 'api_keys.account_id', 'accounts.id')
-      .select('api_keys.expires_at')
-      .where('api_keys.key_hash', '=', sha256Hex(apiKey))
-      .executeTakeFirst();
+    const row = await apiKeyAccount.get(sha256Hex(apiKey));
     if (row?.expires_at != null && Number(row.expires_at) <= now()) throw unauthenticated('this API key has expired');
     return accountCaller(row, 'api_key');
   }

@@ -3,7 +3,7 @@
  * sip:username@domain, with their HA1 per algorithm, DTMF protocol, provisioning token and dictionary.
  */
 import type { CoreDeps } from '../context.js';
-import { newToken, now, sha256Hex } from '../crypto.js';
+import { constantTimeEqual, newToken, now, sha256Hex } from '../crypto.js';
 import { notFound } from '../errors.js';
 import { type DigestAlgorithm, ha1 } from '../sip/digest.js';
 import { isUniqueViolation } from '../../storage/errors.js';
@@ -49,13 +49,15 @@ export interface NewSipAccount {
   confirmationKey?: string | null;
 }
 
+export const KEY_TRIES_PER_HOUR = 10;
 const HA1_COLUMN = { MD5: 'ha1_md5', 'SHA-256': 'ha1_sha256' } as const;
 export const ha1Context = (algorithm: DigestAlgorithm, accountId: number) => `sip_ha1:${algorithm}:${accountId}`;
 const provisioningContext = (accountId: number) => `sip_provisioning:${accountId}`;
 
 export type SipAccounts = ReturnType<typeof createSipAccounts>;
 
-export function createSipAccounts({ db, sealer, config }: CoreDeps) {
+export function createSipAccounts(deps: CoreDeps) {
+  const { db, sealer, config } = deps;
   const realmOf = (domain: string) => config.flexisip.realm ?? domain;
 
   const baseQuery = (q: Db = db) =>
@@ -77,7 +79,8 @@ export function createSipAccounts({ db, sealer, config }: CoreDeps) {
   async function toSipAccount(row: Row, q: Db = db): Promise<SipAccount> {
     const id = Number(row.id);
     const dictionary: Record<string, string> = {};
-    for (const e of await q.selectFrom('sip_dictionary').select(['key', 'value']).where('account_id', '=', id).orderBy('key').execute()) {
+    const entries = q === db ? await dictionaryOf.all(id) : await q.selectFrom('sip_dictionary').select(['key', 'value']).where('account_id', '=', id).orderBy('key').execute();
+    for (const e of entries) {
       dictionary[e.key] = e.value;
     }
     return {
@@ -102,8 +105,14 @@ export function createSipAccounts({ db, sealer, config }: CoreDeps) {
     };
   }
 
+  // GET /api/accounts/me reads an account on every request: prepared once.
+  const accountById = deps.statements.prepare<Row>(
+    'select accounts.*, sip_accounts.ha1_md5, sip_accounts.ha1_sha256, sip_accounts.dtmf_protocol, sip_accounts.provisioning_token, sip_accounts.confirmation_key_expires, sip_accounts.user_agent, sip_accounts.confirmation_key_hash from accounts inner join sip_accounts on sip_accounts.account_id = accounts.id where accounts.id = ?',
+  );
+  const dictionaryOf = deps.statements.prepare<{ key: string; value: string }>('select "key", "value" from sip_dictionary where account_id = ? order by "key"');
+
   async function byId(id: number): Promise<SipAccount | undefined> {
-    const row = await baseQuery().where('accounts.id', '=', id).executeTakeFirst();
+    const row = await accountById.get(id);
     return row && toSipAccount(row);
   }
 
@@ -214,7 +223,7 @@ export function createSipAccounts({ db, sealer, config }: CoreDeps) {
   async function checkPassword(account: SipAccount, password: string): Promise<boolean> {
     for (const algorithm of account.algorithms) {
       const stored = await ha1Of(account.id, algorithm);
-      if (stored && stored === ha1(algorithm, account.username, realmOf(account.domain), password)) return true;
+      if (stored && constantTimeEqual(stored, ha1(algorithm, account.username, realmOf(account.domain), password))) return true;
     }
     return false;
   }
@@ -249,7 +258,9 @@ export function createSipAccounts({ db, sealer, config }: CoreDeps) {
   }
 
   /** A one-time activation key matches, and is spent; 'expired' after confirmation_key_expires. */
-  async function spendConfirmationKey(account: SipAccount, key: string): Promise<'ok' | 'wrong' | 'expired'> {
+  async function spendConfirmationKey(account: SipAccount, key: string): Promise<'ok' | 'wrong' | 'expired' | 'locked'> {
+    // A 4-digit PIN would fall to guessing: 10 wrong keys an hour per account, then none is tried.
+    if ((await deps.state.increment(`sip:key-tries:${account.id}`, 3600_000)) > KEY_TRIES_PER_HOUR) return 'locked';
     const row = await db.selectFrom('sip_accounts').select(['confirmation_key_hash', 'confirmation_key_expires']).where('account_id', '=', account.id).executeTakeFirst();
     if (!row?.confirmation_key_hash || row.confirmation_key_hash !== sha256Hex(key)) return 'wrong';
     if (row.confirmation_key_expires !== null && Number(row.confirmation_key_expires) <= now()) return 'expired';
@@ -259,7 +270,9 @@ export function createSipAccounts({ db, sealer, config }: CoreDeps) {
       .where('account_id', '=', account.id)
       .where('confirmation_key_hash', '=', row.confirmation_key_hash)
       .executeTakeFirst();
-    return Number(spent.numUpdatedRows) === 1 ? 'ok' : 'wrong';
+    if (Number(spent.numUpdatedRows) !== 1) return 'wrong';
+    await deps.state.release(`sip:key-tries:${account.id}`);
+    return 'ok';
   }
 
   async function setConfirmationKey(accountId: number, key: string): Promise<void> {

@@ -27,20 +27,24 @@ export const challengeError = (message: string, challenges: string[]) =>
 
 export type DigestAuth = ReturnType<typeof createDigestAuth>;
 
-export function createDigestAuth({ db, sealer, config }: CoreDeps, nonces: Nonces) {
+export function createDigestAuth({ statements, sealer, config }: CoreDeps, nonces: Nonces) {
   const realmOf = (domain: string) => config.flexisip.realm ?? domain;
 
-  function lookup(username: string, domain: string) {
-    return db
-      .selectFrom('accounts')
-      .innerJoin('sip_accounts', 'sip_accounts.account_id', 'accounts.id')
-      .innerJoin('tenants', 'tenants.id', 'accounts.tenant_id')
-      .select(['accounts.id', 'accounts.tenant_id', 'accounts.role', 'accounts.blocked', 'sip_accounts.ha1_md5', 'sip_accounts.ha1_sha256', 'tenants.sid', 'tenants.path'])
-      .where('accounts.domain', '=', domain)
-      .where('accounts.username', '=', username)
-      .executeTakeFirst();
+  interface Row {
+    id: number;
+    tenant_id: number;
+    role: string;
+    blocked: number;
+    ha1_md5: string | null;
+    ha1_sha256: string | null;
+    sid: string;
+    path: string;
   }
-  type Row = NonNullable<Awaited<ReturnType<typeof lookup>>>;
+  // Both steps of every Digest exchange look the account up: prepared once.
+  const byAddress = statements.prepare<Row>(
+    'select accounts.id, accounts.tenant_id, accounts.role, accounts.blocked, sip_accounts.ha1_md5, sip_accounts.ha1_sha256, tenants.sid, tenants.path from accounts inner join sip_accounts on sip_accounts.account_id = accounts.id inner join tenants on tenants.id = accounts.tenant_id where accounts.domain = ? and accounts.username = ?',
+  );
+  const lookup = (username: string, domain: string) => byAddress.get(domain, username);
 
   const algorithmsOf = (row: Row): DigestAlgorithm[] => DIGEST_ALGORITHMS.filter((a) => (a === 'MD5' ? row.ha1_md5 : row.ha1_sha256));
 

@@ -24,7 +24,7 @@ const Page = Type.Object(
     prev_page_url: Type.Union([Type.String(), Type.Null()]),
     path: Type.String(),
   },
-  { additionalProperties: true },
+  { description: "one page of accounts, in the upstream (Laravel) pagination shape" },
 );
 
 export const accountsAdminRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {

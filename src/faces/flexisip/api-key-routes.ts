@@ -12,7 +12,7 @@ export const apiKeyRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.get(
     '/accounts/me/api_key/:auth_token',
-    { schema: { tags, summary: 'A fresh API key from an attached auth_token (Public)', params: Type.Object({ auth_token: Type.String({ maxLength: 300 }) }), response: { 200: Type.Object({ api_key: Type.String() }), ...errors } } },
+    { config: { secretPath: true }, schema: { tags, summary: 'A fresh API key from an attached auth_token (Public)', params: Type.Object({ auth_token: Type.String({ maxLength: 300 }) }), response: { 200: Type.Object({ api_key: Type.String() }), ...errors } } },
     async (req, reply) => {
       const key = await f.apiKeyFromAuthToken(req.params.auth_token);
       setApiKeyCookie(reply, key);

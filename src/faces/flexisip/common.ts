@@ -34,7 +34,7 @@ export const Account = Type.Object(
     created_at: Type.String(),
     updated_at: Type.String(),
   },
-  { additionalProperties: true },
+  { description: 'a SIP account; a field not listed here is not serialised' },
 );
 
 /** "Y-m-d H:i:s" in UTC, the upstream format of confirmation_key_expires. */
@@ -65,7 +65,7 @@ export function accountJson(a: AccountAnswer, realmOf: (domain: string) => strin
   };
 }
 
-export const Token = Type.Object({ token: Type.String(), expire_at: Type.String() }, { additionalProperties: true });
+export const Token = Type.Object({ token: Type.String(), expire_at: Type.String(), validation_url: Type.Optional(Type.String()) });
 export const tokenJson = (t: { token: string; expiresAt: number }) => ({ token: t.token, expire_at: new Date(t.expiresAt).toISOString() });
 
 /** The API key as the upstream sets it: also a cookie, for browsers. */

@@ -28,7 +28,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
   // that ran the human check with an admin credential) validates it.
   app.post(
     '/account_creation_request_tokens/:token/validate',
-    { config: { auth: ADMIN }, schema: { tags, summary: 'Validate an account_creation_request_token (Admin, Gatehouse)', security: security(ADMIN), params: Type.Object({ token: Text }), response: { 200: Type.Object({ validated: Type.Boolean() }), ...errors } } },
+    { config: { auth: ADMIN, secretPath: true }, schema: { tags, summary: 'Validate an account_creation_request_token (Admin, Gatehouse)', security: security(ADMIN), params: Type.Object({ token: Text }), response: { 200: Type.Object({ validated: Type.Boolean() }), ...errors } } },
     async (req) => {
       await f.validateRequestToken(callerOf(req), req.params.token);
       return { validated: true };
@@ -76,7 +76,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.get(
     '/accounts/auth_token/:auth_token/attach',
-    { config: { auth: USER }, schema: { tags, summary: 'Attach an auth_token to the authenticated account (User)', security: security(USER), params: Type.Object({ auth_token: Text }), response: { 200: Type.Object({}), ...errors } } },
+    { config: { auth: USER, secretPath: true }, schema: { tags, summary: 'Attach an auth_token to the authenticated account (User)', security: security(USER), params: Type.Object({ auth_token: Text }), response: { 200: Type.Object({}), ...errors } } },
     async (req) => {
       await f.attachAuthToken(callerOf(req), req.params.auth_token);
       return {};

@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The credentials this route accepts; absent means public. */
     auth?: AuthScheme[];
+    /** The path holds a secret (a token as a segment): logs show the route pattern instead. */
+    secretPath?: boolean;
   }
 }
 

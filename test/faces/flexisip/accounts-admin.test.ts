@@ -46,6 +46,12 @@ for (const dialect of DIALECTS) {
       assert.equal(typeof res.body.provisioning_token, 'string');
       assert.equal(res.body.confirmation_key, undefined);
       assert.ok(!res.text.includes('secret-pw'));
+      // At rest the HA1 is a keyring envelope, and the provisioning token too.
+      const row = await server.runtime.storage.db.selectFrom('sip_accounts').selectAll().where('account_id', '=', res.body.id).executeTakeFirstOrThrow();
+      assert.match(row.ha1_md5!, /^gh1:/);
+      assert.equal(row.ha1_sha256, null);
+      assert.match(row.provisioning_token!, /^gh1:/);
+      assert.ok(!row.provisioning_token!.includes(res.body.provisioning_token));
     });
 
     test('activated false answers a confirmation_key and its expiry; the public activation spends it; after the expiry it is 403', async () => {
@@ -71,6 +77,24 @@ for (const dialect of DIALECTS) {
       });
       const late = await call(`${w.url}/api/accounts/${expired.body.username}@${w.domain}/activate/email`, { json: { confirmation_key: expired.body.confirmation_key } });
       assert.equal(late.status, 403);
+    });
+
+    test('ten wrong activation keys in an hour lock the account\'s activation (403), even for the right key', async () => {
+      const created = await call(`${w.url}/api/accounts`, { headers: w.admin, json: { username: uniqueName(), password: 'secret-pw', algorithm: 'MD5', domain: w.domain } });
+      const sip = `${created.body.username}@${w.domain}`;
+      for (let i = 0; i < 10; i++) {
+        assert.equal((await call(`${w.url}/api/accounts/${sip}/activate/email`, { json: { confirmation_key: `wrongkey${String(i).padStart(5, '0')}` } })).status, 404);
+      }
+      assert.equal((await call(`${w.url}/api/accounts/${sip}/activate/email`, { json: { confirmation_key: created.body.confirmation_key } })).status, 403);
+    });
+
+    test('a tenant reads, changes and deletes only its own domains\' accounts (404 elsewhere)', async () => {
+      const foreign = await createAccount(other);
+      assert.equal((await call(`${w.url}/api/accounts/${foreign.id}`, { headers: tenantBasic(w) })).status, 404);
+      assert.equal((await call(`${w.url}/api/accounts/${foreign.id}/deactivate`, { method: 'POST', headers: tenantBasic(w) })).status, 404);
+      assert.equal((await call(`${w.url}/api/accounts/${foreign.id}`, { method: 'PUT', headers: tenantBasic(w), json: { username: foreign.username, password: 'secret-pw', algorithm: 'MD5' } })).status, 404);
+      assert.equal((await call(`${w.url}/api/accounts/${foreign.id}`, { method: 'DELETE', headers: tenantBasic(w) })).status, 404);
+      assert.equal((await call(`${w.url}/api/accounts/${foreign.id}`, { headers: tenantBasic(other) })).status, 200);
     });
 
     test('validation: 422 {"message", "errors"} naming every failing field, and nothing is written', async () => {

@@ -82,6 +82,7 @@ for (const dialect of DIALECTS) {
     test('email change: a code goes by SMTP to the new address, the code confirms it; taken or malformed emails are 422', async () => {
       const user = await createAccount(w);
       const key = await apiKeyOf(w, user);
+      assert.equal((await call(`${w.url}/api/accounts/me/email`, { headers: key, json: { code: '123456' } })).status, 404, 'nothing requested');
       const email = `${uniqueName()}@example.org`;
       const count = smtp.messages.length;
       const res = await call(`${w.url}/api/accounts/me/email/request`, { headers: key, json: { email } });

@@ -98,6 +98,14 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(`${w.url}/api/accounts/me/api_key/${auth.body.token}`)).status, 404, 'spent');
       const me = await call(`${w.url}/api/accounts/me`, { headers: apiKey(key.body.api_key) });
       assert.equal(me.body.id, user.id);
+      const logs = server.logs.join('');
+      assert.ok(!logs.includes(auth.body.token), 'a token in a path is logged by its route pattern only');
+      assert.ok(!logs.includes(key.body.api_key));
+      assert.ok(logs.includes('/api/accounts/me/api_key/:auth_token'));
+    });
+
+    test('validating an unknown request token is 404', async () => {
+      assert.equal((await call(`${w.url}/api/account_creation_request_tokens/unknown/validate`, { method: 'POST', headers: w.admin })).status, 404);
     });
 
     test('GET /api/accounts/me/api_key answers a fresh key as the body and sets the cookie; the cookie authenticates; the previous key stops', async () => {
