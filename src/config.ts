@@ -44,6 +44,10 @@ export interface Config {
   channels: Record<'sms' | 'call' | 'email', ChannelProvider>;
   flexisip: FlexisipConfig;
   sip: SipConfig;
+  /** Time a client has to send a whole request, and the longest a connection may stay silent. */
+  requestTimeoutMs: number;
+  /** Password tries allowed per email and per client address: `max` per `intervalMs`, refilling evenly. */
+  loginRate: { account: RateSetting; address: RateSetting };
 }
 
 /** Gatehouse as a SIP peer: where SIP MESSAGEs go, and the registrar it can ask to drop a registration. */
@@ -66,6 +70,11 @@ export interface FlexisipConfig {
   pushWebhookUrl: string | null;
   /** Shared with the SIP registrar for /internal/sip/…; null: those routes answer 404. */
   registrarSecret: string | null;
+}
+
+export interface RateSetting {
+  max: number;
+  intervalMs: number;
 }
 
 export type ChannelProvider = 'twilio' | 'smtp' | 'outbox' | 'none';
@@ -114,6 +123,9 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_PRELOGIN_TTL', '300', 'seconds a Comm100 preLoginToken lives ("Timeout" after)'],
   ['GATEHOUSE_LOGIN_LOCK', '900', 'seconds an account stays locked after 10 consecutive second-factor failures'],
   ['GATEHOUSE_CONFIG', '(none)', 'path of a JSON file with any of these settings'],
+  ['GATEHOUSE_REQUEST_TIMEOUT', '30', 'seconds a client has to send a whole request (and the longest a connection may stay silent)'],
+  ['GATEHOUSE_LOGIN_RATE_ACCOUNT', '10/600', 'password tries per email address: N/seconds, refilling evenly'],
+  ['GATEHOUSE_LOGIN_RATE_ADDRESS', '100/600', 'password tries per client address: N/seconds, refilling evenly'],
   ['GATEHOUSE_PUBLIC_URL', '(none)', 'https://host the internet reaches Gatehouse at; Twilio status callbacks go to <it>/2fa/callbacks/twilio/status'],
   ['TWILIO_ACCOUNT_SID', '(none)', 'AC… of the Twilio account that sends SMS and places calls'],
   ['TWILIO_AUTH_TOKEN', '(none)', "the account's auth token (also checks the signature of status callbacks)"],
@@ -195,6 +207,11 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
       lockMs: integer('GATEHOUSE_LOGIN_LOCK', get('GATEHOUSE_LOGIN_LOCK') ?? '900', 1, 86400) * 1000,
     },
     ...channelSettings(get, outboxEnabled),
+    requestTimeoutMs: integer('GATEHOUSE_REQUEST_TIMEOUT', get('GATEHOUSE_REQUEST_TIMEOUT') ?? '30', 1, 3600) * 1000,
+    loginRate: {
+      account: rate('GATEHOUSE_LOGIN_RATE_ACCOUNT', get('GATEHOUSE_LOGIN_RATE_ACCOUNT') ?? '10/600'),
+      address: rate('GATEHOUSE_LOGIN_RATE_ADDRESS', get('GATEHOUSE_LOGIN_RATE_ADDRESS') ?? '100/600'),
+    },
     flexisip: flexisipSettings(get),
     sip: sipSettings(get),
   };
@@ -230,6 +247,12 @@ function flexisipSettings(get: Get): FlexisipConfig {
     pushWebhookUrl: webhook ? httpUrl('GATEHOUSE_PUSH_WEBHOOK_URL', webhook) : null,
     registrarSecret: secret ?? null,
   };
+}
+
+function rate(variable: string, value: string): RateSetting {
+  const m = /^(\d{1,6})\/(\d{1,6})$/.exec(value);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new ConfigError(variable, `must be N/seconds such as 10/600, got "${value}"`);
+  return { max: Number(m[1]), intervalMs: Number(m[2]) * 1000 };
 }
 
 type Get = (name: string) => string | undefined;

@@ -16,10 +16,13 @@ const USAGE = `usage: gatehouse <command> [options]
 
   serve                                   start the server (migrates first)
   migrate                                 run database migrations
-  tenant create --name N [--parent ID|SID] create a tenant; prints {"id","sid","authToken"}
+  tenant create --name N [--parent ID|SID] [--email E]
+                                          create a tenant; prints {"id","sid","authToken"}
+  tenant update --tenant ID|SID --email E set a tenant's contact email ("" clears it)
   tenant list                             list tenants as JSON
   account create --tenant ID|SID --email E --password P [--role agent|superagent|admin|sip] [--username U]
                                           create an account; prints it with its "id"
+  account unlock --id N                   lift an account's login lock
   admin create [--tenant ID|SID]          create an admin account and API key; prints {"apiKey"} (shown once)
   keys rotate                             new master key (key file) and re-seal every secret
 
@@ -48,17 +51,33 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'tenant create': {
-      const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, parent: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, parent: { type: 'string' }, email: { type: 'string' } } });
       if (!values.name) return usage('tenant create needs --name');
       return withRuntime(config, async ({ core }) => {
-        const { tenant, authToken } = await core.tenants.create(null, { name: values.name!, parent: values.parent });
+        const { tenant, authToken } = await core.tenants.create(null, { name: values.name!, parent: values.parent, email: values.email });
         print({ id: tenant.id, sid: tenant.sid, authToken });
+      });
+    }
+    case 'tenant update': {
+      const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, email: { type: 'string' } } });
+      if (!values.tenant || values.email === undefined) return usage('tenant update needs --tenant and --email');
+      return withRuntime(config, async ({ core }) => {
+        const t = await core.tenants.setEmail(null, values.tenant!, values.email!);
+        print({ id: t.id, sid: t.sid, name: t.name, parentId: t.parentId, email: t.email });
+      });
+    }
+    case 'account unlock': {
+      const { values } = parseArgs({ args: rest, options: { id: { type: 'string' } } });
+      if (!values.id || !/^\d{1,15}$/.test(values.id)) return usage('account unlock needs --id N');
+      return withRuntime(config, async ({ core }) => {
+        const wasLocked = await core.login.unlockById(Number(values.id));
+        print({ id: Number(values.id), wasLocked, lock: await core.login.lockState(Number(values.id)) });
       });
     }
     case 'tenant list':
       return withRuntime(config, async ({ storage }) => {
-        const rows = await storage.db.selectFrom('tenants').select(['id', 'sid', 'name', 'parent_id']).orderBy('id').execute();
-        print(rows.map((r) => ({ id: r.id, sid: r.sid, name: r.name, parentId: r.parent_id })));
+        const rows = await storage.db.selectFrom('tenants').select(['id', 'sid', 'name', 'parent_id', 'email']).orderBy('id').execute();
+        print(rows.map((r) => ({ id: r.id, sid: r.sid, name: r.name, parentId: r.parent_id, email: r.email })));
       });
     case 'account create': {
       const { values } = parseArgs({

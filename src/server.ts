@@ -8,9 +8,11 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { CommonErrors, GatehouseError } from './core/errors.js';
 import { adminFace } from './faces/admin/routes.js';
+import { envelopeForPath } from './faces/envelopes.js';
 import { comm100LoginFace } from './faces/comm100/login-face.js';
 import { comm100TwoFactorFace } from './faces/comm100/routes.js';
 import { devFace } from './faces/dev/routes.js';
@@ -19,6 +21,7 @@ import { registrarFace } from './faces/flexisip/internal-routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { useEnvelope } from './faces/http/errors.js';
+import { useInputRules } from './faces/http/input-rules.js';
 import { opsFace } from './faces/ops/routes.js';
 import { smart2faFace } from './faces/smart2fa/routes.js';
 import { type LogDestination, createLogDestination } from './observability/log-destination.js';
@@ -41,18 +44,35 @@ function logDestination(): LogDestination {
 
 /**
  * Request ids: a random prefix per process and a counter — unique across nodes for correlating log
- * lines, and cheaper than a UUID per request. A caller's own X-Request-Id is kept instead.
+ * lines, and cheaper than a UUID per request. A caller's own X-Request-Id is kept instead when it is
+ * short and plain (it is written into every log line and echoed back, so nothing else is trusted).
  */
-function requestIds(): () => string {
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+function requestIds(): (req: { headers: Record<string, string | string[] | undefined> }) => string {
   const prefix = randomBytes(6).toString('hex');
   let n = 0;
-  return () => `${prefix}-${(++n).toString(36)}`;
+  return (req) => {
+    const given = req.headers['x-request-id'];
+    return typeof given === 'string' && CALLER_REQUEST_ID.test(given) ? given : `${prefix}-${(++n).toString(36)}`;
+  };
 }
 
 /** A URL's path without its query string: query strings may carry tokens, so neither logs nor answers echo them. */
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
+}
+
+const notFoundRoute = (method: string, path: string) => new GatehouseError(CommonErrors.notFound, `no route ${method} ${path}`);
+
+const unreadablePath = (code: string) =>
+  new GatehouseError(CommonErrors.validation, code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'path: a path parameter is longer than 100 characters' : 'path: is not a valid URL', { field: 'path' });
+
+/** Answers a request no route took (unknown path, unreadable URL) in the envelope of the face its path belongs to. */
+function answerUnrouted(error: GatehouseError, request: FastifyRequest, reply: FastifyReply) {
+  const { status, body, headers } = envelopeForPath(pathOf(request.url))(error);
+  if (headers) reply.headers(headers);
+  reply.status(status).send(body);
 }
 
 export interface ServerOptions {
@@ -72,14 +92,23 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
     },
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
     genReqId: requestIds(),
     // One line per request, written by the onResponse hook below with no query string or body.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (logger, bindings, options) => lazyChild(logger, bindings, options),
     // additionalProperties: false in a schema means refuse, not silently drop.
-    ajv: { customOptions: { removeAdditional: false } },
+    // strictNumbers: Infinity and NaN are not numbers (1e309 in JSON, "Infinity" in a path or query).
+    ajv: { customOptions: { removeAdditional: false, strictNumbers: true } },
     return503OnClosing: true,
+    // A client that sends its request slowly (or not at all) is cut off: it cannot hold a connection.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    // Node checks request timeouts on this interval (30 s by default, longer than a short timeout).
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(250, config.requestTimeoutMs / 4)), headersTimeout: Math.min(60_000, config.requestTimeoutMs) },
+    // A URL the router refuses (a path parameter over 100 characters, bad percent-encoding) is
+    // answered in the envelope of its path, without echoing the path.
+    frameworkErrors: (error, request, reply) => answerUnrouted(unreadablePath(error.code), request, reply),
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -142,10 +171,9 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   });
 
   registerAuthentication(app, core);
+  useInputRules(app);
   useEnvelope(app, plainEnvelope);
-  app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${pathOf(request.url)}` } });
-  });
+  app.setNotFoundHandler((request, reply) => answerUnrouted(notFoundRoute(request.method, pathOf(request.url)), request, reply));
 
   await app.register(opsFace, { runtime, metrics });
   await app.register(adminFace, { core });

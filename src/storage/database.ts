@@ -19,6 +19,8 @@ export interface TenantTable {
   parent_id: number | null;
   /** The SIDs from the root down to this tenant, '/'-separated and closed: "/AC…/AC…/". */
   path: string;
+  /** Contact email (0009_wire); null when none was given. */
+  email: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -49,6 +51,8 @@ export interface AccountTable {
   activated: number;
   blocked: number;
   password_hash: string | null;
+  /** When the account first completed a login (0009_wire); null until then. */
+  first_login_at: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -25,7 +25,10 @@ export interface Limit {
   buckets: string;
   description: string | null;
   accountSid: string;
+  /** The tenants' contact emails (null when a tenant has none). */
+  accountEmail: string | null;
   targetAccountSid: string;
+  targetAccountEmail: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -90,7 +93,7 @@ export function createLimits({ db }: CoreDeps, tenants: Tenants) {
       .innerJoin('tenants as c', 'c.id', 'limits.created_by')
       .select([
         'limits.sid', 'limits.name', 'limits.buckets', 'limits.description', 'limits.created_at', 'limits.updated_at',
-        't.sid as target_sid', 't.path as target_path', 'c.sid as creator_sid',
+        't.sid as target_sid', 't.path as target_path', 't.email as target_email', 'c.sid as creator_sid', 'c.email as creator_email',
       ]);
   type Row = Awaited<ReturnType<ReturnType<typeof view>['executeTakeFirstOrThrow']>>;
   const toLimit = (r: Row): Limit => ({
@@ -99,7 +102,9 @@ export function createLimits({ db }: CoreDeps, tenants: Tenants) {
     buckets: r.buckets,
     description: r.description,
     accountSid: r.creator_sid,
+    accountEmail: r.creator_email,
     targetAccountSid: r.target_sid,
+    targetAccountEmail: r.target_email,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   });

@@ -9,7 +9,9 @@ export const codeVerifyFailed = (retryRemainingNumber?: number) =>
   });
 export const loginTimeout = () => new GatehouseError(TwoFactorErrors.loginTimeout, 'Timeout', { field: 'preLoginToken' });
 export const retriesExceeded = () => new GatehouseError(TwoFactorErrors.retriesExceeded, 'Number of retries exceeded', { field: 'preLoginToken' });
-export const accountLocked = () => new GatehouseError(TwoFactorErrors.accountLocked, 'account locked');
+/** Says when the lock ends, so a client can tell its user (Comm100 shows it as lockedUntil). */
+export const accountLocked = (lockedUntil: number) =>
+  new GatehouseError(TwoFactorErrors.accountLocked, `account locked until ${new Date(lockedUntil).toISOString()}`, { details: { lockedUntil: new Date(lockedUntil).toISOString() } });
 /** One answer for a wrong password, an unknown email, partner or site, and a blocked account. */
 export const badCredentials = () => unauthenticated('email or password is incorrect');
 export const badPreLoginToken = () => unauthenticated('preLoginToken is not valid');

@@ -20,7 +20,7 @@ export interface LockAccount {
 }
 
 /** A reserved try: its place in the run of failures, or refused because the account is locked. */
-export type Reservation = { locked: true } | { locked: false; place: number };
+export type Reservation = { locked: true; lockedUntil: number } | { locked: false; place: number };
 
 export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
   const bump = (accountId: number, t: number) =>
@@ -36,7 +36,7 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
     let row = await bump(account.id, t);
     const lockedUntil = row.locked_until == null ? null : Number(row.locked_until);
     if (lockedUntil !== null) {
-      if (lockedUntil > t) return { locked: true };
+      if (lockedUntil > t) return { locked: true, lockedUntil };
       // The lock has run out: one node lifts it (and records the unlock), then the count restarts.
       const lifted = await db
         .updateTable('login_locks')
@@ -49,10 +49,29 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
       }
       t = now();
       row = await bump(account.id, t);
-      if (row.locked_until != null && Number(row.locked_until) > t) return { locked: true };
+      if (row.locked_until != null && Number(row.locked_until) > t) return { locked: true, lockedUntil: Number(row.locked_until) };
     }
     const place = Number(row.failures);
-    return place > LOCK_AFTER_FAILURES ? { locked: true } : { locked: false, place };
+    if (place <= LOCK_AFTER_FAILURES) return { locked: false, place };
+    // Refused unchecked: the failure in place 10 locks (or is locking) the account.
+    return { locked: true, lockedUntil: (await state(account.id)).lockedUntil ?? t + lockMs };
+  }
+
+  /** The account's lock as it stands: until when it is locked (null when it is not) and the run of failures. */
+  async function state(accountId: number): Promise<{ lockedUntil: number | null; failures: number }> {
+    const row = await db.selectFrom('login_locks').select(['failures', 'locked_until']).where('account_id', '=', accountId).executeTakeFirst();
+    const lockedUntil = row?.locked_until == null ? null : Number(row.locked_until);
+    return { lockedUntil: lockedUntil !== null && lockedUntil > now() ? lockedUntil : null, failures: lockedUntil !== null && lockedUntil > now() ? 0 : Number(row?.failures ?? 0) };
+  }
+
+  /** An operator lifts the lock and ends the run of failures; answers whether the account was locked. */
+  async function unlock(account: LockAccount, clientAddress: string | null, by: number | null): Promise<boolean> {
+    const before = await state(account.id);
+    await db.updateTable('login_locks').set({ locked_until: null, failures: 0, updated_at: now() }).where('account_id', '=', account.id).execute();
+    if (before.lockedUntil !== null) {
+      await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'unlock', clientAddress, detail: { lockedUntil: before.lockedUntil, by } });
+    }
+    return before.lockedUntil !== null;
   }
 
   /** Gives a reservation back (the request was malformed, not a guess). */
@@ -65,14 +84,14 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
       .execute();
   }
 
-  /** The reserved try failed; answers true when it was the 10th and locked the account. */
-  async function fail(account: LockAccount, place: number, clientAddress: string | null): Promise<boolean> {
-    if (place < LOCK_AFTER_FAILURES) return false;
+  /** The reserved try failed; answers the lock's end when it was the 10th and locked the account. */
+  async function fail(account: LockAccount, place: number, clientAddress: string | null): Promise<number | null> {
+    if (place < LOCK_AFTER_FAILURES) return null;
     const t = now();
     const lockedUntil = t + lockMs;
     await db.updateTable('login_locks').set({ locked_until: lockedUntil, failures: 0, updated_at: t }).where('account_id', '=', account.id).execute();
     await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'lock', clientAddress, detail: { failures: LOCK_AFTER_FAILURES, lockedUntil } });
-    return true;
+    return lockedUntil;
   }
 
   /** A success ends the run of consecutive failures. */
@@ -80,5 +99,5 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
     await db.updateTable('login_locks').set({ failures: 0, updated_at: now() }).where('account_id', '=', accountId).where('locked_until', 'is', null).execute();
   }
 
-  return { reserve, release, fail, succeed };
+  return { reserve, release, fail, succeed, state, unlock };
 }

@@ -14,11 +14,11 @@
  */
 import type { Audit } from '../audit/audit.js';
 import { verifyPassword } from '../accounts/passwords.js';
-import { type Caller } from '../callers.js';
+import { type Caller, forbiddenUnlessManager } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import type { Credentials } from '../credentials/credentials.js';
 import { newToken, now, sha256Hex } from '../crypto.js';
-import { CommonErrors, GatehouseError, invalid } from '../errors.js';
+import { CommonErrors, GatehouseError, invalid, notFound } from '../errors.js';
 import type { TrustedDevices } from '../trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../twofactor/errors.js';
 import type { TwoFactor } from '../twofactor/twofactor.js';
@@ -46,6 +46,14 @@ export interface LoginResult {
   preLoginToken?: string;
   secretKey?: string;
   otpauthUrl?: string;
+  /** The otpauthUrl's QR code as a PNG data URL (setup only). */
+  qrcodeUrl?: string;
+  /** An agent: the sites of the partner where this email is an agent; a super agent: the partner's sites. */
+  siteIds: number[];
+  /** The account never completed a login before. */
+  isFirstLogin: boolean;
+  /** Whole days left of the trusted device that let this login skip 2FA; 0 when none did. */
+  trustedDeviceDays: number;
   jwtToken?: string;
   expiresAt?: number;
   accountId: number;
@@ -98,7 +106,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     let q = db
       .selectFrom('accounts')
       .innerJoin('tenants', 'tenants.id', 'accounts.tenant_id')
-      .select(['accounts.id', 'accounts.tenant_id', 'accounts.role', 'accounts.password_hash', 'accounts.blocked', 'accounts.activated', 'accounts.email', 'tenants.parent_id'])
+      .select(['accounts.id', 'accounts.tenant_id', 'accounts.role', 'accounts.password_hash', 'accounts.blocked', 'accounts.activated', 'accounts.email', 'accounts.first_login_at', 'tenants.parent_id'])
       .where('accounts.email', '=', input.email.trim().toLowerCase());
     q =
       input.siteId !== undefined
@@ -161,8 +169,15 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       parentId: row.parent_id === null ? null : Number(row.parent_id),
       role: row.role as 'agent' | 'superagent',
     };
-    const [config2fa, requirement] = await Promise.all([twoFactor.getConfig(account.id), twoFactor.siteRequirement(account.tenantId)]);
+    const [config2fa, requirement, siteIds] = await Promise.all([
+      twoFactor.getConfig(account.id),
+      twoFactor.siteRequirement(account.tenantId),
+      sitesOf(account, row.email ?? input.email),
+    ]);
     const base = {
+      siteIds,
+      isFirstLogin: row.first_login_at == null,
+      trustedDeviceDays: 0,
       accountId: account.id,
       email: row.email ?? input.email,
       siteId: account.role === 'agent' ? account.tenantId : null,
@@ -172,13 +187,14 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     };
     let step: 'setup' | 'verify' | null = null;
     if (config2fa) {
-      const trusted = requirement === 1 && (await trustedDevices.isTrusted(account.id, input.verifiedToken));
-      if (!trusted) step = 'verify';
+      const trustedUntil = requirement === 1 ? await trustedDevices.trustedUntil(account.id, input.verifiedToken) : null;
+      if (trustedUntil === null) step = 'verify';
+      else base.trustedDeviceDays = Math.ceil((trustedUntil - now()) / 86_400_000);
     } else if (requirement !== null) {
       step = 'setup';
     }
     if (step === null) {
-      const jwt = await credentials.signJwt(account.id, claimsOf(account));
+      const [jwt] = await Promise.all([credentials.signJwt(account.id, claimsOf(account)), signedIn(account.id)]);
       return { ...base, nextStep: 'noNeed', isShowSkip2fa: false, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
     }
     const preLoginToken = await issuePreLoginToken(account, step, requirement === 1, input.clientAddress);
@@ -186,7 +202,30 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     await db.deleteFrom('pre_login_tokens').where('expires_at', '<', now() - 3_600_000).execute();
     if (step === 'verify') return { ...base, nextStep: 'isNeed2faVerify', preLoginToken };
     const secret = await twoFactor.newSecretFor(account.id);
-    return { ...base, nextStep: 'isNeed2faSetup', preLoginToken, secretKey: secret.secretKey, otpauthUrl: secret.otpauthUrl };
+    const qrcodeUrl = await twoFactor.qrcodeUrl(secret.otpauthUrl);
+    return { ...base, nextStep: 'isNeed2faSetup', preLoginToken, secretKey: secret.secretKey, otpauthUrl: secret.otpauthUrl, qrcodeUrl };
+  }
+
+  /** Comm100's siteIds: the sites where this email is an agent of the partner, or a super agent's partner's sites. */
+  async function sitesOf(account: LoginAccount, email: string): Promise<number[]> {
+    const rows =
+      account.role === 'agent'
+        ? await db
+            .selectFrom('accounts')
+            .innerJoin('tenants', 'tenants.id', 'accounts.tenant_id')
+            .select('accounts.tenant_id as id')
+            .where('accounts.email', '=', email)
+            .where('accounts.role', '=', 'agent')
+            .where('tenants.parent_id', '=', account.parentId)
+            .orderBy('accounts.tenant_id')
+            .execute()
+        : await db.selectFrom('tenants').select('id').where('parent_id', '=', account.tenantId).orderBy('id').execute();
+    return rows.map((r) => Number(r.id));
+  }
+
+  /** The first completed login is remembered (Comm100's isFirstLogin); later ones change nothing. */
+  async function signedIn(accountId: number): Promise<void> {
+    await db.updateTable('accounts').set({ first_login_at: now() }).where('id', '=', accountId).where('first_login_at', 'is', null).execute();
   }
 
   /** Checks a TOTP or backup code (or, during setup, saves the new secret its code proves). */
@@ -215,7 +254,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
    */
   async function checkUnderLock(account: LoginAccount | { id: number; tenantId: number }, step: string, code: string, secretKey: string | undefined, via: string, clientAddress: string | null) {
     const reservation = await lock.reserve(account, clientAddress);
-    if (reservation.locked) throw accountLocked();
+    if (reservation.locked) throw accountLocked(reservation.lockedUntil);
     let check: CodeCheck;
     try {
       check = await checkCode(account.id, step, code, secretKey);
@@ -225,7 +264,8 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     }
     if (!check.ok) {
       await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'verify_failure', clientAddress, detail: { method: check.method, reason: check.reason, via } });
-      if (await lock.fail(account, reservation.place, clientAddress)) throw accountLocked();
+      const lockedUntil = await lock.fail(account, reservation.place, clientAddress);
+      if (lockedUntil !== null) throw accountLocked(lockedUntil);
       return check;
     }
     await Promise.all([
@@ -276,6 +316,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     const [spent, jwt] = await Promise.all([
       db.deleteFrom('pre_login_tokens').where('token_hash', '=', tokenHash).executeTakeFirst(),
       credentials.signJwt(account.id, claimsOf(account)),
+      signedIn(account.id),
     ]);
     if (Number(spent.numDeletedRows) !== 1) throw badPreLoginToken();
     const result: EndLoginResult = { accountId: account.id, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
@@ -298,5 +339,18 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return check.ok;
   }
 
-  return { login, endLogin, verifyForAccount, issuePreLoginToken };
+  /** An operator (admin or the account's tenant) lifts an account's lock. */
+  async function unlock(caller: Caller, account: { id: number; tenantId: number }, clientAddress: string | null = null): Promise<boolean> {
+    forbiddenUnlessManager(caller);
+    return lock.unlock(account, clientAddress, caller.accountId);
+  }
+
+  /** The operator's unlock (command line): no caller, the account by id. */
+  async function unlockById(accountId: number): Promise<boolean> {
+    const row = await db.selectFrom('accounts').select(['id', 'tenant_id']).where('id', '=', accountId).executeTakeFirst();
+    if (!row) throw notFound('account');
+    return lock.unlock({ id: Number(row.id), tenantId: Number(row.tenant_id) }, null, null);
+  }
+
+  return { login, endLogin, verifyForAccount, issuePreLoginToken, lockState: lock.state, unlock, unlockById };
 }

@@ -1,4 +1,5 @@
 /** The tenant tree: partners own sites (Comm100), accounts own sub-accounts (Smart 2FA), tenants own SIP domains. */
+import { isEmailAddress } from '../../channels/smtp.js';
 import { type Caller, assertReaches, forbiddenUnlessManager, reaches } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { newSid, newToken, now, sha256Hex } from '../crypto.js';
@@ -13,10 +14,14 @@ export interface Tenant {
   name: string;
   parentId: number | null;
   path: string;
+  /** Contact email, shown as Smart 2FA's accountEmail; null when none was given. */
+  email: string | null;
   createdAt: number;
 }
 
 export const AUTH_TOKEN_PREFIX = 'ght_';
+/** The largest id an integer column holds on both dialects. */
+export const MAX_ID = 2 ** 31 - 1;
 
 const toTenant = (r: Selectable<TenantTable>): Tenant => ({
   id: Number(r.id),
@@ -24,17 +29,27 @@ const toTenant = (r: Selectable<TenantTable>): Tenant => ({
   name: r.name,
   parentId: r.parent_id === null ? null : Number(r.parent_id),
   path: r.path,
+  email: r.email ?? null,
   createdAt: Number(r.created_at),
 });
 
 export type Tenants = ReturnType<typeof createTenants>;
+
+/** One bare address; empty means none. */
+function contactEmail(value: string | null | undefined): string | null {
+  const email = value?.trim() ?? '';
+  if (!email) return null;
+  if (!isEmailAddress(email)) throw invalid('email', 'must be one email address such as jane@company.com');
+  return email;
+}
 
 export function createTenants({ db }: CoreDeps) {
   /** A tenant by numeric id or SID; no reach check (internal use). */
   async function find(ref: string | number): Promise<Tenant | undefined> {
     const text = String(ref);
     const query = db.selectFrom('tenants').selectAll();
-    const row = /^\d{1,15}$/.test(text)
+    // Ids are 32-bit columns: a larger number names no tenant (and must not reach the column).
+    const row = /^\d{1,10}$/.test(text) && Number(text) <= MAX_ID
       ? await query.where('id', '=', Number(text)).executeTakeFirst()
       : /^AC[0-9a-f]{32}$/.test(text)
         ? await query.where('sid', '=', text).executeTakeFirst()
@@ -50,9 +65,10 @@ export function createTenants({ db }: CoreDeps) {
   }
 
   /** Creates a tenant and its first auth token (shown once). No caller means the operator (CLI). */
-  async function create(caller: Caller | null, input: { name: string; parent?: string | number | null }) {
+  async function create(caller: Caller | null, input: { name: string; parent?: string | number | null; email?: string | null }) {
     const name = input.name.trim();
     if (!name) throw invalid('name', 'must not be empty');
+    const email = contactEmail(input.email);
     if (caller) forbiddenUnlessManager(caller);
     let parent: Tenant | undefined;
     if (input.parent !== undefined && input.parent !== null && input.parent !== '') {
@@ -69,7 +85,7 @@ export function createTenants({ db }: CoreDeps) {
     const tenant = await db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto('tenants')
-        .values({ sid, name, parent_id: parent?.id ?? null, path: `${parent?.path ?? '/'}${sid}/`, created_at: t, updated_at: t })
+        .values({ sid, name, parent_id: parent?.id ?? null, path: `${parent?.path ?? '/'}${sid}/`, email, created_at: t, updated_at: t })
         .returningAll()
         .executeTakeFirstOrThrow();
       await trx.insertInto('auth_tokens').values({ tenant_id: row.id, token_hash: sha256Hex(authToken), created_at: t }).execute();
@@ -87,6 +103,16 @@ export function createTenants({ db }: CoreDeps) {
       query = query.where('parent_id', '=', parent.id);
     }
     return (await query.execute()).map(toTenant);
+  }
+
+  /** Sets or clears (null) a tenant's contact email. */
+  async function setEmail(caller: Caller | null, ref: string | number, value: string | null): Promise<Tenant> {
+    if (caller) forbiddenUnlessManager(caller);
+    const tenant = caller ? await get(caller, ref) : await find(ref);
+    if (!tenant) throw notFound('tenant');
+    const email = contactEmail(value);
+    await db.updateTable('tenants').set({ email, updated_at: now() }).where('id', '=', tenant.id).execute();
+    return { ...tenant, email };
   }
 
   async function addAuthToken(caller: Caller, ref: string | number) {
@@ -130,5 +156,5 @@ export function createTenants({ db }: CoreDeps) {
     return rows.map((r) => ({ domain: r.domain, createdAt: Number(r.created_at) }));
   }
 
-  return { find, get, create, list, addAuthToken, revokeAuthToken, addSipDomain, listSipDomains };
+  return { find, get, create, list, setEmail, addAuthToken, revokeAuthToken, addSipDomain, listSipDomains };
 }

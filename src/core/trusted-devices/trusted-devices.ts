@@ -50,16 +50,17 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
   }
 
   /** True when the token was issued to this account, is unexpired and not revoked. */
-  async function isTrusted(accountId: number, token: string | undefined): Promise<boolean> {
-    if (!token || token.length > 200 || !token.startsWith(VERIFIED_TOKEN_PREFIX)) return false;
+  /** Until when a Verifiedtoken trusts this account's device; null when it does not (unknown, another account's, expired). */
+  async function trustedUntil(accountId: number, token: string | undefined): Promise<number | null> {
+    if (!token || token.length > 200 || !token.startsWith(VERIFIED_TOKEN_PREFIX)) return null;
     const row = await db
       .selectFrom('trusted_devices')
-      .select('id')
+      .select('expires_at')
       .where('token_hash', '=', sha256Hex(token))
       .where('account_id', '=', accountId)
       .where('expires_at', '>', now())
       .executeTakeFirst();
-    return row !== undefined;
+    return row ? Number(row.expires_at) : null;
   }
 
   /** The unexpired devices of an account the caller manages (or its own when none is named). */
@@ -120,5 +121,5 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
     await db.deleteFrom('trusted_devices').where('expires_at', '<', now() - 86_400_000).execute();
   }
 
-  return { issue, isTrusted, list, revoke, revokeAll, sweep };
+  return { issue, trustedUntil, list, revoke, revokeAll, sweep };
 }

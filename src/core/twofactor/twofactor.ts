@@ -183,6 +183,8 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
     },
 
     async setSiteRequirement(caller: Caller, siteRef: number | undefined, value: TwoFactorRequirement, mode: 'create' | 'upsert', ip?: string) {
+      // Only an agent's own tenant is a site: anyone else naming no site would set a partner's policy.
+      if (siteRef === undefined && caller.role !== 'agent') throw invalid('siteId', 'is required: name the site whose 2FA requirement is set');
       const site = await tenant(caller, siteRef);
       if (!mayManageTenant(caller, site)) throw forbidden('only a super agent or an admin sets a site\'s 2FA requirement');
       const requirement = await policy.set(site.id, value, mode);

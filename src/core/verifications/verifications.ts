@@ -51,6 +51,24 @@ export interface VerifyInput {
 
 const REQUEST_ID = /^OTP[0-9a-f]{32}$/;
 
+/**
+ * A phone number as the document's examples write it: E.164 (+919960639903), or its international
+ * digits without the + (919960639903: 11 to 15 digits, no leading 0), which is given its +. Fewer
+ * digits, or a leading 0, is a national number: its country cannot be known, so it is refused.
+ */
+export function internationalNumber(field: string, value: string): string {
+  if (value.startsWith('+')) {
+    if (!isE164(value)) throw invalid(field, 'must be an E.164 number such as +919960639903');
+    return value;
+  }
+  if (/^[1-9]\d{10,14}$/.test(value)) return `+${value}`;
+  if (/^\d{1,15}$/.test(value)) throw invalid(field, 'is a national number without a country code: write it in international form, such as +919960639903 or 919960639903');
+  throw invalid(field, 'must be an E.164 number such as +919960639903');
+}
+
+/** An error about a request that exists: the face shows its requestID. */
+const about = (requestId: string, code: string, message: string) => new GatehouseError(code, message, { details: { requestId } });
+
 /** The named limits of a send, in the order given (JSON objects keep their key order). */
 export function parseLimits(input: unknown): Array<[string, string]> {
   if (input === undefined || input === null || input === '') return [];
@@ -82,6 +100,11 @@ export function createVerifications(
 
   function validate(input: SendInput) {
     const channel = input.channel ?? 'sms';
+    if (channel !== 'email') {
+      input = { ...input, to: internationalNumber('to', input.to) };
+      // A sender in international digits without + gets it too; alphanumeric sender IDs stay as given.
+      if (/^[1-9]\d{10,14}$/.test(input.from)) input = { ...input, from: `+${input.from}` };
+    }
     if (!input.service.trim()) throw invalid('service', 'must not be empty');
     if (!input.body.includes('{code}')) throw invalid('body', 'must contain the {code} placeholder');
     if (channel === 'email') {
@@ -89,8 +112,6 @@ export function createVerifications(
       if (!isEmailAddress(input.from)) throw invalid('from', 'must be an email address for the email channel');
       if (!input.subject || !input.subject.trim()) throw invalid('subject', 'is required for the email channel');
       if (hasLineBreak(input.subject)) throw invalid('subject', 'must be one line');
-    } else if (!isE164(input.to)) {
-      throw invalid('to', `must be an E.164 number such as +15551234567 for the ${channel} channel`);
     }
     if (input.language && !ttsLanguage(input.language)) throw invalid('language', 'is not a language tag such as en-US or awspolly.ja-JP');
     if (input.voice && !isSafeVoice(input.voice)) throw invalid('voice', 'is not a voice such as man, woman or Polly.Joanna');
@@ -102,18 +123,24 @@ export function createVerifications(
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > 86_400) throw invalid('timeout', 'must be from 1 to 86400 seconds');
     const guardTime = input.guardTime ?? null;
     if (guardTime !== null && (!Number.isInteger(guardTime) || guardTime < 0 || guardTime > 86_400)) throw invalid('guardTime', 'must be from 0 to 86400 seconds');
-    return { channel, repeat, length, timeout, guardTime, named: parseLimits(input.limits) };
+    return { input, channel, repeat, length, timeout, guardTime, named: parseLimits(input.limits) };
   }
 
-  async function send(caller: Caller, input: SendInput): Promise<{ requestId: string }> {
-    const v = validate(input);
+  async function send(caller: Caller, given: SendInput): Promise<{ requestId: string }> {
+    const v = validate(given);
+    const input = v.input;
     const tenant = await limits.target(caller, input.accountSid);
     if (v.channel !== 'email') await settings.assertDestinationAllowed(tenant, input.to);
     const specs: BucketSpec[] = v.named.length
       ? await limits.bucketsFor(tenant.id, v.named, input.to)
       : [{ key: `default:${tenant.id}:${input.to}`, ...DEFAULT_LIMIT }];
     const taken = await buckets.take(specs);
-    if (!taken.ok) throw new GatehouseError(VerificationErrors.rateLimited, 'Too many OTP request to same destination Number');
+    if (!taken.ok) {
+      // At most this long until the empty bucket holds a token again.
+      const empty = specs[taken.index]!;
+      const retryAfter = Math.max(1, Math.ceil(empty.intervalMs / empty.max / 1000));
+      throw new GatehouseError(VerificationErrors.rateLimited, 'Too many OTP request to same destination Number', { details: { retryAfter } });
+    }
 
     const requestId = newRequestId();
     const code = newCode(v.length);
@@ -148,11 +175,11 @@ export function createVerifications(
   }
 
   /** Why a request that cannot be attempted is refused, from its row; null while it is live. */
-  function whyNot(row: { status: string; attempts: number; expires_at: number }, now: number): GatehouseError | null {
-    if (row.status === 'verified') return new GatehouseError(VerificationErrors.alreadyVerified, 'OTP is already verified');
-    if (row.status === 'canceled') return new GatehouseError(VerificationErrors.canceled, 'OTP was canceled');
-    if (row.status === 'failed' || Number(row.attempts) >= MAX_ATTEMPTS) return new GatehouseError(VerificationErrors.tooManyAttempts, 'Too many attempts');
-    if (row.status !== 'pending' || Number(row.expires_at) <= now) return new GatehouseError(VerificationErrors.expired, 'OTP expired');
+  function whyNot(requestId: string, row: { status: string; attempts: number; expires_at: number }, now: number): GatehouseError | null {
+    if (row.status === 'verified') return about(requestId, VerificationErrors.alreadyVerified, 'OTP is already verified');
+    if (row.status === 'canceled') return about(requestId, VerificationErrors.canceled, 'OTP was canceled');
+    if (row.status === 'failed' || Number(row.attempts) >= MAX_ATTEMPTS) return about(requestId, VerificationErrors.tooManyAttempts, 'Too many attempts');
+    if (row.status !== 'pending' || Number(row.expires_at) <= now) return about(requestId, VerificationErrors.expired, 'OTP expired');
     return null;
   }
 
@@ -168,7 +195,7 @@ export function createVerifications(
     if (input.number) {
       // By service + number the requestId is ignored, as the spec says: the newest live code counts.
       if (!input.service) throw invalid('service', 'is required when verifying by number');
-      requestId = (await q.newest(tenant.id, input.service, input.number))?.request_id ?? null;
+      requestId = (await q.newest(tenant.id, input.service, /^\+?\d+$/.test(input.number) ? internationalNumber('number', input.number) : input.number))?.request_id ?? null;
     } else if (input.requestId) {
       if (!REQUEST_ID.test(input.requestId)) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
       requestId = input.requestId;
@@ -180,7 +207,7 @@ export function createVerifications(
     const now = Date.now();
     const row = await q.state(requestId, tenant.id);
     if (!row) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
-    const dead = whyNot(row, now);
+    const dead = whyNot(requestId, row, now);
     if (dead) return refuse(requestId, tenant.id, dead, now);
     const right = hasher.matches(requestId, input.code, row.code_hash);
     // One write counts the attempt and settles the outcome. It matches nothing when a concurrent
@@ -189,14 +216,14 @@ export function createVerifications(
     const counted = await q.count(requestId, tenant.id, now, right);
     if (!counted) {
       const after = await q.state(requestId, tenant.id);
-      const reason = after && whyNot(after, now);
+      const reason = after && whyNot(requestId, after, now);
       if (!reason) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
       return refuse(requestId, tenant.id, reason, now);
     }
     if (!right) {
       const n = Number(counted.attempts);
       await q.record(requestId, tenant.id, [{ type: 'verify', detail: counted.status === 'failed' ? `wrong code (${n}); request is dead` : `wrong code (${n})` }], now);
-      throw new GatehouseError(VerificationErrors.wrongCode, 'Invalid OTP Code');
+      throw about(requestId, VerificationErrors.wrongCode, 'Invalid OTP Code');
     }
     await q.record(requestId, tenant.id, [{ type: 'verify', detail: 'verified' }], now);
     return { requestId };
@@ -216,7 +243,7 @@ export function createVerifications(
     if (Number(done.numUpdatedRows) !== 1) {
       const row = await q.state(input.requestId, tenant.id);
       if (!row) throw new GatehouseError(VerificationErrors.cancelUnknown, 'Invalid OTP Unique Id');
-      if (row.status === 'verified') throw new GatehouseError(VerificationErrors.alreadyVerified, 'OTP is already verified');
+      if (row.status === 'verified') throw about(input.requestId, VerificationErrors.alreadyVerified, 'OTP is already verified');
       // Canceling what is already canceled, expired or dead changes nothing and says so plainly.
       return { requestId: input.requestId };
     }

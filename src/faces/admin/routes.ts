@@ -21,9 +21,10 @@ const TenantView = Type.Object({
   sid: Type.String(),
   name: Type.String(),
   parentId: Type.Union([Type.Integer(), Type.Null()]),
+  email: Type.Union([Type.String(), Type.Null()], { description: 'contact email, shown as Smart 2FA\'s accountEmail' }),
   createdAt: Type.String({ format: 'date-time' }),
 });
-const tenantView = (t: Tenant) => ({ id: t.id, sid: t.sid, name: t.name, parentId: t.parentId, createdAt: new Date(t.createdAt).toISOString() });
+const tenantView = (t: Tenant) => ({ id: t.id, sid: t.sid, name: t.name, parentId: t.parentId, email: t.email, createdAt: new Date(t.createdAt).toISOString() });
 
 const Role = Type.Union(ACCOUNT_ROLES.map((r) => Type.Literal(r)));
 const AccountView = Type.Object({
@@ -53,13 +54,20 @@ const accountView = (a: Account) => ({
   createdAt: new Date(a.createdAt).toISOString(),
 });
 
+const lockView = (l: { lockedUntil: number | null; failures: number }) => ({ lockedUntil: l.lockedUntil === null ? null : new Date(l.lockedUntil).toISOString(), failures: l.failures });
+
 const TenantParams = Type.Object({ tenant: TenantRef });
 const IdParams = Type.Object({ id: Id });
 
 const NewTenant = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 200 }), parent: Type.Optional(TenantRef) },
+  { name: Type.String({ minLength: 1, maxLength: 200 }), parent: Type.Optional(TenantRef), email: Type.Optional(Type.String({ maxLength: 254 })) },
   { additionalProperties: false },
 );
+const TenantChanges = Type.Object({ email: Type.Union([Type.String({ maxLength: 254 }), Type.Null()]) }, { additionalProperties: false });
+const LockView = Type.Object({
+  lockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'until when 10 consecutive second-factor failures lock the account; null when not locked' }),
+  failures: Type.Integer({ description: 'consecutive second-factor failures so far' }),
+});
 const NewAccount = Type.Object(
   {
     tenant: TenantRef,
@@ -105,6 +113,10 @@ export const adminFace: FastifyPluginAsync<{ core: Core }> = async (plain, { cor
     tenantView(await core.tenants.get(callerOf(req), req.params.tenant)),
   );
 
+  app.patch('/admin/tenants/:tenant', { config, schema: schema({ summary: 'Set or clear (null) the tenant\'s contact email', params: TenantParams, body: TenantChanges, response: { 200: TenantView } }) }, async (req) =>
+    tenantView(await core.tenants.setEmail(callerOf(req), req.params.tenant, req.body.email)),
+  );
+
   app.post('/admin/tenants/:tenant/auth-tokens', { config, schema: schema({ summary: 'Add an auth token (shown once)', params: TenantParams, response: { 201: Type.Object({ id: Type.Integer(), authToken: Type.String() }) } }) }, async (req, reply) =>
     reply.status(201).send(await core.tenants.addAuthToken(callerOf(req), req.params.tenant)),
   );
@@ -130,9 +142,17 @@ export const adminFace: FastifyPluginAsync<{ core: Core }> = async (plain, { cor
     accounts: (await core.accounts.list(callerOf(req), req.query.tenant)).map(accountView),
   }));
 
-  app.get('/admin/accounts/:id', { config, schema: schema({ summary: 'One account', params: IdParams, response: { 200: AccountView } }) }, async (req) =>
-    accountView(await core.accounts.get(callerOf(req), req.params.id)),
-  );
+  app.get('/admin/accounts/:id', { config, schema: schema({ summary: 'One account, with its login lock', params: IdParams, response: { 200: Type.Intersect([AccountView, Type.Object({ lock: LockView })]) } }) }, async (req) => {
+    const account = await core.accounts.get(callerOf(req), req.params.id);
+    return { ...accountView(account), lock: lockView(await core.login.lockState(account.id)) };
+  });
+
+  app.post('/admin/accounts/:id/unlock', { config, schema: schema({ summary: 'Lift the account\'s login lock and clear its run of failures', params: IdParams, response: { 200: Type.Intersect([AccountView, Type.Object({ lock: LockView })]) } }) }, async (req) => {
+    const caller = callerOf(req);
+    const account = await core.accounts.get(caller, req.params.id);
+    await core.login.unlock(caller, account);
+    return { ...accountView(account), lock: lockView(await core.login.lockState(account.id)) };
+  });
 
   app.patch('/admin/accounts/:id', { config, schema: schema({ summary: 'Block, activate, or change an account', params: IdParams, body: AccountChanges, response: { 200: AccountView } }) }, async (req) =>
     accountView(await core.accounts.update(callerOf(req), req.params.id, req.body)),

@@ -17,8 +17,9 @@ import { Code, ConfigView, Result, SecretKey, SecretView, SuperAgentConfigView, 
 const AUTH: AuthScheme[] = ['jwt', 'apiKey'];
 const config = { auth: AUTH };
 
-const agentView = (c: TwoFactorConfig) => ({ id: String(c.id), agentId: c.accountId });
-const superAgentView = (c: TwoFactorConfig) => ({ id: String(c.id), superagentid: c.accountId });
+// Ids as strings, as the documents' examples show them ("agentId":"324234").
+const agentView = (c: TwoFactorConfig) => ({ id: String(c.id), agentId: String(c.accountId) });
+const superAgentView = (c: TwoFactorConfig) => ({ id: String(c.id), superagentid: String(c.accountId) });
 
 const SetupBody = lenient({ secretKey: SecretKey, code: Code, ...TargetFields });
 
@@ -70,7 +71,7 @@ export const configRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
   const v1 = ['comm100 v1'];
   const V1Create = lenient({ secretKey: Type.Optional(SecretKey), code: Type.Optional(Code), ...TargetFields });
   const V1Update = lenient({ secretKey: SecretKey, code: Code });
-  const V1Config = Type.Object({ id: Type.String(), agentId: Type.Integer() });
+  const V1Config = ConfigView;
   const Maybe = Type.Object({ id: Type.Optional(Id) });
   for (const prefix of ['/global', '/globalapi', '/partnerglobal', '/partnerglobalapi']) {
     app.post(`${prefix}/2faConfig`, { config, schema: schema(v1, {

@@ -3,7 +3,7 @@
  * both Comm100 documents show. Failures the documents never describe keep a plain HTTP status so
  * clients and proxies can tell them apart (401 no or bad credentials, 403 out of reach, 404 no such
  * thing, 413/415 bad body, 500), in the same {"error", "message"} shape. Facts the documents add to
- * an error (retryRemainingNumber) come from the error's details.
+ * an error (retryRemainingNumber, and lockedUntil for a locked account) come from the error's details.
  */
 import { Type } from '@sinclair/typebox';
 import { CommonErrors, type GatehouseError } from '../../core/errors.js';
@@ -40,12 +40,14 @@ const STATUS: Record<string, number> = {
 
 export function comm100Envelope(error: GatehouseError): Envelope {
   const retry = error.details?.retryRemainingNumber;
+  const lockedUntil = error.details?.lockedUntil;
   return {
     status: STATUS[error.code] ?? 400,
     body: {
       error: COMM100_ERRORS[error.code] ?? error.code,
       message: error.message,
       ...(retry !== undefined && { retryRemainingNumber: String(retry) }),
+      ...(typeof lockedUntil === 'string' && { lockedUntil }),
     },
   };
 }
@@ -55,4 +57,5 @@ export const Comm100Error = Type.Object({
   error: Type.String(),
   message: Type.String(),
   retryRemainingNumber: Type.Optional(Type.String()),
+  lockedUntil: Type.Optional(Type.String({ format: 'date-time', description: 'account locked: when the lock ends' })),
 });

@@ -27,25 +27,44 @@ const LoginBody = lenient({
   email: Type.String({ minLength: 3, maxLength: 320 }),
   password: Type.String({ minLength: 1, maxLength: 1024 }),
   Verifiedtoken: Type.Optional(Token('a trusted device\'s token from an earlier endlogin (or the Verifiedtoken cookie)')),
-  verificationCode: Type.Optional(Type.String({ maxLength: 64 })),
-  isMobile: Type.Optional(Type.Boolean()),
-  ip: Type.Optional(Type.String({ maxLength: 64 })),
-  isAutoLoginForRegistration: Type.Optional(Type.Boolean()),
+  // Accepted and ignored (README): Gatehouse asks no captcha, treats every client alike, takes the
+  // client address from the connection (GATEHOUSE_TRUST_PROXY), never from the body, and has no sign-up.
+  verificationCode: Type.Optional(Type.String({ maxLength: 64, description: 'ignored' })),
+  isMobile: Type.Optional(Type.Boolean({ description: 'ignored' })),
+  ip: Type.Optional(Type.String({ maxLength: 64, description: 'ignored: the address is the connection\'s' })),
+  isAutoLoginForRegistration: Type.Optional(Type.Boolean({ description: 'ignored' })),
 });
 
+/**
+ * Every field of the document's response table, with its documented type. What each means in
+ * Gatehouse (README, "Comm100 login"): a login that fails answers the error envelope instead, so
+ * errorCode is always "none" here; ids the document types as guid are strings, "" when they name
+ * nobody (an agent's superAgentId, a super agent's agentId); siteId is 0 for a super agent.
+ */
 const LoginView = Type.Object({
   nextStep: Type.Union([Type.Literal('isNeed2faVerify'), Type.Literal('isNeed2faSetup'), Type.Literal('noNeed')]),
   isShowSkip2fa: Type.Boolean(),
   preLoginToken: Type.Optional(Type.String({ description: 'for endlogin; lives 5 minutes, 5 codes' })),
   secretKey: Type.Optional(Type.String()),
   otpauthUrl: Type.Optional(Type.String()),
-  jwtToken: Type.Optional(Type.String()),
-  expireTime: Type.Optional(Type.String({ format: 'date-time' })),
-  siteId: Type.Optional(Type.Integer()),
+  qrcodeUrl: Type.Optional(Type.String({ description: 'isNeed2faSetup: the otpauthUrl as a PNG data URL' })),
+  errorCode: Type.Literal('none', { description: 'a failed login answers the error envelope instead' }),
+  errorMessage: Type.String(),
+  url: Type.String({ description: 'the path to post the second step to; "" when there is none' }),
+  siteId: Type.Integer({ description: 'the agent\'s site; 0 for a super agent' }),
   partnerId: Type.Integer(),
-  agentId: Type.Optional(Type.Integer()),
-  superAgentId: Type.Optional(Type.Integer()),
+  agentId: Type.String({ description: 'the agent\'s id; "" for a super agent' }),
+  superAgentId: Type.String({ description: 'the super agent\'s id; "" for an agent' }),
   email: Type.String(),
+  jwtToken: Type.String({ description: 'the JWT when nextStep is noNeed; "" while a step remains' }),
+  expireTime: Type.Optional(Type.String({ format: 'date-time' })),
+  showVerificationCode: Type.Boolean({ description: 'always false: Gatehouse asks no captcha-style code' }),
+  verificationCode: Type.String({ description: 'always ""' }),
+  hasMutipleSite: Type.Boolean({ description: 'siteIds holds more than one site' }),
+  siteIds: Type.Array(Type.Integer(), { description: 'an agent: the partner\'s sites where this email is an agent; a super agent: the partner\'s sites' }),
+  isFirstLogin: Type.Boolean({ description: 'the account never completed a login before' }),
+  days: Type.Integer({ description: 'days left of the trusted device that let this login skip 2FA; 0 when none did' }),
+  trialInfo: Type.Object({}, { description: 'always {}: Gatehouse has no trials' }),
 });
 
 const EndLoginBody = lenient({
@@ -114,16 +133,29 @@ export const loginRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
       verifiedToken: body.Verifiedtoken ?? readCookie(req, 'Verifiedtoken'),
       clientAddress: req.ip,
     });
+    const agent = r.role === 'agent';
     return {
       nextStep: r.nextStep,
       isShowSkip2fa: r.isShowSkip2fa,
       ...(r.preLoginToken && { preLoginToken: r.preLoginToken }),
-      ...(r.secretKey && { secretKey: r.secretKey, otpauthUrl: r.otpauthUrl }),
-      ...(r.jwtToken && { jwtToken: r.jwtToken, expireTime: new Date(r.expiresAt!).toISOString() }),
-      ...(r.siteId !== null && { siteId: r.siteId }),
+      ...(r.secretKey && { secretKey: r.secretKey, otpauthUrl: r.otpauthUrl, qrcodeUrl: r.qrcodeUrl }),
+      errorCode: 'none' as const,
+      errorMessage: '',
+      url: r.nextStep === 'noNeed' ? '' : agent ? '/global/endlogin' : '/partnerloginapi/endlogin',
+      siteId: r.siteId ?? 0,
       partnerId: r.partnerId,
-      ...(r.role === 'agent' ? { agentId: r.accountId } : { superAgentId: r.accountId }),
+      agentId: agent ? String(r.accountId) : '',
+      superAgentId: agent ? '' : String(r.accountId),
       email: r.email,
+      jwtToken: r.jwtToken ?? '',
+      ...(r.jwtToken && { expireTime: new Date(r.expiresAt!).toISOString() }),
+      showVerificationCode: false,
+      verificationCode: '',
+      hasMutipleSite: r.siteIds.length > 1,
+      siteIds: r.siteIds,
+      isFirstLogin: r.isFirstLogin,
+      days: r.trustedDeviceDays,
+      trialInfo: {},
     };
   });
 

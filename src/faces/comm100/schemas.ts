@@ -29,8 +29,8 @@ export function targetOf(...sources: Array<Partial<Record<keyof typeof TargetFie
 export const lenient = <T extends TProperties>(properties: T): TObject<T> => Type.Object(properties);
 
 export const SecretView = Type.Object({ secretKey: Type.String(), otpauthUrl: Type.String(), qrcodeUrl: Type.String() });
-export const ConfigView = Type.Object({ id: Type.String({ description: '2FA config id' }), agentId: Type.Integer() });
-export const SuperAgentConfigView = Type.Object({ id: Type.String(), superagentid: Type.Integer() });
+export const ConfigView = Type.Object({ id: Type.String({ description: '2FA config id' }), agentId: Type.String() });
+export const SuperAgentConfigView = Type.Object({ id: Type.String(), superagentid: Type.String() });
 export const BackupCodeView = Type.Object({ code: Type.String({ description: 'the backup code, shown only here' }) });
 export const Result = Type.Object({ result: Type.Union([Type.Literal('success'), Type.Literal('fail')]) });
 

@@ -9,6 +9,8 @@ import type { Core } from '../../core/core.js';
 import { unauthenticated } from '../../core/errors.js';
 import { readCookie } from './cookies.js';
 
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 export type AuthScheme = 'basic' | 'apiKey' | 'jwt' | 'digest';
 
 declare module 'fastify' {
@@ -51,7 +53,8 @@ async function authenticate(core: Core, request: FastifyRequest, schemes: AuthSc
     if (scheme === 'basic' && schemes.includes('basic')) {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon < 1) throw unauthenticated('malformed Basic credentials');
+      // A SID and a token are printable; a control character (a NUL cannot even reach PostgreSQL) is malformed.
+      if (colon < 1 || CONTROL.test(decoded)) throw unauthenticated('malformed Basic credentials');
       return core.credentials.authenticateBasic(decoded.slice(0, colon).trim(), decoded.slice(colon + 1));
     }
     if (scheme === 'bearer' && schemes.includes('jwt')) {

@@ -23,10 +23,22 @@ export const SMART2FA_CODES: Record<string, [number, number]> = {
   [LimitErrors.unknownLimitName]: [495, 409],
 };
 
-export function smart2faEnvelope(error: GatehouseError, requestId: string | null = null): Envelope {
+/**
+ * An error about a request that exists carries its requestID (core puts it in the error's details);
+ * a 453 says in Retry-After how long its empty bucket takes to hold a token again.
+ */
+export function smart2faEnvelope(error: GatehouseError): Envelope {
+  const requestId = typeof error.details?.requestId === 'string' ? error.details.requestId : null;
+  const retryAfter = error.details?.retryAfter;
   const mapped = SMART2FA_CODES[error.code];
-  if (mapped) return { status: mapped[1], body: { code: mapped[0], message: error.message, requestID: requestId } };
+  if (mapped) {
+    return {
+      status: mapped[1],
+      body: { code: mapped[0], message: error.message, requestID: requestId },
+      ...(typeof retryAfter === 'number' && { headers: { 'retry-after': String(retryAfter) } }),
+    };
+  }
   const status = COMMON_STATUS[error.code] ?? 400;
   const message = error.code === CommonErrors.unauthenticated ? `Authentication failed: ${error.message}` : error.message;
-  return { status, body: { code: status, message, requestID: null } };
+  return { status, body: { code: status, message, requestID: requestId } };
 }

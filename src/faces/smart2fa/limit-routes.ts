@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Core } from '../../core/core.js';
 import type { Limit } from '../../core/limits/limits.js';
 import { callerOf, security } from '../http/authenticate.js';
-import { PageFields, PagingQuery, page, parseSort, parseTime, specDate } from './paging.js';
+import { PageFields, PagingQuery, page, pageNumber, parseSort, parseTime, specDate } from './paging.js';
 import { AUTH, Answer, tags } from './common.js';
 
 const LimitData = Type.Object({
@@ -14,9 +14,9 @@ const LimitData = Type.Object({
   buckets: Type.String(),
   description: Type.Union([Type.String(), Type.Null()]),
   accountSid: Type.String(),
-  accountEmail: Type.Union([Type.String(), Type.Null()]),
+  accountEmail: Type.String({ description: 'contact email of accountSid\'s tenant; empty when it has none' }),
   targetAccountSid: Type.String(),
-  targetAccountEmail: Type.Union([Type.String(), Type.Null()]),
+  targetAccountEmail: Type.String({ description: 'contact email of targetAccountSid\'s tenant; empty when it has none' }),
   uri: Type.String(),
   dateCreated: Type.String(),
   dateUpdated: Type.String(),
@@ -27,10 +27,10 @@ const limitData = (l: Limit) => ({
   buckets: l.buckets,
   description: l.description,
   accountSid: l.accountSid,
-  // Gatehouse tenants have no email of their own; the spec allows these to be empty.
-  accountEmail: null,
+  // Strings, as the document's examples show: a tenant without a contact email shows "".
+  accountEmail: l.accountEmail ?? '',
   targetAccountSid: l.targetAccountSid,
-  targetAccountEmail: null,
+  targetAccountEmail: l.targetAccountEmail ?? '',
   uri: `/2fa/limits/search/${l.sid}`,
   dateCreated: specDate(l.createdAt),
   dateUpdated: specDate(l.updatedAt),
@@ -79,12 +79,13 @@ export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
     async (req) => ({ data: limitData(await core.limits.remove(callerOf(req), req.params.sid)), code: 200, message: 'OK' }),
   );
 
-  app.get(
-    '/2fa/limits/search',
+  // The document's URIs carry a trailing slash (/2fa/limits/search/?pageSize=2): the same search.
+  for (const path of ['/2fa/limits/search', '/2fa/limits/search/']) app.get(
+    path,
     {
       config,
       schema: {
-        tags, summary: 'Search limits', security: security(AUTH),
+        tags, summary: 'Search limits', hide: path.endsWith('/'), security: security(AUTH),
         querystring: Type.Object({ ...PagingQuery, name: Type.Optional(Type.String({ maxLength: 200 })) }),
         response: { 200: Type.Object({ data: Type.Object({ result: Type.Array(LimitData), ...PageFields }), code: Type.Integer(), message: Type.String() }), ...errors },
       },
@@ -92,7 +93,7 @@ export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
     async (req) => {
       const q = req.query;
       const [sortBy, direction] = parseSort(q.SortBy, ['name', 'dateCreated'] as const, ['dateCreated', 'asc']);
-      const pageNo = q.page ?? 0;
+      const pageNo = pageNumber(q);
       const pageSize = q.pageSize ?? 10;
       const { rows, total } = await core.limits.search(callerOf(req), {
         page: pageNo, pageSize, name: q.name, accountSid: q.accountSid, subAccounts: q.subAccounts,

@@ -2,15 +2,22 @@
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../core/errors.js';
 
-const ISO = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?)?$/;
+const ISO = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const DAY_MS = 86_400_000;
 
-/** "YYYY-MM-DD" (midnight) or "YYYY-MM-DDTHH:MM:SS", UTC, as epoch ms. */
-export function parseTime(field: string, value: string | undefined): number | undefined {
+/**
+ * "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.mmm]", UTC unless an offset follows (Z, +0000, +05:30 — so
+ * the dates Gatehouse prints can be sent back), as epoch ms. A bare date is its midnight, or with
+ * `wholeDay` (an inclusive end) the last millisecond of that day, so endTime=2026-11-30 includes the 30th.
+ */
+export function parseTime(field: string, value: string | undefined, options: { wholeDay?: boolean } = {}): number | undefined {
   if (value === undefined || value === '') return undefined;
   const m = ISO.exec(value);
-  const ms = m ? Date.parse(`${m[1]}${m[2] ?? 'T00:00:00'}Z`) : NaN;
+  if (m && !m[2] && m[5]) throw invalid(field, 'an offset needs a time: 2018-10-05T22:45:32Z, or the date alone');
+  const offset = m?.[5] && m[5] !== 'Z' ? `${m[5].slice(0, 3)}:${m[5].slice(-2)}` : 'Z';
+  const ms = m ? Date.parse(`${m[1]}${m[2] ?? 'T00:00:00'}${offset}`) : NaN;
   if (Number.isNaN(ms)) throw invalid(field, 'must be an ISO-8601 date or date-time such as 2018-10-05 or 2018-10-05T22:45:32 (UTC)');
-  return ms;
+  return m && !m[2] && options.wholeDay ? ms + DAY_MS - 1 : ms;
 }
 
 /** "2021-02-04T03:52:09.400+0000", as the spec prints dates. */
@@ -26,7 +33,8 @@ export function parseSort<T extends string>(value: string | undefined, attribute
 }
 
 export const PagingQuery = {
-  page: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+  page: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'page number from 0 (default 0)' })),
+  Page: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'the same as page, as the document\'s parameter table spells it' })),
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 10 })),
   accountSid: Type.Optional(Type.String({ maxLength: 34 })),
   subAccounts: Type.Optional(Type.Boolean()),
@@ -47,11 +55,17 @@ export const PageFields = {
   uri: Type.String(),
 };
 
-/** The page's numbers and URIs; the URIs keep every filter given and change only page. */
+/** The page asked for: `page`, or `Page` as the document's parameter table spells it. */
+export function pageNumber(query: { page?: number; Page?: number }): number {
+  if (query.page !== undefined && query.Page !== undefined && query.page !== query.Page) throw invalid('Page', 'and page differ: send one of them');
+  return query.page ?? query.Page ?? 0;
+}
+
+/** The page's numbers and URIs; the URIs keep every filter given and change only page (spelled page). */
 export function page(path: string, query: Record<string, unknown>, pageNo: number, pageSize: number, total: number, count: number) {
   const uri = (p: number) => {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && k !== 'page' && k !== 'pageSize') params.set(k, String(v));
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && k !== 'page' && k !== 'Page' && k !== 'pageSize') params.set(k, String(v));
     params.set('pageSize', String(pageSize));
     params.set('page', String(p));
     return `${path}?${params.toString()}`;

@@ -8,7 +8,7 @@ import type { Core } from '../../core/core.js';
 import { forbidden, invalid } from '../../core/errors.js';
 import type { Sdr } from '../../core/verifications/records.js';
 import { callerOf, security } from '../http/authenticate.js';
-import { PageFields, PagingQuery, page, parseSort, parseTime, specDate } from './paging.js';
+import { PageFields, PagingQuery, page, pageNumber, parseSort, parseTime, specDate } from './paging.js';
 import { AUTH, Answer, tags } from './common.js';
 
 const SdrData = Type.Object({
@@ -53,12 +53,12 @@ const Channel = Type.Union([Type.Literal('sms'), Type.Literal('call'), Type.Lite
 export const recordRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get(
-    '/2fa/sdr/search',
+  for (const path of ['/2fa/sdr/search', '/2fa/sdr/search/']) app.get(
+    path,
     {
       config,
       schema: {
-        tags, summary: 'Search session detail records', security: security(AUTH),
+        tags, summary: 'Search session detail records', hide: path.endsWith('/'), security: security(AUTH),
         querystring: Type.Object({
           ...PagingQuery,
           to: Type.Optional(Type.String({ maxLength: 320 })),
@@ -72,11 +72,11 @@ export const recordRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     async (req) => {
       const q = req.query;
       const [sortBy, direction] = parseSort(q.SortBy, ['dateCreated', 'to', 'status'] as const, ['dateCreated', 'desc']);
-      const pageNo = q.page ?? 0;
+      const pageNo = pageNumber(q);
       const pageSize = q.pageSize ?? 10;
       const { rows, total } = await core.records.search(callerOf(req), {
         page: pageNo, pageSize, to: q.to, channel: q.channel, status: q.status, service: q.service, accountSid: q.accountSid,
-        subAccounts: q.subAccounts, startTime: parseTime('startTime', q.startTime), endTime: parseTime('endTime', q.endTime), sortBy, direction,
+        subAccounts: q.subAccounts, startTime: parseTime('startTime', q.startTime), endTime: parseTime('endTime', q.endTime, { wholeDay: true }), sortBy, direction,
       });
       return { data: { result: rows.map(sdrData), ...page('/2fa/sdr/search', q, pageNo, pageSize, total, rows.length) }, code: 200, message: 'OK' };
     },
@@ -124,7 +124,7 @@ export const recordRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     },
     async (req) => {
       const startTime = parseTime('startTime', req.query.startTime)!;
-      const endTime = parseTime('endTime', req.query.endTime)!;
+      const endTime = parseTime('endTime', req.query.endTime, { wholeDay: true })!;
       if (endTime < startTime) throw invalid('endTime', 'must not be before startTime');
       const result = await core.records.usage(callerOf(req), { startTime, endTime, accountSid: req.query.accountSid, subAccounts: req.query.subAccounts });
       return { data: { startTime: specDate(startTime), endTime: specDate(endTime), total: result.reduce((n, r) => n + r.count, 0), result }, code: 200, message: 'OK' };

@@ -47,7 +47,7 @@ const CancelBody = Type.Object({ requestId: Type.String({ minLength: 1, maxLengt
 
 export const smart2faFace: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
-  useEnvelope(app, (error) => smart2faEnvelope(error));
+  useEnvelope(app, smart2faEnvelope);
   const config = { auth: AUTH };
 
   app.post(

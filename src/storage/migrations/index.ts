@@ -9,6 +9,7 @@ import * as m0003 from './0003_twofactor.js';
 import * as m0004 from './0004_login.js';
 import * as m0005 from './0005_flexisip.js';
 import * as m0006 from './0006_flexisip_directory.js';
+import * as m0009 from './0009_wire.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004_login': m0004,
   '0005_flexisip': m0005,
   '0006_flexisip_directory': m0006,
+  '0009_wire': m0009,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -38,7 +38,7 @@ for (const dialect of DIALECTS) {
       const secretKey = await setUp2fa(w, agent);
       const got = await w.api('GET', `/global/agent2faConfigs/${agent.id}`, agent.headers);
       assert.equal(got.status, 200);
-      assert.equal(got.body.agentId, agent.id);
+      assert.equal(got.body.agentId, String(agent.id));
       assert.match(got.body.id, /^\d+$/);
       assert.ok(!JSON.stringify(got.body).includes(secretKey), 'the secret is never answered again');
       const other = (await w.api('GET', '/global/2faSecret', agent.headers)).body.secretKey;
@@ -57,7 +57,7 @@ for (const dialect of DIALECTS) {
       assert.equal(bad.body.error, 'code verify failed');
       const ok = await w.api('PUT', `/global/agent2faConfigs/${agent.id}`, agent.headers, { secretKey: fresh, code: nowCode(fresh) });
       assert.equal(ok.status, 200);
-      assert.equal(ok.body.agentId, agent.id);
+      assert.equal(ok.body.agentId, String(agent.id));
       const next = timeStep(Date.now()) + 1;
       assert.equal(await w.server.runtime.core.twoFactor.verifyTotp(agent.id, codeAt(old, next)), 'invalid', 'the old secret no longer works');
       assert.equal(await w.server.runtime.core.twoFactor.verifyTotp(agent.id, codeAt(fresh, next)), 'ok');
@@ -79,10 +79,10 @@ for (const dialect of DIALECTS) {
       await setUp2fa(w, two);
       const bySuper = await w.api('GET', `/global/agent2faConfigs?siteId=${w.siteA}`, w.superP.headers);
       assert.equal(bySuper.status, 200);
-      const ids = bySuper.body.map((c: { agentId: number }) => c.agentId);
+      const ids = bySuper.body.map((c: { agentId: string }) => Number(c.agentId));
       assert.ok(ids.includes(one.id) && ids.includes(two.id));
       const byAgent = await w.api('GET', '/global/agent2faConfigs', one.headers);
-      assert.deepEqual(byAgent.body.map((c: { agentId: number }) => c.agentId), [one.id]);
+      assert.deepEqual(byAgent.body.map((c: { agentId: string }) => c.agentId), [String(one.id)]);
       const byAdmin = await w.api('GET', `/global/agent2faConfigs?siteId=${w.siteA}`, w.admin);
       assert.equal(byAdmin.body.length, bySuper.body.length);
       assert.equal((await w.api('GET', `/global/agent2faConfigs?siteId=${w.siteA}`, w.superQ.headers)).status, 403);

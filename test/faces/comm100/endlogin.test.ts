@@ -86,7 +86,10 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(answers, [...Array(9).fill('code verify failed'), 'account locked']);
       const locked = await w.post('/global/endlogin', { preLoginToken: await start(), code: totp(secret) });
       assert.equal(locked.status, 400);
-      assert.deepEqual(locked.body, { error: 'account locked', message: 'account locked' });
+      assert.equal(locked.body.error, 'account locked');
+      const until = Date.parse(locked.body.lockedUntil);
+      assert.ok(until > Date.now() && until <= Date.now() + LOCK_SECONDS * 1000, locked.text);
+      assert.equal(locked.body.message, `account locked until ${locked.body.lockedUntil}`);
       const v1Locked = await w.post('/loginapi/2fa:verify', { agentid: agent.id, code: totp(secret) }, w.admin);
       assert.equal(v1Locked.body.error, 'account locked', 'v1 sees the same lock');
       await sleep(LOCK_SECONDS * 1000 + 200);

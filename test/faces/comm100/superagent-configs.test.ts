@@ -21,7 +21,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([wrong.status, wrong.body.error], [400, 'code verify failed']);
       const created = await w.api('POST', '/partnerglobal/superagent2faConfigs', sa.headers, { secretKey, code: nowCode(secretKey) });
       assert.equal(created.status, 200);
-      assert.equal(created.body.superagentid, sa.id);
+      assert.equal(created.body.superagentid, String(sa.id));
       const again = await w.api('POST', '/partnerglobal/superagent2faConfigs', sa.headers, { secretKey, code: nowCode(secretKey) });
       assert.deepEqual(again.body, { error: 'secretKey have exited', message: 'secretKey have exited' });
       const got = await w.api('GET', `/partnerglobal/superagent2faConfigs/${sa.id}`, sa.headers);
@@ -35,7 +35,7 @@ for (const dialect of DIALECTS) {
       await setUp2fa(w, agent);
       const list = await w.api('GET', `/partnerglobal/superagent2faConfigs?partnerId=${w.partner}`, w.superP.headers);
       assert.equal(list.status, 200);
-      const ids = list.body.map((c: { superagentid: number }) => c.superagentid);
+      const ids = list.body.map((c: { superagentid: string }) => Number(c.superagentid));
       assert.ok(ids.includes(sa.id));
       assert.ok(!ids.includes(agent.id));
       assert.equal((await w.api('GET', `/partnerglobal/superagent2faConfigs?partnerId=${w.partner}`, w.superQ.headers)).status, 403);

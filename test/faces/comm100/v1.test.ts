@@ -62,7 +62,7 @@ for (const dialect of DIALECTS) {
       const created = await w.api('POST', '/global/2faConfig', agent.headers, { secretKey, code: nowCode(secretKey) });
       assert.equal(created.status, 200);
       assert.equal(created.body.result, 'success');
-      assert.equal(created.body.agentId, agent.id);
+      assert.equal(created.body.agentId, String(agent.id));
       const v2 = await w.api('GET', `/global/agent2faConfigs/${agent.id}`, agent.headers);
       assert.equal(v2.body.id, created.body.id);
       const v2Again = await w.api('POST', '/global/agent2faConfigs', agent.headers, { secretKey, code: nowCode(secretKey) });
@@ -77,8 +77,8 @@ for (const dialect of DIALECTS) {
       await setUp2fa(w, agent);
       for (const prefix of ['/global', '/globalapi', '/partnerglobal', '/partnerglobalapi']) {
         const own = await w.api('GET', `${prefix}/2faConfig`, agent.headers);
-        assert.equal(own.body.agentId, agent.id, prefix);
-        assert.equal((await w.api('GET', `${prefix}/2faConfig/${agent.id}`, w.superP.headers)).body.agentId, agent.id);
+        assert.equal(own.body.agentId, String(agent.id), prefix);
+        assert.equal((await w.api('GET', `${prefix}/2faConfig/${agent.id}`, w.superP.headers)).body.agentId, String(agent.id));
       }
       const fresh = (await w.api('POST', '/2fa/secretkey', agent.headers)).body.secretKey;
       const put = await w.api('PUT', `/partnerglobal/2faConfig/${agent.id}`, agent.headers, { secretKey: fresh, code: nowCode(fresh) });

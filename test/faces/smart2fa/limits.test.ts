@@ -30,7 +30,7 @@ for (const dialect of DIALECTS) {
       assert.equal(d.description, 'limit on Phone Number');
       assert.equal(d.accountSid, server.admin.tenant.sid);
       assert.equal(d.targetAccountSid, server.admin.tenant.sid);
-      assert.equal(d.accountEmail, null);
+      assert.equal(d.accountEmail, '', 'a tenant without a contact email');
       assert.equal(d.uri, `/2fa/limits/search/${d.sid}`);
       assert.match(d.dateCreated, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$/);
       assert.equal(d.dateUpdated, d.dateCreated);

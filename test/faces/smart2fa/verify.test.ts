@@ -42,7 +42,7 @@ for (const dialect of DIALECTS) {
       const s = await sent();
       const res = await api.post('/2fa/verify', { requestId: s.requestId, code: wrong(s.code) });
       assert.equal(res.status, 401);
-      assert.deepEqual(res.body, { code: 474, message: 'Invalid OTP Code', requestID: null });
+      assert.deepEqual(res.body, { code: 474, message: 'Invalid OTP Code', requestID: s.requestId });
       assert.equal((await api.post('/2fa/verify', { requestId: s.requestId, code: s.code })).status, 200);
     });
 
@@ -60,7 +60,7 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 5; i++) assert.equal((await api.post('/2fa/verify', { requestId: s.requestId, code: wrong(s.code) })).body.code, 474);
       const res = await api.post('/2fa/verify', { requestId: s.requestId, code: s.code });
       assert.equal(res.status, 429);
-      assert.deepEqual(res.body, { code: 475, message: 'Too many attempts', requestID: null });
+      assert.deepEqual(res.body, { code: 475, message: 'Too many attempts', requestID: s.requestId });
       const sdr = await api.get(`/2fa/sdr/search/${s.requestId}`);
       assert.equal(sdr.body.data.status, 'failed');
       assert.equal(sdr.body.data.attempts, 5);
@@ -71,7 +71,7 @@ for (const dialect of DIALECTS) {
       await new Promise((r) => setTimeout(r, 1100));
       const res = await api.post('/2fa/verify', { requestId: s.requestId, code: s.code });
       assert.equal(res.status, 410);
-      assert.deepEqual(res.body, { code: 472, message: 'OTP expired', requestID: null });
+      assert.deepEqual(res.body, { code: 472, message: 'OTP expired', requestID: s.requestId });
     });
 
     test('verify by service + number takes the newest live code and ignores requestId', async () => {
