@@ -171,6 +171,16 @@ for (const dialect of DIALECTS) {
       assert.equal((await api(`/accounts/999999/dictionary`)).status, 404);
     });
 
+    test('POST /api/messages without a SIP proxy: 503 once the input is valid, 422 naming a missing field before that', async () => {
+      const a = await createAccount(w);
+      const noProxy = await api('/messages', { json: { to: `${a.username}@${w.domain}`, body: 'hello' } });
+      assert.equal(noProxy.status, 503);
+      assert.match(noProxy.body.message, /GATEHOUSE_SIP_PROXY/);
+      assert.deepEqual(Object.keys((await api('/messages', { json: { body: 'hello' } })).body.errors), ['to']);
+      assert.deepEqual(Object.keys((await api('/messages', { json: { to: 'not an address', body: 'hello' } })).body.errors), ['to']);
+      assert.equal((await api('/messages', { json: { to: `${a.username}@${w.domain}` } })).status, 422);
+    });
+
     test('GET /contacts/vcard and /contacts/vcard/{sip}: text/vcard that ical.js reads, with DTMF, types and actions', async () => {
       const me = await createAccount(w);
       const door = await createAccount(w, { dtmf_protocol: 'sipinfo', display_name: 'Front door, main' });
