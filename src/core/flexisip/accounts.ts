@@ -76,13 +76,14 @@ export function createSipAccounts(deps: CoreDeps) {
       ]);
   type Row = NonNullable<Awaited<ReturnType<ReturnType<typeof baseQuery>['executeTakeFirst']>>>;
 
-  async function toSipAccount(row: Row, q: Db = db): Promise<SipAccount> {
+  /**
+   * The account object from its row and its dictionary entries. The opened provisioning token is
+   * kept per envelope (a new token is a new envelope), so a read does not decrypt it every time.
+   */
+  function build(row: Row, entries: Array<{ key: string; value: string }>): SipAccount {
     const id = Number(row.id);
     const dictionary: Record<string, string> = {};
-    const entries = q === db ? await dictionaryOf.all(id) : await q.selectFrom('sip_dictionary').select(['key', 'value']).where('account_id', '=', id).orderBy('key').execute();
-    for (const e of entries) {
-      dictionary[e.key] = e.value;
-    }
+    for (const e of entries) dictionary[e.key] = e.value;
     return {
       id,
       tenantId: Number(row.tenant_id),
@@ -95,7 +96,7 @@ export function createSipAccounts(deps: CoreDeps) {
       activated: Boolean(row.activated),
       blocked: Boolean(row.blocked),
       dtmfProtocol: row.dtmf_protocol,
-      provisioningToken: row.provisioning_token ? sealer.open(row.provisioning_token, provisioningContext(id)) : null,
+      provisioningToken: row.provisioning_token ? openProvisioning(row.provisioning_token, id) : null,
       confirmationKeyExpires: row.confirmation_key_expires === null ? null : Number(row.confirmation_key_expires),
       userAgent: row.user_agent,
       algorithms: [row.ha1_md5 && 'MD5', row.ha1_sha256 && 'SHA-256'].filter(Boolean) as DigestAlgorithm[],
@@ -105,15 +106,33 @@ export function createSipAccounts(deps: CoreDeps) {
     };
   }
 
-  // GET /api/accounts/me reads an account on every request: prepared once.
-  const accountById = deps.statements.prepare<Row>(
-    'select accounts.*, sip_accounts.ha1_md5, sip_accounts.ha1_sha256, sip_accounts.dtmf_protocol, sip_accounts.provisioning_token, sip_accounts.confirmation_key_expires, sip_accounts.user_agent, sip_accounts.confirmation_key_hash from accounts inner join sip_accounts on sip_accounts.account_id = accounts.id where accounts.id = ?',
+  const opened = new Map<string, string>();
+  function openProvisioning(envelope: string, accountId: number): string {
+    let token = opened.get(envelope);
+    if (token === undefined) {
+      token = sealer.open(envelope, provisioningContext(accountId));
+      if (opened.size >= 10_000) opened.clear();
+      opened.set(envelope, token);
+    }
+    return token;
+  }
+
+  async function toSipAccount(row: Row): Promise<SipAccount> {
+    return build(row, await dictionaryOf.all(Number(row.id)));
+  }
+
+  // GET /api/accounts/me reads an account on every request: one statement prepared once, a row per
+  // dictionary entry (or one row with no entry).
+  const accountById = deps.statements.prepare<Row & { dict_key: string | null; dict_value: string | null }>(
+    'select accounts.*, sip_accounts.ha1_md5, sip_accounts.ha1_sha256, sip_accounts.dtmf_protocol, sip_accounts.provisioning_token, sip_accounts.confirmation_key_expires, sip_accounts.user_agent, sip_accounts.confirmation_key_hash, sip_dictionary."key" as dict_key, sip_dictionary."value" as dict_value from accounts inner join sip_accounts on sip_accounts.account_id = accounts.id left join sip_dictionary on sip_dictionary.account_id = accounts.id where accounts.id = ? order by sip_dictionary."key"',
   );
   const dictionaryOf = deps.statements.prepare<{ key: string; value: string }>('select "key", "value" from sip_dictionary where account_id = ? order by "key"');
 
   async function byId(id: number): Promise<SipAccount | undefined> {
-    const row = await accountById.get(id);
-    return row && toSipAccount(row);
+    const rows = await accountById.all(id);
+    if (rows.length === 0) return undefined;
+    const entries = rows.filter((r) => r.dict_key !== null).map((r) => ({ key: r.dict_key!, value: r.dict_value ?? '' }));
+    return build(rows[0]!, entries);
   }
 
   async function mustById(id: number): Promise<SipAccount> {
