@@ -7,17 +7,24 @@ import { createSocket } from 'node:dgram';
 
 const H = (algorithm: string, text: string) => createHash(algorithm.toUpperCase() === 'SHA-256' ? 'sha256' : 'md5').update(text).digest('hex');
 
-function waitResponse(socket: ReturnType<typeof createSocket>, cseq: number): Promise<string> {
+/** Sends the request, retransmitting every 500 ms (RFC 3261 Timer E, kept flat), until a final answer. */
+function exchange(socket: ReturnType<typeof createSocket>, cseq: number, request: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no answer to REGISTER')), 5000);
+    const resend = setInterval(() => socket.send(request), 500);
+    const timer = setTimeout(() => {
+      clearInterval(resend);
+      reject(new Error('no answer to REGISTER'));
+    }, 20_000);
     const onMessage = (m: Buffer) => {
       const text = m.toString();
       if (!new RegExp(`\\r\\nCSeq: ${cseq} REGISTER`, 'i').test(text) || / 1\d\d /.test(text.split('\r\n')[0]!)) return;
       clearTimeout(timer);
+      clearInterval(resend);
       socket.off('message', onMessage);
       resolve(text);
     };
     socket.on('message', onMessage);
+    socket.send(request);
   });
 }
 
@@ -27,12 +34,13 @@ export async function registerWithDigest(port: number, user: { username: string;
   await new Promise<void>((r) => socket.connect(port, '127.0.0.1', r));
   const local = socket.address();
   const callId = `${randomBytes(8).toString('hex')}@test`;
+  const tag = randomBytes(4).toString('hex');
   const uri = `sip:${user.domain}`;
   const request = (cseq: number, authorization?: string) =>
     [
       `REGISTER ${uri} SIP/2.0`,
       `Via: SIP/2.0/UDP 127.0.0.1:${local.port};branch=z9hG4bK${randomBytes(8).toString('hex')};rport`,
-      `From: <sip:${user.username}@${user.domain}>;tag=${randomBytes(4).toString('hex')}`,
+      `From: <sip:${user.username}@${user.domain}>;tag=${tag}`,
       `To: <sip:${user.username}@${user.domain}>`,
       `Call-ID: ${callId}`,
       `CSeq: ${cseq} REGISTER`,
@@ -46,9 +54,7 @@ export async function registerWithDigest(port: number, user: { username: string;
       '',
     ].join('\r\n');
   try {
-    const first = waitResponse(socket, 1);
-    socket.send(request(1));
-    const challenge = await first;
+    const challenge = await exchange(socket, 1, request(1));
     const header = /\r\nWWW-Authenticate: Digest ([^\r]+)/i.exec(challenge)?.[1];
     if (!header) return { status: Number(challenge.split(' ')[1]), algorithm: null };
     const p: Record<string, string> = {};
@@ -63,9 +69,7 @@ export async function registerWithDigest(port: number, user: { username: string;
       `Digest username="${user.username}", realm="${p.realm}", nonce="${p.nonce}", uri="${uri}", response="${response}", algorithm=${algorithm}` +
       (qop ? `, qop=auth, nc=00000001, cnonce="${cnonce}"` : '') +
       (p.opaque ? `, opaque="${p.opaque}"` : '');
-    const second = waitResponse(socket, 2);
-    socket.send(request(2, authorization));
-    return { status: Number((await second).split(' ')[1]), algorithm };
+    return { status: Number((await exchange(socket, 2, request(2, authorization))).split(' ')[1]), algorithm };
   } finally {
     socket.close();
   }
