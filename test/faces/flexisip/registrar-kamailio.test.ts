@@ -52,15 +52,15 @@ for (const dialect of DIALECTS) {
       try {
         const user = await createAccount(w, { algorithm: 'SHA-256' });
         const instance = randomUUID();
-        assert.deepEqual(await registerWithDigest(sha.ports.sip, user, instance), { status: 200, algorithm: 'SHA-256' });
-        assert.deepEqual(await registerWithDigest(sha.ports.sip, { ...user, password: 'wrong-password' }, randomUUID()), { status: 403, algorithm: 'SHA-256' });
+        assert.deepEqual(await registerWithDigest(sha.ports.sip, user, instance), { status: 200, algorithm: 'SHA-256' }, sha.output());
+        assert.deepEqual(await registerWithDigest(sha.ports.sip, { ...user, password: 'wrong-password' }, randomUUID()), { status: 403, algorithm: 'SHA-256' }, sha.output());
         const md5Only = await createAccount(w, { algorithm: 'MD5' });
-        assert.deepEqual(await registerWithDigest(sha.ports.sip, md5Only, randomUUID()), { status: 403, algorithm: 'SHA-256' });
+        assert.deepEqual(await registerWithDigest(sha.ports.sip, md5Only, randomUUID()), { status: 403, algorithm: 'SHA-256' }, sha.output());
         const devices = await call(`${w.url}/api/accounts/me/devices`, { headers: await apiKeyOf(w, user) });
-        assert.deepEqual(devices.body.map((d: any) => d.uuid), [instance]);
+        assert.deepEqual(devices.body.map((d: any) => d.uuid), [instance], sha.output());
         // Why this one is not driven by SIPp: its Debian version (3.6.1) refuses SHA-256 challenges.
         const sipp = await register(sha, user, 200);
-        assert.notEqual(sipp.code, 0);
+        assert.notEqual(sipp.code, 0, sipp.output);
         assert.match(sipp.output, /authentication must use MD5 or AKAv1-MD5/);
       } finally {
         await sha.stop();
