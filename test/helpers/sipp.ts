@@ -2,7 +2,7 @@
  * SIPp (Debian's sip-tester) as a child process of a test: a scenario from sip/sipp/ with its
  * {{NAME}} placeholders filled in, on a UDP port chosen free at test time.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -85,4 +85,11 @@ export async function startSipp(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A skip reason when a SIP tool is not installed (CI, GATEHOUSE_REQUIRE_SERVICES=1, fails instead). */
+export function skipUnlessTools(tools: string[]): string | false {
+  if (process.env.GATEHOUSE_REQUIRE_SERVICES === '1') return false;
+  const missing = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  return missing.length ? `${missing.join(', ')} not installed (apt-get install sip-tester kamailio kamailio-extra-modules kamailio-utils-modules)` : false;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { describe, it } from 'node:test';
 import { buildMessageRequest, parseResponse, parseSipProxy, sendSipMessage } from '../../../src/core/sip/message.js';
-import { ereLiteral, startSipp } from '../../helpers/sipp.js';
+import { ereLiteral, skipUnlessTools, startSipp } from '../../helpers/sipp.js';
 
 const FAST = { t1: 50, t2: 400 };
 
@@ -79,7 +79,7 @@ describe('SIP MESSAGE user agent client', () => {
     assert.deepEqual([answer.status, answer.reason, answer.timedOut], [486, 'Busy Here', false]);
   });
 
-  it('delivers a MESSAGE that SIPp, as the receiving user agent, finds addressed right with the right body', async () => {
+  it('delivers a MESSAGE that SIPp, as the receiving user agent, finds addressed right with the right body', { skip: skipUnlessTools(['sipp']) }, async () => {
     const msg = { from: 'sip:gatehouse@sip.example.org', to: 'sip:receiver.one@sip.example.org', body: 'Your code is 123456 (sent by Gatehouse)' };
     const sipp = await startSipp('message-uas.xml', { TO: ereLiteral(msg.to), FROM: ereLiteral(msg.from), BODY: ereLiteral(msg.body) }, ['-m', '1']);
     try {
@@ -93,7 +93,7 @@ describe('SIP MESSAGE user agent client', () => {
   });
 
   for (const wrong of ['TO', 'FROM', 'BODY'] as const) {
-    it(`is refused by the SIPp scenario when the ${wrong.toLowerCase()} is not the one expected`, async () => {
+    it(`is refused by the SIPp scenario when the ${wrong.toLowerCase()} is not the one expected`, { skip: skipUnlessTools(['sipp']) }, async () => {
       const msg = { from: 'sip:gatehouse@sip.example.org', to: 'sip:receiver.one@sip.example.org', body: 'hello' };
       const expected = { TO: ereLiteral(msg.to), FROM: ereLiteral(msg.from), BODY: ereLiteral(msg.body), [wrong]: 'sip:someone\\.else@nowhere\\.example' };
       const sipp = await startSipp('message-uas.xml', expected, ['-m', '1']);
