@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isSmsSender } from './channels/twilio.js';
+import { type SipProxy, parseSipProxy } from './core/sip/message.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -45,15 +46,19 @@ export interface Config {
   /** Which provider delivers each channel, settled at start (see channels/select.ts). */
   channels: Record<'sms' | 'call' | 'email', ChannelProvider>;
   flexisip: FlexisipConfig;
+  sip: SipConfig;
   /** Time a client has to send a whole request, and the longest a connection may stay silent. */
   requestTimeoutMs: number;
   /** Password tries allowed per email and per client address: `max` per `intervalMs`, refilling evenly. */
   loginRate: { account: RateSetting; address: RateSetting };
 }
 
-export interface RateSetting {
-  max: number;
-  intervalMs: number;
+/** Gatehouse as a SIP peer: where SIP MESSAGEs go, and the registrar it can ask to drop a registration. */
+export interface SipConfig {
+  /** Outbound proxy for POST /api/messages; null: that endpoint answers 503. */
+  proxy: SipProxy | null;
+  /** Kamailio's JSON-RPC over HTTP (its jsonrpcs module); null: removing a device only forgets it. */
+  registrarRpcUrl: string | null;
 }
 
 /** The Flexisip account manager face (/api) and the SIP registrar's internal routes. */
@@ -68,6 +73,11 @@ export interface FlexisipConfig {
   pushWebhookUrl: string | null;
   /** Shared with the SIP registrar for /internal/sip/…; null: those routes answer 404. */
   registrarSecret: string | null;
+}
+
+export interface RateSetting {
+  max: number;
+  intervalMs: number;
 }
 
 export type ChannelProvider = 'twilio' | 'smtp' | 'outbox' | 'none';
@@ -149,6 +159,8 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_FLEXISIP_EMAIL_UNIQUE', 'false', 'true to refuse a SIP account email already used in its domain'],
   ['GATEHOUSE_PUSH_WEBHOOK_URL', '(none)', 'https:// URL that receives send-by-push tokens as JSON; unset: the development outbox'],
   ['GATEHOUSE_REGISTRAR_SECRET', '(none)', 'secret the SIP registrar sends in x-gatehouse-registrar-secret to /internal/sip/…; unset: those routes answer 404'],
+  ['GATEHOUSE_SIP_PROXY', '(none)', 'udp:host:port of the SIP proxy that POST /api/messages sends SIP MESSAGEs through; unset: that endpoint answers 503'],
+  ['GATEHOUSE_REGISTRAR_RPC_URL', '(none)', 'http:// URL of Kamailio\'s JSON-RPC (jsonrpcs), so removing a device also unregisters it there'],
 ];
 
 type Env = Record<string, string | undefined>;
@@ -213,7 +225,16 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
       account: rate('GATEHOUSE_LOGIN_RATE_ACCOUNT', get('GATEHOUSE_LOGIN_RATE_ACCOUNT') ?? '10/600'),
       address: rate('GATEHOUSE_LOGIN_RATE_ADDRESS', get('GATEHOUSE_LOGIN_RATE_ADDRESS') ?? '100/600'),
     },
+    sip: sipSettings(get),
   };
+}
+
+function sipSettings(get: Get): SipConfig {
+  const proxyText = get('GATEHOUSE_SIP_PROXY');
+  const proxy = proxyText === undefined ? null : parseSipProxy(proxyText);
+  if (proxyText !== undefined && !proxy) throw new ConfigError('GATEHOUSE_SIP_PROXY', 'must be udp:host:port, such as udp:127.0.0.1:5060');
+  const rpc = get('GATEHOUSE_REGISTRAR_RPC_URL');
+  return { proxy, registrarRpcUrl: rpc === undefined ? null : httpUrl('GATEHOUSE_REGISTRAR_RPC_URL', rpc) };
 }
 
 function flexisipSettings(get: Get): FlexisipConfig {

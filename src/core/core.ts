@@ -10,6 +10,10 @@ import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
 import { createTrustedDevices } from './trusted-devices/trusted-devices.js';
 import { createTwoFactor } from './twofactor/twofactor.js';
+import { createSipDirectory } from './sip-directory/directory.js';
+import { createSipStatistics } from './sip-statistics/statistics.js';
+import { createSipMessages } from './sip/messages.js';
+import { kamailioRegistrar } from './sip/kamailio-registrar.js';
 import { createBuckets } from '../state/buckets.js';
 import { createLimits } from './limits/limits.js';
 import { codeHasher, loadPepper } from './verifications/codes.js';
@@ -57,7 +61,11 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const records = createRecords(deps, limits);
   const voice = createVoice(deps, { tenants, settings });
   const sip = createDigestAuth(deps, createNonces(await loadNonceKey(deps.db, deps.sealer), deps.state));
-  const flexisip = createFlexisip(deps, { channels, verifications, credentials });
+  const registrarRpc = deps.config.sip.registrarRpcUrl;
+  const flexisip = createFlexisip(deps, { channels, verifications, credentials, registrar: registrarRpc ? kamailioRegistrar(registrarRpc) : null });
+  const sipDirectory = createSipDirectory(deps);
+  const sipStatistics = createSipStatistics(deps);
+  const sipMessages = createSipMessages(deps);
   return {
     deps,
     channels,
@@ -77,6 +85,9 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     voice,
     sip,
     flexisip,
+    sipDirectory,
+    sipStatistics,
+    sipMessages,
   };
 }
 

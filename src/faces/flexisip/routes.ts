@@ -17,6 +17,14 @@ import { emailRoutes } from './email-routes.js';
 import { flexisipEnvelope } from './envelope.js';
 import { phoneRoutes } from './phone-routes.js';
 import { tokensRoutes } from './tokens-routes.js';
+import { accountTypesRoutes } from './account-types-routes.js';
+import { actionsRoutes } from './actions-routes.js';
+import { contactsListsRoutes } from './contacts-lists-routes.js';
+import { contactsRoutes } from './contacts-routes.js';
+import { dictionaryRoutes } from './dictionary-routes.js';
+import { messagesRoutes } from './messages-routes.js';
+import { statisticsRoutes } from './statistics-routes.js';
+import { vcardRoutes } from './vcard-routes.js';
 
 export interface FlexisipRouteOptions {
   core: Core;
@@ -32,6 +40,13 @@ export const FLEXISIP_SECTIONS: FastifyPluginAsync<FlexisipRouteOptions>[] = [
   emailRoutes,
   phoneRoutes,
   devicesRoutes,
+  contactsRoutes,
+  dictionaryRoutes,
+  actionsRoutes,
+  contactsListsRoutes,
+  accountTypesRoutes,
+  messagesRoutes,
+  statisticsRoutes,
 ];
 
 const api: FastifyPluginAsync<FlexisipRouteOptions> = async (app, { core }) => {
@@ -47,4 +62,5 @@ const api: FastifyPluginAsync<FlexisipRouteOptions> = async (app, { core }) => {
 
 export const flexisipFace: FastifyPluginAsync<FlexisipRouteOptions> = async (app, options) => {
   await app.register(api, { ...options, prefix: '/api' });
+  await app.register(vcardRoutes, options);
 };

@@ -8,6 +8,7 @@ import * as m0002 from './0002_verifications.js';
 import * as m0003 from './0003_twofactor.js';
 import * as m0004 from './0004_login.js';
 import * as m0005 from './0005_flexisip.js';
+import * as m0006 from './0006_flexisip_directory.js';
 import * as m0007 from './0007_voice.js';
 import * as m0008 from './0008_roles.js';
 import * as m0009 from './0009_wire.js';
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0003_twofactor': m0003,
   '0004_login': m0004,
   '0005_flexisip': m0005,
+  '0006_flexisip_directory': m0006,
   '0007_voice': m0007,
   '0008_roles': m0008,
   '0009_wire': m0009,

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type TestServer, call, startTestServer } from '../../helpers/server.js';
+import { DIALECTS, skipDialect } from '../../helpers/services.js';
+import { type World, apiKeyOf, createAccount, world } from './world.js';
+
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
+
+for (const dialect of DIALECTS) {
+  describe(`Flexisip statistics (${dialect})`, { skip: await skipDialect(dialect) }, () => {
+    let server: TestServer;
+    let w: World;
+    const api = (path: string, init: { method?: string; json?: unknown; headers?: Record<string, string> } = {}) =>
+      call(`${w.url}/api${path}`, { method: init.method, json: init.json, headers: { ...JSON_HEADERS, ...(init.headers ?? w.admin) } });
+    before(async () => {
+      server = await startTestServer(dialect);
+      w = await world(server);
+    });
+    after(() => server.close());
+
+    test('messages: 200, a repeated id 400, a bad date 422 naming sent_at; a device 201 then 200, an unknown message 400', async () => {
+      const sender = await createAccount(w);
+      const from = `${sender.username}@${w.domain}`;
+      assert.deepEqual((await api('/statistics/messages', { json: { id: 'msg-1', from, sent_at: '2026-03-01T10:00:00+00:00', encrypted: false } })).status, 200);
+      assert.equal((await api('/statistics/messages', { json: { id: 'msg-1', from: 'x@y.org', sent_at: '2026-03-01T10:00:00Z', encrypted: false } })).status, 400);
+      const bad = await api('/statistics/messages', { json: { id: 'msg-2', from, sent_at: 'bad_date', encrypted: false } });
+      assert.deepEqual([bad.status, Object.keys(bad.body.errors)], [422, ['sent_at']]);
+      assert.equal((await api('/statistics/messages', { json: { id: 'msg-2', from, sent_at: '2026-03-01T10:00:00Z' } })).body.errors.encrypted.length, 1);
+      const device = `/statistics/messages/msg-1/to/bob@${w.domain}/devices/dev-1`;
+      assert.equal((await api(device, { method: 'PATCH', json: { last_status: 200, received_at: '2026-03-01T10:00:01Z' } })).status, 201);
+      assert.equal((await api(device, { method: 'PATCH', json: { last_status: 201, received_at: '2026-03-01T10:00:02Z' } })).status, 200);
+      assert.equal((await api(`/statistics/messages/msg-1/to/carol@${w.domain}/devices/dev-2`, { method: 'PATCH', json: { last_status: 200, received_at: '2026-03-01T10:00:02Z' } })).status, 201);
+      assert.equal((await api(`/statistics/messages/nope/to/bob@${w.domain}/devices/dev-1`, { method: 'PATCH', json: { last_status: 200, received_at: '2026-03-01T10:00:01Z' } })).status, 400);
+      assert.equal((await api(device, { method: 'PATCH', json: { received_at: '2026-03-01T10:00:01Z' } })).status, 422);
+    });
+
+    test('calls: 200, repeated 400; devices 201, 200, invite_terminated without at 422; end 200, unknown 404, no ended_at 422', async () => {
+      const caller = await createAccount(w);
+      const call1 = { id: 'call-1', from: `${caller.username}@${w.domain}`, to: `bob@${w.domain}`, initiated_at: '2026-03-02T08:00:00Z' };
+      assert.equal((await api('/statistics/calls', { json: call1 })).status, 200);
+      assert.equal((await api('/statistics/calls', { json: call1 })).status, 400);
+      assert.equal((await api('/statistics/calls', { json: { ...call1, id: 'call-x', to: undefined } })).status, 422);
+      const device = '/statistics/calls/call-1/devices/dev-1';
+      assert.equal((await api(device, { method: 'PATCH', json: { rang_at: '2026-03-02T08:00:01Z', invite_terminated: { at: '2026-03-02T08:00:04Z', state: 'accepted' } } })).status, 201);
+      assert.equal((await api(device, { method: 'PATCH', json: { rang_at: '2026-03-02T08:00:02Z', invite_terminated: { at: '2026-03-02T08:00:04Z', state: 'accepted' } } })).status, 200);
+      const incomplete = await api(device, { method: 'PATCH', json: { invite_terminated: { state: 'declined' } } });
+      assert.deepEqual([incomplete.status, Object.keys(incomplete.body.errors)], [422, ['invite_terminated.at']]);
+      assert.equal((await api('/statistics/calls/nope/devices/dev-1', { method: 'PATCH', json: { rang_at: '2026-03-02T08:00:01Z' } })).status, 400);
+      const ended = await api('/statistics/calls/call-1', { method: 'PATCH', json: { ended_at: '2026-03-02T08:01:04Z' } });
+      assert.equal(ended.status, 200);
+      assert.deepEqual(ended.body, { id: 'call-1', from: call1.from, to: call1.to, initiated_at: '2026-03-02T08:00:00.000Z', ended_at: '2026-03-02T08:01:04.000Z', conference_id: null });
+      assert.equal((await api('/statistics/calls/nope', { method: 'PATCH', json: { ended_at: '2026-03-02T08:01:04Z' } })).status, 404);
+      assert.equal((await api('/statistics/calls/call-1', { method: 'PATCH', json: {} })).status, 422);
+    });
+
+    test('GET /statistics compiles the figures per domain and day; a user gets 403; a bad range 422', async () => {
+      const sender = await createAccount(w);
+      const from = `${sender.username}@${w.domain}`;
+      await api('/statistics/messages', { json: { id: 'fig-m1', from, sent_at: '2026-04-01T09:00:00Z', encrypted: true } });
+      await api(`/statistics/messages/fig-m1/to/bob@${w.domain}/devices/a`, { method: 'PATCH', json: { last_status: 200, received_at: '2026-04-01T09:00:01Z' } });
+      await api('/statistics/calls', { json: { id: 'fig-c1', from, to: `bob@${w.domain}`, initiated_at: '2026-04-01T10:00:00Z' } });
+      await api('/statistics/calls/fig-c1/devices/a', { method: 'PATCH', json: { invite_terminated: { at: '2026-04-01T10:00:05Z', state: 'accepted' } } });
+      await api('/statistics/calls/fig-c1', { method: 'PATCH', json: { ended_at: '2026-04-01T10:01:35Z' } });
+      const figures = await api(`/statistics?from=2026-04-01&to=2026-04-01&domain=${w.domain}`);
+      assert.equal(figures.status, 200);
+      assert.deepEqual(figures.body, [{ date: '2026-04-01', domain: w.domain, messages: { sent: 1, received: 1, encrypted: 1 }, calls: { total: 1, answered: 1, duration: 90 } }]);
+      assert.equal((await api('/statistics?from=2026-04-31')).status, 422);
+      assert.equal((await api('/statistics', { headers: await apiKeyOf(w, sender) })).status, 403);
+      assert.equal((await api('/statistics/messages', { headers: await apiKeyOf(w, sender), json: { id: 'u', from, sent_at: '2026-04-01T09:00:00Z', encrypted: true } })).status, 403);
+    });
+  });
+}
