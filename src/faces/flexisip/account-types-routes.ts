@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccountType as Kind } from '../../core/sip-directory/account-types.js';
 import { callerOf, security } from '../http/authenticate.js';
-import { ADMIN, errors, tags } from './common.js';
+import { ADMIN, errors, tags, asAdmin } from './common.js';
 import { AccountTypeParams, Done, ListParams } from './directory-common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
@@ -15,7 +15,7 @@ const typeJson = (t: Kind) => ({ id: t.id, key: t.key });
 export const accountTypesRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const types = core.sipDirectory.accountTypes;
-  const config = { auth: ADMIN };
+  const config = asAdmin;
   const base = { tags, security: security(ADMIN) };
 
   app.get('/account_types', { config, schema: { ...base, summary: 'Every account type (Admin)', response: { 200: Type.Array(AccountType), ...errors } } }, async (req) =>

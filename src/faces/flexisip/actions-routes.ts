@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccountAction } from '../../core/sip-directory/actions.js';
 import { callerOf, security } from '../http/authenticate.js';
-import { ADMIN, IdParams, errors, tags } from './common.js';
+import { ADMIN, IdParams, errors, tags, asAdmin } from './common.js';
 import { ActionParams, Done } from './directory-common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
@@ -15,7 +15,7 @@ const actionJson = (a: AccountAction) => ({ id: a.id, key: a.key, code: a.code }
 export const actionsRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const actions = core.sipDirectory.actions;
-  const config = { auth: ADMIN };
+  const config = asAdmin;
   const base = { tags, security: security(ADMIN) };
 
   app.get('/accounts/:id/actions', { config, schema: { ...base, summary: 'The account\'s actions (Admin)', params: IdParams, response: { 200: Type.Array(Action), ...errors } } }, async (req) =>

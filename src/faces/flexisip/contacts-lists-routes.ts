@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ContactsList as List } from '../../core/sip-directory/contacts.js';
 import { callerOf, security } from '../http/authenticate.js';
-import { ADMIN, errors, tags } from './common.js';
+import { ADMIN, errors, tags, asAdmin } from './common.js';
 import { AccountListParams, Done, ListContactParams, ListParams } from './directory-common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
@@ -31,7 +31,7 @@ const listJson = (l: List) => ({
 export const contactsListsRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const contacts = core.sipDirectory.contacts;
-  const config = { auth: ADMIN };
+  const config = asAdmin;
   const base = { tags, security: security(ADMIN) };
   const done = async (work: Promise<void>) => {
     await work;

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { callerOf, security } from '../http/authenticate.js';
-import { ADMIN, IdParams, USER, errors, tags } from './common.js';
+import { ADMIN, IdParams, USER, errors, tags, asAdmin, asUser } from './common.js';
 import { AccountContactParams, Contact, Done, SipParams, contactJson } from './directory-common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
@@ -11,8 +11,8 @@ export const contactsRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (p
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const contacts = core.sipDirectory.contacts;
   const self = core.flexisip.access.selfOf;
-  const user = { config: { auth: USER }, base: { tags, security: security(USER) } };
-  const admin = { config: { auth: ADMIN }, base: { tags, security: security(ADMIN) } };
+  const user = { config: asUser('accounts.read'), base: { tags, security: security(USER) } };
+  const admin = { config: asAdmin, base: { tags, security: security(ADMIN) } };
 
   app.get('/accounts/me/contacts', { config: user.config, schema: { ...user.base, summary: 'The account\'s contacts, its own and its lists\' (User)', response: { 200: Type.Array(Contact), ...errors } } }, async (req) =>
     (await contacts.contactsOf(self(callerOf(req)))).map(contactJson),

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { callerOf, security } from '../http/authenticate.js';
-import { ADMIN, IdParams, errors, tags } from './common.js';
+import { ADMIN, IdParams, errors, tags, asAdmin } from './common.js';
 import { Done } from './directory-common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
@@ -12,7 +12,7 @@ const KeyParams = Type.Object({ id: IdParams.properties.id, key: Type.String({ m
 export const dictionaryRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const dictionary = core.sipDirectory.dictionary;
-  const config = { auth: ADMIN };
+  const config = asAdmin;
   const base = { tags, security: security(ADMIN) };
 
   app.get('/accounts/:id/dictionary', { config, schema: { ...base, summary: 'Every dictionary entry of the account (Admin)', params: IdParams, response: { 200: Type.Record(Type.String(), Type.String()), ...errors } } }, async (req) =>

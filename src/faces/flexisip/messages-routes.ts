@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { callerOf, security } from '../http/authenticate.js';
-import { ADMIN, errors, tags } from './common.js';
+import { ADMIN, errors, tags, asAdmin } from './common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
 export const messagesRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
@@ -11,7 +11,7 @@ export const messagesRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (p
   app.post(
     '/messages',
     {
-      config: { auth: ADMIN },
+      config: asAdmin,
       schema: {
         tags,
         security: security(ADMIN),

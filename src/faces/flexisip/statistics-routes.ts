@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { callerOf, security } from '../http/authenticate.js';
-import { ADMIN, errors, tags } from './common.js';
+import { ADMIN, errors, tags, asAdmin } from './common.js';
 import type { FlexisipRouteOptions } from './routes.js';
 
 const Any = Type.Optional(Type.Unknown());
@@ -31,7 +31,7 @@ const Figures = Type.Object({
 export const statisticsRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const s = core.sipStatistics;
-  const config = { auth: ADMIN };
+  const config = asAdmin;
   const base = { tags, security: security(ADMIN) };
 
   app.post(

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { callerOf, security } from '../http/authenticate.js';
 import { useEnvelope } from '../http/errors.js';
-import { USER, errors, tags } from './common.js';
+import { USER, errors, tags, asUser } from './common.js';
 import { SipParams } from './directory-common.js';
 import { flexisipEnvelope } from './envelope.js';
 import type { FlexisipRouteOptions } from './routes.js';
@@ -18,7 +18,7 @@ export const vcardRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plai
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   useEnvelope(app, flexisipEnvelope);
   const self = core.flexisip.access.selfOf;
-  const config = { auth: USER };
+  const config = asUser('accounts.read');
   const base = { tags, security: security(USER) };
 
   app.get('/contacts/vcard', { config, schema: { ...base, summary: 'The account\'s contacts as vCard 4.0 (User)', produces: ['text/vcard'], response: { 200: Type.String(), ...errors } } }, async (req, reply) => {
