@@ -24,6 +24,8 @@ const BY_PREFIX: ReadonlyArray<readonly [string, (error: GatehouseError) => Enve
   ['/voicetwilio/', comm100Envelope],
   ['/voiceconfig/', comm100Envelope],
   ['/api/', flexisipEnvelope],
+  // The Flexisip vCard URLs live outside /api.
+  ['/contacts/', flexisipEnvelope],
 ];
 
 export function envelopeForPath(path: string): (error: GatehouseError) => Envelope {

@@ -63,6 +63,6 @@ describe('sealed secrets', () => {
     const after = createSealer(keyringFromEnv(newKey, [oldKey]));
     assert.equal(after.open(envelope, 'c'), 'secret');
     assert.notEqual(after.kidOf(after.seal('x', 'c')), before.kidOf(envelope));
-    assert.throws(() => createSealer(keyringFromEnv(newKey, [])).open(envelope, 'c'), /not known/);
+    assert.throws(() => createSealer(keyringFromEnv(newKey, [])).open(envelope, 'c'), /which this server does not have/);
   });
 });
