@@ -125,7 +125,10 @@ export interface Measure {
 let series = 100;
 const LUA = `
 wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
+-- JSON unless the load names its own type (Twilio's webhooks are form-encoded).
+if wrk.headers["content-type"] == nil and wrk.headers["Content-Type"] == nil then
+  wrk.headers["Content-Type"] = "application/json"
+end
 local mode, arg, prefix, template = nil, nil, nil, nil
 local bodies, i, n = {}, 0, 0
 function init(args)
