@@ -101,10 +101,14 @@ export function createAdminAccounts(ctx: FlexisipContext) {
     return answer(await accounts.mustById(account.id));
   }
 
-  async function adminList(caller: Caller, page: number, perPage = 20) {
+  /** One page of the caller's accounts; of one domain only when named (404 outside the caller's reach). */
+  async function adminList(caller: Caller, page: number, perPage = 20, domain?: string) {
     const scope = await access.adminScope(caller);
     let base = db.selectFrom('accounts').where('role', 'in', ['sip', 'sipadmin']);
-    if (!scope.all) base = scope.domains.length ? base.where('domain', 'in', scope.domains) : base.where('id', '<', 0);
+    if (domain !== undefined) {
+      if (!access.inScope(scope, domain.toLowerCase())) throw notFound('SIP domain');
+      base = base.where('domain', '=', domain.toLowerCase());
+    } else if (!scope.all) base = scope.domains.length ? base.where('domain', 'in', scope.domains) : base.where('id', '<', 0);
     const total = Number((await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
     const ids = await base.select('id').orderBy('id').limit(perPage).offset((page - 1) * perPage).execute();
     const items: SipAccount[] = [];

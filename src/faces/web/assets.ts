@@ -69,4 +69,5 @@ main.wide svg.chart{max-width:56rem}
 .badge{display:inline-block;padding:0 .4rem;border-radius:4px;font-size:.8rem;background:#eef1f5}
 .badge.bad{background:#fdecea;color:#7a1a14}
 .badge.good{background:#e8f5ec;color:#14532d}
+.field-error{color:#7a1a14;font-size:.9rem;margin:.25rem 0 0}
 `;

@@ -9,6 +9,7 @@ import { WEB_CSS } from './assets.js';
 import { checkCsrf } from './cookies.js';
 import { consolePages } from './console-pages.js';
 import { consoleRecords } from './console-records.js';
+import { consoleSip } from './console-sip.js';
 import { loginPages } from './login-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
@@ -35,4 +36,5 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
   await app.register(securityPages, { core });
   await app.register(consolePages, { core });
   await app.register(consoleRecords, { core });
+  await app.register(consoleSip, { core });
 };
