@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { base32Decode, base32Encode } from '../../../src/core/totp/base32.js';
 import { type OtpAlgorithm, hotp, matchingStep, totp } from '../../../src/core/totp/otp.js';
 
-const vectors = JSON.parse(readFileSync('/work/shared/vectors/otp.json', 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('./rfc4226-rfc6238-vectors.json', import.meta.url), 'utf8')) as {
   hotp: { secretAscii: string; digits: number; values: string[] };
   totp: { digits: number; period: number; seedsAscii: Record<OtpAlgorithm, string>; cases: Array<{ time: number } & Record<OtpAlgorithm, string>> };
 };
