@@ -7,14 +7,12 @@
  * line and heading, and the command.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { type ServerProcess, bootstrapCredentials, startServerProcess } from './helpers/process.js';
+import { type ServerProcess, bootstrapCredentials, runToEnd, startServerProcess } from './helpers/process.js';
 import { DIALECTS, type TestDatabase, createTestDatabase, skipDialect } from './helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -145,15 +143,7 @@ function assignedVariables(blocks: Block[]): string[] {
   return [...names].filter((n) => !n.startsWith('GH_'));
 }
 
-async function runBash(script: string, env: Record<string, string>, cwd: string) {
-  const child = spawn('bash', ['-c', script], { cwd, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+const runBash = (script: string, env: Record<string, string>, cwd: string) => runToEnd('bash', ['-c', script], { cwd, env });
 
 const blocks = shBlocks(README);
 

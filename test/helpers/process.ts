@@ -18,8 +18,13 @@ export interface CliResult {
 }
 
 /** Runs one CLI command to completion. */
-export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, env: { ...BASE_ENV, ...env } });
+export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return runToEnd(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, env: { ...BASE_ENV, ...env } });
+}
+
+/** Runs a program to completion and keeps what it printed. */
+export async function runToEnd(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<CliResult> {
+  const child = spawn(command, args, options);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
