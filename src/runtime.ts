@@ -35,7 +35,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
       : keyringFromFile(config.dataDir);
     const sealer = createSealer(keyring);
     const core = await createCore(
-      { db: storage.db, dialect: storage.dialect, statements: storage.statements, state, sealer, config },
+      { db: storage.db, dialect: storage.dialect, statements: storage.statements, changes: storage.changes, state, sealer, config },
       selectChannels(config, storage.statements),
     );
     const sweeper = setInterval(() => {

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database, Db } from './database.js';
 import { migrationProvider } from './migrations/index.js';
+import { type Changes, countingChanges } from './changes.js';
 import { type Statements, postgresStatements, sqliteStatements } from './statements.js';
 
 // int8 (bigint, count(*)) arrives as a string by default; our values are epoch milliseconds and
@@ -18,6 +19,8 @@ export interface Storage {
   dialect: 'sqlite' | 'postgres';
   /** Statements prepared once, for the hot paths (see statements.ts). */
   statements: Statements;
+  /** This process's writes through db, for caches of configuration (changes.ts). */
+  changes: Changes;
   /** One cheap round trip, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -37,7 +40,8 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
     // Another process (the CLI beside a running server) may hold the write lock briefly.
     database.pragma('busy_timeout = 5000');
     const prepare = database.prepare.bind(database);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const { dialect, changes } = countingChanges(new SqliteDialect({ database }));
+    const db = new Kysely<Database>({ dialect });
     const statements = sqliteStatements(database, prepare, db);
     cacheStatements(database, prepare, statements.flush);
     // WAL checkpoints off the request path: SQLite's own run inside whichever commit crosses 1000
@@ -49,7 +53,7 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
       if (!database.inTransaction && database.open) checkpoint.run();
     }, 1000);
     checkpoints.unref();
-    const storage = storageOf(db, 'sqlite', statements);
+    const storage = storageOf(db, 'sqlite', statements, changes);
     return {
       ...storage,
       close: () => {
@@ -64,7 +68,8 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  return storageOf(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres', postgresStatements(pool));
+  const { dialect, changes } = countingChanges(new PostgresDialect({ pool }));
+  return storageOf(new Kysely<Database>({ dialect }), 'postgres', postgresStatements(pool), changes);
 }
 
 /**
@@ -87,11 +92,12 @@ function cacheStatements(database: SqliteDatabase.Database, prepare: (source: st
   }) as typeof database.prepare;
 }
 
-function storageOf(db: Db, dialect: Storage['dialect'], statements: Statements): Storage {
+function storageOf(db: Db, dialect: Storage['dialect'], statements: Statements, changes: Changes): Storage {
   return {
     db,
     dialect,
     statements,
+    changes,
     ping: async () => void (await sql`select 1`.execute(db)),
     close: () => {
       statements.flush();
