@@ -6,6 +6,9 @@
 /** Characters XML 1.0 forbids outright (most C0 controls, lone surrogates, U+FFFE/U+FFFF). */
 const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** Anything either replacement below would touch (surrogates are checked in pairs only when present). */
+const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/;
+
 const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 /**
@@ -13,6 +16,8 @@ const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
  * become entities (so `]]>`, `</Say>` and quotes are plain text) and characters XML cannot carry are dropped.
  */
 export function xmlEscape(text: string): string {
+  // Most text (names, numbers, URLs, greetings) needs nothing: one scan answers it as it is.
+  if (!NEEDS_ESCAPE.test(text)) return text;
   return text.replace(XML_INVALID, '').replace(/[&<>"']/g, (c) => XML_ENTITIES[c] ?? '');
 }
 

@@ -1,9 +1,12 @@
 /**
  * What a webhook needs to route a call, in statements prepared once (an incoming call is a hot path:
  * storage/statements.ts): the line a number rings with the Twilio account serving its site (one row),
- * then its ringing agents; and the lines an agent may call from.
+ * then its ringing agents; and the lines an agent may call from. Each is kept in a fresh cache
+ * (core/fresh-cache.ts): a line changes a few times a day and rings on every call; a change made here
+ * is seen by the next call, one made on another node within a second.
  */
 import type { CoreDeps } from '../context.js';
+import { freshCache } from '../fresh-cache.js';
 import type { Fallback, Greeting } from './lines.js';
 
 export interface RoutedLine {
@@ -64,7 +67,7 @@ export interface CallingAgent {
 
 export type Routing = ReturnType<typeof createRouting>;
 
-export function createRouting({ statements }: CoreDeps) {
+export function createRouting({ statements, changes }: CoreDeps) {
   const byNumber = statements.prepare<LineRow>(`${LINE} where l.phone_number = ?`);
   const byId = statements.prepare<LineRow>(`${LINE} where l.id = ?`);
   const ringing = statements.prepare<{ id: number }>(
@@ -78,20 +81,27 @@ export function createRouting({ statements }: CoreDeps) {
     'select l.id, l.name, l.phone_number, l.tenant_id, t.path from phone_line_agents pa inner join phone_lines l on l.id = pa.line_id inner join tenants t on t.id = l.tenant_id where pa.account_id = ? order by l.id',
   );
 
+  const byNumberCache = freshCache<string, RoutedLine>(changes);
+  const byIdCache = freshCache<number, RoutedLine>(changes);
+  const agents = freshCache<number, CallingAgent>(changes);
+  const routed = async (line: LineRow | undefined) => (await withAgents(line)) ?? undefined;
+
+  async function callingAgent(accountId: number): Promise<CallingAgent | undefined> {
+    const row = await agent.get(accountId);
+    if (!row) return undefined;
+    const lines = await agentLines.all(accountId);
+    return {
+      id: Number(row.id),
+      tenantId: Number(row.tenant_id),
+      tenantPath: row.path,
+      usable: (row.role === 'agent' || row.role === 'superagent') && !Number(row.blocked) && Boolean(Number(row.activated)),
+      lines: lines.map((l) => ({ id: Number(l.id), name: l.name, phoneNumber: l.phone_number, tenantId: Number(l.tenant_id), tenantPath: l.path })),
+    };
+  }
+
   return {
-    lineByNumber: async (phoneNumber: string) => withAgents(await byNumber.get(phoneNumber)),
-    lineById: async (id: number) => withAgents(await byId.get(id)),
-    async agent(accountId: number): Promise<CallingAgent | null> {
-      const row = await agent.get(accountId);
-      if (!row) return null;
-      const lines = await agentLines.all(accountId);
-      return {
-        id: Number(row.id),
-        tenantId: Number(row.tenant_id),
-        tenantPath: row.path,
-        usable: (row.role === 'agent' || row.role === 'superagent') && !Number(row.blocked) && Boolean(Number(row.activated)),
-        lines: lines.map((l) => ({ id: Number(l.id), name: l.name, phoneNumber: l.phone_number, tenantId: Number(l.tenant_id), tenantPath: l.path })),
-      };
-    },
+    lineByNumber: async (phoneNumber: string) => (await byNumberCache.read(phoneNumber, async () => routed(await byNumber.get(phoneNumber)))) ?? null,
+    lineById: async (id: number) => (await byIdCache.read(id, async () => routed(await byId.get(id)))) ?? null,
+    agent: async (accountId: number) => (await agents.read(accountId, () => callingAgent(accountId))) ?? null,
   };
 }

@@ -7,6 +7,7 @@ import type { Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { now } from '../crypto.js';
 import { GatehouseError, invalid, notFound } from '../errors.js';
+import { freshCache } from '../fresh-cache.js';
 import { isUniqueViolation } from '../../storage/errors.js';
 import type { Tenant, Tenants } from '../tenants/tenants.js';
 import { requireCapability } from '../roles.js';
@@ -48,7 +49,7 @@ type Row = { tenant_id: number; account_sid: string; auth_token: string; api_key
 
 export type TwilioAccounts = ReturnType<typeof createTwilioAccounts>;
 
-export function createTwilioAccounts({ db, statements, sealer, config }: CoreDeps, tenants: Tenants) {
+export function createTwilioAccounts({ db, statements, changes, sealer, config }: CoreDeps, tenants: Tenants) {
   const deployment = config.twilio;
   const baseUrl = deployment?.baseUrl ?? DEFAULT_BASE_URL;
   const timeoutMs = deployment?.timeoutMs ?? 10_000;
@@ -66,6 +67,14 @@ export function createTwilioAccounts({ db, statements, sealer, config }: CoreDep
     "select v.* from voice_twilio_accounts v inner join tenants t on t.id = v.tenant_id where ? like t.path || '%' order by length(t.path) desc limit 1",
   );
   const bySid = statements.prepare<Row>('select * from voice_twilio_accounts where account_sid = ?');
+  // Every webhook and token reads one of these: kept opened (core/fresh-cache.ts), as the deployment's is.
+  const nearestCache = freshCache<string, { row: Row; account: TwilioAccount }>(changes);
+  const bySidCache = freshCache<string, TwilioAccount>(changes);
+  const nearest = (path: string) =>
+    nearestCache.read(path, async () => {
+      const row = await nearestOnPath.get(path);
+      return row && { row, account: open(row) };
+    });
 
   function open(row: Row): TwilioAccount {
     const tenantId = Number(row.tenant_id);
@@ -83,22 +92,22 @@ export function createTwilioAccounts({ db, statements, sealer, config }: CoreDep
 
   /** The account serving a tenant, or null when voice has no Twilio account there. */
   async function forTenant(tenant: Pick<Tenant, 'path'>): Promise<TwilioAccount | null> {
-    const row = await nearestOnPath.get(tenant.path);
-    return row ? open(row) : deploymentAccount;
+    return (await nearest(tenant.path))?.account ?? deploymentAccount;
   }
 
   /** The account SID serving a tenant, without unsealing anything (for isolation checks). */
   async function sidForTenant(tenant: Pick<Tenant, 'path'>): Promise<string | null> {
-    const row = await nearestOnPath.get(tenant.path);
-    return row ? row.account_sid : (deploymentAccount?.accountSid ?? null);
+    return (await nearest(tenant.path))?.row.account_sid ?? deploymentAccount?.accountSid ?? null;
   }
 
   /** The account a webhook names by its AccountSid, or null when it is none of ours. */
   async function byAccountSid(accountSid: string | undefined): Promise<TwilioAccount | null> {
     if (!accountSid) return null;
     if (deploymentAccount && accountSid === deploymentAccount.accountSid) return deploymentAccount;
-    const row = await bySid.get(accountSid);
-    return row ? open(row) : null;
+    return (await bySidCache.read(accountSid, async () => {
+      const row = await bySid.get(accountSid);
+      return row && open(row);
+    })) ?? null;
   }
 
   function required(account: TwilioAccount | null, what: string): TwilioAccount {

@@ -72,17 +72,24 @@ export function createVoiceWebhooks({ config }: CoreDeps, deps: { accounts: Twil
     }
   }
 
+  /** A ringing line's TwiML depends on the line and the origin only: built once per cached line. */
+  const ringing = new WeakMap<RoutedLine, { origin: string; xml: string }>();
+
   function inboundTwiml(line: RoutedLine, from: string, origin: string): string {
     const greeting = line.greeting.type === 'say' ? [say(line.greeting)] : line.greeting.type === 'play' ? [play(line.greeting.url)] : [];
     if (line.agentIds.length === 0) return twiml(...greeting, ...fallbackVerbs(line.fallback, line, from, origin));
+    const built = ringing.get(line);
+    if (built?.origin === origin) return built.xml;
     const statusCallback = `${origin}${STATUS_CALLBACK_PATH}`;
-    return twiml(
+    const xml = twiml(
       ...greeting,
       dial(
         { timeout: line.ringTimeout, action: `${origin}${VOICE_PATH}?dialed=${line.id}`, answerOnBridge: true },
         ...line.agentIds.map((id) => client(clientIdentity(id), statusCallback)),
       ),
     );
+    ringing.set(line, { origin, xml });
+    return xml;
   }
 
   async function outbound(form: Record<string, string>, account: TwilioAccount, agentId: number): Promise<string> {
