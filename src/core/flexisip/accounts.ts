@@ -4,6 +4,7 @@
  */
 import type { CoreDeps } from '../context.js';
 import { constantTimeEqual, newToken, now, sha256Hex } from '../crypto.js';
+import { freshCache } from '../fresh-cache.js';
 import { notFound } from '../errors.js';
 import { type DigestAlgorithm, ha1 } from '../sip/digest.js';
 import { isUniqueViolation } from '../../storage/errors.js';
@@ -134,6 +135,21 @@ export function createSipAccounts(deps: CoreDeps) {
     const entries = rows.filter((r) => r.dict_key !== null).map((r) => ({ key: r.dict_key!, value: r.dict_value ?? '' }));
     return build(rows[0]!, entries);
   }
+
+  // An account reading itself (GET /api/accounts/me and the other User endpoints) on every request:
+  // kept while fresh (core/fresh-cache.ts: any write here drops it, another node's within 500 ms).
+  // Frozen, because every reader of an id shares the one object.
+  const ownCache = freshCache<number, SipAccount>(deps.changes);
+  const ownById = (id: number): Promise<SipAccount | undefined> =>
+    ownCache.read(id, async () => {
+      const account = await byId(id);
+      if (account) {
+        Object.freeze(account.dictionary);
+        Object.freeze(account.algorithms);
+        Object.freeze(account);
+      }
+      return account;
+    });
 
   async function mustById(id: number): Promise<SipAccount> {
     const account = await byId(id);
@@ -301,6 +317,7 @@ export function createSipAccounts(deps: CoreDeps) {
   return {
     realmOf,
     byId,
+    ownById,
     mustById,
     bySip,
     ha1Of,

@@ -82,7 +82,7 @@ export function createContext(deps: CoreDeps, options: FlexisipOptions) {
   }
 
   async function self(caller: Caller): Promise<SipAccount> {
-    const account = await accounts.byId(access.selfOf(caller));
+    const account = await accounts.ownById(access.selfOf(caller));
     if (!account) throw notFound('account');
     return account;
   }
