@@ -24,6 +24,7 @@ import { registerSecurityHeaders } from './faces/http/security-headers.js';
 import { documentOperations } from './faces/http/openapi-docs.js';
 import { useEnvelope } from './faces/http/errors.js';
 import { useInputRules } from './faces/http/input-rules.js';
+import { lazyCompilers } from './faces/http/lazy-compilers.js';
 import { opsFace } from './faces/ops/routes.js';
 import { smart2faFace } from './faces/smart2fa/routes.js';
 import { webFace } from './faces/web/routes.js';
@@ -104,6 +105,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
     // additionalProperties: false in a schema means refuse, not silently drop.
     // strictNumbers: Infinity and NaN are not numbers (1e309 in JSON, "Infinity" in a path or query).
     ajv: { customOptions: { removeAdditional: false, strictNumbers: true } },
+    schemaController: { compilersFactory: lazyCompilers },
     return503OnClosing: true,
     // A client that sends its request slowly (or not at all) is cut off: it cannot hold a connection.
     requestTimeout: config.requestTimeoutMs,
