@@ -4,7 +4,8 @@
  * refused, not rewritten. A send never throws; failures are failed receipts without the SMTP password
  * or the message body.
  */
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
+import type nodemailer from 'nodemailer';
 import type { SmtpConfig } from '../config.js';
 import type { Channel, DeliveryReceipt } from './channel.js';
 import { hasLineBreak, headerValue } from './escape.js';
@@ -18,7 +19,9 @@ export function isEmailAddress(value: string): boolean {
 }
 
 export function createSmtpChannel(config: SmtpConfig): Channel {
-  const transport = nodemailer.createTransport({
+  // Loaded only by a deployment that sends email.
+  const mailer = createRequire(import.meta.url)('nodemailer') as typeof nodemailer;
+  const transport = mailer.createTransport({
     url: config.url,
     requireTLS: config.requireTls,
     tls: { rejectUnauthorized: config.rejectUnauthorized },

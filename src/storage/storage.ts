@@ -1,18 +1,27 @@
 /** Opens the database named by the configuration, runs migrations, and closes it. */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database, Db } from './database.js';
 import { migrationProvider } from './migrations/index.js';
 import { type Changes, countingChanges } from './changes.js';
 import { type Statements, postgresStatements, sqliteStatements } from './statements.js';
 
-// int8 (bigint, count(*)) arrives as a string by default; our values are epoch milliseconds and
-// counts, well inside Number's exact range.
-pg.types.setTypeParser(20, (v) => Number(v));
+/** The PostgreSQL driver, loaded only by a deployment that uses it (an SQLite one keeps its memory). */
+let pgModule: typeof pg | undefined;
+function loadPg(): typeof pg {
+  if (!pgModule) {
+    pgModule = createRequire(import.meta.url)('pg') as typeof pg;
+    // int8 (bigint, count(*)) arrives as a string by default; our values are epoch milliseconds and
+    // counts, well inside Number's exact range.
+    pgModule.types.setTypeParser(20, (v) => Number(v));
+  }
+  return pgModule;
+}
 
 export interface Storage {
   db: Db;
@@ -62,7 +71,7 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
       },
     };
   }
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: config.url,
     max: options.poolSize ?? 20,
   });
