@@ -4,7 +4,8 @@
 // unexpected answers. Needs wrk (the `wrk` package; .ci/run installs it).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { type AddressInfo, createServer } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { CONNECTIONS, cookieBodiesFile, measure } from '../../bench/lib.js';
 
