@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { ROOT } from './lib.js';
 
 let failed = 0;
-for (const bench of ['http-baseline', 'otp', 'totp', 'flexisip', 'voice', 'idle-memory']) {
+for (const bench of ['http-baseline', 'otp', 'totp', 'peers', 'flexisip', 'voice', 'idle-memory']) {
   console.log(`\n== bench/${bench}.ts`);
   const run = spawnSync(process.execPath, ['--import', 'tsx', `bench/${bench}.ts`], { cwd: ROOT, stdio: 'inherit' });
   if (run.status !== 0) failed++;

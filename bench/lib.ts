@@ -17,7 +17,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
+export const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const SCRATCH = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-wrk-'));
 
 export interface BenchServer {
@@ -28,7 +28,8 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function spawnServer(args: string[], env: Record<string, string>): Promise<BenchServer> {
+/** `startSeconds`: how long the server may take to print its address (a peer prepares its users first). */
+export async function spawnServer(args: string[], env: Record<string, string>, startSeconds = 60): Promise<BenchServer> {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers under load.
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
   const child = spawn(process.execPath, [...nodeArgs, ...args], {
@@ -43,7 +44,7 @@ export async function spawnServer(args: string[], env: Record<string, string>): 
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`server did not start:\n${out}`));
-    }, 60_000);
+    }, startSeconds * 1000);
     child.stdout!.on('data', (d) => {
       // Keep only what is needed to find the address; the rest of the log is dropped.
       if (out.length < 20_000) out += d;
@@ -100,6 +101,11 @@ export interface Load {
   body?: string;
   /** A file of bodies, one per line, sent in order (and again from the top when used up). */
   bodies?: string;
+  /**
+   * A file of requests, one per line, each `cookie<TAB>body` (see cookieBodiesFile): a request per line,
+   * sent in order with its own Cookie header (and again from the top when used up).
+   */
+  cookieBodies?: string;
   /** JSON bodies for sends, each to a new recipient: the template's "{to}" becomes a number no other request of the run used. */
   sendTemplate?: string;
   /** The server's process, for its CPU time. */
@@ -135,6 +141,11 @@ function init(args)
   mode = args[1]
   if mode == "file" then
     for line in io.lines(args[2]) do bodies[#bodies + 1] = line end
+  elseif mode == "cookies" then
+    for line in io.lines(args[2]) do
+      local tab = line:find("\t", 1, true)
+      bodies[#bodies + 1] = { line:sub(1, tab - 1), line:sub(tab + 1) }
+    end
   else
     prefix = args[2]
     local f = io.open(args[3]); template = f:read("*a"); f:close()
@@ -145,6 +156,14 @@ function request()
     i = i + 1
     if i > #bodies then i = 1 end
     return wrk.format(nil, nil, nil, bodies[i])
+  end
+  if mode == "cookies" then
+    i = i + 1
+    if i > #bodies then i = 1 end
+    local headers = {}
+    for k, v in pairs(wrk.headers) do headers[k] = v end
+    headers["Cookie"] = bodies[i][1]
+    return wrk.format(nil, nil, headers, bodies[i][2])
   end
   n = n + 1
   local body = template:gsub("{to}", prefix .. string.format("%09d", n))
@@ -171,7 +190,7 @@ export async function measure(name: string, load: Load): Promise<Measure> {
   const args = ['-t1', `-c${CONNECTIONS}`, `-d${load.seconds ?? SECONDS}s`, '--latency', '--timeout', '10s'];
   for (const [k, v] of Object.entries(load.headers ?? {})) args.push('-H', `${k}: ${v}`);
   let scriptArgs: string[] = [];
-  if (load.bodies || load.sendTemplate || load.body) {
+  if (load.bodies || load.cookieBodies || load.sendTemplate || load.body) {
     const script = path.join(SCRATCH, 'load.lua');
     writeFileSync(script, LUA);
     args.push('-s', script);
@@ -180,6 +199,8 @@ export async function measure(name: string, load: Load): Promise<Measure> {
       writeFileSync(template, load.sendTemplate);
       // "+1" + 3 digits of this run's series + 9 of the request's number: E.164, never reused.
       scriptArgs = ['send', `+1${series++}`, template];
+    } else if (load.cookieBodies) {
+      scriptArgs = ['cookies', load.cookieBodies];
     } else {
       const file = load.bodies ?? path.join(SCRATCH, `body-${series++}.txt`);
       if (!load.bodies) writeFileSync(file, load.body!);
@@ -279,6 +300,12 @@ export function report(file: string, baseline: Measure, rows: Array<Measure & { 
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(path.join(ROOT, 'bench/results', `${file}.json`), JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, baseline, rows }, null, 2));
   return good;
+}
+
+/** A file of requests for a `cookieBodies` load: each its Cookie header's value and its body (neither may hold a tab or a newline). */
+export function cookieBodiesFile(name: string, requests: Array<{ cookie: string; body: string }>): string {
+  for (const r of requests) if (/[\t\r\n]/.test(r.cookie + r.body)) throw new Error('a cookie or a body holds a tab or a newline');
+  return bodiesFile(name, requests.map((r) => `${r.cookie}\t${r.body}`));
 }
 
 /** A file of bodies for a `bodies` load. */
