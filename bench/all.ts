@@ -11,6 +11,9 @@ for (const bench of ['http-baseline', 'otp', 'totp', 'peers', 'flexisip', 'voice
   const run = spawnSync(process.execPath, ['--import', 'tsx', `bench/${bench}.ts`], { cwd: ROOT, stdio: 'inherit' });
   if (run.status !== 0) failed++;
 }
+// The targets of the performance work against what this run measured.
+console.log('\n== targets');
+spawnSync(process.execPath, ['--import', 'tsx', 'bench/targets.ts'], { cwd: ROOT, stdio: 'inherit' });
 if (failed) {
   console.log(`\n${failed} benchmark(s) reported an error`);
   process.exitCode = 1;
