@@ -11,7 +11,7 @@
  * Env: BENCH_SECONDS (4), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_PG=0 skips PostgreSQL + Redis.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,10 +22,9 @@ const PG_ADMIN_URL = process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const SEND = JSON.stringify({ service: 'bench', from: '+15550000000', to: '{to}', body: 'code {code}' });
 
-function credentials(server: BenchServer): string {
-  const m = /bootstrap credentials[^\n]*\n(\{[\s\S]*?\n\})/.exec(server.output());
-  if (!m) throw new Error('the server did not print its bootstrap credentials');
-  const { tenant } = JSON.parse(m[1]!) as { tenant: { sid: string; authToken: string } };
+/** The first start's tenant, from the owner-only file it writes in its data folder (stdout is not a terminal). */
+function credentials(server: BenchServer & { dataDir: string }): string {
+  const { tenant } = JSON.parse(readFileSync(path.join(server.dataDir, 'bootstrap-credentials.json'), 'utf8')) as { tenant: { sid: string; authToken: string } };
   return `Basic ${Buffer.from(`${tenant.sid}:${tenant.authToken}`).toString('base64')}`;
 }
 const floorAuth = `Basic ${Buffer.from('AC1:token').toString('base64')}`;
@@ -85,7 +84,7 @@ function verifyPool(server: BenchServer, auth: string, sendPath: string, source:
 
 interface Backend {
   label: string;
-  gatehouse: BenchServer;
+  gatehouse: BenchServer & { dataDir: string };
   floor: BenchServer;
   gatehouseCodes: CodeSource;
   floorCodes: CodeSource;

@@ -9,6 +9,7 @@ import type { DatabaseConfig } from '../config.js';
 import type { Database, Db } from './database.js';
 import { migrationProvider } from './migrations/index.js';
 import { type Changes, countingChanges } from './changes.js';
+import { startCheckpoints } from './checkpoints.js';
 import { type Statements, postgresStatements, sqliteStatements } from './statements.js';
 
 /** The PostgreSQL driver, loaded only by a deployment that uses it (an SQLite one keeps its memory). */
@@ -53,20 +54,14 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
     const db = new Kysely<Database>({ dialect });
     const statements = sqliteStatements(database, prepare, db);
     cacheStatements(database, prepare, statements.flush);
-    // WAL checkpoints off the request path: SQLite's own run inside whichever commit crosses 1000
-    // pages (about half of a group commit's time under load was checkpoint fsync); one a second on a
-    // timer, between groups, copies the same pages without holding up an answer.
+    // WAL checkpoints off the request path (checkpoints.ts): none inside a commit, none on this thread.
     database.pragma('wal_autocheckpoint = 0');
-    const checkpoint = prepare('pragma wal_checkpoint(PASSIVE)');
-    const checkpoints = setInterval(() => {
-      if (!database.inTransaction && database.open) checkpoint.run();
-    }, 1000);
-    checkpoints.unref();
+    const checkpoints = config.file === ':memory:' ? null : startCheckpoints(config.file);
     const storage = storageOf(db, 'sqlite', statements, changes);
     return {
       ...storage,
-      close: () => {
-        clearInterval(checkpoints);
+      close: async () => {
+        await checkpoints?.stop();
         return storage.close();
       },
     };
