@@ -29,7 +29,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
   let state: SharedState | undefined;
   try {
     if (options.migrate !== false) await migrate(storage.db);
-    state = config.redis ? await createRedisState(config.redis.url, config.redis.prefix) : createSqlState(storage.db);
+    state = config.redis ? await createRedisState(config.redis.url, config.redis.prefix) : createSqlState(storage.statements);
     const keyring = config.masterKey
       ? keyringFromEnv(config.masterKey.current, config.masterKey.previous)
       : keyringFromFile(config.dataDir);

@@ -27,7 +27,7 @@ for (const backend of backends) {
         close = () => state.close();
         buckets = createBuckets(state, storage);
       } else {
-        buckets = createBuckets(createSqlState(storage.db), storage);
+        buckets = createBuckets(createSqlState(storage.statements), storage);
       }
     });
     after(async () => {

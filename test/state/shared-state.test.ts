@@ -15,7 +15,7 @@ const backends: Array<{ name: string; skip: () => Promise<string | false>; open:
       const database: TestDatabase = await createTestDatabase(dialect);
       const storage: Storage = openStorage(loadConfig({ DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: database.dataDir }).database);
       await migrate(storage.db);
-      return { state: createSqlState(storage.db), close: async () => (await storage.close(), await database.drop()) };
+      return { state: createSqlState(storage.statements), close: async () => (await storage.close(), await database.drop()) };
     },
   })),
   {

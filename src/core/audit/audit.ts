@@ -64,12 +64,20 @@ const FORBIDDEN_DETAIL = /code|secret|token|password|key/i;
 
 export type Audit = ReturnType<typeof createAudit>;
 
+/**
+ * The stored form of an event's detail (null when empty). Statements prepared elsewhere for hot
+ * paths write audit rows themselves; they go through this so the same keys are refused.
+ */
+export function auditDetailText(detail: AuditDetail = {}): string | null {
+  for (const key of Object.keys(detail)) {
+    if (FORBIDDEN_DETAIL.test(key)) throw new Error(`audit detail may not carry "${key}"`);
+  }
+  return Object.keys(detail).length ? JSON.stringify(detail) : null;
+}
+
 export function createAudit({ db }: CoreDeps, tenants: Tenants) {
   async function record(entry: AuditEntry): Promise<void> {
-    const detail = entry.detail ?? {};
-    for (const key of Object.keys(detail)) {
-      if (FORBIDDEN_DETAIL.test(key)) throw new Error(`audit detail may not carry "${key}"`);
-    }
+    const detail = auditDetailText(entry.detail);
     await db
       .insertInto('audit_events')
       .values({
@@ -77,7 +85,7 @@ export function createAudit({ db }: CoreDeps, tenants: Tenants) {
         account_id: entry.accountId,
         event: entry.event,
         client_address: entry.clientAddress,
-        detail: Object.keys(detail).length ? JSON.stringify(detail) : null,
+        detail,
         created_at: now(),
       })
       .execute();

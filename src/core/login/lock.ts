@@ -9,7 +9,7 @@
  * failure that holds place 10 locks the account and records the lock, so it is recorded once.
  */
 import type { Audit } from '../audit/audit.js';
-import type { Db } from '../../storage/database.js';
+import type { Statements } from '../../storage/statements.js';
 import { now } from '../crypto.js';
 
 export const LOCK_AFTER_FAILURES = 10;
@@ -22,29 +22,44 @@ export interface LockAccount {
 /** A reserved try: its place in the run of failures, or refused because the account is locked. */
 export type Reservation = { locked: true; lockedUntil: number } | { locked: false; place: number };
 
-export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
-  const bump = (accountId: number, t: number) =>
-    db
-      .insertInto('login_locks')
-      .values({ account_id: accountId, failures: 1, locked_until: null, updated_at: t })
-      .onConflict((oc) => oc.column('account_id').doUpdateSet((eb) => ({ failures: eb('login_locks.failures', '+', 1), updated_at: t })))
-      .returning(['failures', 'locked_until'])
-      .executeTakeFirstOrThrow();
+/** The lock's row as one more try left it (PostgreSQL answers bigints as strings). */
+export interface BumpedLock {
+  failures: number | string;
+  locked_until: number | string | null;
+}
+
+/** The upsert that counts one more try; the login's opening runs it inside its own statement on PostgreSQL. */
+export const BUMP_SQL = `insert into login_locks (account_id, failures, locked_until, updated_at) values (?, 1, null, ?)
+  on conflict (account_id) do update set failures = login_locks.failures + 1, updated_at = excluded.updated_at
+  returning failures, locked_until`;
+
+/**
+ * Every statement is prepared once (storage/statements.ts): reserving and ending a try are on the
+ * endlogin hot path. Audit events of a lock or an unlock are rare and go through audit.record.
+ */
+export function createLoginLock(statements: Statements, audit: Audit, lockMs: number) {
+  const bumpStatement = statements.prepare<BumpedLock>(BUMP_SQL);
+  const bump = async (accountId: number, t: number) => (await bumpStatement.get(accountId, t))!;
+  const lift = statements.prepare('update login_locks set locked_until = null, failures = 0, updated_at = ? where account_id = ? and locked_until = ?');
+  const read = statements.prepare<BumpedLock>('select failures, locked_until from login_locks where account_id = ?');
+  const clear = statements.prepare('update login_locks set locked_until = null, failures = 0, updated_at = ? where account_id = ?');
+  const giveBack = statements.prepare('update login_locks set failures = failures - 1 where account_id = ? and failures > 0');
+  const lockNow = statements.prepare('update login_locks set locked_until = ?, failures = 0, updated_at = ? where account_id = ?');
+  const endRun = statements.prepare('update login_locks set failures = 0, updated_at = ? where account_id = ? and locked_until is null');
 
   async function reserve(account: LockAccount, clientAddress: string | null): Promise<Reservation> {
-    let t = now();
-    let row = await bump(account.id, t);
+    const t = now();
+    return settle(account, await bump(account.id, t), t, clientAddress);
+  }
+
+  /** The reservation a bump made at `t` stands for; lifts a lock that has run out and counts again. */
+  async function settle(account: LockAccount, bumped: BumpedLock, t: number, clientAddress: string | null): Promise<Reservation> {
+    let row = bumped;
     const lockedUntil = row.locked_until == null ? null : Number(row.locked_until);
     if (lockedUntil !== null) {
       if (lockedUntil > t) return { locked: true, lockedUntil };
       // The lock has run out: one node lifts it (and records the unlock), then the count restarts.
-      const lifted = await db
-        .updateTable('login_locks')
-        .set({ locked_until: null, failures: 0, updated_at: t })
-        .where('account_id', '=', account.id)
-        .where('locked_until', '=', lockedUntil)
-        .executeTakeFirst();
-      if (Number(lifted.numUpdatedRows) === 1) {
+      if ((await lift.run(t, account.id, lockedUntil)) === 1) {
         await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'unlock', clientAddress, detail: { lockedUntil } });
       }
       t = now();
@@ -59,7 +74,7 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
 
   /** The account's lock as it stands: until when it is locked (null when it is not) and the run of failures. */
   async function state(accountId: number): Promise<{ lockedUntil: number | null; failures: number }> {
-    const row = await db.selectFrom('login_locks').select(['failures', 'locked_until']).where('account_id', '=', accountId).executeTakeFirst();
+    const row = await read.get(accountId);
     const lockedUntil = row?.locked_until == null ? null : Number(row.locked_until);
     return { lockedUntil: lockedUntil !== null && lockedUntil > now() ? lockedUntil : null, failures: lockedUntil !== null && lockedUntil > now() ? 0 : Number(row?.failures ?? 0) };
   }
@@ -67,7 +82,7 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
   /** An operator lifts the lock and ends the run of failures; answers whether the account was locked. */
   async function unlock(account: LockAccount, clientAddress: string | null, by: number | null): Promise<boolean> {
     const before = await state(account.id);
-    await db.updateTable('login_locks').set({ locked_until: null, failures: 0, updated_at: now() }).where('account_id', '=', account.id).execute();
+    await clear.run(now(), account.id);
     if (before.lockedUntil !== null) {
       await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'unlock', clientAddress, detail: { lockedUntil: before.lockedUntil, by } });
     }
@@ -76,12 +91,7 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
 
   /** Gives a reservation back (the request was malformed, not a guess). */
   async function release(accountId: number): Promise<void> {
-    await db
-      .updateTable('login_locks')
-      .set((eb) => ({ failures: eb('failures', '-', 1) }))
-      .where('account_id', '=', accountId)
-      .where('failures', '>', 0)
-      .execute();
+    await giveBack.run(accountId);
   }
 
   /** The reserved try failed; answers the lock's end when it was the 10th and locked the account. */
@@ -89,15 +99,15 @@ export function createLoginLock(db: Db, audit: Audit, lockMs: number) {
     if (place < LOCK_AFTER_FAILURES) return null;
     const t = now();
     const lockedUntil = t + lockMs;
-    await db.updateTable('login_locks').set({ locked_until: lockedUntil, failures: 0, updated_at: t }).where('account_id', '=', account.id).execute();
+    await lockNow.run(lockedUntil, t, account.id);
     await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'lock', clientAddress, detail: { failures: LOCK_AFTER_FAILURES, lockedUntil } });
     return lockedUntil;
   }
 
   /** A success ends the run of consecutive failures. */
   async function succeed(accountId: number): Promise<void> {
-    await db.updateTable('login_locks').set({ failures: 0, updated_at: now() }).where('account_id', '=', accountId).where('locked_until', 'is', null).execute();
+    await endRun.run(now(), accountId);
   }
 
-  return { reserve, release, fail, succeed, state, unlock };
+  return { reserve, settle, release, fail, succeed, state, unlock };
 }

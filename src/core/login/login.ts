@@ -31,6 +31,7 @@ import { TwoFactorErrors } from '../twofactor/errors.js';
 import type { TwoFactor } from '../twofactor/twofactor.js';
 import { accountLocked, badCredentials, badPreLoginToken, codeVerifyFailed, loginTimeout, passwordRateLimited, retriesExceeded } from './errors.js';
 import { createLoginLock } from './lock.js';
+import { type Opening, type Outcome, loginQueries } from './queries.js';
 
 export const MAX_CODE_ATTEMPTS = 5;
 export const PRE_LOGIN_TOKEN_PREFIX = 'ghp_';
@@ -95,7 +96,8 @@ export interface LoginAccount {
   role: 'agent' | 'superagent';
 }
 
-type CodeCheck = { ok: true; method: 'totp' | 'backup_code' } | { ok: false; method: 'totp' | 'backup_code'; reason: string };
+/** step: the TOTP step a right TOTP code matched, for the outcome to claim (null when the code was not one, or setup claimed it). */
+type CodeCheck = { ok: true; method: 'totp' | 'backup_code'; step: number | null } | { ok: false; method: 'totp' | 'backup_code'; reason: string };
 
 const TOTP_SHAPE = /^\d{6}$/;
 
@@ -104,7 +106,8 @@ export type Login = ReturnType<typeof createLogin>;
 export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit; buckets: Buckets }) {
   const { db, config } = deps;
   const { twoFactor, credentials, trustedDevices, audit, buckets } = parts;
-  const lock = createLoginLock(db, audit, config.login.lockMs);
+  const lock = createLoginLock(deps.statements, audit, config.login.lockMs);
+  const queries = loginQueries(deps.statements, deps.dialect, MAX_CODE_ATTEMPTS);
 
   const claimsOf = (a: LoginAccount) =>
     a.role === 'agent' ? { role: a.role, siteId: a.tenantId, partnerId: a.parentId } : { role: a.role, partnerId: a.tenantId };
@@ -261,98 +264,100 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
   }
 
   /** Checks a TOTP or backup code (or, during setup, saves the new secret its code proves). */
-  async function checkCode(accountId: number, step: string, code: string, secretKey: string | undefined): Promise<CodeCheck> {
+  async function checkCode(accountId: number, step: string, code: string, secretKey: string | undefined, opened: Opening | null): Promise<CodeCheck> {
     const clean = code.replace(/\s/g, '');
     if (step === 'setup') {
       if (!secretKey) throw invalid('secretKey', 'is required to set up 2FA');
       try {
         await twoFactor.saveConfig(accountId, secretKey, clean);
-        return { ok: true, method: 'totp' };
+        return { ok: true, method: 'totp', step: null };
       } catch (err) {
         if (err instanceof GatehouseError && err.code === TwoFactorErrors.codeVerifyFailed) return { ok: false, method: 'totp', reason: 'invalid' };
         throw err;
       }
     }
     if (TOTP_SHAPE.test(clean)) {
-      const result = await twoFactor.verifyTotp(accountId, clean);
-      return result === 'ok' ? { ok: true, method: 'totp' } : { ok: false, method: 'totp', reason: result };
+      const config = opened ? opened.config : await queries.config(accountId);
+      if (!config) return { ok: false, method: 'totp', reason: 'no_config' };
+      const result = await twoFactor.acceptTotp(accountId, config, clean);
+      return typeof result === 'number' ? { ok: true, method: 'totp', step: result } : { ok: false, method: 'totp', reason: result };
     }
-    return (await twoFactor.useBackupCode(accountId, code)) ? { ok: true, method: 'backup_code' } : { ok: false, method: 'backup_code', reason: 'invalid' };
+    return (await twoFactor.useBackupCode(accountId, code)) ? { ok: true, method: 'backup_code', step: null } : { ok: false, method: 'backup_code', reason: 'invalid' };
   }
 
   /**
-   * Checks a code under the account lock: reserves the try's place in the run of failures, checks,
-   * records the outcome. Answers the check, or throws "account locked".
+   * Checks a code under the account lock: reserves the try's place in the run of failures (the
+   * endlogin's opening already did), checks, records the outcome. Answers the check and whether it
+   * spent the opening's token, or throws "account locked".
    */
-  async function checkUnderLock(account: LoginAccount | { id: number; tenantId: number }, step: string, code: string, secretKey: string | undefined, via: string, clientAddress: string | null) {
-    const reservation = await lock.reserve(account, clientAddress);
+  async function checkUnderLock(
+    account: LoginAccount | { id: number; tenantId: number },
+    step: string,
+    code: string,
+    secretKey: string | undefined,
+    via: string,
+    clientAddress: string | null,
+    opened: (Opening & { tokenHash: string; at: number }) | null,
+  ): Promise<{ check: CodeCheck; spent: boolean }> {
+    const reservation = opened ? await lock.settle(account, opened.lock, opened.at, clientAddress) : await lock.reserve(account, clientAddress);
     if (reservation.locked) throw accountLocked(reservation.lockedUntil);
     let check: CodeCheck;
     try {
-      check = await checkCode(account.id, step, code, secretKey);
+      check = await checkCode(account.id, step, code, secretKey, opened);
     } catch (err) {
       await lock.release(account.id);
       throw err;
     }
+    const who = { accountId: account.id, tenantId: account.tenantId, clientAddress, now: now() };
+    let spent = false;
+    if (check.ok) {
+      const events: Outcome['events'] = [{ event: 'verify_success', detail: { method: check.method, via } }];
+      if (check.method === 'backup_code') events.push({ event: 'backup_code_used', detail: { via } });
+      if (step === 'setup') events.push({ event: 'setup', detail: { via } });
+      const done = await queries.succeed({ ...who, step: check.step, tokenHash: opened?.tokenHash ?? null, events });
+      // Another request took this step after our check read the config: a replay after all.
+      if (!done.accepted) check = { ok: false, method: 'totp', reason: 'replayed' };
+      spent = done.spent;
+    }
     if (!check.ok) {
-      await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'verify_failure', clientAddress, detail: { method: check.method, reason: check.reason, via } });
+      await queries.failed(who, { method: check.method, reason: check.reason, via });
       const lockedUntil = await lock.fail(account, reservation.place, clientAddress);
       if (lockedUntil !== null) throw accountLocked(lockedUntil);
-      return check;
     }
-    await Promise.all([
-      lock.succeed(account.id),
-      audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'verify_success', clientAddress, detail: { method: check.method, via } }),
-      check.method === 'backup_code' && audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'backup_code_used', clientAddress, detail: { via } }),
-      step === 'setup' && audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'setup', clientAddress, detail: { via } }),
-    ]);
-    return check;
+    return { check, spent };
   }
 
   async function endLogin(input: EndLoginInput): Promise<EndLoginResult> {
     const tokenHash = sha256Hex(input.preLoginToken);
     const t = now();
-    // One statement finds the token and reserves one of its tries.
-    const row = await db
-      .updateTable('pre_login_tokens')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-      .where('token_hash', '=', tokenHash)
-      .where('attempts', '<', MAX_CODE_ATTEMPTS)
-      .where('expires_at', '>', t)
-      .returning(['account_id', 'step', 'attempts', 'may_trust_device', 'tenant_id', 'role', 'parent_tenant_id'])
-      .executeTakeFirst();
-    if (!row) {
-      const seen = await db.selectFrom('pre_login_tokens').select(['expires_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
-      if (!seen) throw badPreLoginToken();
-      if (Number(seen.expires_at) <= t) throw loginTimeout();
+    const opened = await queries.open(tokenHash, t);
+    if (!opened) {
+      const expiresAt = await queries.seen(tokenHash);
+      if (expiresAt === null) throw badPreLoginToken();
+      if (expiresAt <= t) throw loginTimeout();
       throw retriesExceeded();
     }
+    const row = opened.token;
     const account: LoginAccount = {
       id: Number(row.account_id),
       tenantId: Number(row.tenant_id),
       parentId: row.parent_tenant_id == null ? null : Number(row.parent_tenant_id),
       role: row.role as 'agent' | 'superagent',
     };
-    let check: CodeCheck;
+    let outcome: { check: CodeCheck; spent: boolean };
     try {
-      check = await checkUnderLock(account, row.step, input.code, input.secretKey, 'endlogin', input.clientAddress);
+      outcome = await checkUnderLock(account, row.step, input.code, input.secretKey, 'endlogin', input.clientAddress, { ...opened, tokenHash, at: t });
     } catch (err) {
       // A malformed request is not a guess: give its try back.
-      if (err instanceof GatehouseError && err.code === CommonErrors.validation) {
-        await db.updateTable('pre_login_tokens').set((eb) => ({ attempts: eb('attempts', '-', 1) })).where('token_hash', '=', tokenHash).execute();
-      }
+      if (err instanceof GatehouseError && err.code === CommonErrors.validation) await queries.giveBack(tokenHash);
       throw err;
     }
-    if (!check.ok) throw codeVerifyFailed(MAX_CODE_ATTEMPTS - Number(row.attempts));
-    // The token is spent: of two concurrent successes only the one that deletes it gets a JWT.
-    const [spent, jwt] = await Promise.all([
-      db.deleteFrom('pre_login_tokens').where('token_hash', '=', tokenHash).executeTakeFirst(),
-      credentials.signJwt(account.id, claimsOf(account)),
-      signedIn(account.id),
-    ]);
-    if (Number(spent.numDeletedRows) !== 1) throw badPreLoginToken();
+    if (!outcome.check.ok) throw codeVerifyFailed(MAX_CODE_ATTEMPTS - Number(row.attempts));
+    // The token is spent: of two concurrent successes only the one that deleted it gets a JWT.
+    if (!outcome.spent) throw badPreLoginToken();
+    const jwt = await credentials.signJwt(account.id, claimsOf(account));
     const result: EndLoginResult = { accountId: account.id, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
-    if (input.trustDevice && row.may_trust_device === 1) {
+    if (input.trustDevice && Number(row.may_trust_device) === 1) {
       const device = await trustedDevices.issue(account, input.clientAddress, input.userAgent);
       result.verifiedToken = device.token;
       result.verifiedTokenExpiresAt = device.expiresAt;
@@ -367,7 +372,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
    */
   async function verifyForAccount(caller: Caller, accountId: number, code: string, clientAddress: string | null): Promise<boolean> {
     const target = await twoFactor.manage.account(caller, accountId, 'any');
-    const check = await checkUnderLock({ id: target.id, tenantId: target.tenantId }, 'verify', code, undefined, 'verify', clientAddress);
+    const { check } = await checkUnderLock({ id: target.id, tenantId: target.tenantId }, 'verify', code, undefined, 'verify', clientAddress, null);
     return check.ok;
   }
 

@@ -5,7 +5,7 @@
  * account skips nothing for another. An agent lists and revokes its own; whoever manages an
  * account (its super agent, its tenant, an admin) lists and revokes that account's.
  */
-import type { Audit } from '../audit/audit.js';
+import { type Audit, auditDetailText } from '../audit/audit.js';
 import type { Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { newToken, now, sha256Hex } from '../crypto.js';
@@ -27,26 +27,47 @@ export interface TrustedDevice {
 
 export type TrustedDevices = ReturnType<typeof createTrustedDevices>;
 
-export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, audit: Audit) {
+/** A device expired for a day or more is dropped (on each issue), so the table does not grow without end. */
+const SWEEP_AFTER_MS = 86_400_000;
+
+export function createTrustedDevices({ db, dialect, statements }: CoreDeps, twoFactor: TwoFactor, audit: Audit) {
+  // Issuing and accepting a device are on the login and endlogin hot paths: prepared once
+  // (storage/statements.ts). Issuing is one statement on PostgreSQL (the audit row and the sweep
+  // in CTEs) and, on SQLite, three in one turn, so one group commit.
+  const insert = 'insert into trusted_devices (account_id, token_hash, client_address, user_agent, created_at, expires_at) values (?, ?, ?, ?, ?, ?) returning id';
+  const auditRow = "insert into audit_events (tenant_id, account_id, event, client_address, detail, created_at)";
+  const sweepSql = 'delete from trusted_devices where expires_at < ?';
+  const accept = statements.prepare<{ expires_at: number | string }>(
+    'update trusted_devices set last_used_at = ? where token_hash = ? and account_id = ? and expires_at > ? returning expires_at',
+  );
+  const sweepStatement = statements.prepare(sweepSql);
+  let store: (account: { id: number; tenantId: number }, hash: string, clientAddress: string | null, userAgent: string | null, at: number, expiresAt: number) => Promise<void>;
+  if (dialect === 'postgres') {
+    const issuing = statements.prepare(
+      `with i as (${insert}, account_id, client_address, created_at),
+       a as (${auditRow} select $7::integer, account_id, 'trusted_device_issued', client_address, '{"deviceId":' || id || '}', created_at from i),
+       w as (delete from trusted_devices where expires_at < $8::bigint)
+       select id from i`,
+    );
+    store = async (account, hash, clientAddress, userAgent, at, expiresAt) => {
+      await issuing.run(account.id, hash, clientAddress, userAgent, at, expiresAt, account.tenantId, at - SWEEP_AFTER_MS);
+    };
+  } else {
+    const inserting = statements.prepare<{ id: number }>(insert);
+    const auditing = statements.prepare(`${auditRow} values (?, ?, 'trusted_device_issued', ?, ?, ?)`);
+    store = async (account, hash, clientAddress, userAgent, at, expiresAt) => {
+      const row = (await inserting.get(account.id, hash, clientAddress, userAgent, at, expiresAt))!;
+      await auditing.run(account.tenantId, account.id, clientAddress, auditDetailText({ deviceId: Number(row.id) }), at);
+      await sweepStatement.run(at - SWEEP_AFTER_MS);
+    };
+  }
+
   /** A new Verifiedtoken for the account (the only time it is seen). */
   async function issue(account: { id: number; tenantId: number }, clientAddress: string | null, userAgent: string | null) {
     const token = newToken(VERIFIED_TOKEN_PREFIX);
     const createdAt = now();
     const expiresAt = createdAt + TRUSTED_DEVICE_TTL_MS;
-    const row = await db
-      .insertInto('trusted_devices')
-      .values({
-        account_id: account.id,
-        token_hash: sha256Hex(token),
-        client_address: clientAddress,
-        user_agent: userAgent ? userAgent.slice(0, 200) : null,
-        created_at: createdAt,
-        expires_at: expiresAt,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'trusted_device_issued', clientAddress, detail: { deviceId: Number(row.id) } });
-    await sweep();
+    await store(account, sha256Hex(token), clientAddress, userAgent ? userAgent.slice(0, 200) : null, createdAt, expiresAt);
     return { token, expiresAt };
   }
 
@@ -57,14 +78,7 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
   async function trustedUntil(accountId: number, token: string | undefined): Promise<number | null> {
     if (!token || token.length > 200 || !token.startsWith(VERIFIED_TOKEN_PREFIX)) return null;
     const t = now();
-    const row = await db
-      .updateTable('trusted_devices')
-      .set({ last_used_at: t })
-      .where('token_hash', '=', sha256Hex(token))
-      .where('account_id', '=', accountId)
-      .where('expires_at', '>', t)
-      .returning('expires_at')
-      .executeTakeFirst();
+    const row = await accept.get(t, sha256Hex(token), accountId, t);
     return row ? Number(row.expires_at) : null;
   }
 
@@ -127,9 +141,9 @@ export function createTrustedDevices({ db }: CoreDeps, twoFactor: TwoFactor, aud
     await db.deleteFrom('trusted_devices').where('account_id', '=', accountId).execute();
   }
 
-  /** Drops devices expired for a day or more (on each issue), so the table does not grow without end. */
+  /** Drops devices expired for a day or more. */
   async function sweep(): Promise<void> {
-    await db.deleteFrom('trusted_devices').where('expires_at', '<', now() - 86_400_000).execute();
+    await sweepStatement.run(now() - SWEEP_AFTER_MS);
   }
 
   return { issue, trustedUntil, list, revoke, revokeAll, forgetAll, sweep };

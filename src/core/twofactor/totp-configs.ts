@@ -12,6 +12,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../../storage/database.js';
 import type { SharedState } from '../../state/shared-state.js';
+import type { Statements } from '../../storage/statements.js';
 import { constantTimeEqual, now, sha256Hex } from '../crypto.js';
 import { GatehouseError, invalid } from '../errors.js';
 import type { Sealer } from '../secrets/envelope.js';
@@ -59,7 +60,19 @@ export function canonicalSecret(secretKey: string): string {
 export const claimTotpStep = (state: SharedState, secret: string, step: number) =>
   state.claim(`totp-step:${sha256Hex(secret)}:${step}`, CLAIM_TTL_MS);
 
-export function createTotpConfigs(db: Db, state: SharedState, sealer: Sealer) {
+/** A config as the replay check needs it (PostgreSQL answers last_step, a bigint, as a string). */
+export interface StoredTotp {
+  secret: string;
+  last_step: number | string | null;
+}
+
+export const READ_TOTP_SQL = 'select secret, last_step from twofactor_configs where account_id = ?';
+/** Moves the account's last step to ? only forward: of two uses of one step, or of an older one after it, one changes the row. */
+export const CLAIM_STEP_SQL = 'update twofactor_configs set last_step = ? where account_id = ? and (last_step is null or last_step < ?)';
+
+export function createTotpConfigs(db: Db, statements: Statements, state: SharedState, sealer: Sealer) {
+  const readStored = statements.prepare<StoredTotp>(READ_TOTP_SQL);
+  const claimStep = statements.prepare(CLAIM_STEP_SQL);
 
   async function get(accountId: number): Promise<TwoFactorConfig | undefined> {
     const row = await db
@@ -133,22 +146,27 @@ export function createTotpConfigs(db: Db, state: SharedState, sealer: Sealer) {
     return Number(result.numDeletedRows) > 0;
   }
 
-  async function verify(accountId: number, code: string, timeMs: number = now()): Promise<TotpCheck> {
-    const row = await db.selectFrom('twofactor_configs').select(['secret', 'last_step']).where('account_id', '=', accountId).executeTakeFirst();
-    if (!row) return 'no_config';
-    const secret = sealer.open(row.secret, sealContext(accountId));
+  /**
+   * The step a code matches on a config as read (sealed secret, last step), claimed in shared state;
+   * or why it is refused. The caller then moves last_step with CLAIM_STEP_SQL, which the login does
+   * inside its own outcome statement.
+   */
+  async function acceptStep(accountId: number, config: StoredTotp, code: string, timeMs: number = now()): Promise<number | 'invalid' | 'replayed'> {
+    const secret = sealer.open(config.secret, sealContext(accountId));
     const step = verifyCodeStep(secret, code, timeMs);
     if (step === null) return 'invalid';
-    if (row.last_step !== null && step <= Number(row.last_step)) return 'replayed';
+    if (config.last_step != null && step <= Number(config.last_step)) return 'replayed';
     if (!(await claimTotpStep(state, secret, step))) return 'replayed';
-    const moved = await db
-      .updateTable('twofactor_configs')
-      .set({ last_step: step })
-      .where('account_id', '=', accountId)
-      .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
-      .executeTakeFirst();
-    return Number(moved.numUpdatedRows) === 1 ? 'ok' : 'replayed';
+    return step;
   }
 
-  return { get, listForTenant, save, update, remove, verify };
+  async function verify(accountId: number, code: string, timeMs: number = now()): Promise<TotpCheck> {
+    const row = await readStored.get(accountId);
+    if (!row) return 'no_config';
+    const step = await acceptStep(accountId, row, code, timeMs);
+    if (typeof step !== 'number') return step;
+    return (await claimStep.run(step, accountId, step)) === 1 ? 'ok' : 'replayed';
+  }
+
+  return { get, listForTenant, save, update, remove, verify, acceptStep };
 }

@@ -10,6 +10,8 @@
  *       verifies the code first; throws GatehouseError code_verify_failed | secret_key_exists | validation
  *   verifyTotp(accountId: number, code: string): Promise<'ok' | 'invalid' | 'replayed' | 'no_config'>
  *       a code accepted once (and any code of an older step) is refused afterwards, on every node
+ *   acceptTotp(accountId, { secret, last_step }, code): Promise<step | 'invalid' | 'replayed'>
+ *       the same check on a config the caller read; the caller moves last_step (CLAIM_STEP_SQL)
  *   useBackupCode(accountId: number, code: string): Promise<boolean>   atomic single use
  *   generateBackupCode(accountId: number): Promise<string>            replaces the account's one code
  *   siteRequirement(siteTenantId: number): Promise<0 | 1 | null>       null = the site set no policy
@@ -63,8 +65,8 @@ export interface ManagedAccount {
 export type TwoFactor = ReturnType<typeof createTwoFactor>;
 
 /** `pepper`: the sealed secret backup codes are hashed under (the one-time codes' pepper). */
-export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenants, pepper: Buffer) {
-  const configs = createTotpConfigs(db, state, sealer);
+export function createTwoFactor({ db, statements, state, sealer }: CoreDeps, tenants: Tenants, pepper: Buffer) {
+  const configs = createTotpConfigs(db, statements, state, sealer);
   const backupCodes = createBackupCodes(db, pepper);
   const policy = createSitePolicy(db);
   const listeners: TwoFactorListener[] = [];
@@ -208,6 +210,8 @@ export function createTwoFactor({ db, state, sealer }: CoreDeps, tenants: Tenant
     getConfig: configs.get,
     saveConfig: configs.save,
     verifyTotp: (accountId: number, code: string) => configs.verify(accountId, code),
+    /** The login's TOTP check on a config it read itself: the step matched and claimed in shared state, or why not. */
+    acceptTotp: configs.acceptStep,
     useBackupCode: backupCodes.use,
     generateBackupCode: backupCodes.generate,
     /** Backup codes stored by earlier versions without the pepper, re-hashed with it (run at start). */
