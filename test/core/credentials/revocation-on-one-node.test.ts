@@ -31,54 +31,73 @@ for (const dialect of DIALECTS) {
       const key = (await call(url(`/admin/accounts/${agent.id}/api-keys`), { headers: admin, json: {} })).body;
       return { accountId: agent.id as number, keyId: key.id as number, apiKey: key.apiKey as string };
     };
-    /** Runs warm → change → next request, and checks the whole ran inside one cache lifetime. */
-    async function withinOneLifetime(run: () => Promise<void>) {
-      const started = Date.now();
-      await run();
-      const took = Date.now() - started;
-      assert.ok(took < FRESH_MS, `the case took ${took} ms, not under ${FRESH_MS} ms: it proved nothing about invalidation`);
+    /**
+     * Runs a case until its warm → change → next request ran inside one cache lifetime (a loaded
+     * machine may stretch one try past it, which would prove nothing); each try answers how long that took.
+     */
+    async function inOneLifetime(attempt: () => Promise<number>) {
+      const tries: number[] = [];
+      while (tries.length < 5) {
+        const took = await attempt();
+        if (took < FRESH_MS) return;
+        tries.push(took);
+      }
+      assert.fail(`every try took ${FRESH_MS} ms or more (${tries.join(', ')} ms): nothing was proved about invalidation`);
     }
 
     test('a revoked API key', async () => {
-      const agent = await newAgentKey();
-      await withinOneLifetime(async () => {
+      await inOneLifetime(async () => {
+        const agent = await newAgentKey();
+        const t = Date.now();
         assert.equal((await call(own(), { headers: apiKey(agent.apiKey) })).status, 200);
         assert.equal((await call(url(`/admin/api-keys/${agent.keyId}`), { method: 'DELETE', headers: admin })).status, 204);
         assert.equal((await call(own(), { headers: apiKey(agent.apiKey) })).status, 401);
+        return Date.now() - t;
       });
     });
 
     test('a revoked tenant auth token', async () => {
-      const token = (await call(url(`/admin/tenants/${tenant.id}/auth-tokens`), { method: 'POST', headers: admin })).body;
-      assert.ok(token.authToken);
-      await withinOneLifetime(async () => {
+      await inOneLifetime(async () => {
+        const token = (await call(url(`/admin/tenants/${tenant.id}/auth-tokens`), { method: 'POST', headers: admin })).body;
+        assert.ok(token.authToken);
+        const t = Date.now();
         assert.equal((await call(own(), { headers: basic(tenant.sid, token.authToken) })).status, 200);
         assert.equal((await call(url(`/admin/tenants/${tenant.id}/auth-tokens/${token.id}`), { method: 'DELETE', headers: admin })).status, 204);
         assert.equal((await call(own(), { headers: basic(tenant.sid, token.authToken) })).status, 401);
+        return Date.now() - t;
       });
-      assert.equal((await call(own(), { headers: basic(tenant.sid, tenant.authToken) })).status, 200, 'the tenant\'s other token still works');
+      assert.equal((await call(own(), { headers: basic(tenant.sid, tenant.authToken) })).status, 200, "the tenant's other token still works");
     });
 
     test('a blocked account, and the same account unblocked', async () => {
-      const agent = await newAgentKey();
-      await withinOneLifetime(async () => {
+      await inOneLifetime(async () => {
+        const agent = await newAgentKey();
+        const flag = (blocked: boolean) => call(url(`/admin/accounts/${agent.accountId}`), { method: 'PATCH', headers: admin, json: { blocked } });
+        const t = Date.now();
         assert.equal((await call(own(), { headers: apiKey(agent.apiKey) })).status, 200);
-        assert.equal((await call(url(`/admin/accounts/${agent.accountId}`), { method: 'PATCH', headers: admin, json: { blocked: true } })).status, 200);
+        assert.equal((await flag(true)).status, 200);
         assert.equal((await call(own(), { headers: apiKey(agent.apiKey) })).status, 403);
-        assert.equal((await call(url(`/admin/accounts/${agent.accountId}`), { method: 'PATCH', headers: admin, json: { blocked: false } })).status, 200);
+        const blocking = Date.now() - t;
+        // The refusal above kept the blocked row: unblocking must replace it as promptly.
+        const u = Date.now();
+        assert.equal((await flag(false)).status, 200);
         assert.equal((await call(own(), { headers: apiKey(agent.apiKey) })).status, 200);
+        return Math.max(blocking, Date.now() - u);
       });
     });
 
     test('a country allow list set after a send', async () => {
-      const headers = basic(tenant.sid, tenant.authToken);
-      const send = (to: string) => call(url('/2fa/send'), { headers, json: { service: '2FA', from: '+15550000000', to, body: 'Your code is {code}' } });
-      await withinOneLifetime(async () => {
+      await inOneLifetime(async () => {
+        const site = (await call(url('/admin/tenants'), { headers: admin, json: { name: `lists ${++n}` } })).body;
+        const headers = basic(site.sid, site.authToken);
+        const send = (to: string) => call(url('/2fa/send'), { headers, json: { service: '2FA', from: '+15550000000', to, body: 'Your code is {code}' } });
+        const t = Date.now();
         assert.equal((await send('+447700900123')).status, 200);
         assert.equal((await call(url('/2fa/settings/countries'), { method: 'PUT', headers, json: { allowedCallingCodes: ['1'] } })).status, 200);
         const refused = await send('+447700900124');
         assert.equal(refused.status, 403);
         assert.equal(refused.body.code, 454);
+        return Date.now() - t;
       });
     });
   });
