@@ -23,4 +23,10 @@ export interface DeliveryReceipt {
 
 export interface Channel {
   send(message: OutgoingMessage): Promise<DeliveryReceipt>;
+  /**
+   * True when send only writes a row of this database through prepared statements (the development
+   * outbox), settling without leaving the turn of the event loop: a send of a code may then deliver
+   * inside its own writes (one SQLite group commit) instead of after them.
+   */
+  readonly local?: boolean;
 }

@@ -11,6 +11,7 @@ export function createOutboxChannel(statements: Statements): Channel {
     'insert into outbox_messages (tenant_id, channel, "to", "from", subject, body, created_at) values (?, ?, ?, ?, ?, ?, ?) returning id',
   );
   return {
+    local: true,
     async send(message) {
       const row = await insert.get(message.tenantId, message.channel, message.to, message.from ?? null, message.subject ?? null, message.body, Date.now());
       return { provider: 'outbox', providerId: String(row!.id), status: 'delivered' };

@@ -51,6 +51,7 @@ export function unavailable(reason: string): Channel {
 /** A provider's unexpected exception (a database error in the outbox) becomes a failed receipt, not a 500. */
 function neverThrows(provider: string, channel: Channel): Channel {
   return {
+    local: channel.local,
     async send(message) {
       try {
         return await channel.send(message);

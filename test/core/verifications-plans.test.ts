@@ -51,7 +51,7 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
       await q.count(`OTP${'f'.repeat(32)}`, 1, Date.now(), 'h');
       await q.state(`OTP${'f'.repeat(32)}`, 1);
       await q.newest(1, 's', '+15550000001');
-      await q.delivered(`OTP${'f'.repeat(32)}`, 1, { status: 'delivered', provider: 'p', providerId: null, error: null }, 'd', 0);
+      await q.delivered(`OTP${'f'.repeat(32)}`, 1, { status: 'delivered', provider: 'p', providerId: null, error: null, detail: 'd' }, 0);
     }
     await sql`insert into verifications (request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at, delivery_status)
       select 'OTPb' || lpad(g::text, 31, '0'), 1, 's', 'sms', '+1' || (2000000000 + g), 'h', 'pending', 0, ${Date.now() + 600_000}, g, g, 'pending'
@@ -69,7 +69,7 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
       count: await median(9, () => q.count(known, 1, Date.now(), 'wrong')),
       state: await median(9, () => q.state(known, 1)),
       newest: await median(9, () => q.newest(1, 's', '+12000000005')),
-      delivered: await median(9, () => q.delivered(known, 1, { status: 'delivered', provider: 'p', providerId: null, error: null }, 'd', 0)),
+      delivered: await median(9, () => q.delivered(known, 1, { status: 'delivered', provider: 'p', providerId: null, error: null, detail: 'd' }, 0)),
     };
     // Generous for a loaded machine (a call took 10 ms at a load average of 23); a wrong plan took 170 ms and more.
     for (const [name, ms] of Object.entries(times)) assert.ok(ms < 60, `${name} took ${ms.toFixed(2)} ms: ${JSON.stringify(times)}`);

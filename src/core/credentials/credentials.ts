@@ -1,7 +1,10 @@
 /**
- * Turns credentials into a Caller, and issues them. Each authenticate* is one round trip to storage:
- * secrets are looked up by their SHA-256 (they are long random strings, so a fast hash is enough and
- * nothing but the hash is stored).
+ * Turns credentials into a Caller, and issues them. Each authenticate* is at most one round trip to
+ * storage: secrets are looked up by their SHA-256 (they are long random strings, so a fast hash is
+ * enough and nothing but the hash is stored). Basic and API-key rows are kept in a fresh cache
+ * (core/fresh-cache.ts) under that same hash: a revocation is seen by the next request on this
+ * process and within FRESH_MS on every other, and what the row allows (expiry, blocked, activated)
+ * is decided again on every request.
  */
 import { type KeyObject, createPublicKey } from 'node:crypto';
 import { type JWTPayload, SignJWT, errors as joseErrors, jwtVerify, decodeProtectedHeader } from 'jose';
@@ -13,6 +16,7 @@ import { newToken, now, sha256Hex } from '../crypto.js';
 import { forbidden, invalid, unauthenticated } from '../errors.js';
 import type { Accounts } from '../accounts/accounts.js';
 import { assertMintsNoLongerThan } from '../roles.js';
+import { freshCache } from '../fresh-cache.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export const API_KEY_PREFIX = 'gha_';
@@ -40,7 +44,7 @@ function algorithmsFor(key: KeyObject): string[] {
   }
 }
 
-export function createCredentials({ db, statements, config }: CoreDeps, accounts: Accounts, signingKeys: SigningKeys) {
+export function createCredentials({ db, statements, changes, config }: CoreDeps, accounts: Accounts, signingKeys: SigningKeys) {
   const external = config.jwt.external && (() => {
     const key = createPublicKey(config.jwt.external.publicKeyPem);
     return { ...config.jwt.external, key, algorithms: algorithmsFor(key) };
@@ -69,14 +73,18 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
     };
   }
 
-  // Every Smart 2FA request authenticates this way: a statement prepared once.
+  // Every Smart 2FA request authenticates this way: a statement prepared once, its row kept fresh.
+  // Keyed by the token's hash, as the table is: a Map finds it as the unique index did, and a
+  // wrong token is never kept, so it costs a lookup every time.
   const basicTenant = statements.prepare<{ id: number; sid: string; path: string }>(
     'select tenants.id, tenants.sid, tenants.path from auth_tokens inner join tenants on tenants.id = auth_tokens.tenant_id where auth_tokens.token_hash = ? and tenants.sid = ?',
   );
+  const basicCache = freshCache<string, { id: number; sid: string; path: string }>(changes);
 
   /** HTTP Basic: tenant SID + auth token (the Smart 2FA scheme). */
   async function authenticateBasic(sid: string, token: string): Promise<Caller> {
-    const row = await basicTenant.get(sha256Hex(token), sid);
+    const hash = sha256Hex(token);
+    const row = await basicCache.read(`${sid}:${hash}`, () => basicTenant.get(hash, sid));
     if (!row) throw unauthenticated('invalid account SID or auth token');
     return { tenantId: Number(row.id), tenantSid: row.sid, tenantPath: row.path, accountId: null, role: 'tenant', via: 'basic', expiresAt: null };
   }
@@ -87,9 +95,12 @@ export function createCredentials({ db, statements, config }: CoreDeps, accounts
      from accounts inner join tenants on tenants.id = accounts.tenant_id inner join api_keys on api_keys.account_id = accounts.id
      where api_keys.key_hash = ?`,
   );
+  const apiKeyCache = freshCache<string, AccountWithTenant & { key_expires_at: number | null }>(changes);
 
   async function authenticateApiKey(apiKey: string): Promise<Caller> {
-    const row = await apiKeyAccount.get(sha256Hex(apiKey));
+    const hash = sha256Hex(apiKey);
+    // The row is kept, not the verdict: expiry, blocked and activated are checked on every request.
+    const row = await apiKeyCache.read(hash, () => apiKeyAccount.get(hash));
     const expiresAt = row?.key_expires_at == null ? null : Number(row.key_expires_at);
     if (expiresAt !== null && expiresAt <= now()) throw unauthenticated('this API key has expired');
     return accountCaller(row, 'api_key', expiresAt);

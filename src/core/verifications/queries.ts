@@ -6,6 +6,10 @@
  * the event loop, so group commit puts them in one transaction. On PostgreSQL each step is one
  * statement, so one round trip: a send's opening is the function gh_send_open (migration 0011), and
  * a verify's count and the delivery of a send each carry their event row in a CTE.
+ *
+ * A channel that delivers locally (the development outbox) delivers inside the opening on SQLite:
+ * its row is written before the request's, so the request is inserted already delivered and its two
+ * events go in one insert, with no later update, event and commit.
  */
 import { takeOneSql } from '../../state/buckets-sql.js';
 import type { BucketSpec } from '../../state/buckets.js';
@@ -34,6 +38,19 @@ export interface Opening {
   detail: string;
 }
 
+/** A delivery's outcome, as the request records it. */
+export interface Delivery {
+  status: string;
+  provider: string;
+  providerId: string | null;
+  error: string | null;
+  /** The detail of the 'delivery' event. */
+  detail: string;
+}
+
+/** Delivers through a local channel, settling within the turn (Channel.local). */
+export type LocalDelivery = () => Promise<Delivery>;
+
 export function verificationQueries(statements: Statements, dialect: 'sqlite' | 'postgres', maxAttempts: number) {
   const max = Number(maxAttempts);
   // The SET expressions read the row as it was: attempts here is the count before this attempt.
@@ -60,16 +77,13 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
   };
   const verifyDetail = `case when status = 'verified' then 'verified' when status = 'failed' then 'wrong code (' || attempts || '); request is dead' else 'wrong code (' || attempts || ')' end`;
 
-  type Delivery = { status: string; provider: string; providerId: string | null; error: string | null };
-  let open: (o: Opening) => Promise<boolean>;
+  let open: (o: Opening, local?: LocalDelivery) => Promise<boolean>;
   let count: (requestId: string, tenantId: number, now: number, hash: string) => Promise<{ attempts: number; status: string } | undefined>;
-  let delivered: (requestId: string, tenantId: number, r: Delivery, detail: string, now: number) => Promise<unknown>;
+  let delivered: (requestId: string, tenantId: number, d: Delivery, now: number) => Promise<unknown>;
 
   if (dialect === 'postgres') {
     // The function plans its own statements for each call (migration 0011).
     const opening = statements.prepare<{ ok: boolean }>('select gh_send_open(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) as ok');
-    open = async (o) =>
-      (await opening.get(o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.guardUntil, o.bucket?.key ?? null, o.bucket?.max ?? null, o.bucket?.intervalMs ?? null, o.detail))!.ok;
     const counting = statements.prepare<{ attempts: number; status: string }>(
       `with c as (update verifications set attempts = attempts + 1, updated_at = $1,
          status = case when code_hash = $2 then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
@@ -81,22 +95,38 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
     );
     count = (requestId, tenantId, now, hash) => counting.get(now, hash, requestId, tenantId);
     const delivering = statements.prepare(`with d as (${deliveredSql} returning request_id, tenant_id) ${EVENT} select request_id, tenant_id, 'delivery', ?, ? from d`);
-    delivered = (requestId, tenantId, r, detail, now) => delivering.run(r.status, r.provider, r.providerId, r.error, requestId, detail, now);
+    delivered = (requestId, tenantId, d, now) => delivering.run(d.status, d.provider, d.providerId, d.error, requestId, d.detail, now);
+    // Each step is a round trip whatever the channel: a local delivery is recorded as any other.
+    open = async (o, local) => {
+      const ok = (await opening.get(o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.guardUntil, o.bucket?.key ?? null, o.bucket?.max ?? null, o.bucket?.intervalMs ?? null, o.detail))!.ok;
+      if (ok && local) await delivered(o.requestId, o.tenantId, await local(), o.now);
+      return ok;
+    };
   } else {
     const take = statements.prepare<{ key: string }>(takeOneSql('sqlite'));
     const cancelPrevious = statements.prepare(`update verifications set status = 'canceled', updated_at = ? where ${RECIPIENT} and status = 'pending'`);
     const shortenPrevious = statements.prepare(`update verifications set expires_at = ?, updated_at = ? where ${RECIPIENT} and status = 'pending' and expires_at > ?`);
     const insert = statements.prepare(
-      `insert into verifications (request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at, delivery_status)
-       values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, 'pending')`,
+      `insert into verifications (request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at,
+         delivery_status, provider, provider_id, delivery_error)
+       values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // Nothing but these statements between them: they stay in one turn, so in one group commit.
-    open = async (o) => {
+    // Nothing but these statements (and a local channel's) between them: they stay in one turn, so
+    // in one group commit.
+    open = async (o, local) => {
       if (o.bucket && !(await take.get(o.bucket.key, o.bucket.max - 1, o.now, o.now + o.bucket.intervalMs))) return false;
       if (o.guardUntil === null) await cancelPrevious.run(o.now, o.tenantId, o.service, o.to);
       else await shortenPrevious.run(o.guardUntil, o.now, o.tenantId, o.service, o.to, o.guardUntil);
-      await insert.run(o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.now);
-      await record(o.requestId, o.tenantId, [{ type: 'created', detail: o.detail }], o.now);
+      const created = { type: 'created', detail: o.detail };
+      const row = [o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.now];
+      if (!local) {
+        await insert.run(...row, 'pending', null, null, null);
+        await record(o.requestId, o.tenantId, [created], o.now);
+        return true;
+      }
+      const d = await local();
+      await insert.run(...row, d.status, d.provider, d.providerId, d.error);
+      await record(o.requestId, o.tenantId, [created, { type: 'delivery', detail: d.detail }], o.now);
       return true;
     };
     const counting = statements.prepare<{ attempts: number; status: string }>(countSql);
@@ -110,20 +140,21 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
       return row;
     };
     const delivering = statements.prepare(deliveredSql);
-    delivered = async (requestId, tenantId, r, detail, now) => {
-      await delivering.run(r.status, r.provider, r.providerId, r.error, requestId);
-      await record(requestId, tenantId, [{ type: 'delivery', detail }], now);
+    delivered = async (requestId, tenantId, d, now) => {
+      await delivering.run(d.status, d.provider, d.providerId, d.error, requestId);
+      await record(requestId, tenantId, [{ type: 'delivery', detail: d.detail }], now);
     };
   }
 
   return {
     /**
      * A send's writes before delivery: the bucket's token, the previous live code retired, the new
-     * one, its 'created' event. False (and nothing written) when the bucket was empty.
+     * one, its 'created' event; with `local`, the delivery and its 'delivery' event too. False (and
+     * nothing written, nothing delivered) when the bucket was empty.
      */
-    open: (o: Opening) => open(o),
+    open: (o: Opening, local?: LocalDelivery) => open(o, local),
     /** The delivery's outcome on the request, with its 'delivery' event. */
-    delivered: (requestId: string, tenantId: number, r: Delivery, detail: string, now: number) => delivered(requestId, tenantId, r, detail, now),
+    delivered: (requestId: string, tenantId: number, d: Delivery, now: number) => delivered(requestId, tenantId, d, now),
     newest: (tenantId: number, service: string, to: string) => newest.get(tenantId, service, to),
     /**
      * Counts one attempt on a request that is still live (with its 'verify' event), and ends it when

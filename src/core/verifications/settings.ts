@@ -7,13 +7,18 @@ import { requireCapability } from '../roles.js';
 import type { CoreDeps } from '../context.js';
 import { GatehouseError, invalid } from '../errors.js';
 import type { Tenant } from '../tenants/tenants.js';
+import { freshCache } from '../fresh-cache.js';
 import { VerificationErrors } from './errors.js';
 
-export function createSettings({ db, statements }: CoreDeps) {
-  // Every sms and call send reads the lists on its tenant's path.
+export function createSettings({ db, statements, changes }: CoreDeps) {
+  // Every sms and call send reads the lists on its tenant's path: kept parsed in a fresh cache, so
+  // a change is seen by the next send here and within FRESH_MS on another node.
   const listsOnPath = statements.prepare<{ allowed_calling_codes: string }>(
     "select s.allowed_calling_codes from smart2fa_settings s inner join tenants t on t.id = s.tenant_id where ? like t.path || '%'",
   );
+  const listsCache = freshCache<string, string[][]>(changes);
+  const lists = (path: string) =>
+    listsCache.read(path, async () => (await listsOnPath.all(path)).map((row) => JSON.parse(row.allowed_calling_codes) as string[]));
 
   async function allowedCallingCodes(caller: Caller, tenant: Pick<Tenant, 'id'>): Promise<string[]> {
     requireCapability(caller, 'codes.policy');
@@ -36,11 +41,9 @@ export function createSettings({ db, statements }: CoreDeps) {
     return unique;
   }
 
-  /** Refuses a phone number outside any allow list on the tenant's path (one query). */
+  /** Refuses a phone number outside any allow list on the tenant's path (at most one query). */
   async function assertDestinationAllowed(tenant: Pick<Tenant, 'path'>, to: string): Promise<void> {
-    const rows = await listsOnPath.all(tenant.path);
-    for (const row of rows) {
-      const codes = JSON.parse(row.allowed_calling_codes) as string[];
+    for (const codes of (await lists(tenant.path))!) {
       if (codes.length > 0 && !codes.some((c) => to.startsWith('+' + c))) {
         throw new GatehouseError(VerificationErrors.countryNotAllowed, 'Destination country is not allowed for this account', { field: 'to' });
       }

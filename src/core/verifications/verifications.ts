@@ -18,7 +18,7 @@ import type { Limits } from '../limits/limits.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { type CodeHasher, newCode, newRequestId } from './codes.js';
 import { VerificationErrors } from './errors.js';
-import { verificationQueries } from './queries.js';
+import { type Delivery, verificationQueries } from './queries.js';
 import type { Settings } from './settings.js';
 
 export const MAX_ATTEMPTS = 5;
@@ -145,22 +145,8 @@ export function createVerifications(
     const requestId = newRequestId();
     const code = newCode(v.length);
     const now = Date.now();
-    const opened = await q.open({
-      requestId,
-      tenantId: tenant.id,
-      service: input.service,
-      channel: v.channel,
-      to: input.to,
-      codeHash: hasher.hash(requestId, code),
-      expiresAt: now + v.timeout * 1000,
-      now,
-      guardUntil: v.guardTime ? now + v.guardTime * 1000 : null,
-      bucket: v.named.length ? null : defaultBucket,
-      detail: `${v.channel} to ${input.to}`,
-    });
-    if (!opened) throw rateLimited(defaultBucket);
-
-    const receipt = await deliver(channels[v.channel], {
+    const channel = channels[v.channel];
+    const message = {
       channel: v.channel,
       tenantId: tenant.id,
       to: input.to,
@@ -168,9 +154,31 @@ export function createVerifications(
       subject: input.subject ?? null,
       body: input.body.split('{code}').join(code),
       options: v.channel === 'call' ? { language: input.language ?? undefined, voice: input.voice ?? undefined, repeat: v.repeat } : undefined,
-    });
-    const detail = `${receipt.provider}: ${receipt.status}${receipt.error ? `: ${receipt.error}` : ''}`.slice(0, 500);
-    await q.delivered(requestId, tenant.id, { ...receipt, error: receipt.error?.slice(0, 500) ?? null }, detail, now);
+    };
+    const delivery = async (): Promise<Delivery> => {
+      const r = await deliver(channel, message);
+      const detail = `${r.provider}: ${r.status}${r.error ? `: ${r.error}` : ''}`.slice(0, 500);
+      return { status: r.status, provider: r.provider, providerId: r.providerId, error: r.error?.slice(0, 500) ?? null, detail };
+    };
+    const opened = await q.open(
+      {
+        requestId,
+        tenantId: tenant.id,
+        service: input.service,
+        channel: v.channel,
+        to: input.to,
+        codeHash: hasher.hash(requestId, code),
+        expiresAt: now + v.timeout * 1000,
+        now,
+        guardUntil: v.guardTime ? now + v.guardTime * 1000 : null,
+        bucket: v.named.length ? null : defaultBucket,
+        detail: `${v.channel} to ${input.to}`,
+      },
+      // A local channel's delivery rides in the opening's writes; any other waits for them.
+      channel.local ? delivery : undefined,
+    );
+    if (!opened) throw rateLimited(defaultBucket);
+    if (!channel.local) await q.delivered(requestId, tenant.id, await delivery(), now);
     return { requestId };
   }
 
