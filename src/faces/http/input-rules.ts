@@ -12,18 +12,30 @@
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
 import { invalid } from '../../core/errors.js';
 
-/** The dotted path of the first string (or key) holding a NUL, or null. Iterative: bodies may nest deeply. */
+/**
+ * The dotted path of the first string (or key) holding a NUL, or null. Iterative: bodies may nest
+ * deeply. Paths are spelled out only for the one found: every request is walked, almost none hold one.
+ */
 export function fieldWithNul(value: unknown): string | null {
-  const stack: Array<[unknown, string]> = [[value, '']];
+  if (typeof value === 'string') return value.includes('\0') ? 'body' : null;
+  const stack: Array<{ v: unknown; key: string; parent: number }> = [{ v: value, key: '', parent: -1 }];
+  const seen: Array<{ key: string; parent: number }> = [];
+  const pathOf = (key: string, parent: number) => {
+    const keys = [key];
+    for (let at = parent; at > 0; at = seen[at]!.parent) keys.unshift(seen[at]!.key);
+    return keys.join('.');
+  };
   while (stack.length > 0) {
-    const [v, at] = stack.pop()!;
-    if (typeof v === 'string') {
-      if (v.includes('\0')) return at || 'body';
-    } else if (v !== null && typeof v === 'object') {
-      for (const [key, child] of Object.entries(v)) {
-        if (key.includes('\0')) return at || 'body';
-        stack.push([child, at ? `${at}.${key}` : key]);
-      }
+    const { v, key, parent } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    const self = seen.push({ key, parent }) - 1;
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      if (k.includes('\0')) return self === 0 ? 'body' : pathOf(key, parent);
+      const child = (v as Record<string, unknown>)[k];
+      if (typeof child === 'string') {
+        if (child.includes('\0')) return self === 0 ? k : pathOf(k, self);
+      } else if (child !== null && typeof child === 'object') stack.push({ v: child, key: k, parent: self });
     }
   }
   return null;
