@@ -8,19 +8,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../../../src/config.js';
 import { bootstrapIfEmpty } from '../../../src/core/bootstrap.js';
-import { openRuntime } from '../../../src/runtime.js';
-import { type ServerProcess, startServerProcess } from '../../helpers/process.js';
+import { type SharedNodes, startSharedNodes } from '../../helpers/nodes.js';
+import type { ServerProcess } from '../../helpers/process.js';
 import { type Reply, apiKey, basic, call } from '../../helpers/server.js';
-import { type TestDatabase, createTestDatabase, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
+import { skipUnless } from '../../helpers/services.js';
 
 const BOUND_MS = 1000;
 /** Polled this long at most, so that a node that never sees the change fails on the bound, not the test timeout. */
 const GIVE_UP_MS = 5000;
 
 describe('a revocation through node A is refused by node B within a second (PostgreSQL + Redis)', { skip: await skipUnless({ postgres: true, redis: true }) }, () => {
-  let database: TestDatabase;
+  let shared: SharedNodes<unknown> | undefined;
   let a: ServerProcess;
   let b: ServerProcess;
   let admin: Record<string, string>;
@@ -28,22 +27,13 @@ describe('a revocation through node A is refused by node B within a second (Post
   let n = 0;
 
   before(async () => {
-    database = await createTestDatabase('postgres');
-    const env = { ...sharedNodesEnv(database), GATEHOUSE_OUTBOX: '1' };
-    const runtime = await openRuntime(loadConfig({ NODE_ENV: 'test', ...env }));
-    try {
-      admin = apiKey((await bootstrapIfEmpty(runtime.core))!.apiKey);
-    } finally {
-      await runtime.close();
-    }
-    a = await startServerProcess(env);
-    b = await startServerProcess(env);
+    const started = await startSharedNodes(async (core) => (await bootstrapIfEmpty(core))!.apiKey, { env: { GATEHOUSE_OUTBOX: '1' } });
+    shared = started;
+    [a, b] = started.nodes as [ServerProcess, ServerProcess];
+    admin = apiKey(started.prepared);
     tenant = (await call(`${a.url}/admin/tenants`, { headers: admin, json: { name: 'acme' } })).body;
   });
-  after(async () => {
-    await Promise.all([a, b].filter(Boolean).map((node) => node.stop()));
-    await database?.drop();
-  });
+  after(() => shared?.stop());
 
   const own = (node: ServerProcess) => `${node.url}/admin/tenants/${tenant.id}`;
   async function agentKey() {

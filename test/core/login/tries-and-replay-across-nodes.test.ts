@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { loadConfig } from '../../../src/config.js';
-import { openRuntime } from '../../../src/runtime.js';
-import { type ServerProcess, startServerProcess } from '../../helpers/process.js';
-import { type TestDatabase, createTestDatabase, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
+import { type SharedNodes, startSharedNodes } from '../../helpers/nodes.js';
+import type { ServerProcess } from '../../helpers/process.js';
+import { skipUnless } from '../../helpers/services.js';
 import { type Reply, bearer, call } from '../../helpers/server.js';
 import { totp, wrong } from '../../faces/comm100/login-helpers.js';
 
@@ -21,16 +20,12 @@ interface Agent {
 }
 
 describe('endlogin tries, lock and replay across two server processes sharing PostgreSQL and Redis', { skip: await skipUnless({ postgres: true, redis: true }) }, () => {
-  let database: TestDatabase;
+  let shared: SharedNodes<void> | undefined;
   const nodes: ServerProcess[] = [];
   const agents: Agent[] = [];
 
   before(async () => {
-    database = await createTestDatabase('postgres');
-    const env = sharedNodesEnv(database);
-    const runtime = await openRuntime(loadConfig({ NODE_ENV: 'test', ...env }));
-    try {
-      const core = runtime.core;
+    shared = await startSharedNodes(async (core) => {
       const partner = (await core.tenants.create(null, { name: 'Partner' })).tenant.id;
       const site = (await core.tenants.create(null, { name: 'Site', parent: partner })).tenant.id;
       // Tokens are made here, before the nodes start (a token lives 5 minutes): one agent per test case.
@@ -43,15 +38,10 @@ describe('endlogin tries, lock and replay across two server processes sharing Po
         for (let j = 0; j < count; j++) tokens.push(await core.login.issuePreLoginToken({ id, tenantId: site, parentId: partner, role: 'agent' }, 'verify', false, null));
         agents.push({ id, secret: secretKey, backup, tokens });
       }
-    } finally {
-      await runtime.close();
-    }
-    for (let i = 0; i < 2; i++) nodes.push(await startServerProcess(env));
+    });
+    nodes.push(...shared.nodes);
   });
-  after(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await database?.drop();
-  });
+  after(() => shared?.stop());
 
   /** The i-th request goes to node i mod 2. */
   const endlogin = (i: number, preLoginToken: string, code: string) => call(`${nodes[i % 2]!.url}/global/endlogin`, { json: { preLoginToken, code } });
@@ -64,7 +54,7 @@ describe('endlogin tries, lock and replay across two server processes sharing Po
     return out;
   };
   const count = async (text: string, values: unknown[]) => {
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client({ connectionString: shared!.database.url });
     await client.connect();
     try {
       return Number((await client.query(text, values)).rows[0].n);

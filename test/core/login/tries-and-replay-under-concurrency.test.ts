@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import type { Core } from '../../../src/core/core.js';
 import { DIALECTS, skipDialect, skipUnless } from '../../helpers/services.js';
 import { type Reply, type TestServer, bearer, call, startTestServer } from '../../helpers/server.js';
-import { totp, wrong } from '../../faces/comm100/login-helpers.js';
+import { totp, twoFactorAgents, wrong } from '../../faces/comm100/login-helpers.js';
 
 const admin = { tenantId: 0, tenantSid: '', tenantPath: '/', accountId: null, role: 'admin', via: 'api_key' } as const;
 
@@ -24,26 +24,14 @@ for (const { dialect, redis } of SETUPS) {
   describe(`endlogin tries, lock and replay under concurrent requests (${dialect}${redis ? ' + Redis' : ''})`, { skip }, () => {
     let server: TestServer;
     let core: Core;
-    let site: number;
-    let partner: number;
-    let n = 0;
+    let agents: Awaited<ReturnType<typeof twoFactorAgents>>;
 
     before(async () => {
       server = await startTestServer(dialect, { redis });
       core = server.runtime.core;
-      partner = (await core.tenants.create(null, { name: 'P' })).tenant.id;
-      site = (await core.tenants.create(null, { name: 'S', parent: partner })).tenant.id;
+      agents = await twoFactorAgents(core, '10.0.0.7');
     });
     after(() => server?.close());
-
-    /** An agent whose 2FA setup spent the previous step's code, so this step's and the next are unused. */
-    async function agentWith2fa() {
-      const id = (await core.accounts.create(null, { tenant: site, email: `race${++n}@example.com` })).id;
-      const { secretKey } = core.twoFactor.createSecret('P', `race${n}`);
-      await core.twoFactor.saveConfig(id, secretKey, totp(secretKey, -1));
-      const token = () => core.login.issuePreLoginToken({ id, tenantId: site, parentId: partner, role: 'agent' }, 'verify', false, '10.0.0.7');
-      return { id, secretKey, token };
-    }
 
     const endlogin = (preLoginToken: string, code: string) => call(`${server.url}/global/endlogin`, { json: { preLoginToken, code } });
     const tally = (replies: Reply[]) => {
@@ -62,7 +50,7 @@ for (const { dialect, redis } of SETUPS) {
     };
 
     it('30 concurrent wrong codes on one preLoginToken: exactly 5 are checked and counted, 25 are refused as out of tries', async () => {
-      const { id, secretKey, token } = await agentWith2fa();
+      const { id, secretKey, token } = await agents.agent();
       const t = await token();
       const replies = await Promise.all(Array.from({ length: 30 }, () => endlogin(t, wrong(secretKey))));
       assert.deepEqual(tally(replies), { 'code verify failed': 5, 'Number of retries exceeded': 25 });
@@ -75,7 +63,7 @@ for (const { dialect, redis } of SETUPS) {
     });
 
     it('30 concurrent wrong codes on six tokens: exactly 10 are checked, the account locks once, the other 20 are refused as locked', async () => {
-      const { id, secretKey, token } = await agentWith2fa();
+      const { id, secretKey, token } = await agents.agent();
       const tokens = await Promise.all(Array.from({ length: 6 }, token));
       const replies = await Promise.all(tokens.flatMap((t) => Array.from({ length: 5 }, () => endlogin(t, wrong(secretKey)))));
       // The 10th failure answers "account locked" itself: it is the one that locked the account.
@@ -86,7 +74,7 @@ for (const { dialect, redis } of SETUPS) {
     });
 
     it('5 concurrent right answers on one preLoginToken: exactly one JWT, the other 4 refused', async () => {
-      const { id, secretKey, token } = await agentWith2fa();
+      const { id, secretKey, token } = await agents.agent();
       const backup = await core.twoFactor.generateBackupCode(id);
       const t = await token();
       // Two steps are valid now (this one and the next) and the backup code: at least two of these
@@ -105,7 +93,7 @@ for (const { dialect, redis } of SETUPS) {
     });
 
     it('one TOTP code sent at once on five tokens logs in once; /2fa/code:verify then refuses it too', async () => {
-      const { secretKey, token } = await agentWith2fa();
+      const { secretKey, token } = await agents.agent();
       const tokens = await Promise.all(Array.from({ length: 5 }, token));
       const code = totp(secretKey);
       const replies = await Promise.all(tokens.map((t) => endlogin(t, code)));
@@ -118,7 +106,7 @@ for (const { dialect, redis } of SETUPS) {
     });
 
     it('/2fa/code:verify: 20 concurrent checks of one code, exactly one success', async () => {
-      const { id } = await agentWith2fa();
+      const { id } = await agents.agent();
       const headers = bearer((await core.credentials.signJwt(id)).token);
       const { secretKey } = (await call(`${server.url}/2fa/secretkey`, { method: 'POST', headers })).body;
       const code = totp(secretKey);

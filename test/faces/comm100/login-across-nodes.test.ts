@@ -1,41 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../../../src/config.js';
-import { openRuntime } from '../../../src/runtime.js';
-import { type ServerProcess, startServerProcess } from '../../helpers/process.js';
-import { type TestDatabase, createTestDatabase, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
+import { type SharedNodes, startSharedNodes } from '../../helpers/nodes.js';
+import type { ServerProcess } from '../../helpers/process.js';
+import { skipUnless } from '../../helpers/services.js';
 import { call } from '../../helpers/server.js';
 import { PASSWORD, totp, wrong } from './login-helpers.js';
 
 describe('endlogin across two server processes sharing PostgreSQL and Redis', { skip: await skipUnless({ postgres: true, redis: true }) }, () => {
-  let database: TestDatabase;
+  let shared: SharedNodes<void> | undefined;
   const nodes: ServerProcess[] = [];
   let partner: number;
   let site: number;
   const agents: Array<{ email: string; secret: string }> = [];
 
   before(async () => {
-    database = await createTestDatabase('postgres');
-    const env = sharedNodesEnv(database);
-    const runtime = await openRuntime(loadConfig({ NODE_ENV: 'test', ...env }));
-    try {
-      partner = (await runtime.core.tenants.create(null, { name: 'Partner' })).tenant.id;
-      site = (await runtime.core.tenants.create(null, { name: 'Site', parent: partner })).tenant.id;
+    shared = await startSharedNodes(async (core) => {
+      partner = (await core.tenants.create(null, { name: 'Partner' })).tenant.id;
+      site = (await core.tenants.create(null, { name: 'Site', parent: partner })).tenant.id;
       for (let i = 0; i < 2; i++) {
-        const id = (await runtime.core.accounts.create(null, { tenant: site, email: `agent${i}@example.com`, password: PASSWORD })).id;
-        const { secretKey } = runtime.core.twoFactor.createSecret('Partner', `agent${i}`);
-        await runtime.core.twoFactor.saveConfig(id, secretKey, totp(secretKey, -1));
+        const id = (await core.accounts.create(null, { tenant: site, email: `agent${i}@example.com`, password: PASSWORD })).id;
+        const { secretKey } = core.twoFactor.createSecret('Partner', `agent${i}`);
+        await core.twoFactor.saveConfig(id, secretKey, totp(secretKey, -1));
         agents.push({ email: `agent${i}@example.com`, secret: secretKey });
       }
-    } finally {
-      await runtime.close();
-    }
-    for (let i = 0; i < 2; i++) nodes.push(await startServerProcess(env));
+    });
+    nodes.push(...shared.nodes);
   });
-  after(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await database?.drop();
-  });
+  after(() => shared?.stop());
 
   const login = async (node: ServerProcess, email: string) => {
     const r = await call(`${node.url}/global/jwtToken/login`, { json: { partnerId: partner, siteId: site, email, password: PASSWORD } });

@@ -3,6 +3,7 @@
  * independent implementation (the otpauth package) from the secretKey the server gave.
  */
 import { Secret, TOTP } from 'otpauth';
+import type { Core } from '../../../src/core/core.js';
 import type { Dialect } from '../../helpers/services.js';
 import { type Reply, type TestServer, apiKey, call, startTestServer } from '../../helpers/server.js';
 
@@ -20,6 +21,27 @@ export function wrong(secretKey: string): string {
     const candidate = String((Number(totp(secretKey)) + 111_111 * (n + 1)) % 1_000_000).padStart(6, '0');
     if (!valid.has(candidate)) return candidate;
   }
+}
+
+/**
+ * A partner and a site made in core, and agents there whose 2FA setup spent the previous step's code
+ * (so this step's and the next are unused), each with a way to issue pre-login tokens from `clientAddress`.
+ */
+export async function twoFactorAgents(core: Core, clientAddress: string) {
+  const partner = (await core.tenants.create(null, { name: 'P' })).tenant.id;
+  const site = (await core.tenants.create(null, { name: 'S', parent: partner })).tenant.id;
+  let n = 0;
+  return {
+    partner,
+    site,
+    async agent() {
+      const id = (await core.accounts.create(null, { tenant: site, email: `agent${++n}@example.com` })).id;
+      const { secretKey } = core.twoFactor.createSecret('P', `agent${n}`);
+      await core.twoFactor.saveConfig(id, secretKey, totp(secretKey, -1));
+      const token = () => core.login.issuePreLoginToken({ id, tenantId: site, parentId: partner, role: 'agent' }, 'verify', false, clientAddress);
+      return { id, secretKey, token };
+    },
+  };
 }
 
 export interface LoginWorld {

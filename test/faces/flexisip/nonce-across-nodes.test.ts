@@ -1,36 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../../../src/config.js';
 import { createAdminKey } from '../../../src/core/bootstrap.js';
-import { openRuntime } from '../../../src/runtime.js';
-import { type ServerProcess, startServerProcess } from '../../helpers/process.js';
+import { type SharedNodes, startSharedNodes } from '../../helpers/nodes.js';
+import type { ServerProcess } from '../../helpers/process.js';
 import { apiKey, call } from '../../helpers/server.js';
-import { type TestDatabase, createTestDatabase, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
+import { skipUnless } from '../../helpers/services.js';
 import { challengesOf, digestAuthorization } from './world.js';
 
 describe('Digest nonces across nodes sharing PostgreSQL and Redis', { skip: await skipUnless({ postgres: true, redis: true }) }, () => {
-  let database: TestDatabase;
+  let shared: SharedNodes<unknown> | undefined;
   const nodes: ServerProcess[] = [];
   const domain = 'nodes.sip.example.org';
   const user = { username: 'across-nodes', password: 'secret-pw', domain };
 
   before(async () => {
-    database = await createTestDatabase('postgres');
-    const env = sharedNodesEnv(database);
-    const runtime = await openRuntime(loadConfig({ NODE_ENV: 'test', ...env }));
-    const { tenant } = await runtime.core.tenants.create(null, { name: 'SIP' });
-    const { apiKey: key } = await createAdminKey(runtime.core, tenant.id);
-    await runtime.close();
-    for (let i = 0; i < 2; i++) nodes.push(await startServerProcess(env));
+    const started = await startSharedNodes(async (core) => {
+      const { tenant } = await core.tenants.create(null, { name: 'SIP' });
+      return { tenant, key: (await createAdminKey(core, tenant.id)).apiKey };
+    });
+    shared = started;
+    nodes.push(...started.nodes);
+    const { tenant, key } = started.prepared;
     const admin = apiKey(key);
     assert.ok((await call(`${nodes[0]!.url}/admin/tenants/${tenant.id}/sip-domains`, { headers: admin, json: { domain } })).status < 300);
     const created = await call(`${nodes[0]!.url}/api/accounts`, { headers: admin, json: { ...user, algorithm: 'SHA-256', activated: true } });
     assert.equal(created.status, 201, created.text);
   });
-  after(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await database.drop();
-  });
+  after(() => shared?.stop());
 
   test('a nonce issued by one node is honoured by the other, and a nonce count replayed on either is refused', async () => {
     const [a, b] = nodes as [ServerProcess, ServerProcess];

@@ -3,12 +3,11 @@
 // node within a second.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../../../src/config.js';
 import { createAdminKey } from '../../../src/core/bootstrap.js';
-import { openRuntime } from '../../../src/runtime.js';
-import { type ServerProcess, startServerProcess } from '../../helpers/process.js';
+import { type SharedNodes, startSharedNodes } from '../../helpers/nodes.js';
+import type { ServerProcess } from '../../helpers/process.js';
 import { apiKey, call } from '../../helpers/server.js';
-import { DIALECTS, type TestDatabase, createTestDatabase, sharedNodesEnv, skipDialect, skipUnless } from '../../helpers/services.js';
+import { DIALECTS, skipDialect, skipUnless } from '../../helpers/services.js';
 import { type TestServer, startTestServer } from '../../helpers/server.js';
 import { type World, apiKeyOf, createAccount, uniqueName, world } from './world.js';
 
@@ -44,26 +43,23 @@ for (const dialect of DIALECTS) {
 }
 
 describe('an account reading itself across nodes sharing PostgreSQL and Redis', { skip: await skipUnless({ postgres: true, redis: true }) }, () => {
-  let database: TestDatabase;
+  let shared: SharedNodes<unknown> | undefined;
   const nodes: ServerProcess[] = [];
   const domain = `${uniqueName('d')}.sip.example.org`;
   let admin: Record<string, string>;
 
   before(async () => {
-    database = await createTestDatabase('postgres');
-    const env = sharedNodesEnv(database);
-    const runtime = await openRuntime(loadConfig({ NODE_ENV: 'test', ...env }));
-    const { tenant } = await runtime.core.tenants.create(null, { name: 'SIP' });
-    const { apiKey: key } = await createAdminKey(runtime.core, tenant.id);
-    await runtime.close();
-    for (let i = 0; i < 2; i++) nodes.push(await startServerProcess(env));
+    const started = await startSharedNodes(async (core) => {
+      const { tenant } = await core.tenants.create(null, { name: 'SIP' });
+      return { tenant, key: (await createAdminKey(core, tenant.id)).apiKey };
+    });
+    shared = started;
+    nodes.push(...started.nodes);
+    const { tenant, key } = started.prepared;
     admin = apiKey(key);
     assert.ok((await call(`${nodes[0]!.url}/admin/tenants/${tenant.id}/sip-domains`, { headers: admin, json: { domain } })).status < 300);
   });
-  after(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await database.drop();
-  });
+  after(() => shared?.stop());
 
   test('a change made through one node is answered by the other within a second', async () => {
     const [a, b] = nodes as [ServerProcess, ServerProcess];
