@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config.js';
 import type { Caller } from '../src/core/callers.js';
 import { openRuntime } from '../src/runtime.js';
 import { startFakeTwilio } from '../test/helpers/fake-twilio.js';
-import { bestOf, report, startGatehouse, startHelloWorld } from './lib.js';
+import { ROOT, bestOf, report, spawnServer, startGatehouse, startHelloWorld } from './lib.js';
 
 const PUBLIC_URL = 'https://gatehouse.example';
 const NUMBER = '+15550107000';
@@ -62,11 +62,22 @@ try {
   const check = await fetch(`${gatehouse.url}/voicetwilio/voice`, { method: 'POST', headers, body });
   const text = await check.text();
   if (check.status !== 200 || !text.includes('<Client')) throw new Error(`the voice URL did not ring the agents: ${check.status} ${text}`);
-  const [baseline, voice] = await bestOf([
-    { name: 'bare Fastify hello-world, GET /', load: () => ({ url: `${hello.url}/`, pid: hello.child.pid }) },
-    { name: `POST /voicetwilio/voice inbound, ${env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`, load: () => ({ url: `${gatehouse.url}/voicetwilio/voice`, method: 'POST', headers, body, pid: gatehouse.child.pid }) },
-  ]);
-  if (!report('voice', baseline!, [voice!])) process.exitCode = 1;
+  const floor = await spawnServer([path.join(ROOT, 'bench/voice-floor.mjs')], {
+    FLOOR_AUTH_TOKEN: twilio.authToken, FLOOR_PUBLIC_URL: PUBLIC_URL, FLOOR_NUMBER: NUMBER, FLOOR_TWIML: Buffer.from(text).toString('base64'),
+  });
+  try {
+    const floorCheck = await fetch(`${floor.url}/voicetwilio/voice`, { method: 'POST', headers, body });
+    if (floorCheck.status !== 200 || (await floorCheck.text()) !== text) throw new Error(`the floor did not answer the same TwiML: ${floorCheck.status}`);
+    const FLOOR = 'floor: signature + TwiML, bare Fastify';
+    const [baseline, floorRow, voice] = await bestOf([
+      { name: 'bare Fastify hello-world, GET /', load: () => ({ url: `${hello.url}/`, pid: hello.child.pid }) },
+      { name: FLOOR, load: () => ({ url: `${floor.url}/voicetwilio/voice`, method: 'POST', headers, body, pid: floor.child.pid }) },
+      { name: `POST /voicetwilio/voice inbound, ${env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`, floor: FLOOR, load: () => ({ url: `${gatehouse.url}/voicetwilio/voice`, method: 'POST', headers, body, pid: gatehouse.child.pid }) },
+    ]);
+    if (!report('voice', baseline!, [floorRow!, { ...voice!, floor: FLOOR }])) process.exitCode = 1;
+  } finally {
+    await floor.stop();
+  }
 } finally {
   await gatehouse.stop();
   await hello.stop();

@@ -20,7 +20,7 @@ import { flexisipFace } from './faces/flexisip/routes.js';
 import { registrarFace } from './faces/flexisip/internal-routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
-import { registerSecurityHeaders } from './faces/http/security-headers.js';
+import { addSecurityHeaders } from './faces/http/security-headers.js';
 import { documentOperations } from './faces/http/openapi-docs.js';
 import { useEnvelope } from './faces/http/errors.js';
 import { useInputRules } from './faces/http/input-rules.js';
@@ -29,6 +29,7 @@ import { opsFace } from './faces/ops/routes.js';
 import { smart2faFace } from './faces/smart2fa/routes.js';
 import { webFace } from './faces/web/routes.js';
 import { voiceFace } from './faces/voice/routes.js';
+import { accessLog } from './observability/access-log.js';
 import { type LogDestination, createLogDestination } from './observability/log-destination.js';
 import { lazyChild } from './observability/lazy-logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -87,13 +88,14 @@ export interface ServerOptions {
 
 export async function buildServer(runtime: Runtime, options: ServerOptions = {}): Promise<FastifyInstance> {
   const { config, core } = runtime;
+  const logStream = options.logStream ?? logDestination();
   const app = Fastify({
     logger: {
       level: config.logLevel,
       // Nothing logs headers or bodies: requests and replies serialise to nothing, and the one
       // access line per request (below) is built from the method, path, route and status only.
       serializers: { req: () => ({}), res: () => ({}) },
-      stream: options.logStream ?? logDestination(),
+      stream: logStream,
     },
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
@@ -151,14 +153,15 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (csp) => csp.replace(/\s*upgrade-insecure-requests;?/, '') });
 
   const metrics = createMetrics();
+  const logRequest = accessLog(logStream, ['trace', 'debug', 'info'].includes(app.log.level));
   // Callback-style hooks: they run on every request, and skip the promise an async hook costs.
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    const elapsed = reply.elapsedTime;
+    metrics.observe(request.method, route, reply.statusCode, elapsed / 1000);
     // A route whose path carries a secret (a token in a segment) is logged by its pattern only.
     const path = request.routeOptions.config.secretPath ? route : pathOf(request.url);
-    // Through the root logger: a request's own child logger is made only when something else logs.
-    app.log.info({ reqId: request.id, method: request.method, path, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+    logRequest?.({ reqId: request.id, method: request.method, path, route, status: reply.statusCode, ms: Math.round(elapsed * 100) / 100 });
     done();
   });
 
@@ -170,9 +173,11 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
     done();
   });
   const { statements } = runtime.storage;
+  // The one onSend hook of the app: each hook costs every answer a round of Fastify's hook runner.
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
+    addSecurityHeaders(request, reply);
     // No answer leaves before the writes made for it are committed (SQLite group commit, statements.ts).
     const durable = statements.durable();
     if (durable) durable.then(() => done(null, payload), done);
@@ -181,7 +186,6 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
 
   registerAuthentication(app, core);
   useInputRules(app);
-  registerSecurityHeaders(app);
   useEnvelope(app, plainEnvelope);
   app.setNotFoundHandler((request, reply) => answerUnrouted(notFoundRoute(request.method, pathOf(request.url)), request, reply));
 
