@@ -76,10 +76,11 @@ export function createVoiceWebhooks({ config }: CoreDeps, deps: { accounts: Twil
   const ringing = new WeakMap<RoutedLine, { origin: string; xml: string }>();
 
   function inboundTwiml(line: RoutedLine, from: string, origin: string): string {
-    const greeting = line.greeting.type === 'say' ? [say(line.greeting)] : line.greeting.type === 'play' ? [play(line.greeting.url)] : [];
-    if (line.agentIds.length === 0) return twiml(...greeting, ...fallbackVerbs(line.fallback, line, from, origin));
     const built = ringing.get(line);
     if (built?.origin === origin) return built.xml;
+    const greeting = line.greeting.type === 'say' ? [say(line.greeting)] : line.greeting.type === 'play' ? [play(line.greeting.url)] : [];
+    // With nobody to ring the answer depends on the caller (a forward shows their number): not kept.
+    if (line.agentIds.length === 0) return twiml(...greeting, ...fallbackVerbs(line.fallback, line, from, origin));
     const statusCallback = `${origin}${STATUS_CALLBACK_PATH}`;
     const xml = twiml(
       ...greeting,
