@@ -1,5 +1,5 @@
 /** Small dependency-free primitives every capability uses: random tokens, ids, hashes, comparison. */
-import { createHash, randomBytes, randomFillSync, randomInt, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomFillSync, randomInt, timingSafeEqual } from 'node:crypto';
 
 // Asking the CSPRNG for 16 bytes costs about as much as for 4096, and ids are made on hot paths,
 // so they are cut from a pool refilled when spent. Every byte is handed out once.
@@ -33,8 +33,9 @@ export function newToken(prefix: string): string {
   return prefix + randomBytes(32).toString('base64url');
 }
 
+/** One-shot (crypto.hash): a third of the cost of a Hash object, and nothing left for the GC to finalise. */
 export function sha256Hex(value: string | Buffer): string {
-  return createHash('sha256').update(value).digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 /** Constant-time comparison of two strings; unequal lengths compare a hash so timing stays flat. */
@@ -42,7 +43,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);
   if (ab.length !== bb.length) {
-    timingSafeEqual(createHash('sha256').update(ab).digest(), createHash('sha256').update(bb).digest());
+    timingSafeEqual(hash('sha256', ab, 'buffer'), hash('sha256', bb, 'buffer'));
     return false;
   }
   return timingSafeEqual(ab, bb);

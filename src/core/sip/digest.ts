@@ -2,12 +2,12 @@
  * HTTP Digest, RFC 7616, with qop=auth and the two algorithms Flexisip supports (MD5, SHA-256).
  * Pure functions: HA1, the expected response, parsing an Authorization header, writing a challenge.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShot } from 'node:crypto';
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
 
-const hash = (algorithm: DigestAlgorithm, value: string) => createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(value).digest('hex');
+const hash = (algorithm: DigestAlgorithm, value: string) => oneShot(algorithm === 'MD5' ? 'md5' : 'sha256', value, 'hex');
 
 /** HA1 = H(username ":" realm ":" password): what is kept in place of a password. */
 export const ha1 = (algorithm: DigestAlgorithm, username: string, realm: string, password: string) =>
