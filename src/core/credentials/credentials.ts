@@ -7,7 +7,7 @@
  * is decided again on every request.
  */
 import { type KeyObject, createPublicKey } from 'node:crypto';
-import { type JWTPayload, SignJWT, errors as joseErrors, jwtVerify, decodeProtectedHeader } from 'jose';
+import { type JWTPayload, errors as joseErrors, jwtVerify, decodeProtectedHeader } from 'jose';
 import type { Selectable } from 'kysely';
 import type { AccountTable } from '../../storage/database.js';
 import type { AccountRole, Caller } from '../callers.js';
@@ -17,6 +17,7 @@ import { forbidden, invalid, unauthenticated } from '../errors.js';
 import type { Accounts } from '../accounts/accounts.js';
 import { assertMintsNoLongerThan } from '../roles.js';
 import { freshCache } from '../fresh-cache.js';
+import { signEdDsaJwt } from './jws.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export const API_KEY_PREFIX = 'gha_';
@@ -169,14 +170,8 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
     const t = now();
     let exp = Math.floor(t / 1000) + config.jwt.ttlSeconds;
     if (notAfter !== null) exp = Math.min(exp, Math.floor(notAfter / 1000));
-    const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
-      .setIssuer(config.jwt.issuer)
-      .setSubject(String(accountId))
-      .setIssuedAt(t / 1000)
-      .setExpirationTime(exp)
-      .setJti(newToken(''))
-      .sign(key);
+    // iat keeps its milliseconds: revocation compares it with credentials_valid_after.
+    const token = signEdDsaJwt({ ...claims, iss: config.jwt.issuer, sub: String(accountId), iat: t / 1000, exp, jti: newToken('') }, kid, key);
     return { token, expiresAt: exp * 1000 };
   }
 
