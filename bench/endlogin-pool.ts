@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { base32Decode } from '../src/core/totp/base32.js';
 import { hotp, timeStep } from '../src/core/totp/otp.js';
 import { openRuntime } from '../src/runtime.js';
-import { type BenchServer, type Case, ROUNDS, bodiesFile } from './lib.js';
+import { type BenchServer, type Case, ROUNDS, SECONDS, WARMUP, bodiesFile } from './lib.js';
 
 export interface PreparedLogin {
   token: string;
@@ -62,6 +62,9 @@ export async function prepareLogins(env: Record<string, string>, count: number):
 }
 
 /** Hands out a pool in ROUNDS + 1 equal shares, one per call: the warm-up's, then each round's. */
+/** Logins for a warm-up and ROUNDS rounds at up to `rate` req/s (each round spends a share: roundShares). */
+export const poolFor = (rate: number) => Math.ceil(rate * Math.max(WARMUP, SECONDS)) * (ROUNDS + 1);
+
 export function roundShares<T>(pool: T[]): () => T[] {
   const share = Math.floor(pool.length / (ROUNDS + 1));
   let round = 0;

@@ -16,12 +16,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hotp, timeStep } from '../src/core/totp/otp.js';
-import { endloginCase, endloginEnv, prepareLogins, roundShares } from './endlogin-pool.js';
+import { endloginCase, endloginEnv, poolFor, prepareLogins, roundShares } from './endlogin-pool.js';
 import { ROOT, ROUNDS, SECONDS, WARMUP, bestOf, cookieBodiesFile, ensureWrk, measure, report, spawnServer, startGatehouse, startHelloWorld } from './lib.js';
 
-/** Logins for a warm-up and ROUNDS rounds at up to `rate` req/s. */
-const poolFor = (rate: number) => Math.ceil(rate * Math.max(WARMUP, SECONDS)) * (ROUNDS + 1);
-const requests = Number(process.env.BENCH_REQUESTS ?? poolFor(4000));
+const requests = Number(process.env.BENCH_REQUESTS ?? poolFor(8000));
 const peerRequests = Number(process.env.BENCH_PEER_REQUESTS ?? poolFor(1000));
 /** The peer's site address (better-auth-server.mjs's baseURL): sent as Origin, which its CSRF check requires with a cookie. */
 const PEER_ORIGIN = 'http://localhost:3000';
