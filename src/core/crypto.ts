@@ -1,18 +1,19 @@
 /** Small dependency-free primitives every capability uses: random tokens, ids, hashes, comparison. */
-import { hash, randomBytes, randomFillSync, randomInt, timingSafeEqual } from 'node:crypto';
+import { hash, randomFillSync, randomInt, timingSafeEqual } from 'node:crypto';
 
 // Asking the CSPRNG for 16 bytes costs about as much as for 4096, and ids are made on hot paths,
 // so they are cut from a pool refilled when spent. Every byte is handed out once.
 const pool = Buffer.alloc(4096);
 let used = pool.length;
-function randomHex(bytes: number): string {
+function fromPool(bytes: number, encoding: 'hex' | 'base64url'): string {
   if (used + bytes > pool.length) {
     randomFillSync(pool);
     used = 0;
   }
   used += bytes;
-  return pool.toString('hex', used - bytes, used);
+  return pool.toString(encoding, used - bytes, used);
 }
+const randomHex = (bytes: number) => fromPool(bytes, 'hex');
 
 /** A 34-character id in Twilio's style: two-letter prefix + 32 hex digits (AC…, LM…, OTP uses three). */
 export function newSid(prefix: string): string {
@@ -30,7 +31,7 @@ export function newTimeOrderedSid(prefix: string, at = Date.now()): string {
 
 /** An opaque bearer secret: prefix + 32 random bytes, base64url. Stored only as sha256Hex. */
 export function newToken(prefix: string): string {
-  return prefix + randomBytes(32).toString('base64url');
+  return prefix + fromPool(32, 'base64url');
 }
 
 /** One-shot (crypto.hash): a third of the cost of a Hash object, and nothing left for the GC to finalise. */

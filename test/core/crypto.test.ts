@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newSid, newTimeOrderedSid, randomString } from '../../src/core/crypto.js';
+import { newSid, newTimeOrderedSid, newToken, randomString } from '../../src/core/crypto.js';
 
 describe('ids', () => {
   it('are a prefix and 32 hex digits, and never repeat across many refills of the random pool', () => {
@@ -18,6 +18,17 @@ describe('ids', () => {
     assert.deepEqual([...made].sort(), [made[1], made[2], made[0]]);
     // The rest is random: two ids of the same millisecond differ.
     assert.notEqual(newTimeOrderedSid('OTP', at), newTimeOrderedSid('OTP', at));
+  });
+});
+
+describe('tokens', () => {
+  it('are a prefix and 32 random bytes in base64url, never repeated across refills, interleaved with ids', () => {
+    const tokens = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 && newSid('AC'), newToken('gh_')));
+    for (const t of tokens) {
+      assert.match(t, /^gh_[A-Za-z0-9_-]{43}$/);
+      assert.equal(Buffer.from(t.slice(3), 'base64url').length, 32);
+    }
+    assert.equal(new Set(tokens).size, tokens.length);
   });
 });
 
