@@ -1,6 +1,11 @@
 /** RFC 4648 base32 (the alphabet authenticator apps use), written without padding. */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-const VALUES: Record<string, number> = Object.fromEntries([...ALPHABET].map((c, i) => [c, i]));
+/** A character code's value, or -1: upper and lower case alike. */
+const VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) {
+  VALUES[ALPHABET.charCodeAt(i)] = i;
+  VALUES[ALPHABET.toLowerCase().charCodeAt(i)] = i;
+}
 
 export function base32Encode(bytes: Uint8Array): string {
   let out = '';
@@ -24,21 +29,24 @@ export function base32Encode(bytes: Uint8Array): string {
  * answers null for anything else, so callers treat a malformed secret like a wrong one.
  */
 export function base32Decode(text: string): Buffer | null {
-  const clean = text.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase();
+  // What people type or apps print: spaces and dashes between groups, '=' padding at the end.
+  const clean = /[\s=-]/.test(text) ? text.replace(/[\s-]/g, '').replace(/=+$/, '') : text;
   if (clean.length === 0) return null;
-  const out: number[] = [];
+  const out = Buffer.allocUnsafe(Math.floor((clean.length * 5) / 8));
+  let at = 0;
   let buffer = 0;
   let bits = 0;
-  for (const ch of clean) {
-    const value = VALUES[ch];
-    if (value === undefined) return null;
+  for (let i = 0; i < clean.length; i++) {
+    const code = clean.charCodeAt(i);
+    const value = code < 128 ? VALUES[code]! : -1;
+    if (value < 0) return null;
     buffer = (buffer << 5) | value;
     bits += 5;
     if (bits >= 8) {
-      out.push((buffer >>> (bits - 8)) & 255);
+      out[at++] = (buffer >>> (bits - 8)) & 255;
       bits -= 8;
     }
     buffer &= (1 << bits) - 1;
   }
-  return Buffer.from(out);
+  return out;
 }

@@ -64,7 +64,10 @@ describe('base32 (RFC 4648)', () => {
 
   test('decodes lower case, spaces and padding, and refuses other characters', () => {
     assert.equal(base32Decode('mzxw 6ytb oi======')?.toString(), 'foobar');
+    assert.equal(base32Decode('MZXW-6YTB-OI')?.toString(), 'foobar');
     assert.equal(base32Decode('MZXW1'), null);
     assert.equal(base32Decode(''), null);
+    assert.equal(base32Decode('==='), null);
+    for (const bad of ['MZ=XW', 'MZXW\u0000', 'MZXWé', 'MZXW\u0131', 'MZ\uFF21']) assert.equal(base32Decode(bad), null, bad);
   });
 });
