@@ -101,7 +101,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
     trustProxy: config.trustProxy,
     requestIdHeader: false,
     genReqId: requestIds(),
-    // One line per request, written by the onResponse hook below with no query string or body.
+    // One line per request, written by the onSend hook below (answered) with no query string or body.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (logger, bindings, options) => lazyChild(logger, bindings, options),
     // additionalProperties: false in a schema means refuse, not silently drop.
@@ -154,16 +154,21 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
 
   const metrics = createMetrics();
   const logRequest = accessLog(logStream, ['trace', 'debug', 'info'].includes(app.log.level));
-  // Callback-style hooks: they run on every request, and skip the promise an async hook costs.
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+  /**
+   * The metrics and the access line of an answer, counted when it is ready to leave: in the one onSend
+   * hook, after its writes are committed. An onResponse hook of its own cost every request 4-6 µs
+   * (GET /ping: 26 -> 19 µs of CPU without it); `ms` is the time to the answer, not to its last byte.
+   */
+  const answered = (request: FastifyRequest, reply: FastifyReply) => {
+    // routeOptions builds a new object on every read: read once.
+    const { url, config } = request.routeOptions;
+    const route = url ?? 'unmatched';
     const elapsed = reply.elapsedTime;
     metrics.observe(request.method, route, reply.statusCode, elapsed / 1000);
     // A route whose path carries a secret (a token in a segment) is logged by its pattern only.
-    const path = request.routeOptions.config.secretPath ? route : pathOf(request.url);
+    const path = config.secretPath ? route : pathOf(request.url);
     logRequest?.({ reqId: request.id, method: request.method, path, route, status: reply.statusCode, ms: Math.round(elapsed * 100) / 100 });
-    done();
-  });
+  };
 
   // Requests in flight when shutdown starts finish normally, but their connections must not carry
   // another request: Node stops reading new requests once the server closes, and the client would wait.
@@ -179,9 +184,17 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
     if (closing) reply.header('connection', 'close');
     addSecurityHeaders(request, reply);
     // No answer leaves before the writes made for it are committed (SQLite group commit, statements.ts).
+    // A failed commit is answered (and counted) as the 500 the error handler sends through here again.
     const durable = statements.durable();
-    if (durable) durable.then(() => done(null, payload), done);
-    else done(null, payload);
+    if (durable) {
+      durable.then(() => {
+        answered(request, reply);
+        done(null, payload);
+      }, done);
+    } else {
+      answered(request, reply);
+      done(null, payload);
+    }
   });
 
   registerAuthentication(app, core);

@@ -1,8 +1,15 @@
 /** The access line: one per request, pino's shape, nothing a client sends can break or forge it. */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/config.js';
+import { type Runtime, openRuntime } from '../../src/runtime.js';
+import { buildServer } from '../../src/server.js';
 import { type TestServer, call, startTestServer } from '../helpers/server.js';
+import { type TestDatabase, createTestDatabase } from '../helpers/services.js';
 
 const lines = (server: TestServer) => server.logs.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 const accessLines = (server: TestServer) => lines(server).filter((l) => l.msg === 'request');
@@ -60,5 +67,41 @@ describe('the access line at LOG_LEVEL=warn', () => {
     await call(`${server.url}/ping`);
     await call(`${server.url}/ping`);
     assert.equal(accessLines(server).length, 0);
+  });
+});
+
+describe('an answer whose writes fail to commit (SQLite group commit)', () => {
+  let database: TestDatabase;
+  let runtime: Runtime;
+  let app: FastifyInstance;
+  const logs: string[] = [];
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    runtime = await openRuntime(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', GATEHOUSE_DATA_DIR: database.dataDir, DATABASE_URL: database.url }));
+    await sql`create table doomed_parents (id integer primary key)`.execute(runtime.storage.db);
+    await sql`create table doomed_children (id integer primary key, parent_id integer not null references doomed_parents (id) deferrable initially deferred)`.execute(runtime.storage.db);
+    app = await buildServer(runtime, { logStream: new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) }) });
+    // A route of the test's own: its write breaks a deferred foreign key, so the group's commit fails.
+    const orphan = runtime.storage.statements.prepare('insert into doomed_children (parent_id) values (?)');
+    app.get('/test/doomed', async () => {
+      await orphan.run(42);
+      return { ok: true };
+    });
+    await app.ready();
+  });
+  after(async () => {
+    await app.close();
+    await runtime.close();
+    await database.drop();
+  });
+
+  test('is logged and counted as the 500 it answers, never as a 200', async () => {
+    const res = await app.inject({ method: 'GET', url: '/test/doomed', headers: { 'x-request-id': 'doomed-1' } });
+    assert.equal(res.statusCode, 500);
+    const mine = logs.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reqId === 'doomed-1' && l.msg === 'request');
+    assert.deepEqual(mine.map((l) => l.status), [500]);
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /gatehouse_http_requests_total\{method="GET",route="\/test\/doomed",status="500"\} 1/);
+    assert.doesNotMatch(metrics, /route="\/test\/doomed",status="200"/);
   });
 });
