@@ -1,29 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createAdminKey } from '../../../src/core/bootstrap.js';
-import { type SharedNodes, startSharedNodes } from '../../helpers/nodes.js';
+import type { SharedNodes } from '../../helpers/nodes.js';
 import type { ServerProcess } from '../../helpers/process.js';
-import { apiKey, call } from '../../helpers/server.js';
+import { call } from '../../helpers/server.js';
 import { skipUnless } from '../../helpers/services.js';
-import { challengesOf, digestAuthorization } from './world.js';
+import { challengesOf, digestAuthorization, sipNodes } from './world.js';
 
 describe('Digest nonces across nodes sharing PostgreSQL and Redis', { skip: await skipUnless({ postgres: true, redis: true }) }, () => {
-  let shared: SharedNodes<unknown> | undefined;
+  let shared: SharedNodes<{ admin: Record<string, string> }> | undefined;
   const nodes: ServerProcess[] = [];
   const domain = 'nodes.sip.example.org';
   const user = { username: 'across-nodes', password: 'secret-pw', domain };
 
   before(async () => {
-    const started = await startSharedNodes(async (core) => {
-      const { tenant } = await core.tenants.create(null, { name: 'SIP' });
-      return { tenant, key: (await createAdminKey(core, tenant.id)).apiKey };
-    });
-    shared = started;
-    nodes.push(...started.nodes);
-    const { tenant, key } = started.prepared;
-    const admin = apiKey(key);
-    assert.ok((await call(`${nodes[0]!.url}/admin/tenants/${tenant.id}/sip-domains`, { headers: admin, json: { domain } })).status < 300);
-    const created = await call(`${nodes[0]!.url}/api/accounts`, { headers: admin, json: { ...user, algorithm: 'SHA-256', activated: true } });
+    shared = await sipNodes(domain);
+    nodes.push(...shared.nodes);
+    const created = await call(`${nodes[0]!.url}/api/accounts`, { headers: shared.prepared.admin, json: { ...user, algorithm: 'SHA-256', activated: true } });
     assert.equal(created.status, 201, created.text);
   });
   after(() => shared?.stop());

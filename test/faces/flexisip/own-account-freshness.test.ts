@@ -3,13 +3,12 @@
 // node within a second.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createAdminKey } from '../../../src/core/bootstrap.js';
-import { type SharedNodes, startSharedNodes } from '../../helpers/nodes.js';
+import type { SharedNodes } from '../../helpers/nodes.js';
 import type { ServerProcess } from '../../helpers/process.js';
-import { apiKey, call } from '../../helpers/server.js';
+import { call } from '../../helpers/server.js';
 import { DIALECTS, skipDialect, skipUnless } from '../../helpers/services.js';
 import { type TestServer, startTestServer } from '../../helpers/server.js';
-import { type World, apiKeyOf, createAccount, uniqueName, world } from './world.js';
+import { type World, apiKeyOf, createAccount, sipNodes, uniqueName, world } from './world.js';
 
 const rename = (w: { url: string; admin: Record<string, string> }, user: { id: number; username: string }, display_name: string) =>
   call(`${w.url}/api/accounts/${user.id}`, { method: 'PUT', headers: w.admin, json: { username: user.username, password: 'secret-pw', algorithm: 'SHA-256', display_name } });
@@ -43,21 +42,15 @@ for (const dialect of DIALECTS) {
 }
 
 describe('an account reading itself across nodes sharing PostgreSQL and Redis', { skip: await skipUnless({ postgres: true, redis: true }) }, () => {
-  let shared: SharedNodes<unknown> | undefined;
+  let shared: SharedNodes<{ admin: Record<string, string> }> | undefined;
   const nodes: ServerProcess[] = [];
   const domain = `${uniqueName('d')}.sip.example.org`;
   let admin: Record<string, string>;
 
   before(async () => {
-    const started = await startSharedNodes(async (core) => {
-      const { tenant } = await core.tenants.create(null, { name: 'SIP' });
-      return { tenant, key: (await createAdminKey(core, tenant.id)).apiKey };
-    });
-    shared = started;
-    nodes.push(...started.nodes);
-    const { tenant, key } = started.prepared;
-    admin = apiKey(key);
-    assert.ok((await call(`${nodes[0]!.url}/admin/tenants/${tenant.id}/sip-domains`, { headers: admin, json: { domain } })).status < 300);
+    shared = await sipNodes(domain);
+    nodes.push(...shared.nodes);
+    admin = shared.prepared.admin;
   });
   after(() => shared?.stop());
 

@@ -2,7 +2,10 @@
  * A Flexisip world on a real server: a tenant with a SIP domain, the deployment admin key, accounts
  * made through the API, and a Digest client written from RFC 7616 (independent of src/core/sip).
  */
+import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { createAdminKey } from '../../../src/core/bootstrap.js';
+import { type SharedNodes, startSharedNodes } from '../../helpers/nodes.js';
 import { type Reply, type TestServer, apiKey, basic, call } from '../../helpers/server.js';
 
 export interface World {
@@ -24,6 +27,19 @@ export async function world(server: TestServer): Promise<World> {
   const added = await call(`${server.url}/admin/tenants/${tenant.id}/sip-domains`, { headers: admin, json: { domain } });
   if (added.status >= 300) throw new Error(`sip domain: ${added.text}`);
   return { server, url: server.url, admin, domain, tenant };
+}
+
+/** Two `serve` nodes sharing PostgreSQL and Redis, with a tenant whose SIP domain is `domain`, and its admin key's headers. */
+export async function sipNodes(domain: string): Promise<SharedNodes<{ admin: Record<string, string> }>> {
+  const started = await startSharedNodes(async (core) => {
+    const { tenant } = await core.tenants.create(null, { name: 'SIP' });
+    return { tenant, admin: apiKey((await createAdminKey(core, tenant.id)).apiKey) };
+  });
+  const { tenant, admin } = started.prepared;
+  const added = await call(`${started.nodes[0]!.url}/admin/tenants/${tenant.id}/sip-domains`, { headers: admin, json: { domain } });
+  if (added.status >= 300) await started.stop();
+  assert.ok(added.status < 300, added.text);
+  return { ...started, prepared: { admin } };
 }
 
 export interface SipUser {
