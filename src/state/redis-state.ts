@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { SharedState } from './shared-state.js';
 
@@ -17,10 +18,10 @@ export interface RedisState extends SharedState {
 
 export async function createRedisState(url: string, prefix: string): Promise<RedisState> {
   // Loaded only by a deployment that shares its state through Redis.
-  const { Redis } = await import('ioredis');
+  const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
   // An outage must fail a request fast (a 503, storage/errors.ts), not hold it: a command waits at
   // most COMMAND_TIMEOUT_MS for its answer, and none is queued while the connection is down.
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: 2000 });
+  const redis = new RedisClient(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: 2000 });
   redis.on('error', () => {}); // reported by the next command and by /readyz
   await redis.connect();
   redis.defineCommand('ghIncrement', { numberOfKeys: 1, lua: INCREMENT });

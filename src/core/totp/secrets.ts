@@ -3,6 +3,8 @@
  * code of a secret. Defaults are the specs' (SHA-1, 6 digits, 30 s, ±1 step).
  */
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type QRCodeModule from 'qrcode';
 import { base32Decode, base32Encode } from './base32.js';
 import { type TotpOptions, TOTP_DEFAULTS, matchingStep } from './otp.js';
 
@@ -48,8 +50,8 @@ export function verifyCode(secretKey: string, code: string): boolean {
 }
 
 /** A data: URL of a PNG QR code of the otpauth URL, for a phone's authenticator to scan. */
-export async function qrcodeUrl(url: string): Promise<string> {
+export function qrcodeUrl(url: string): Promise<string> {
   // Loaded at the first enrolment: most of a server's life never draws one.
-  const { default: QRCode } = await import('qrcode');
+  const QRCode = createRequire(import.meta.url)('qrcode') as typeof QRCodeModule;
   return QRCode.toDataURL(url, { errorCorrectionLevel: 'M', margin: 2, scale: 6 });
 }
