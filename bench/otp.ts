@@ -8,7 +8,8 @@
  * by unmeasured send loads when those are not enough) are read from the database's outbox, as many
  * as twice the best round so far could use (at least 6,000 a second). So no round measures "already verified".
  * Run: npm run build && node --import tsx bench/otp.ts
- * Env: BENCH_SECONDS (4), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_PG=0 skips PostgreSQL + Redis.
+ * Env: BENCH_SECONDS (4), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_PG=0 skips PostgreSQL + Redis,
+ * BENCH_SQLITE=0 skips SQLite.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -172,7 +173,7 @@ const hello = await startHelloWorld();
 const backends: Backend[] = [];
 let good = false;
 try {
-  backends.push(await sqliteBackend());
+  if (process.env.BENCH_SQLITE !== '0') backends.push(await sqliteBackend());
   if (process.env.BENCH_PG !== '0') backends.push(await postgresBackend());
   await measure('warm-up', { url: `${hello.url}/`, seconds: 1 });
   const all: Case[] = [{ name: 'bare Fastify hello-world', load: () => ({ url: `${hello.url}/`, pid: hello.child.pid }) }, ...backends.flatMap(cases)];

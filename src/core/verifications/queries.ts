@@ -19,6 +19,13 @@ import type { VerificationTable } from './tables.js';
 const RECIPIENT = 'tenant_id = ? and service = ? and "to" = ?';
 /** The statements a generic plan was shown to get wrong (test/core/verifications-plans.test.ts). */
 const EACH_CALL = { planEachCall: true };
+/**
+ * A request is found by its unique request_id, then checked to be the caller tenant's. Written as
+ * `tenant_id + 0` the tenant test offers PostgreSQL no index: a generic plan made on empty tables
+ * otherwise scanned verifications_tenant_created (every row of the tenant: 170–340 ms on 300k rows),
+ * and planning each call instead halved a verify's throughput.
+ */
+const REQUEST = 'request_id = ? and tenant_id + 0 = ?';
 const EVENT = 'insert into verification_events (request_id, tenant_id, type, detail, created_at)';
 
 export interface Opening {
@@ -67,8 +74,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
     EACH_CALL,
   );
   const state = statements.prepare<Pick<VerificationTable, 'status' | 'attempts' | 'expires_at'>>(
-    'select status, attempts, expires_at from verifications where request_id = ? and tenant_id = ?',
-    EACH_CALL,
+    `select status, attempts, expires_at from verifications where ${REQUEST}`,
   );
   const events = [1, 2].map((n) => statements.prepare(`${EVENT} values ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`));
   const record = (requestId: string, tenantId: number, list: Array<{ type: string; detail: string | null }>, at: number) => {
@@ -87,11 +93,10 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
     const counting = statements.prepare<{ attempts: number; status: string }>(
       `with c as (update verifications set attempts = attempts + 1, updated_at = $1,
          status = case when code_hash = $2 then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
-         where request_id = $3 and tenant_id = $4 and status = 'pending' and attempts < ${max} and expires_at > $1
+         where request_id = $3 and tenant_id + 0 = $4 and status = 'pending' and attempts < ${max} and expires_at > $1
          returning attempts, status),
        e as (${EVENT} select $3, $4, 'verify', ${verifyDetail}, $1 from c)
        select attempts, status from c`,
-      EACH_CALL,
     );
     count = (requestId, tenantId, now, hash) => counting.get(now, hash, requestId, tenantId);
     const delivering = statements.prepare(`with d as (${deliveredSql} returning request_id, tenant_id) ${EVENT} select request_id, tenant_id, 'delivery', ?, ? from d`);
