@@ -19,7 +19,7 @@ import { hotp, timeStep } from '../src/core/totp/otp.js';
 import { endloginCase, endloginEnv, poolFor, prepareLogins, roundShares } from './endlogin-pool.js';
 import { ROOT, ROUNDS, SECONDS, WARMUP, bestOf, cookieBodiesFile, ensureWrk, measure, report, spawnServer, startGatehouse, startHelloWorld } from './lib.js';
 
-const requests = Number(process.env.BENCH_REQUESTS ?? poolFor(8000));
+const requests = Number(process.env.BENCH_REQUESTS ?? poolFor(12000));
 const peerRequests = Number(process.env.BENCH_PEER_REQUESTS ?? poolFor(1000));
 /** The peer's site address (better-auth-server.mjs's baseURL): sent as Origin, which its CSRF check requires with a cookie. */
 const PEER_ORIGIN = 'http://localhost:3000';
