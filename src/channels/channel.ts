@@ -24,9 +24,9 @@ export interface DeliveryReceipt {
 export interface Channel {
   send(message: OutgoingMessage): Promise<DeliveryReceipt>;
   /**
-   * True when send only writes a row of this database through prepared statements (the development
-   * outbox), settling without leaving the turn of the event loop: a send of a code may then deliver
-   * inside its own writes (one SQLite group commit) instead of after them.
+   * True when send only stores the message in this database's development outbox: a send of a code
+   * then writes that row itself, with its own writes (one transaction, and on PostgreSQL one round
+   * trip), instead of calling send after them.
    */
   readonly local?: boolean;
 }

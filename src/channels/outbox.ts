@@ -3,13 +3,12 @@
  * GET /dev/outbox. It holds codes in clear text by design, which is why production refuses it
  * unless GATEHOUSE_OUTBOX is set. Every send of a code writes here, so it is a prepared statement.
  */
+import { OUTBOX_INSERT } from '../core/outbox/outbox.js';
 import type { Statements } from '../storage/statements.js';
 import type { Channel } from './channel.js';
 
 export function createOutboxChannel(statements: Statements): Channel {
-  const insert = statements.prepare<{ id: number }>(
-    'insert into outbox_messages (tenant_id, channel, "to", "from", subject, body, created_at) values (?, ?, ?, ?, ?, ?, ?) returning id',
-  );
+  const insert = statements.prepare<{ id: number }>(OUTBOX_INSERT);
   return {
     local: true,
     async send(message) {

@@ -1,8 +1,16 @@
-/** Reading the development outbox: admins only, newest first. */
+/** The development outbox: the one way a message is stored in it, and reading it (admins only, newest first). */
 import type { Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { GatehouseError, CommonErrors } from '../errors.js';
 import { requireCapability } from '../roles.js';
+
+/**
+ * Stores a message (tenant_id, channel, to, from, subject, body, created_at), returning its id. Used
+ * by the outbox channel and by a send of a code, which writes it with the request's own writes
+ * (on PostgreSQL, gh_send_to_outbox in migration 0012 does the same insert).
+ */
+export const OUTBOX_INSERT =
+  'insert into outbox_messages (tenant_id, channel, "to", "from", subject, body, created_at) values (?, ?, ?, ?, ?, ?, ?) returning id';
 
 export interface OutboxMessage {
   id: number;

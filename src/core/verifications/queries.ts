@@ -7,13 +7,14 @@
  * statement, so one round trip: a send's opening is the function gh_send_open (migration 0011), and
  * a verify's count and the delivery of a send each carry their event row in a CTE.
  *
- * A channel that delivers locally (the development outbox) delivers inside the opening on SQLite:
- * its row is written before the request's, so the request is inserted already delivered and its two
- * events go in one insert, with no later update, event and commit.
+ * A send to the development outbox (Channel.local) delivers inside the opening: the outbox row is
+ * written before the request's, so the request is inserted already delivered and its two events go
+ * in one insert, with no later update, event and commit (on PostgreSQL, gh_send_to_outbox).
  */
 import { takeOneSql } from '../../state/buckets-sql.js';
 import type { BucketSpec } from '../../state/buckets.js';
 import type { Statements } from '../../storage/statements.js';
+import { OUTBOX_INSERT } from '../outbox/outbox.js';
 import type { VerificationTable } from './tables.js';
 
 const RECIPIENT = 'tenant_id = ? and service = ? and "to" = ?';
@@ -55,8 +56,14 @@ export interface Delivery {
   detail: string;
 }
 
-/** Delivers through a local channel, settling within the turn (Channel.local). */
-export type LocalDelivery = () => Promise<Delivery>;
+/** The message a send stores in the development outbox as its delivery (Channel.local). */
+export interface OutboxDelivery {
+  from: string | null;
+  subject: string | null;
+  body: string;
+}
+/** How the request records a delivery to the outbox. */
+const OUTBOX_DELIVERED = { status: 'delivered', provider: 'outbox', error: null, detail: 'outbox: delivered' } as const;
 
 export function verificationQueries(statements: Statements, dialect: 'sqlite' | 'postgres', maxAttempts: number) {
   const max = Number(maxAttempts);
@@ -83,13 +90,14 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
   };
   const verifyDetail = `case when status = 'verified' then 'verified' when status = 'failed' then 'wrong code (' || attempts || '); request is dead' else 'wrong code (' || attempts || ')' end`;
 
-  let open: (o: Opening, local?: LocalDelivery) => Promise<boolean>;
+  let open: (o: Opening, outbox?: OutboxDelivery) => Promise<boolean>;
   let count: (requestId: string, tenantId: number, now: number, hash: string) => Promise<{ attempts: number; status: string } | undefined>;
   let delivered: (requestId: string, tenantId: number, d: Delivery, now: number) => Promise<unknown>;
 
   if (dialect === 'postgres') {
-    // The function plans its own statements for each call (migration 0011).
+    // The functions plan their own statements (migrations 0011 and 0012).
     const opening = statements.prepare<{ ok: boolean }>('select gh_send_open(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) as ok');
+    const openingToOutbox = statements.prepare<{ ok: boolean }>('select gh_send_to_outbox(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) as ok');
     const counting = statements.prepare<{ attempts: number; status: string }>(
       `with c as (update verifications set attempts = attempts + 1, updated_at = $1,
          status = case when code_hash = $2 then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
@@ -101,11 +109,10 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
     count = (requestId, tenantId, now, hash) => counting.get(now, hash, requestId, tenantId);
     const delivering = statements.prepare(`with d as (${deliveredSql} returning request_id, tenant_id) ${EVENT} select request_id, tenant_id, 'delivery', ?, ? from d`);
     delivered = (requestId, tenantId, d, now) => delivering.run(d.status, d.provider, d.providerId, d.error, requestId, d.detail, now);
-    // Each step is a round trip whatever the channel: a local delivery is recorded as any other.
-    open = async (o, local) => {
-      const ok = (await opening.get(o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.guardUntil, o.bucket?.key ?? null, o.bucket?.max ?? null, o.bucket?.intervalMs ?? null, o.detail))!.ok;
-      if (ok && local) await delivered(o.requestId, o.tenantId, await local(), o.now);
-      return ok;
+    open = async (o, outbox) => {
+      const params = [o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.guardUntil, o.bucket?.key ?? null, o.bucket?.max ?? null, o.bucket?.intervalMs ?? null, o.detail];
+      const row = outbox ? await openingToOutbox.get(...params, outbox.from, outbox.subject, outbox.body) : await opening.get(...params);
+      return row!.ok;
     };
   } else {
     const take = statements.prepare<{ key: string }>(takeOneSql('sqlite'));
@@ -116,21 +123,22 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
          delivery_status, provider, provider_id, delivery_error)
        values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // Nothing but these statements (and a local channel's) between them: they stay in one turn, so
-    // in one group commit.
-    open = async (o, local) => {
+    const storeMessage = statements.prepare<{ id: number }>(OUTBOX_INSERT);
+    // Nothing but these statements between them: they stay in one turn, so in one group commit.
+    open = async (o, outbox) => {
       if (o.bucket && !(await take.get(o.bucket.key, o.bucket.max - 1, o.now, o.now + o.bucket.intervalMs))) return false;
       if (o.guardUntil === null) await cancelPrevious.run(o.now, o.tenantId, o.service, o.to);
       else await shortenPrevious.run(o.guardUntil, o.now, o.tenantId, o.service, o.to, o.guardUntil);
       const created = { type: 'created', detail: o.detail };
       const row = [o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.now];
-      if (!local) {
+      if (!outbox) {
         await insert.run(...row, 'pending', null, null, null);
         await record(o.requestId, o.tenantId, [created], o.now);
         return true;
       }
-      const d = await local();
-      await insert.run(...row, d.status, d.provider, d.providerId, d.error);
+      const message = await storeMessage.get(o.tenantId, o.channel, o.to, outbox.from, outbox.subject, outbox.body, o.now);
+      const d = OUTBOX_DELIVERED;
+      await insert.run(...row, d.status, d.provider, String(message!.id), d.error);
       await record(o.requestId, o.tenantId, [created, { type: 'delivery', detail: d.detail }], o.now);
       return true;
     };
@@ -154,10 +162,10 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
   return {
     /**
      * A send's writes before delivery: the bucket's token, the previous live code retired, the new
-     * one, its 'created' event; with `local`, the delivery and its 'delivery' event too. False (and
-     * nothing written, nothing delivered) when the bucket was empty.
+     * one, its 'created' event; with `outbox`, its delivery too: the message stored in the outbox,
+     * and the 'delivery' event. False (and nothing written, nothing delivered) when the bucket was empty.
      */
-    open: (o: Opening, local?: LocalDelivery) => open(o, local),
+    open: (o: Opening, outbox?: OutboxDelivery) => open(o, outbox),
     /** The delivery's outcome on the request, with its 'delivery' event. */
     delivered: (requestId: string, tenantId: number, d: Delivery, now: number) => delivered(requestId, tenantId, d, now),
     newest: (tenantId: number, service: string, to: string) => newest.get(tenantId, service, to),

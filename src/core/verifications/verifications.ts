@@ -174,8 +174,8 @@ export function createVerifications(
         bucket: v.named.length ? null : defaultBucket,
         detail: `${v.channel} to ${input.to}`,
       },
-      // A local channel's delivery rides in the opening's writes; any other waits for them.
-      channel.local ? delivery : undefined,
+      // A delivery to the outbox rides in the opening's writes; any other waits for them.
+      channel.local ? { from: message.from, subject: message.subject, body: message.body } : undefined,
     );
     if (!opened) throw rateLimited(defaultBucket);
     if (!channel.local) await q.delivered(requestId, tenant.id, await delivery(), now);

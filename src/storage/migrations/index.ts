@@ -14,6 +14,7 @@ import * as m0008 from './0008_roles.js';
 import * as m0009 from './0009_wire.js';
 import * as m0010 from './0010_web.js';
 import * as m0011 from './0011_perf.js';
+import * as m0012 from './0012_send_to_outbox.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0009_wire': m0009,
   '0010_web': m0010,
   '0011_perf': m0011,
+  '0012_send_to_outbox': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { twilioSignature } from '../../../src/channels/twilio-status.js';
 import { type FakeTwilio, startFakeTwilio } from '../../helpers/fake-twilio.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
-import { type TestServer, call, startTestServer } from '../../helpers/server.js';
+import { type TestServer, apiKey, call, startTestServer } from '../../helpers/server.js';
 import { type TestSmtp, startTestSmtp } from '../../helpers/smtp.js';
 import { type Client, client, codeSentTo, randomNumber, subTenant } from './helpers.js';
 
@@ -35,6 +35,9 @@ for (const dialect of DIALECTS) {
       assert.equal(d.status, 'canceled');
       assert.equal(d.deliveryStatus, 'delivered');
       assert.equal(d.provider, 'outbox');
+      // The delivery names the outbox message it wrote, to this recipient, in the same send.
+      const stored = await call(`${server.url}/dev/outbox?to=${encodeURIComponent(to)}`, { headers: apiKey(server.admin.apiKey) });
+      assert.deepEqual(stored.body.messages.map((m: { id: number }) => String(m.id)), [d.providerId]);
       assert.equal(d.attempts, 1);
       assert.deepEqual(d.events.map((e: { type: string }) => e.type), ['created', 'delivery', 'verify', 'cancel']);
       assert.ok(!res.text.includes(code));
