@@ -2,7 +2,7 @@
  * A send is one transaction on PostgreSQL, as it is on SQLite: concurrent sends to one recipient
  * neither deadlock nor leave two live codes, and a process killed under send load leaves no
  * half-written send (every request row has its 'created' event, every delivered row its 'delivery'
- * event).
+ * event, every send to the outbox its message).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -123,6 +123,13 @@ describe('kill -9 under send load on PostgreSQL', { skip: await skipUnless({ pos
       const { total, broken } = await halfWritten(db, 'crash');
       assert.ok(total >= 300, `${total} rows`);
       assert.deepEqual(broken, [], `${broken.length} of ${total} sends half-written`);
+      // A send to the development outbox stores its message in the same transaction as the request
+      // (gh_send_to_outbox): no row is left pending, or delivered without its message.
+      const { rows: undelivered } = await db.query(
+        `select v.request_id, v.delivery_status from verifications v left join outbox_messages m on m.id::text = v.provider_id
+          where v.service = 'crash' and (v.delivery_status <> 'delivered' or m.id is null)`,
+      );
+      assert.deepEqual(undelivered, [], `${undelivered.length} of ${total} sends without their outbox message`);
       const { rows } = await db.query(`select "to", count(*)::int as live from verifications where service = 'crash' and status = 'pending' group by "to" having count(*) > 1`);
       assert.deepEqual(rows, [], 'at most one live code per recipient');
     } finally {
