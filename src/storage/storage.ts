@@ -56,7 +56,7 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
     cacheStatements(database, prepare, statements.flush);
     // WAL checkpoints off the request path (checkpoints.ts): none inside a commit, none on this thread.
     database.pragma('wal_autocheckpoint = 0');
-    const checkpoints = config.file === ':memory:' ? null : startCheckpoints(config.file);
+    const checkpoints = config.file === ':memory:' ? null : startCheckpoints(config.file, database);
     const storage = storageOf(db, 'sqlite', statements, changes);
     return {
       ...storage,

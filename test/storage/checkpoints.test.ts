@@ -30,7 +30,7 @@ describe('WAL checkpoints in a worker thread', () => {
     const insert = db.prepare('insert into t (b) values (?)');
     for (let i = 0; i < 64; i++) insert.run(Buffer.alloc(32 * 1024, i));
     assert.ok(statSync(`${file}-wal`).size >= CHECKPOINT_BYTES);
-    const checkpoints = startCheckpoints(file);
+    const checkpoints = startCheckpoints(file, db);
     try {
       assert.ok(await waitFor(() => checkpoints.made > 0, 5000), 'no checkpoint within 5 s');
       insert.run(Buffer.alloc(10));
@@ -44,10 +44,38 @@ describe('WAL checkpoints in a worker thread', () => {
     }
   });
 
+  it('keeps the WAL from growing without end under a steady write load', async () => {
+    const { file, db } = open('steady.db');
+    const insert = db.prepare('insert into t (b) values (?)');
+    // Started over past 8 MB here (64 MB in production), to be seen within a short test.
+    const checkpoints = startCheckpoints(file, db, 8 << 20);
+    const chunk = Buffer.alloc(16 * 1024, 7);
+    let written = 0;
+    let biggest = 0;
+    try {
+      // About 60 MB a second for 2.5 s, a few rows a turn as requests write them: the writer never
+      // pauses, so a WAL that is never restarted grows by all of it.
+      const until = Date.now() + 2500;
+      while (Date.now() < until) {
+        for (let i = 0; i < 4; i++) insert.run(chunk);
+        written += 4 * chunk.length;
+        biggest = Math.max(biggest, statSync(`${file}-wal`).size);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      assert.ok(checkpoints.made >= 3, `${checkpoints.made} checkpoints`);
+      assert.ok(written > 60 * 1024 * 1024, `${written} bytes written`);
+      assert.ok(biggest < 24 << 20, `the WAL reached ${biggest} bytes of ${written} written`);
+      assert.equal((db.prepare('select count(*) as n from t').get() as { n: number }).n, written / chunk.length);
+    } finally {
+      await checkpoints.stop();
+      db.close();
+    }
+  });
+
   it('starts no worker while the WAL is small', async () => {
     const { file, db } = open('small.db');
     db.prepare('insert into t (b) values (?)').run(Buffer.alloc(100));
-    const checkpoints = startCheckpoints(file);
+    const checkpoints = startCheckpoints(file, db);
     try {
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal(checkpoints.made, 0);
