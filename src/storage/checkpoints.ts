@@ -35,8 +35,8 @@ const INTERVAL_MS = 200;
 
 // CommonJS, run by the worker: one connection; per message, checkpoints until what the writer added
 // during the last one is under TAIL_FRAMES (at most PASSES), then sends back the frames the WAL
-// holds (-1: no checkpoint could run). Each
-// pass copies what arrived during the one before, so what is left for the main thread shrinks fast.
+// holds (-1: no checkpoint could run). Each pass copies what arrived during the one before, so what
+// is left for the main thread shrinks fast.
 const TAIL_FRAMES = 64;
 const PASSES = 4;
 const WORKER = `
@@ -88,6 +88,10 @@ export function startCheckpoints(file: string, database: SqliteDatabase.Database
   let worker: Worker | null = null;
   let running = false;
   let made = 0;
+  // When the WAL was last written as of the last checkpoint asked for: while it has not moved, there
+  // is nothing new to copy, so an idle node whose last load left a big WAL file wakes nobody. A
+  // checkpoint that failed forgets it, so the next tick tries again.
+  let checkedAt = -1;
 
   const walFile = () => {
     try {
@@ -102,7 +106,7 @@ export function startCheckpoints(file: string, database: SqliteDatabase.Database
     w.unref();
     w.on('message', (frames: number) => {
       running = false;
-      if (frames < 0) return;
+      if (frames < 0) return void (checkedAt = -1);
       made++;
       if (frames * frameBytes >= capBytes) setImmediate(finish);
     });
@@ -110,13 +114,11 @@ export function startCheckpoints(file: string, database: SqliteDatabase.Database
     w.on('error', () => {
       running = false;
       worker = null;
+      checkedAt = -1;
     });
     return w;
   }
 
-  // When the WAL was last written as of the last checkpoint asked for: while it has not moved, there
-  // is nothing new to copy, so an idle node whose last load left a big WAL file wakes nobody.
-  let checkedAt = -1;
   const timer = setInterval(() => {
     const file = running ? null : walFile();
     if (!file || file.size < CHECKPOINT_BYTES || file.mtimeMs === checkedAt) return;

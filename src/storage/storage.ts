@@ -54,7 +54,7 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
     const db = new Kysely<Database>({ dialect });
     const statements = sqliteStatements(database, prepare, db);
     cacheStatements(database, prepare, statements.flush);
-    // WAL checkpoints off the request path (checkpoints.ts): none inside a commit, none on this thread.
+    // WAL checkpoints off the request path (checkpoints.ts): none inside a commit, their bulk on a worker.
     database.pragma('wal_autocheckpoint = 0');
     const checkpoints = config.file === ':memory:' ? null : startCheckpoints(config.file, database);
     const storage = storageOf(db, 'sqlite', statements, changes);
