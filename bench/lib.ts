@@ -235,6 +235,40 @@ export async function measure(name: string, load: Load): Promise<Measure> {
   };
 }
 
+/** A steady-state measure (bench/steady-client.mjs): what wrk's rounds give, and the ramp. */
+export interface SteadyMeasure extends Measure {
+  p999: number;
+  /** From opening the connections to the last one's first answer, in ms (not in the other figures). */
+  ramp: number;
+}
+
+/**
+ * The latency of `load` under a steady load of CONNECTIONS clients: measured by bench/steady-client.mjs
+ * once every connection has had its first answer, so that it leaves out the moment the connections
+ * open at once, which it measures apart as `ramp` (wrk counts it in its figures; see the client).
+ */
+export async function measureSteady(name: string, load: Load): Promise<SteadyMeasure> {
+  const spec = {
+    url: load.url,
+    method: load.method,
+    headers: load.headers,
+    body: load.body,
+    bodies: load.bodies,
+    sendTemplate: load.sendTemplate,
+    prefix: `+1${series++}`,
+    seconds: load.seconds ?? SECONDS,
+    connections: CONNECTIONS,
+  };
+  if (load.cookieBodies) throw new Error('measureSteady does not send cookies');
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench/steady-client.mjs'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`steady-client exited with ${code}:\n${out}`);
+  // No CPU figure: the server's CPU time would count the ramp, which the requests do not.
+  return { name, ...(JSON.parse(out) as Omit<SteadyMeasure, 'name' | 'cpuUs'>), cpuUs: null };
+}
+
 export const failed = (m: Measure) => m.requests === 0 || m.unexpected > m.requests * 0.01;
 
 export interface Case {
@@ -266,6 +300,68 @@ export async function bestOf(cases: Case[]): Promise<Measure[]> {
     }
   }
   return cases.map((c) => best.get(c.name)!);
+}
+
+/** A case's latency over its steady rounds: the worst round's p99, the highest max, the longest ramp. */
+export interface SteadyRow {
+  name: string;
+  rounds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  ramp: number;
+  requests: number;
+  unexpected: number;
+}
+
+/**
+ * Measures each case ROUNDS times with measureSteady, interleaved as bestOf does, and keeps the worst
+ * of every round, not the best: a latency target holds in every round or it does not hold.
+ */
+export async function steadyOf(cases: Case[]): Promise<SteadyRow[]> {
+  const rounds = new Map<string, SteadyMeasure[]>(cases.map((c) => [c.name, []]));
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const c of cases) {
+      const m = await measureSteady(c.name, await c.load());
+      c.after?.(m);
+      rounds.get(c.name)!.push(m);
+    }
+  }
+  return cases.map((c) => {
+    const ms = rounds.get(c.name)!;
+    const worst = (f: (m: SteadyMeasure) => number) => Math.max(...ms.map(f));
+    return {
+      name: c.name,
+      rounds: ms.length,
+      rps: Math.min(...ms.map((m) => m.rps)),
+      p50: worst((m) => m.p50),
+      p99: worst((m) => m.p99),
+      p999: worst((m) => m.p999),
+      max: worst((m) => m.max),
+      ramp: worst((m) => m.ramp),
+      requests: ms.reduce((a, m) => a + m.requests, 0),
+      unexpected: ms.reduce((a, m) => a + m.unexpected, 0),
+    };
+  });
+}
+
+/** Prints steadyOf's rows and writes bench/results/<file>.json. Answers whether every row was good. */
+export function reportSteady(file: string, rows: SteadyRow[]): boolean {
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(48) : c.padStart(9))).join(' ');
+  console.log(line(['case (worst of the rounds)', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'ramp ms', 'bad %']));
+  let good = true;
+  for (const r of rows) {
+    const bad = failed(r as unknown as Measure);
+    if (bad) good = false;
+    const f = (n: number, d: number) => n.toFixed(d);
+    console.log(line([r.name, bad ? 'ERROR' : String(r.rps), f(r.p50, 2), f(r.p99, 2), f(r.p999, 2), f(r.max, 1), f(r.ramp, 0), f(r.requests ? (r.unexpected / r.requests) * 100 : 100, 2)]));
+  }
+  if (!good) console.log('ERROR: a case had more than 1% unexpected answers (or none at all); its figures are not a measurement');
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(ROOT, 'bench/results', `${file}.json`), JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, rows }, null, 2));
+  return good;
 }
 
 /**

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { type BenchServer, type Case, type Load, type Measure, SECONDS, bestOf, bodiesFile, ensureWrk, measure, report, startFloor, startGatehouse, startHelloWorld } from './lib.js';
+import { type BenchServer, type Case, type Load, type Measure, SECONDS, bestOf, bodiesFile, ensureWrk, measure, report, reportSteady, startFloor, startGatehouse, startHelloWorld, steadyOf } from './lib.js';
 
 const PG_ADMIN_URL = process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
@@ -180,6 +180,12 @@ try {
   const measured = await bestOf(all);
   const floors = new Map(all.map((c) => [c.name, c.floor]));
   good = report('otp', measured[0]!, measured.slice(1).map((m) => ({ ...m, floor: floors.get(m.name) })));
+  // The latency target: the same SQLite cases under a steady load (the connections open before the clock starts).
+  const sqlite = all.filter((c) => c.name.endsWith(', SQLite') || c.name === 'bare Fastify hello-world');
+  if (sqlite.length > 1) {
+    console.log('\nlatency under a steady load (bench/steady-client.mjs; ramp: opening the connections to the last one\'s first answer)');
+    good = reportSteady('latency', await steadyOf(sqlite)) && good;
+  }
 } finally {
   await hello.stop();
   for (const b of backends) await b.cleanup();
