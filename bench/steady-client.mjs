@@ -48,9 +48,12 @@ function connect() {
     socket.write(request());
   };
   socket.on('connect', send);
-  socket.on('error', () => {
+  // A connection the server ends or breaks counts as an unexpected answer and is opened again.
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    if (stopping) return;
     unexpected++;
-    if (!stopping) setTimeout(connect, 10);
+    setTimeout(connect, 10);
   });
   socket.on('data', (chunk) => {
     buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
@@ -93,3 +96,9 @@ function finish() {
 }
 
 for (let i = 0; i < spec.connections; i++) connect();
+// A server that never answers some connection would keep the clock from ever starting.
+setTimeout(() => {
+  if (measuring) return;
+  process.stderr.write(`steady-client: only ${firstAnswers} of ${spec.connections} connections answered within 30 s\n`);
+  process.exit(1);
+}, 30_000);

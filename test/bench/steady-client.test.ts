@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { CONNECTIONS, measureSteady } from '../../bench/lib.js';
 
 /** A server whose handler decides, per request (its number on its connection, from 0), after how many ms to answer and with what status. */
-async function serve(answer: (nth: number, body: string) => { delay: number; status: number }) {
+async function serve(answer: (nth: number, body: string) => { delay: number; status: number; drop?: boolean }) {
   const bodies: string[] = [];
   const answered = new WeakMap<object, number>();
   const server = createServer((req, res) => {
@@ -19,7 +19,8 @@ async function serve(answer: (nth: number, body: string) => { delay: number; sta
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       bodies.push(body);
-      const { delay, status } = answer(nth, body);
+      const { delay, status, drop } = answer(nth, body);
+      if (drop) return void req.socket.destroy();
       const end = () => {
         res.statusCode = status;
         res.end('{}');
@@ -70,6 +71,19 @@ test('a send load gives each request a recipient of its own', async () => {
     assert.ok(recipients.length >= m.requests);
     assert.equal(new Set(recipients).size, recipients.length, 'a recipient was sent twice');
     assert.ok(recipients.every((to) => /^\+1\d{12}$/.test(to)), recipients[0]);
+  } finally {
+    server.close();
+  }
+});
+
+test('a connection the server drops is counted as unexpected and opened again', async () => {
+  let n = 0;
+  const server = await serve(() => ({ delay: 0, status: 200, drop: ++n === 3000 }));
+  try {
+    const m = await measureSteady('one dropped', { url: server.url, seconds: 1 });
+    assert.ok(n > 3000 + CONNECTIONS, `only ${n} requests: the drop may not have been measured`);
+    assert.equal(m.unexpected, 1);
+    assert.ok(m.requests > 3000 - CONNECTIONS, `${m.requests} requests`);
   } finally {
     server.close();
   }
