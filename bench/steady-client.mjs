@@ -2,8 +2,8 @@
 // request at a time, as wrk does. Unlike wrk, the clock starts only once every connection has had its
 // first answer, so the figures are those of a server under a steady load of C clients and not of the
 // moment C connections open at once. That moment is measured apart, as the ramp: from opening the
-// connections to the last one's first answer. (Node since libuv 1.45 accepts one connection per
-// event-loop turn, so on a busy server the fiftieth waits for fifty turns: wrk's max is that wait.)
+// connections to the last one's first answer. (Node 20's libuv, since PR #3696, accepts one connection
+// per event-loop turn, so on a busy server the fiftieth waits for fifty turns: wrk's max is that wait.)
 //
 // Usage: node bench/steady-client.mjs '<json>' with {url, method, headers, body | bodies | sendTemplate
 // + prefix, seconds, connections}; prints one line of JSON. Every answer's status is checked (200).
