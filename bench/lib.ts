@@ -194,6 +194,16 @@ function ms(text: string): number {
   return m[2] === 'us' ? v / 1000 : m[2] === 'ms' ? v : m[2] === 's' ? v * 1000 : v * 60_000;
 }
 
+/** What a load generator printed, once it exited; an exit other than 0 is an error. */
+async function printed(what: string, [command, args]: [string, string[]]): Promise<string> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${what} exited with ${code}:\n${out}`);
+  return out;
+}
+
 export async function measure(name: string, load: Load): Promise<Measure> {
   const args = ['-t1', `-c${CONNECTIONS}`, `-d${load.seconds ?? SECONDS}s`, '--latency', '--timeout', '10s'];
   for (const [k, v] of Object.entries(load.headers ?? {})) args.push('-H', `${k}: ${v}`);
@@ -216,11 +226,7 @@ export async function measure(name: string, load: Load): Promise<Measure> {
     }
   }
   const before = load.pid ? cpuTicks(load.pid) : 0;
-  const child = spawn(...onCpu(1, 'wrk', [...args, load.url, ...(scriptArgs.length ? ['--', ...scriptArgs] : [])]), { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`wrk exited with ${code}:\n${out}`);
+  const out = await printed('wrk', onCpu(1, 'wrk', [...args, load.url, ...(scriptArgs.length ? ['--', ...scriptArgs] : [])]));
   const after = load.pid ? cpuTicks(load.pid) : 0;
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
@@ -268,16 +274,12 @@ export async function measureSteady(name: string, load: Load): Promise<SteadyMea
     connections: CONNECTIONS,
   };
   if (load.cookieBodies) throw new Error('measureSteady does not send cookies');
-  const child = spawn(...onCpu(1, process.execPath, [path.join(ROOT, 'bench/steady-client.mjs'), JSON.stringify(spec)]), { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`steady-client exited with ${code}:\n${out}`);
+  const out = await printed('steady-client', onCpu(1, process.execPath, [path.join(ROOT, 'bench/steady-client.mjs'), JSON.stringify(spec)]));
   // No CPU figure: the server's CPU time would count the ramp, which the requests do not.
   return { name, ...(JSON.parse(out) as Omit<SteadyMeasure, 'name' | 'cpuUs'>), cpuUs: null };
 }
 
-export const failed = (m: Measure) => m.requests === 0 || m.unexpected > m.requests * 0.01;
+export const failed = (m: Pick<Measure, 'requests' | 'unexpected'>) => m.requests === 0 || m.unexpected > m.requests * 0.01;
 
 export interface Case {
   name: string;
@@ -308,6 +310,15 @@ export async function bestOf(cases: Case[]): Promise<Measure[]> {
     }
   }
   return cases.map((c) => best.get(c.name)!);
+}
+
+/** A row of a printed table: the case's name, then right-aligned figures. */
+const tableLine = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(48) : c.padStart(9))).join(' ');
+
+/** bench/results/<file>.json: what a benchmark measured, with the settings it ran with (bench/targets.ts reads it). */
+function saveResult(file: string, measured: object): void {
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(ROOT, 'bench/results', `${file}.json`), JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, ...measured }, null, 2));
 }
 
 /** A case's latency over its steady rounds: the worst round's p99, the highest max, the longest ramp. */
@@ -357,18 +368,16 @@ export async function steadyOf(cases: Case[]): Promise<SteadyRow[]> {
 
 /** Prints steadyOf's rows and writes bench/results/<file>.json. Answers whether every row was good. */
 export function reportSteady(file: string, rows: SteadyRow[]): boolean {
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(48) : c.padStart(9))).join(' ');
-  console.log(line(['case (worst of the rounds)', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'ramp ms', 'bad %']));
+  console.log(tableLine(['case (worst of the rounds)', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'ramp ms', 'bad %']));
   let good = true;
   for (const r of rows) {
-    const bad = failed(r as unknown as Measure);
+    const bad = failed(r);
     if (bad) good = false;
     const f = (n: number, d: number) => n.toFixed(d);
-    console.log(line([r.name, bad ? 'ERROR' : String(r.rps), f(r.p50, 2), f(r.p99, 2), f(r.p999, 2), f(r.max, 1), f(r.ramp, 0), f(r.requests ? (r.unexpected / r.requests) * 100 : 100, 2)]));
+    console.log(tableLine([r.name, bad ? 'ERROR' : String(r.rps), f(r.p50, 2), f(r.p99, 2), f(r.p999, 2), f(r.max, 1), f(r.ramp, 0), f(r.requests ? (r.unexpected / r.requests) * 100 : 100, 2)]));
   }
   if (!good) console.log('ERROR: a case had more than 1% unexpected answers (or none at all); its figures are not a measurement');
-  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(path.join(ROOT, 'bench/results', `${file}.json`), JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, rows }, null, 2));
+  saveResult(file, { rows });
   return good;
 }
 
@@ -379,15 +388,14 @@ export function reportSteady(file: string, rows: SteadyRow[]): boolean {
 export function report(file: string, baseline: Measure, rows: Array<Measure & { floor?: string }>): boolean {
   const all: Array<Measure & { floor?: string }> = [baseline, ...rows];
   const byName = new Map(all.map((r) => [r.name, r]));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(48) : c.padStart(9))).join(' ');
-  console.log(line(['case', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'vs hello', 'vs floor', 'CPU µs', 'bad %']));
+  console.log(tableLine(['case', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'vs hello', 'vs floor', 'CPU µs', 'bad %']));
   let good = true;
   for (const r of all) {
     const floor = r.floor ? byName.get(r.floor) : undefined;
     const bad = r.requests ? (r.unexpected / r.requests) * 100 : 100;
     if (failed(r)) good = false;
     console.log(
-      line([
+      tableLine([
         r.name,
         failed(r) ? 'ERROR' : String(r.rps),
         r.p50.toFixed(2),
@@ -401,8 +409,7 @@ export function report(file: string, baseline: Measure, rows: Array<Measure & { 
     );
   }
   if (!good) console.log('ERROR: a case had more than 1% unexpected answers (or none at all); its req/s is not a measurement');
-  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(path.join(ROOT, 'bench/results', `${file}.json`), JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, baseline, rows }, null, 2));
+  saveResult(file, { baseline, rows });
   return good;
 }
 

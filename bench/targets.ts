@@ -21,9 +21,9 @@ interface Result {
   rows: Row[];
 }
 
-function result(file: string): Result | undefined {
+function result<T = Result>(file: string): T | undefined {
   const at = path.join(ROOT, 'bench/results', `${file}.json`);
-  return existsSync(at) ? (JSON.parse(readFileSync(at, 'utf8')) as Result) : undefined;
+  return existsSync(at) ? (JSON.parse(readFileSync(at, 'utf8')) as T) : undefined;
 }
 
 const pct = (n: number) => `${n.toFixed(1)}%`;
@@ -60,9 +60,7 @@ const TARGETS: Target[] = [
     // The steady rounds (bench/steady-client.mjs), worst round of each; wrk's rounds beside them count
     // the moment 50 connections open at once, which Node serves one accept per event-loop turn.
     measure: () => {
-      const at = path.join(ROOT, 'bench/results/latency.json');
-      if (!existsSync(at)) return undefined;
-      const steady = (JSON.parse(readFileSync(at, 'utf8')) as { rows: Array<{ name: string; p99: number; max: number }> }).rows;
+      const steady = result<{ rows: Array<{ name: string; p99: number; max: number }> }>('latency')?.rows ?? [];
       const ours = steady.filter((r) => r.name.startsWith('POST /2fa/'));
       const wrk = result('otp')?.rows.filter((r) => r.name.startsWith('POST /2fa/') && r.name.endsWith(', SQLite')) ?? [];
       if (!ours.length) return undefined;

@@ -26,7 +26,7 @@ import type SqliteDatabase from 'better-sqlite3';
 export const CHECKPOINT_BYTES = 1 << 20;
 /**
  * What the WAL may hold (bytes) before this thread finishes a checkpoint so that it starts over. That
- * holds the requests of the moment 1-4 ms (its fsyncs), so it runs only this often: about once a
+ * holds the requests of the moment 1-11 ms (its fsyncs), so it runs only this often: about once a
  * second at a full send load, rarely otherwise. The WAL file stays at about this size.
  */
 export const WAL_CAP_BYTES = 64 << 20;
