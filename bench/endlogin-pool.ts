@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { base32Decode } from '../src/core/totp/base32.js';
 import { hotp, timeStep } from '../src/core/totp/otp.js';
 import { openRuntime } from '../src/runtime.js';
-import { type BenchServer, type Case, ROUNDS, SECONDS, WARMUP, bodiesFile } from './lib.js';
+import { type BenchServer, type Case, LOADS, SECONDS, WARMUP, bodiesFile } from './lib.js';
 
 export interface PreparedLogin {
   token: string;
@@ -61,19 +61,18 @@ export async function prepareLogins(env: Record<string, string>, count: number):
   }
 }
 
-/** Hands out a pool in ROUNDS + 1 equal shares, one per call: the warm-up's, then each round's. */
-/** Logins for a warm-up and ROUNDS rounds at up to `rate` req/s (each round spends a share: roundShares). */
-export const poolFor = (rate: number) => Math.ceil(rate * Math.max(WARMUP, SECONDS)) * (ROUNDS + 1);
+/** Logins for every load of a case (lib's LOADS: warm-ups and rounds) at up to `rate` req/s (each load spends a share: roundShares). */
+export const poolFor = (rate: number) => Math.ceil(rate * Math.max(WARMUP, SECONDS)) * LOADS;
 
+/** Hands out a pool in LOADS equal shares, one per call: the warm-ups' and the rounds'. */
 export function roundShares<T>(pool: T[]): () => T[] {
-  const share = Math.floor(pool.length / (ROUNDS + 1));
+  const share = Math.floor(pool.length / LOADS);
   let round = 0;
   return () => pool.slice(share * round, share * ++round);
 }
 
-/** The bestOf case of POST /global/endlogin on `gatehouse`, spending `logins` a share per round. */
-export function endloginCase(name: string, gatehouse: BenchServer, logins: PreparedLogin[]): Case {
-  const next = roundShares(logins);
+/** The case of POST /global/endlogin on `gatehouse`, spending a share of the logins (`next`: roundShares) per load. */
+export function endloginCase(name: string, gatehouse: BenchServer, next: () => PreparedLogin[]): Case {
   return {
     name,
     load: () => {

@@ -2,7 +2,8 @@
  * bench/flexisip: GET /api/accounts/me authenticated by HTTP Digest (each client request is the 401
  * challenge and then the answer, counted together as one request) and by API key, at 50
  * connections, next to a bare Fastify hello-world in the same run. SQLite by default; PostgreSQL +
- * Redis too unless BENCH_PG=0. Best of BENCH_ROUNDS interleaved rounds of BENCH_SECONDS each.
+ * Redis too unless BENCH_PG=0. Best of BENCH_ROUNDS interleaved rounds of BENCH_SECONDS each, half in
+ * each order (lib's inBothOrders), on a fresh Gatehouse for each.
  * Run: npm run build && node --import tsx bench/flexisip.ts
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,12 +11,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { type BenchServer, type Measure, ROUNDS, SECONDS, bestOf, report, startGatehouse, startHelloWorld } from './lib.js';
+import { type BenchServer, type Measure, ROUNDS, SECONDS, bestRounds, interleaved, inBothOrders, report, startGatehouse, startHelloWorld, startInOrder } from './lib.js';
 
 // wrk sends one request shape per connection; a Digest exchange needs the challenge's nonce in the
 // next request, so this one case is driven by autocannon, whose request chains carry it.
 const seconds = SECONDS;
-const rounds = ROUNDS;
 const PG_ADMIN_URL = process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const DOMAIN = 'bench.sip.example.org';
@@ -56,6 +56,8 @@ async function prepare(server: BenchServer & { dataDir: string }): Promise<strin
   return key.text();
 }
 
+const DIGEST = 'GET /api/accounts/me by Digest (401 + answer)';
+
 /** Digest: each connection asks, is challenged, answers; one exchange is one request. */
 async function digestLoad(server: BenchServer): Promise<Measure> {
   const from = `sip:${USER.username}@${DOMAIN}`;
@@ -85,7 +87,7 @@ async function digestLoad(server: BenchServer): Promise<Measure> {
   });
   const exchanges = result['2xx'];
   return {
-    name: 'GET /api/accounts/me by Digest (401 + answer)',
+    name: DIGEST,
     rps: Math.round(exchanges / result.duration),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -97,52 +99,72 @@ async function digestLoad(server: BenchServer): Promise<Measure> {
   };
 }
 
-async function run(label: string, server: BenchServer & { dataDir: string }, hello: BenchServer): Promise<{ baseline: Measure; rows: Measure[] }> {
-  const key = await prepare(server);
-  const [baseline, byKey] = await bestOf([
-    { name: 'bare Fastify hello-world', load: () => ({ url: `${hello.url}/`, pid: hello.child.pid }) },
-    { name: `GET /api/accounts/me by API key (${label})`, load: () => ({ url: `${server.url}${PATH}`, headers: { 'x-api-key': key, 'content-type': 'application/json' }, pid: server.child.pid }) },
-  ]);
-  let best: Measure | undefined;
-  for (let i = 0; i < rounds; i++) {
-    const d = await digestLoad(server);
-    if (!best || d.rps > best.rps) best = d;
-  }
-  return { baseline: baseline!, rows: [byKey!, { ...best!, name: `${best!.name.replace(')', '')}, ${label})` }] };
+/**
+ * A backend's rows, in both orders (lib's inBothOrders), each on a fresh Gatehouse: `fresh` makes its
+ * settings (and, on PostgreSQL, its database, dropped by `drop` once the server stopped).
+ */
+async function run(label: string, fresh: () => Promise<{ env: Record<string, string>; drop(): Promise<void> }>): Promise<{ baseline: Measure; rows: Measure[] }> {
+  let server: BenchServer & { dataDir: string };
+  const { cases, results } = await inBothOrders(
+    async (reversed) => {
+      const { env, drop } = await fresh();
+      const [hello, gatehouse] = await startInOrder<BenchServer>([startHelloWorld, () => startGatehouse(env)], reversed);
+      server = gatehouse as BenchServer & { dataDir: string };
+      const stop = async () => {
+        await Promise.all([hello!.stop(), gatehouse!.stop()]);
+        await drop();
+      };
+      let key: string;
+      try {
+        key = await prepare(server);
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+      return {
+        cases: [
+          { name: 'bare Fastify hello-world', load: () => ({ url: `${hello!.url}/`, pid: hello!.child.pid }) },
+          { name: `GET /api/accounts/me by API key (${label})`, load: () => ({ url: `${server.url}${PATH}`, headers: { 'x-api-key': key, 'content-type': 'application/json' }, pid: server.child.pid }) },
+        ],
+        stop,
+      };
+    },
+    async (cases, rounds) => {
+      const wrk = await interleaved(cases, rounds);
+      const digest: Measure[] = [];
+      for (let i = 0; i < rounds; i++) digest.push(await digestLoad(server));
+      return { wrk, digest };
+    },
+  );
+  const [baseline, byKey] = bestRounds(cases.map((c) => c.name), results.flatMap((r) => r.wrk));
+  const [digest] = bestRounds([DIGEST], results.flatMap((r) => r.digest));
+  return { baseline: baseline!, rows: [byKey!, { ...digest!, name: `${DIGEST.replace(')', '')}, ${label})` }] };
 }
 
-const hello = await startHelloWorld();
-const results: Measure[] = [];
-let baseline: Measure | undefined;
-try {
-  const sqlite = await startGatehouse();
-  try {
-    const r = await run('SQLite', sqlite, hello);
-    baseline = r.baseline;
-    results.push(...r.rows);
-  } finally {
-    await sqlite.stop();
-  }
-  if (process.env.BENCH_PG !== '0') {
-    const name = `gh_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    const url = new URL(PG_ADMIN_URL);
-    url.pathname = `/${name}`;
-    const server = await startGatehouse({ DATABASE_URL: url.toString(), REDIS_URL, GATEHOUSE_REDIS_PREFIX: `${name}:` });
-    try {
-      const r = await run('PostgreSQL + Redis', server, hello);
-      if (!baseline || r.baseline.rps > baseline.rps) baseline = r.baseline;
-      results.push(...r.rows);
-    } finally {
-      await server.stop();
+/** A fresh PostgreSQL database and Redis prefix for one order's Gatehouse. */
+async function freshPostgres(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  const name = `gh_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString(), REDIS_URL, GATEHOUSE_REDIS_PREFIX: `${name}:` },
+    async drop() {
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
-    }
-  }
-  report('flexisip', baseline!, results);
-  console.log(`\ntarget on SQLite: the API-key request >= 35% of hello-world req/s; best of ${rounds} interleaved rounds of ${seconds} s`);
-} finally {
-  await hello.stop();
+    },
+  };
 }
+
+const sqlite = await run('SQLite', async () => ({ env: {}, drop: async () => {} }));
+let baseline = sqlite.baseline;
+const results = [...sqlite.rows];
+if (process.env.BENCH_PG !== '0') {
+  const postgres = await run('PostgreSQL + Redis', freshPostgres);
+  if (postgres.baseline.rps > baseline.rps) baseline = postgres.baseline;
+  results.push(...postgres.rows);
+}
+if (!report('flexisip', baseline, results)) process.exitCode = 1;
+console.log(`\ntarget on SQLite: the API-key request >= 35% of hello-world req/s; best of ${ROUNDS} interleaved rounds of ${SECONDS} s, half in each order`);

@@ -15,7 +15,12 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Measured rounds per case in all; inBothOrders runs half of them (rounded up) in each order. */
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+/** Rounds in each order (inBothOrders). */
+export const ORDER_ROUNDS = Math.ceil(ROUNDS / 2);
+/** Loads a case takes at most: a warm-up and ORDER_ROUNDS rounds in each order. */
+export const LOADS = 2 * (ORDER_ROUNDS + 1);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 export const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 /**
@@ -291,25 +296,88 @@ export interface Case {
   after?: (m: Measure) => void;
 }
 
+/** Whether `m` is a better round than `prev`: a good round beats a bad one, then the most req/s (of bad ones, the worst). */
+function better(prev: Measure | undefined, m: Measure): boolean {
+  if (!prev) return true;
+  if (failed(prev) !== failed(m)) return failed(prev);
+  return failed(m) ? m.unexpected > prev.unexpected : m.rps > prev.rps;
+}
+
 /**
- * Warms each case up for BENCH_WARMUP seconds, then measures it ROUNDS times, interleaved (a, b, c, a, b, c, …) so that a burst of noise on a
- * shared machine hits every case alike, and keeps each case's best good round (the most the server
- * did); a case with no good round keeps its worst, to be reported as the error it is.
+ * Warms each case up for BENCH_WARMUP seconds, then measures it `rounds` times, interleaved (a, b, c,
+ * a, b, c, …) so that a burst of noise on a shared machine hits every case alike. Answers every round.
  */
-export async function bestOf(cases: Case[]): Promise<Measure[]> {
-  const best = new Map<string, Measure>();
+export async function interleaved(cases: Case[], rounds = ROUNDS): Promise<Measure[]> {
   // Unmeasured first: the JIT, the plan caches and the pools warm up here, not in round one.
   for (const c of cases) c.after?.(await measure(c.name, { ...(await c.load()), seconds: WARMUP }));
-  for (let i = 0; i < ROUNDS; i++) {
+  const all: Measure[] = [];
+  for (let i = 0; i < rounds; i++) {
     for (const c of cases) {
       const m = await measure(c.name, await c.load());
       c.after?.(m);
-      const prev = best.get(c.name);
-      const better = !prev || (failed(prev) && !failed(m)) || (failed(prev) === failed(m) && (failed(m) ? m.unexpected > prev.unexpected : m.rps > prev.rps));
-      if (better) best.set(c.name, m);
+      all.push(m);
     }
   }
-  return cases.map((c) => best.get(c.name)!);
+  return all;
+}
+
+/** Each name's best good round (the most the server did); a name with no good round keeps its worst, to be reported as the error it is. */
+export function bestRounds(names: string[], rounds: Measure[]): Measure[] {
+  const best = new Map<string, Measure>();
+  for (const m of rounds) if (better(best.get(m.name), m)) best.set(m.name, m);
+  return names.map((n) => best.get(n)!);
+}
+
+/** The servers of one order: the cases to measure on them, and how to stop them. */
+export interface Pass {
+  cases: Case[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a comparison twice, each time on servers started afresh: once started, and measured in each
+ * round, in the order given, then in the reverse order; half of ROUNDS (rounded up) in each. Of two
+ * servers of one build, the one started and loaded second measured 2-6 µs a verify faster (4-11%):
+ * in one order only, the order would decide part of every ratio. `setup(reversed)` starts the servers
+ * (startInOrder) and answers its cases in their usual order; `run` measures them. Answers each order's
+ * result, and the cases in their usual order (for the report's rows).
+ */
+export async function inBothOrders<T>(setup: (reversed: boolean) => Promise<Pass>, run: (cases: Case[], rounds: number) => Promise<T>): Promise<{ cases: Case[]; results: T[] }> {
+  const results: T[] = [];
+  let cases: Case[] = [];
+  for (const reversed of [false, true]) {
+    const pass = await setup(reversed);
+    cases = pass.cases;
+    try {
+      results.push(await run(reversed ? [...cases].reverse() : cases, ORDER_ROUNDS));
+    } finally {
+      await pass.stop();
+    }
+  }
+  return { cases, results };
+}
+
+/** inBothOrders with interleaved rounds: each case's best round of both orders, in the order setup lists them. */
+export async function fairBestOf(setup: (reversed: boolean) => Promise<Pass>): Promise<Measure[]> {
+  const { cases, results } = await inBothOrders(setup, interleaved);
+  return bestRounds(cases.map((c) => c.name), results.flat());
+}
+
+/**
+ * Starts servers one after another, the last first when `reversed`, and answers them in the order
+ * given. When one fails to start, those already started are stopped.
+ */
+export async function startInOrder<T extends { stop(): Promise<void> }>(starters: Array<() => Promise<T>>, reversed: boolean): Promise<T[]> {
+  const started: T[] = new Array(starters.length);
+  const order = starters.map((_, i) => i);
+  if (reversed) order.reverse();
+  try {
+    for (const i of order) started[i] = await starters[i]!();
+  } catch (err) {
+    await Promise.all(started.filter(Boolean).map((s) => s.stop()));
+    throw err;
+  }
+  return started;
 }
 
 /** A row of a printed table: the case's name, then right-aligned figures. */
@@ -335,24 +403,29 @@ export interface SteadyRow {
   unexpected: number;
 }
 
-/**
- * Measures each case ROUNDS times with measureSteady, interleaved as bestOf does, and keeps the worst
- * of every round, not the best: a latency target holds in every round or it does not hold.
- */
-export async function steadyOf(cases: Case[]): Promise<SteadyRow[]> {
-  const rounds = new Map<string, SteadyMeasure[]>(cases.map((c) => [c.name, []]));
-  for (let i = 0; i < ROUNDS; i++) {
+/** Measures each case `rounds` times with measureSteady, interleaved as `interleaved` does. Answers every round. */
+export async function steadyRounds(cases: Case[], rounds = ROUNDS): Promise<SteadyMeasure[]> {
+  const all: SteadyMeasure[] = [];
+  for (let i = 0; i < rounds; i++) {
     for (const c of cases) {
       const m = await measureSteady(c.name, await c.load());
       c.after?.(m);
-      rounds.get(c.name)!.push(m);
+      all.push(m);
     }
   }
-  return cases.map((c) => {
-    const ms = rounds.get(c.name)!;
+  return all;
+}
+
+/**
+ * Each name's latency over its steady rounds: the worst of every round, not the best, for a latency
+ * target holds in every round or it does not hold.
+ */
+export function steadyOf(names: string[], rounds: SteadyMeasure[]): SteadyRow[] {
+  return names.map((name) => {
+    const ms = rounds.filter((m) => m.name === name);
     const worst = (f: (m: SteadyMeasure) => number) => Math.max(...ms.map(f));
     return {
-      name: c.name,
+      name,
       rounds: ms.length,
       rps: Math.min(...ms.map((m) => m.rps)),
       p50: worst((m) => m.p50),

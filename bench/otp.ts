@@ -2,13 +2,14 @@
  * bench/otp: POST /2fa/send (outbox channel, a new recipient per request so the default limit never
  * refuses) and POST /2fa/verify with the right code (each request a fresh code nobody has used), on
  * SQLite and on PostgreSQL + Redis, each next to its floor (bench/floor-server.mjs: the least program
- * doing the same durable work) and a bare Fastify hello-world, in interleaved rounds.
+ * doing the same durable work) and a bare Fastify hello-world, in interleaved rounds, in both orders
+ * (lib's inBothOrders: every server started afresh for each).
  *
  * Every verify round gets its own codes: before it, the codes sent so far (by the send rounds, and
  * by unmeasured send loads when those are not enough) are read from the database's outbox, as many
  * as twice the best round so far could use (at least 6,000 a second). So no round measures "already verified".
  * Run: npm run build && node --import tsx bench/otp.ts
- * Env: BENCH_SECONDS (4), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_PG=0 skips PostgreSQL + Redis,
+ * Env: BENCH_SECONDS (4), BENCH_ROUNDS (4, half in each order), BENCH_CONNECTIONS (50), BENCH_PG=0 skips PostgreSQL + Redis,
  * BENCH_SQLITE=0 skips SQLite.
  */
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { type BenchServer, type Case, type Load, type Measure, SECONDS, bestOf, bodiesFile, ensureWrk, measure, report, reportSteady, startFloor, startGatehouse, startHelloWorld, steadyOf } from './lib.js';
+import { type BenchServer, type Case, type Load, type Measure, type Pass, SECONDS, bestRounds, bodiesFile, ensureWrk, inBothOrders, interleaved, measure, report, reportSteady, startFloor, startGatehouse, startHelloWorld, startInOrder, steadyOf, steadyRounds } from './lib.js';
 
 const PG_ADMIN_URL = process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
@@ -91,56 +92,45 @@ interface Backend {
   floor: BenchServer;
   gatehouseCodes: CodeSource;
   floorCodes: CodeSource;
+}
+
+/** A backend's two servers, not yet started, and what the backend is once they run. */
+interface Plan {
+  starters: [() => Promise<BenchServer & { dataDir: string }>, () => Promise<BenchServer>];
+  backend(gatehouse: BenchServer & { dataDir: string }, floor: BenchServer): Backend;
+  /** After the servers stopped: what the plan made (PostgreSQL's databases). */
   cleanup(): Promise<void>;
 }
 
-async function sqliteBackend(): Promise<Backend> {
-  const gatehouse = await startGatehouse();
+function sqlitePlan(): Plan {
   const floorFile = path.join(mkdtempSync(path.join(tmpdir(), 'gatehouse-floor-')), 'floor.db');
-  const floor = await startFloor({ FLOOR_DB: floorFile }).catch(async (err) => {
-    await gatehouse.stop();
-    throw err;
-  });
   return {
-    label: 'SQLite',
-    gatehouse,
-    floor,
-    gatehouseCodes: sqliteCodes(path.join(gatehouse.dataDir, 'gatehouse.db')),
-    floorCodes: sqliteCodes(floorFile),
-    cleanup: async () => {
-      await Promise.all([gatehouse.stop(), floor.stop()]);
-    },
+    starters: [() => startGatehouse(), () => startFloor({ FLOOR_DB: floorFile })],
+    backend: (gatehouse, floor) => ({
+      label: 'SQLite',
+      gatehouse,
+      floor,
+      gatehouseCodes: sqliteCodes(path.join(gatehouse.dataDir, 'gatehouse.db')),
+      floorCodes: sqliteCodes(floorFile),
+    }),
+    cleanup: async () => {},
   };
 }
 
-async function postgresBackend(): Promise<Backend> {
+async function postgresPlan(): Promise<Plan> {
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
-  const urls: string[] = [];
-  const names: string[] = [];
-  for (const kind of ['gh', 'floor']) {
-    const name = `gh_bench_${kind}_${randomBytes(4).toString('hex')}`;
-    await admin.query(`create database ${name}`);
+  const names = ['gh', 'floor'].map((kind) => `gh_bench_${kind}_${randomBytes(4).toString('hex')}`);
+  const urls = names.map((name) => {
     const url = new URL(PG_ADMIN_URL);
     url.pathname = `/${name}`;
-    urls.push(url.toString());
-    names.push(name);
-  }
-  const gatehouse = await startGatehouse({ DATABASE_URL: urls[0]!, REDIS_URL, GATEHOUSE_REDIS_PREFIX: `${names[0]}:` });
-  const floor = await startFloor({ DATABASE_URL: urls[1]! }).catch(async (err) => {
-    await gatehouse.stop();
-    throw err;
+    return url.toString();
   });
-  const gatehouseCodes = postgresCodes(urls[0]!);
-  const floorCodes = postgresCodes(urls[1]!);
+  for (const name of names) await admin.query(`create database ${name}`);
   return {
-    label: 'PostgreSQL + Redis',
-    gatehouse,
-    floor,
-    gatehouseCodes,
-    floorCodes,
+    starters: [() => startGatehouse({ DATABASE_URL: urls[0]!, REDIS_URL, GATEHOUSE_REDIS_PREFIX: `${names[0]}:` }), () => startFloor({ DATABASE_URL: urls[1]! })],
+    backend: (gatehouse, floor) => ({ label: 'PostgreSQL + Redis', gatehouse, floor, gatehouseCodes: postgresCodes(urls[0]!), floorCodes: postgresCodes(urls[1]!) }),
     async cleanup() {
-      await Promise.all([gatehouse.stop(), floor.stop(), gatehouseCodes.close(), floorCodes.close()]);
       for (const name of names) await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
     },
@@ -168,26 +158,43 @@ function cases(b: Backend): Case[] {
   return list;
 }
 
+const HELLO = 'bare Fastify hello-world';
+/** The SQLite cases, measured again under a steady load for the latency target. */
+const steady = (c: Case) => c.name.endsWith(', SQLite') || c.name === HELLO;
+
+/** One order's servers: hello-world, then each backend's Gatehouse and floor (the reverse when `reversed`). */
+async function setup(reversed: boolean): Promise<Pass> {
+  const plans: Plan[] = [];
+  if (process.env.BENCH_SQLITE !== '0') plans.push(sqlitePlan());
+  if (process.env.BENCH_PG !== '0') plans.push(await postgresPlan());
+  const cleanup = async () => {
+    for (const p of plans) await p.cleanup();
+  };
+  const servers = await startInOrder<BenchServer>([startHelloWorld, ...plans.flatMap((p) => p.starters)], reversed).catch(async (err) => {
+    await cleanup();
+    throw err;
+  });
+  const [hello, ...rest] = servers;
+  const backends = plans.map((p, i) => p.backend(rest[2 * i] as BenchServer & { dataDir: string }, rest[2 * i + 1]!));
+  await measure('warm-up', { url: `${hello!.url}/`, seconds: 1 });
+  return {
+    cases: [{ name: HELLO, load: () => ({ url: `${hello!.url}/`, pid: hello!.child.pid }) }, ...backends.flatMap(cases)],
+    async stop() {
+      await Promise.all([...servers.map((s) => s.stop()), ...backends.flatMap((b) => [b.gatehouseCodes.close(), b.floorCodes.close()])]);
+      await cleanup();
+    },
+  };
+}
+
 ensureWrk();
-const hello = await startHelloWorld();
-const backends: Backend[] = [];
-let good = false;
-try {
-  if (process.env.BENCH_SQLITE !== '0') backends.push(await sqliteBackend());
-  if (process.env.BENCH_PG !== '0') backends.push(await postgresBackend());
-  await measure('warm-up', { url: `${hello.url}/`, seconds: 1 });
-  const all: Case[] = [{ name: 'bare Fastify hello-world', load: () => ({ url: `${hello.url}/`, pid: hello.child.pid }) }, ...backends.flatMap(cases)];
-  const measured = await bestOf(all);
-  const floors = new Map(all.map((c) => [c.name, c.floor]));
-  good = report('otp', measured[0]!, measured.slice(1).map((m) => ({ ...m, floor: floors.get(m.name) })));
-  // The latency target: the same SQLite cases under a steady load (the connections open before the clock starts).
-  const sqlite = all.filter((c) => c.name.endsWith(', SQLite') || c.name === 'bare Fastify hello-world');
-  if (sqlite.length > 1) {
-    console.log('\nlatency under a steady load (bench/steady-client.mjs; ramp: opening the connections to the last one\'s first answer)');
-    good = reportSteady('latency', await steadyOf(sqlite)) && good;
-  }
-} finally {
-  await hello.stop();
-  for (const b of backends) await b.cleanup();
+const { cases: order, results } = await inBothOrders(setup, async (cases, rounds) => ({
+  wrk: await interleaved(cases, rounds),
+  steady: await steadyRounds(cases.filter(steady), rounds),
+}));
+const measured = bestRounds(order.map((c) => c.name), results.flatMap((r) => r.wrk));
+let good = report('otp', measured[0]!, measured.slice(1).map((m, i) => ({ ...m, floor: order[i + 1]!.floor })));
+if (order.some((c) => c.name !== HELLO && steady(c))) {
+  console.log("\nlatency under a steady load (bench/steady-client.mjs; ramp: opening the connections to the last one's first answer)");
+  good = reportSteady('latency', steadyOf(order.filter(steady).map((c) => c.name), results.flatMap((r) => r.steady))) && good;
 }
 if (!good) process.exitCode = 1;

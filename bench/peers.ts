@@ -1,7 +1,8 @@
 /**
  * bench/peers: a peer side by side. Gatehouse's TOTP sign-in second step (POST /global/endlogin, SQLite)
  * next to better-auth's (POST /api/auth/two-factor/verify-totp, its twoFactor plugin on SQLite,
- * bench/peers/better-auth-server.mjs) and a bare Fastify hello-world, interleaved rounds in one run.
+ * bench/peers/better-auth-server.mjs) and a bare Fastify hello-world, interleaved rounds in one run, in
+ * both orders (lib's fairBestOf).
  * Both sides spend one prepared login per request, made before the clock starts: for Gatehouse an agent
  * with 2FA and a pre-login token (bench/endlogin-pool.ts), for better-auth a user with TOTP whose first
  * step (sign-in/email) left a pending two-factor cookie; each request sends a valid current code.
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hotp, timeStep } from '../src/core/totp/otp.js';
 import { endloginCase, endloginEnv, poolFor, prepareLogins, roundShares } from './endlogin-pool.js';
-import { ROOT, ROUNDS, SECONDS, WARMUP, bestOf, cookieBodiesFile, ensureWrk, measure, report, spawnServer, startGatehouse, startHelloWorld } from './lib.js';
+import { type BenchServer, ROOT, cookieBodiesFile, ensureWrk, fairBestOf, measure, report, spawnServer, startGatehouse, startHelloWorld, startInOrder } from './lib.js';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? poolFor(12000));
 const peerRequests = Number(process.env.BENCH_PEER_REQUESTS ?? poolFor(1000));
@@ -40,47 +41,43 @@ const logins = await prepareLogins(env, requests);
 console.log(`prepared ${logins.length} Gatehouse agents with 2FA and pre-login tokens in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-peers-'));
+const PEER = path.join(ROOT, 'bench/peers/better-auth-server.mjs');
+const peerDb = path.join(scratch, 'better-auth.sqlite');
 const peerLogins = path.join(scratch, 'better-auth-logins.jsonl');
 console.log(`preparing ${peerRequests} better-auth users (first sign-in step included)…`);
-const peer = await spawnServer(
-  [path.join(ROOT, 'bench/peers/better-auth-server.mjs')],
-  { PEER_DB: path.join(scratch, 'better-auth.sqlite'), PEER_USERS: String(peerRequests), PEER_LOGINS: peerLogins },
-  // Setup runs before the server listens: allow a generous 20 ms a user on a busy machine.
-  60 + peerRequests / 50,
-);
-const hello = await startHelloWorld();
-const gatehouse = await startGatehouse(env);
-let good = false;
-try {
-  const users = readFileSync(peerLogins, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { cookie: string; secret: string });
-  const nextUsers = roundShares(users);
-  await measure('warm-up', { url: `${gatehouse.url}/ping`, seconds: 1 });
-  const [baseline, endlogin, betterAuth] = await bestOf([
-    { name: 'bare Fastify hello-world', load: () => ({ url: `${hello.url}/`, pid: hello.child.pid }) },
-    endloginCase('Gatehouse POST /global/endlogin, SQLite', gatehouse, logins),
-    {
-      name: 'better-auth POST /two-factor/verify-totp, SQLite',
-      load: () => {
-        // The current step's code, computed just before the round (better-auth also takes the previous step's).
-        const step = timeStep(Date.now());
-        const requests = nextUsers().map((u) => ({ cookie: u.cookie, body: JSON.stringify({ code: hotp(Buffer.from(u.secret, 'utf8'), step) }) }));
-        return {
-          url: `${peer.url}/api/auth/two-factor/verify-totp`,
-          headers: { Origin: PEER_ORIGIN },
-          cookieBodies: cookieBodiesFile('better-auth', requests),
-          pid: peer.child.pid,
-        };
+// Setup runs before the server listens (allow a generous 20 ms a user on a busy machine); then it
+// stops, and each order starts it again on the same database.
+await (await spawnServer([PEER], { PEER_DB: peerDb, PEER_USERS: String(peerRequests), PEER_LOGINS: peerLogins }, 60 + peerRequests / 50)).stop();
+const users = readFileSync(peerLogins, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as { cookie: string; secret: string });
+const nextUsers = roundShares(users);
+const nextLogins = roundShares(logins);
+const [baseline, endlogin, betterAuth] = await fairBestOf(async (reversed) => {
+  const [hello, gatehouse, peer] = await startInOrder<BenchServer>([startHelloWorld, () => startGatehouse(env), () => spawnServer([PEER], { PEER_DB: peerDb })], reversed);
+  await measure('warm-up', { url: `${gatehouse!.url}/ping`, seconds: 1 });
+  return {
+    cases: [
+      { name: 'bare Fastify hello-world', load: () => ({ url: `${hello!.url}/`, pid: hello!.child.pid }) },
+      endloginCase('Gatehouse POST /global/endlogin, SQLite', gatehouse!, nextLogins),
+      {
+        name: 'better-auth POST /two-factor/verify-totp, SQLite',
+        load: () => {
+          // The current step's code, computed just before the round (better-auth also takes the previous step's).
+          const step = timeStep(Date.now());
+          const requests = nextUsers().map((u) => ({ cookie: u.cookie, body: JSON.stringify({ code: hotp(Buffer.from(u.secret, 'utf8'), step) }) }));
+          return {
+            url: `${peer!.url}/api/auth/two-factor/verify-totp`,
+            headers: { Origin: PEER_ORIGIN },
+            cookieBodies: cookieBodiesFile('better-auth', requests),
+            pid: peer!.child.pid,
+          };
+        },
       },
-    },
-  ]);
-  good = report('peers', baseline!, [endlogin!, betterAuth!]);
-  console.log(`\nGatehouse / better-auth: ${(endlogin!.rps / betterAuth!.rps).toFixed(1)}× the requests per second, ${(betterAuth!.cpuUs! / endlogin!.cpuUs!).toFixed(1)}× less server CPU per request`);
-} finally {
-  await hello.stop();
-  await gatehouse.stop();
-  await peer.stop();
-}
-if (!good) process.exitCode = 1;
+    ],
+    stop: async () => void (await Promise.all([hello!.stop(), gatehouse!.stop(), peer!.stop()])),
+  };
+});
+if (!report('peers', baseline!, [endlogin!, betterAuth!])) process.exitCode = 1;
+console.log(`\nGatehouse / better-auth: ${(endlogin!.rps / betterAuth!.rps).toFixed(1)}× the requests per second, ${(betterAuth!.cpuUs! / endlogin!.cpuUs!).toFixed(1)}× less server CPU per request`);

@@ -17,8 +17,8 @@ import { createAdminKey } from '../src/core/bootstrap.js';
 import { base32Encode } from '../src/core/totp/base32.js';
 import { hotp, timeStep } from '../src/core/totp/otp.js';
 import { openRuntime } from '../src/runtime.js';
-import { endloginCase, endloginEnv, poolFor, prepareLogins } from './endlogin-pool.js';
-import { type BenchServer, SECONDS, WARMUP, bestOf, bodiesFile, ensureWrk, measure, report, startGatehouse, startHelloWorld } from './lib.js';
+import { endloginCase, endloginEnv, poolFor, prepareLogins, roundShares } from './endlogin-pool.js';
+import { type BenchServer, SECONDS, WARMUP, bodiesFile, ensureWrk, fairBestOf, measure, report, startGatehouse, startHelloWorld, startInOrder } from './lib.js';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? poolFor(12000));
 const SECONDS_PER_ROUND = Math.max(SECONDS, WARMUP);
@@ -54,25 +54,24 @@ async function checkCodeVerify(server: BenchServer): Promise<void> {
   if (first.result !== 'success' || again.result !== 'fail') throw new Error(`/2fa/code:verify answered ${JSON.stringify(first)} then ${JSON.stringify(again)}`);
 }
 
-const hello = await startHelloWorld();
-const gatehouse = await startGatehouse(env);
-const label = `POST /global/endlogin, ${env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}${env.REDIS_URL ? ' + Redis' : ''}`;
-let good = false;
-try {
-  await measure('warm-up', { url: `${gatehouse.url}/ping`, seconds: 1 });
-  await checkCodeVerify(gatehouse);
-  const [baseline, endlogin, codeVerify] = await bestOf([
-    { name: 'bare Fastify hello-world', load: () => ({ url: `${hello.url}/`, pid: hello.child.pid }) },
-    endloginCase(label, gatehouse, logins),
-    {
-      name: `POST /2fa/code:verify, ${env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}${env.REDIS_URL ? ' + Redis' : ''}`,
-      // More bodies than a round can send at 20,000 req/s: none is used twice.
-      load: () => ({ url: `${gatehouse.url}/2fa/code:verify`, headers: { 'x-api-key': adminKey }, bodies: bodiesFile('code-verify', codeBodies(20_000 * SECONDS_PER_ROUND)), pid: gatehouse.child.pid }),
-    },
-  ]);
-  good = report('totp', baseline!, [endlogin!, codeVerify!]);
-} finally {
-  await hello.stop();
-  await gatehouse.stop();
-}
-if (!good) process.exitCode = 1;
+const label = `${env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}${env.REDIS_URL ? ' + Redis' : ''}`;
+const nextLogins = roundShares(logins);
+const [baseline, endlogin, codeVerify] = await fairBestOf(async (reversed) => {
+  // Both orders start Gatehouse on the same data: the logins were prepared there.
+  const [hello, gatehouse] = await startInOrder<BenchServer>([startHelloWorld, () => startGatehouse(env)], reversed);
+  await measure('warm-up', { url: `${gatehouse!.url}/ping`, seconds: 1 });
+  await checkCodeVerify(gatehouse!);
+  return {
+    cases: [
+      { name: 'bare Fastify hello-world', load: () => ({ url: `${hello!.url}/`, pid: hello!.child.pid }) },
+      endloginCase(`POST /global/endlogin, ${label}`, gatehouse!, nextLogins),
+      {
+        name: `POST /2fa/code:verify, ${label}`,
+        // More bodies than a round can send at 20,000 req/s: none is used twice.
+        load: () => ({ url: `${gatehouse!.url}/2fa/code:verify`, headers: { 'x-api-key': adminKey }, bodies: bodiesFile('code-verify', codeBodies(20_000 * SECONDS_PER_ROUND)), pid: gatehouse!.child.pid }),
+      },
+    ],
+    stop: async () => void (await Promise.all([hello!.stop(), gatehouse!.stop()])),
+  };
+});
+if (!report('totp', baseline!, [endlogin!, codeVerify!])) process.exitCode = 1;

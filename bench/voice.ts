@@ -1,10 +1,11 @@
 /**
  * bench/voice: POST /voicetwilio/voice for an incoming call to a phone line with three agents —
  * X-Twilio-Signature checked, the line and its agents read (one prepared statement), TwiML built —
- * next to a bare Fastify hello-world measured in the same run (interleaved rounds, best of each).
+ * next to a bare Fastify hello-world measured in the same run (interleaved rounds in both orders, best
+ * of each: lib's fairBestOf).
  * The line is made before the clock starts, against a local fake of Twilio's REST API.
  * Run: npm run build && node --import tsx bench/voice.ts
- * Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), DATABASE_URL for PostgreSQL.
+ * Env: BENCH_SECONDS (4), BENCH_ROUNDS (4), BENCH_CONNECTIONS (50), DATABASE_URL for PostgreSQL.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { loadConfig } from '../src/config.js';
 import type { Caller } from '../src/core/callers.js';
 import { openRuntime } from '../src/runtime.js';
 import { startFakeTwilio } from '../test/helpers/fake-twilio.js';
-import { ROOT, bestOf, report, spawnServer, startGatehouse, startHelloWorld } from './lib.js';
+import { type BenchServer, ROOT, fairBestOf, report, spawnServer, startGatehouse, startHelloWorld, startInOrder } from './lib.js';
 
 const PUBLIC_URL = 'https://gatehouse.example';
 const NUMBER = '+15550107000';
@@ -56,30 +57,42 @@ const form = { AccountSid: twilio.accountSid, ApiVersion: '2010-04-01', CallSid:
 const body = new URLSearchParams(form).toString();
 const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(twilio.authToken, `${PUBLIC_URL}/voicetwilio/voice`, form) };
 
-const hello = await startHelloWorld();
-const gatehouse = await startGatehouse(env);
-try {
-  const check = await fetch(`${gatehouse.url}/voicetwilio/voice`, { method: 'POST', headers, body });
-  const text = await check.text();
-  if (check.status !== 200 || !text.includes('<Client')) throw new Error(`the voice URL did not ring the agents: ${check.status} ${text}`);
-  const floor = await spawnServer([path.join(ROOT, 'bench/voice-floor.mjs')], {
-    FLOOR_AUTH_TOKEN: twilio.authToken, FLOOR_PUBLIC_URL: PUBLIC_URL, FLOOR_NUMBER: NUMBER, FLOOR_TWIML: Buffer.from(text).toString('base64'),
+/** What the URL answers: 200 with TwiML that rings the agents, the same from Gatehouse and its floor. */
+async function twiml(server: BenchServer): Promise<string> {
+  const res = await fetch(`${server.url}/voicetwilio/voice`, { method: 'POST', headers, body });
+  const text = await res.text();
+  if (res.status !== 200 || !text.includes('<Client')) throw new Error(`the voice URL did not ring the agents: ${res.status} ${text}`);
+  return text;
+}
+
+// The floor answers Gatehouse's own TwiML, taken from a first start (both orders start it again on the same data).
+const first = await startGatehouse(env);
+const expected = await twiml(first).finally(() => first.stop());
+const FLOOR = 'floor: signature + TwiML, bare Fastify';
+const startVoiceFloor = () =>
+  spawnServer([path.join(ROOT, 'bench/voice-floor.mjs')], {
+    FLOOR_AUTH_TOKEN: twilio.authToken, FLOOR_PUBLIC_URL: PUBLIC_URL, FLOOR_NUMBER: NUMBER, FLOOR_TWIML: Buffer.from(expected).toString('base64'),
   });
-  try {
-    const floorCheck = await fetch(`${floor.url}/voicetwilio/voice`, { method: 'POST', headers, body });
-    if (floorCheck.status !== 200 || (await floorCheck.text()) !== text) throw new Error(`the floor did not answer the same TwiML: ${floorCheck.status}`);
-    const FLOOR = 'floor: signature + TwiML, bare Fastify';
-    const [baseline, floorRow, voice] = await bestOf([
-      { name: 'bare Fastify hello-world, GET /', load: () => ({ url: `${hello.url}/`, pid: hello.child.pid }) },
-      { name: FLOOR, load: () => ({ url: `${floor.url}/voicetwilio/voice`, method: 'POST', headers, body, pid: floor.child.pid }) },
-      { name: `POST /voicetwilio/voice inbound, ${env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`, floor: FLOOR, load: () => ({ url: `${gatehouse.url}/voicetwilio/voice`, method: 'POST', headers, body, pid: gatehouse.child.pid }) },
-    ]);
-    if (!report('voice', baseline!, [floorRow!, { ...voice!, floor: FLOOR }])) process.exitCode = 1;
-  } finally {
-    await floor.stop();
-  }
+try {
+  const [baseline, floorRow, voice] = await fairBestOf(async (reversed) => {
+    const [hello, gatehouse, floor] = await startInOrder<BenchServer>([startHelloWorld, () => startGatehouse(env), startVoiceFloor], reversed);
+    const stop = async () => void (await Promise.all([hello!.stop(), gatehouse!.stop(), floor!.stop()]));
+    try {
+      for (const server of [gatehouse!, floor!]) if ((await twiml(server)) !== expected) throw new Error('Gatehouse and its floor did not answer the same TwiML');
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return {
+      cases: [
+        { name: 'bare Fastify hello-world, GET /', load: () => ({ url: `${hello!.url}/`, pid: hello!.child.pid }) },
+        { name: FLOOR, load: () => ({ url: `${floor!.url}/voicetwilio/voice`, method: 'POST', headers, body, pid: floor!.child.pid }) },
+        { name: `POST /voicetwilio/voice inbound, ${env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`, floor: FLOOR, load: () => ({ url: `${gatehouse!.url}/voicetwilio/voice`, method: 'POST', headers, body, pid: gatehouse!.child.pid }) },
+      ],
+      stop,
+    };
+  });
+  if (!report('voice', baseline!, [floorRow!, { ...voice!, floor: FLOOR }])) process.exitCode = 1;
 } finally {
-  await gatehouse.stop();
-  await hello.stop();
   await twilio.close();
 }

@@ -3,7 +3,7 @@
 // better-auth's TOTP sign-in second step, POST /api/auth/two-factor/verify-totp with a valid current
 // code and the pending two-factor cookie of the user's first step, one user per request.
 //
-// Env: PEER_DB (the SQLite file, made anew), PEER_USERS (how many users to prepare), PEER_LOGINS (a file
+// Env: PEER_DB (the SQLite file, made when missing), PEER_USERS (how many users to prepare, none by default), PEER_LOGINS (a file
 // to write the prepared logins to, one JSON line each: {"cookie", "secret"}; secret is the TOTP key as
 // UTF-8 text, as better-auth uses it), PORT. Prints {"msg":"gatehouse listening","address":…} when ready
 // (the line bench/lib.ts waits for).
