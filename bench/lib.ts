@@ -41,6 +41,12 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** The servers still running: a bench that dies leaves none behind (one listener, however many servers a bench starts). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** `startSeconds`: how long the server may take to print its address (a peer prepares its users first). */
 export async function spawnServer(args: string[], env: Record<string, string>, startSeconds = 60): Promise<BenchServer> {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers under load.
@@ -50,8 +56,8 @@ export async function spawnServer(args: string[], env: Record<string, string>, s
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  // A bench that dies leaves no server behind.
-  process.once('exit', () => child.kill('SIGKILL'));
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {

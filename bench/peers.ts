@@ -10,7 +10,7 @@
  * demand (`npm ci --prefix bench/peers`; the first install compiles better-sqlite3, minutes).
  * Run: npm run build && node --import tsx bench/peers.ts
  * Env: BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_CONNECTIONS; BENCH_REQUESTS (Gatehouse's logins)
- * and BENCH_PEER_REQUESTS (better-auth's), by default enough for 4,000 and 1,000 req/s.
+ * and BENCH_PEER_REQUESTS (better-auth's), by default enough for 8,000 and 1,000 req/s.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { hotp, timeStep } from '../src/core/totp/otp.js';
 import { endloginCase, endloginEnv, poolFor, prepareLogins, roundShares } from './endlogin-pool.js';
 import { type BenchServer, ROOT, cookieBodiesFile, ensureWrk, fairBestOf, measure, report, spawnServer, startGatehouse, startHelloWorld, startInOrder } from './lib.js';
 
-const requests = Number(process.env.BENCH_REQUESTS ?? poolFor(12000));
+const requests = Number(process.env.BENCH_REQUESTS ?? poolFor(8000));
 const peerRequests = Number(process.env.BENCH_PEER_REQUESTS ?? poolFor(1000));
 /** The peer's site address (better-auth-server.mjs's baseURL): sent as Origin, which its CSRF check requires with a cookie. */
 const PEER_ORIGIN = 'http://localhost:3000';
