@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { type BenchServer, type Measure, ROUNDS, SECONDS, bestRounds, interleaved, inBothOrders, report, startGatehouse, startHelloWorld, startInOrder } from './lib.js';
+import { type BenchServer, type Measure, ROUNDS, SECONDS, bestRounds, interleaved, inBothOrders, report, startGatehouse, startHelloWorld, startInOrder, stopping } from './lib.js';
 
 // wrk sends one request shape per connection; a Digest exchange needs the challenge's nonce in the
 // next request, so this one case is driven by autocannon, whose request chains carry it.
@@ -114,13 +114,7 @@ async function run(label: string, fresh: () => Promise<{ env: Record<string, str
         await Promise.all([hello!.stop(), gatehouse!.stop()]);
         await drop();
       };
-      let key: string;
-      try {
-        key = await prepare(server);
-      } catch (err) {
-        await stop();
-        throw err;
-      }
+      const key = await stopping(stop, () => prepare(server));
       return {
         cases: [
           { name: 'bare Fastify hello-world', load: () => ({ url: `${hello!.url}/`, pid: hello!.child.pid }) },

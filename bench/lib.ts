@@ -369,6 +369,16 @@ export async function fairBestOf(setup: (reversed: boolean) => Promise<Pass>): P
   return bestRounds(cases.map((c) => c.name), results.flat());
 }
 
+/** What `work` answers; when it fails, `stop` runs first (a setup that checks its servers before it answers its pass). */
+export async function stopping<T>(stop: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 /**
  * Starts servers one after another, the last first when `reversed`, and answers them in the order
  * given. When one fails to start, those already started are stopped.

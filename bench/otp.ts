@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { type BenchServer, type Case, type Load, type Measure, type Pass, SECONDS, bestRounds, bodiesFile, ensureWrk, inBothOrders, interleaved, measure, report, reportSteady, startFloor, startGatehouse, startHelloWorld, startInOrder, steadyOf, steadyRounds } from './lib.js';
+import { type BenchServer, type Case, type Load, type Measure, type Pass, SECONDS, bestRounds, bodiesFile, ensureWrk, inBothOrders, interleaved, measure, report, reportSteady, startFloor, startGatehouse, startHelloWorld, startInOrder, steadyOf, steadyRounds, stopping } from './lib.js';
 
 const PG_ADMIN_URL = process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
@@ -170,10 +170,7 @@ async function setup(reversed: boolean): Promise<Pass> {
   const cleanup = async () => {
     for (const p of plans) await p.cleanup();
   };
-  const servers = await startInOrder<BenchServer>([startHelloWorld, ...plans.flatMap((p) => p.starters)], reversed).catch(async (err) => {
-    await cleanup();
-    throw err;
-  });
+  const servers = await stopping(cleanup, () => startInOrder<BenchServer>([startHelloWorld, ...plans.flatMap((p) => p.starters)], reversed));
   const [hello, ...rest] = servers;
   const backends = plans.map((p, i) => p.backend(rest[2 * i] as BenchServer & { dataDir: string }, rest[2 * i + 1]!));
   await measure('warm-up', { url: `${hello!.url}/`, seconds: 1 });

@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config.js';
 import type { Caller } from '../src/core/callers.js';
 import { openRuntime } from '../src/runtime.js';
 import { startFakeTwilio } from '../test/helpers/fake-twilio.js';
-import { type BenchServer, ROOT, fairBestOf, report, spawnServer, startGatehouse, startHelloWorld, startInOrder } from './lib.js';
+import { type BenchServer, ROOT, fairBestOf, report, spawnServer, startGatehouse, startHelloWorld, startInOrder, stopping } from './lib.js';
 
 const PUBLIC_URL = 'https://gatehouse.example';
 const NUMBER = '+15550107000';
@@ -77,12 +77,9 @@ try {
   const [baseline, floorRow, voice] = await fairBestOf(async (reversed) => {
     const [hello, gatehouse, floor] = await startInOrder<BenchServer>([startHelloWorld, () => startGatehouse(env), startVoiceFloor], reversed);
     const stop = async () => void (await Promise.all([hello!.stop(), gatehouse!.stop(), floor!.stop()]));
-    try {
+    await stopping(stop, async () => {
       for (const server of [gatehouse!, floor!]) if ((await twiml(server)) !== expected) throw new Error('Gatehouse and its floor did not answer the same TwiML');
-    } catch (err) {
-      await stop();
-      throw err;
-    }
+    });
     return {
       cases: [
         { name: 'bare Fastify hello-world, GET /', load: () => ({ url: `${hello!.url}/`, pid: hello!.child.pid }) },

@@ -3,7 +3,7 @@
 // servers started afresh in each order, with the cases in reverse in the second, and stops every pass.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Case, ORDER_ROUNDS, ROUNDS, bestRounds, inBothOrders, startInOrder } from '../../bench/lib.js';
+import { type Case, ORDER_ROUNDS, ROUNDS, bestRounds, inBothOrders, startInOrder, stopping } from '../../bench/lib.js';
 
 function starters(log: string[], failing?: string) {
   return ['a', 'b', 'c'].map((name) => async () => {
@@ -76,4 +76,19 @@ test('bestRounds keeps each case its best good round of all, whichever order it 
   const [a, b] = bestRounds(['a', 'b'], rounds);
   assert.equal(a!.rps, 110); // 120 had 2% unexpected answers: not a measurement
   assert.equal(b!.unexpected, 900);
+});
+
+test('stopping answers what the work answers, and stops the servers before passing on its failure', async () => {
+  const log: string[] = [];
+  const stop = async () => void log.push('stop');
+  assert.equal(await stopping(stop, async () => 'key'), 'key');
+  assert.equal(log.length, 0);
+  await assert.rejects(
+    stopping(stop, async () => {
+      log.push('check');
+      throw new Error('not the same TwiML');
+    }),
+    /not the same TwiML/,
+  );
+  assert.deepEqual(log, ['check', 'stop']);
 });
