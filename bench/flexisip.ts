@@ -10,14 +10,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { REDIS_URL, createTestDatabase, redisPrefix } from '../test/helpers/services.js';
 import { type BenchServer, type Measure, ROUNDS, SECONDS, bestRounds, interleaved, inBothOrders, report, startGatehouse, startHelloWorld, startInOrder, stopping } from './lib.js';
 
 // wrk sends one request shape per connection; a Digest exchange needs the challenge's nonce in the
 // next request, so this one case is driven by autocannon, whose request chains carry it.
 const seconds = SECONDS;
-const PG_ADMIN_URL = process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const DOMAIN = 'bench.sip.example.org';
 const USER = { username: 'bench-user', password: 'bench-password' };
 const PATH = '/api/accounts/me';
@@ -137,19 +135,8 @@ async function run(label: string, fresh: () => Promise<{ env: Record<string, str
 
 /** A fresh PostgreSQL database and Redis prefix for one order's Gatehouse. */
 async function freshPostgres(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
-  const name = `gh_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    env: { DATABASE_URL: url.toString(), REDIS_URL, GATEHOUSE_REDIS_PREFIX: `${name}:` },
-    async drop() {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
+  const database = await createTestDatabase('postgres');
+  return { env: { DATABASE_URL: database.url, REDIS_URL, GATEHOUSE_REDIS_PREFIX: redisPrefix() }, drop: database.drop };
 }
 
 const sqlite = await run('SQLite', async () => ({ env: {}, drop: async () => {} }));

@@ -12,16 +12,14 @@
  * Env: BENCH_SECONDS (4), BENCH_ROUNDS (4, half in each order), BENCH_CONNECTIONS (50), BENCH_PG=0 skips PostgreSQL + Redis,
  * BENCH_SQLITE=0 skips SQLite.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { REDIS_URL, createTestDatabase, redisPrefix } from '../test/helpers/services.js';
 import { type BenchServer, type Case, type Load, type Measure, type Pass, SECONDS, bestRounds, bodiesFile, ensureWrk, inBothOrders, interleaved, measure, report, reportSteady, startFloor, startGatehouse, startHelloWorld, startInOrder, steadyOf, steadyRounds, stopping } from './lib.js';
 
-const PG_ADMIN_URL = process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const SEND = JSON.stringify({ service: 'bench', from: '+15550000000', to: '{to}', body: 'code {code}' });
 
 /** The first start's tenant, from the owner-only file it writes in its data folder (stdout is not a terminal). */
@@ -118,22 +116,11 @@ function sqlitePlan(): Plan {
 }
 
 async function postgresPlan(): Promise<Plan> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  const names = ['gh', 'floor'].map((kind) => `gh_bench_${kind}_${randomBytes(4).toString('hex')}`);
-  const urls = names.map((name) => {
-    const url = new URL(PG_ADMIN_URL);
-    url.pathname = `/${name}`;
-    return url.toString();
-  });
-  for (const name of names) await admin.query(`create database ${name}`);
+  const [gh, floor] = [await createTestDatabase('postgres'), await createTestDatabase('postgres')];
   return {
-    starters: [() => startGatehouse({ DATABASE_URL: urls[0]!, REDIS_URL, GATEHOUSE_REDIS_PREFIX: `${names[0]}:` }), () => startFloor({ DATABASE_URL: urls[1]! })],
-    backend: (gatehouse, floor) => ({ label: 'PostgreSQL + Redis', gatehouse, floor, gatehouseCodes: postgresCodes(urls[0]!), floorCodes: postgresCodes(urls[1]!) }),
-    async cleanup() {
-      for (const name of names) await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
+    starters: [() => startGatehouse({ DATABASE_URL: gh.url, REDIS_URL, GATEHOUSE_REDIS_PREFIX: redisPrefix() }), () => startFloor({ DATABASE_URL: floor.url })],
+    backend: (gatehouse, floorServer) => ({ label: 'PostgreSQL + Redis', gatehouse, floor: floorServer, gatehouseCodes: postgresCodes(gh.url), floorCodes: postgresCodes(floor.url) }),
+    cleanup: async () => void (await Promise.all([gh.drop(), floor.drop()])),
   };
 }
 
@@ -173,14 +160,12 @@ async function setup(reversed: boolean): Promise<Pass> {
   const servers = await stopping(cleanup, () => startInOrder<BenchServer>([startHelloWorld, ...plans.flatMap((p) => p.starters)], reversed));
   const [hello, ...rest] = servers;
   const backends = plans.map((p, i) => p.backend(rest[2 * i] as BenchServer & { dataDir: string }, rest[2 * i + 1]!));
-  await measure('warm-up', { url: `${hello!.url}/`, seconds: 1 });
-  return {
-    cases: [{ name: HELLO, load: () => ({ url: `${hello!.url}/`, pid: hello!.child.pid }) }, ...backends.flatMap(cases)],
-    async stop() {
-      await Promise.all([...servers.map((s) => s.stop()), ...backends.flatMap((b) => [b.gatehouseCodes.close(), b.floorCodes.close()])]);
-      await cleanup();
-    },
+  const stop = async () => {
+    await Promise.all([...servers.map((s) => s.stop()), ...backends.flatMap((b) => [b.gatehouseCodes.close(), b.floorCodes.close()])]);
+    await cleanup();
   };
+  await stopping(stop, () => measure('warm-up', { url: `${hello!.url}/`, seconds: 1 }));
+  return { cases: [{ name: HELLO, load: () => ({ url: `${hello!.url}/`, pid: hello!.child.pid }) }, ...backends.flatMap(cases)], stop };
 }
 
 ensureWrk();
