@@ -135,7 +135,10 @@ export function createPhoneLines({ db }: CoreDeps, deps: { tenants: Tenants; num
     }
   }
 
-  /** Agents ring on a line of their own site; super agents on lines of their partner's sites. */
+  /**
+   * Agents ring on a line of their own site; super agents on lines of their own or their partner's
+   * sites. An agent of the partner itself is outside a site's reach, so it never rings there.
+   */
   async function checkAgents(tenant: Tenant, agentIds: number[]): Promise<number[]> {
     const ids = [...new Set(agentIds)];
     if (ids.length > 100) throw invalid('agentIds', 'a line rings at most 100 agents');
@@ -148,7 +151,7 @@ export function createPhoneLines({ db }: CoreDeps, deps: { tenants: Tenants; num
       .execute();
     for (const id of ids) {
       const row = rows.find((r) => Number(r.id) === id);
-      const fits = row && (row.role === 'agent' || row.role === 'superagent') && tenant.path.startsWith(row.path);
+      const fits = row && ((row.role === 'agent' && row.path === tenant.path) || (row.role === 'superagent' && tenant.path.startsWith(row.path)));
       if (!fits) throw invalid('agentIds', `${id} is not an agent of this site`);
     }
     return ids.sort((a, b) => a - b);

@@ -95,6 +95,23 @@ for (const dialect of DIALECTS) {
       assert.ok(!w.server.logs.join('').includes('"level":50'), 'no error logged');
     });
 
+    test('a partner\'s agent never rings on its site\'s line (out of the site\'s reach); the partner\'s super agent may', async () => {
+      const partnerAgent = await w.newAgent(w.partner);
+      const number = await siteNumber(w.siteA);
+      const before = await w.api('GET', `/voiceconfig/phonelines?siteId=${w.siteA}`, w.admin);
+      for (const headers of [w.superP.headers, w.admin]) {
+        const res = await w.api('POST', '/voiceconfig/phonelines', headers, { siteId: w.siteA, name: 'x', phoneNumber: number, agentIds: [partnerAgent.id] });
+        assert.equal(res.status, 400, res.text);
+        assert.ok(res.body.message.startsWith('agentIds:'), res.text);
+      }
+      assert.deepEqual((await w.api('GET', `/voiceconfig/phonelines?siteId=${w.siteA}`, w.admin)).body, before.body);
+      const line = (await w.line(w.siteA, { name: 'x', phoneNumber: number, agentIds: [w.superP.id] })).body;
+      assert.deepEqual(line.agentIds, [w.superP.id]);
+      const changed = await w.api('PUT', `/voiceconfig/phonelines/${line.id}`, w.superP.headers, { agentIds: [partnerAgent.id] });
+      assert.equal(changed.status, 400, changed.text);
+      assert.deepEqual((await w.api('GET', `/voiceconfig/phonelines/${line.id}`, w.admin)).body.agentIds, [w.superP.id]);
+    });
+
     test('a number serves one line; a forward must pass the allow list', async () => {
       const number = await siteNumber(w.siteA);
       assert.equal((await w.line(w.siteA, { name: 'one', phoneNumber: number })).status, 200);
