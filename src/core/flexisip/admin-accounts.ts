@@ -67,7 +67,11 @@ export function createAdminAccounts(ctx: FlexisipContext) {
 
   /** PUT replaces: password and algorithm are required, an omitted optional field is cleared. */
   async function adminUpdate(caller: Caller, id: number, input: AccountFields): Promise<AccountAnswer> {
-    const { account } = await administered(caller, id);
+    const { account, scope } = await administered(caller, id);
+    // An account keeps its domain; a PUT naming a domain the caller does not administer is refused
+    // rather than answered 200 as if it had been honoured.
+    const named = input.domain?.toLowerCase();
+    if (named && named !== account.domain && !access.inScope(scope, named)) throw forbidden('this domain is outside the caller\'s reach');
     const p = new Problems();
     const ok = checkNew(p, input);
     await checkUnique(p, account.domain, input, account.id);

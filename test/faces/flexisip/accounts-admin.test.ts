@@ -97,6 +97,16 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(`${w.url}/api/accounts/${foreign.id}`, { headers: tenantBasic(other) })).status, 200);
     });
 
+    test('PUT naming a domain the caller does not administer is refused 403 and changes nothing', async () => {
+      const mine = await createAccount(w);
+      const before = (await call(`${w.url}/api/accounts/${mine.id}`, { headers: tenantBasic(w) })).body;
+      const put = await call(`${w.url}/api/accounts/${mine.id}`, { method: 'PUT', headers: tenantBasic(w), json: { username: uniqueName(), password: 'another-pw', algorithm: 'MD5', domain: other.domain } });
+      assert.equal(put.status, 403, put.text);
+      assert.deepEqual((await call(`${w.url}/api/accounts/${mine.id}`, { headers: tenantBasic(w) })).body, before);
+      const same = await call(`${w.url}/api/accounts/${mine.id}`, { method: 'PUT', headers: tenantBasic(w), json: { username: mine.username, password: 'another-pw', algorithm: 'MD5', domain: w.domain } });
+      assert.equal(same.status, 200, same.text);
+    });
+
     test('validation: 422 {"message", "errors"} naming every failing field, and nothing is written', async () => {
       const before = (await call(`${w.url}/api/accounts`, { headers: tenantBasic(w) })).body.total;
       const res = await call(`${w.url}/api/accounts`, {
