@@ -2,7 +2,9 @@
  * Walks every operation of /openapi.json — so a route added by any face is fuzzed the day it lands —
  * with generated hostile bodies, query strings, path parameters and headers, on SQLite and
  * PostgreSQL. Fails on any 5xx, any error answer outside its face's envelope (test/helpers/envelopes.ts),
- * a stack trace in an answer or an error in the log, and any row written by a refused request.
+ * a stack trace in an answer or an error in the log, and any row written, changed or deleted by a
+ * refused request (every table's contents compared, test/helpers/rows.ts, except the refusal records
+ * and guessing counters it names).
  *
  * Bounded: a few runs per operation within a time budget per dialect (GATEHOUSE_FUZZ_RUNS and
  * GATEHOUSE_FUZZ_SECONDS raise them for a longer hunt). A failure prints fast-check's seed and the request.
@@ -10,16 +12,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { envelopeOf, hasStackTrace } from '../../helpers/envelopes.js';
+import { changes, snapshot, tablesOf } from '../../helpers/rows.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type TestServer, apiKey, basic, bearer, call, startTestServer } from '../../helpers/server.js';
 
 const RUNS_PER_OPERATION = Number(process.env.GATEHOUSE_FUZZ_RUNS ?? 5);
 const BUDGET_MS = Number(process.env.GATEHOUSE_FUZZ_SECONDS ?? 15) * 1000;
-
-/** Tables that record refusals by design: audit trail, attempt counters, rate-limit state. */
-const WRITTEN_ON_REFUSAL = new Set(['audit_events', 'login_locks', 'shared_state', 'token_buckets', 'verification_events', 'kysely_migration', 'kysely_migration_lock']);
 
 type Schema = {
   type?: string;
@@ -178,21 +177,12 @@ for (const dialect of DIALECTS) {
         { cookie: 'x-api-key=%00; Verifiedtoken=%00' },
       ];
       operations = operationsOf((await call(`${server.url}/openapi.json`)).body);
-      const db = server.runtime.storage.db;
-      const listed =
-        dialect === 'sqlite'
-          ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(db)
-          : await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = current_schema()`.execute(db);
-      tables = listed.rows.map((r) => r.name).filter((t) => !WRITTEN_ON_REFUSAL.has(t));
+      tables = await tablesOf(server.runtime.storage.db);
     });
     after(() => server.close());
 
-    /** Rows per table (except those that record refusals), in one statement. */
-    async function rowCounts(): Promise<Record<string, number>> {
-      const union = tables.map((t) => `select '${t}' as t, count(*) as n from "${t}"`).join(' union all ');
-      const { rows } = await sql.raw<{ t: string; n: number }>(union).execute(server.runtime.storage.db);
-      return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));
-    }
+    /** Every table's contents but those a refusal may write (test/helpers/rows.ts). */
+    const rows = () => snapshot(server.runtime.storage.db, tables);
 
     function requestFor(op: Operation) {
       // Raw values go into the path unencoded: percent-encoding the router cannot read.
@@ -251,7 +241,7 @@ for (const dialect of DIALECTS) {
         await fc.assert(
           fc.asyncProperty(requestFor(op), async (req) => {
             const logged = server.logs.length;
-            const before = await rowCounts();
+            const before = await rows();
             const res = await call(req.url, { method: req.method, headers: req.headers, body: req.body });
             requests++;
             const group = `${Math.floor(res.status / 100)}xx`;
@@ -265,7 +255,7 @@ for (const dialect of DIALECTS) {
               const contentType = res.headers.get('content-type') ?? '';
               const problem = envelopeOf(new URL(req.url).pathname)({ status: res.status, contentType, text: res.text, body: contentType.includes('json') ? res.body : undefined });
               assert.equal(problem, null, `not in the face's envelope (${problem}): ${where}`);
-              assert.deepEqual(await rowCounts(), before, `a refused request wrote rows: ${where}`);
+              assert.deepEqual(changes(before, await rows()), [], `a refused request changed rows: ${where}`);
             }
           }),
           { numRuns: Date.now() > deadline ? 1 : RUNS_PER_OPERATION, interruptAfterTimeLimit: left, markInterruptAsFailure: false, endOnFailure: true, includeErrorInReport: true },
