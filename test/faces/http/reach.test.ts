@@ -4,8 +4,9 @@
  * request ID, a limit, a contacts list, a type, an action or a SIP statistic, called by every role
  * with that one parameter aimed at an object outside the caller's reach (site A's parent, sibling,
  * another partner, the bootstrap tenant; for the SIP roles also site A's other SIP domain), the
- * rest of the request valid and the caller's own. Each must answer 403 or 404 and change no row
- * outside the tables a refusal may write (test/helpers/rows.ts WRITTEN_ON_REFUSAL).
+ * rest of the request valid and the caller's own. Each must answer 403 or 404, show nothing of the
+ * target it was not sent, and change no row outside the tables a refusal may write
+ * (test/helpers/rows.ts WRITTEN_ON_REFUSAL).
  *
  * A parameter whose name the test does not know fails the test: a new route is classified the day
  * it lands. Rows are compared once per batch of requests; a batch that changed something is
@@ -300,6 +301,14 @@ function refusal(c: Case, res: Reply): string | null {
   return null;
 }
 
+/** The target's strings a refusal must not show (what the request itself sent aside). */
+function secretsOf(c: Case, sent: string): string[] {
+  const o = c.target.objects;
+  const people = Object.values(o.account).flatMap((a) => [a.email, a.address ?? '']);
+  return [...people, o.domain ?? '', o.tenant?.sid ?? '', o.limitSid ?? '', o.requestId ?? '', o.callSid ?? '', o.phoneNumber ?? '', o.sipAuthToken ?? '', o.statsMessageId ?? '', o.statsCallId ?? '']
+    .filter((v) => v.length > 0 && !sent.includes(v));
+}
+
 const label = (c: Case) => `${c.caller.role} → ${c.target.name}'s ${c.param.kind} (${c.param.where} ${c.param.name}): ${c.op.method} ${c.op.path}`;
 
 for (const dialect of DIALECTS) {
@@ -333,6 +342,10 @@ for (const dialect of DIALECTS) {
         const how = refusal(c, res);
         refusals[how ?? 'not refused'] = (refusals[how ?? 'not refused'] ?? 0) + 1;
         if (!how) failures.push(`${label(c)}\n    ${r.shown}\n    → ${res.status} ${res.text.slice(0, 300)}`);
+        else {
+          const shown = secretsOf(c, decodeURIComponent(r.shown)).filter((v) => res.text.includes(v));
+          if (shown.length) failures.push(`${label(c)}: the refusal shows the target's ${shown.join(', ')}\n    ${r.shown}\n    → ${res.status} ${res.text.slice(0, 300)}`);
+        }
         return res;
       };
       // Controls: each GET a role may make, aimed at the caller's own object instead, must get through,
