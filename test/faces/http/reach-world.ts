@@ -142,7 +142,7 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
     await must('attach', api('GET', `/api/accounts/auth_token/${sipAuthToken}/attach`, apiKey(sip.key)));
     const statsMessageId = unique('msg');
     const statsCallId = unique('call');
-    const at = '2026-03-01T10:00:00Z';
+    const at = new Date().toISOString(); // today: within the 30 days /api/statistics shows by default
     await must('message statistics', api('POST', '/api/statistics/messages', sipAdminKey, { id: statsMessageId, from: `sip:${sip.address}`, sent_at: at, encrypted: false }));
     await must('message device', api('PATCH', `/api/statistics/messages/${statsMessageId}/to/${sipadmin.address}/devices/dev-1`, sipAdminKey, { last_status: 200, received_at: at }));
     await must('call statistics', api('POST', '/api/statistics/calls', sipAdminKey, { id: statsCallId, from: `sip:${sip.address}`, to: `sip:${sipadmin.address}`, initiated_at: at }));
@@ -179,7 +179,7 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
     const action = await must('action', api('POST', `/api/accounts/${sip.id}/actions`, key, { key: 'open-door', code: '123' }));
     const statsMessageId = unique('msg');
     const statsCallId = unique('call');
-    const at = '2026-03-01T10:00:00Z';
+    const at = new Date().toISOString(); // today: within the 30 days /api/statistics shows by default
     await must('message statistics', api('POST', '/api/statistics/messages', key, { id: statsMessageId, from: `sip:${sip.address}`, sent_at: at, encrypted: false }));
     await must('call statistics', api('POST', '/api/statistics/calls', key, { id: statsCallId, from: `sip:${sip.address}`, to: `sip:${sipadmin.address}`, initiated_at: at }));
     return { domain, account: { sipadmin, sip }, apiKeyId: sip.keyId, actionId: action.id, statsMessageId, statsCallId };
