@@ -302,11 +302,21 @@ function refusal(c: Case, res: Reply): string | null {
 }
 
 /** The target's strings a refusal must not show (what the request itself sent aside). */
-function secretsOf(c: Case, sent: string): string[] {
+function secretsOf(c: Pick<Case, 'target'>, sent: string): string[] {
   const o = c.target.objects;
   const people = Object.values(o.account).flatMap((a) => [a.email, a.address ?? '']);
   return [...people, o.domain ?? '', o.tenant?.sid ?? '', o.limitSid ?? '', o.requestId ?? '', o.callSid ?? '', o.phoneNumber ?? '', o.sipAuthToken ?? '', o.statsMessageId ?? '', o.statsCallId ?? '']
     .filter((v) => v.length > 0 && !sent.includes(v));
+}
+
+/**
+ * What a GET shows of a target by design: a number the deployment assigned to the parent serves its
+ * sites too (core/voice/phone-numbers), and a tenant's SIP domains are read with the tenant
+ * (`tenants.read`), so a Flexisip account sees its tenant's other domain's name there.
+ */
+function sharedByDesign(op: Operation, target: Target, value: string): boolean {
+  if (target.name === 'parent' && value === target.objects.phoneNumber && op.path === '/voiceconfig/phonenumbers') return true;
+  return target.name === 'own tenant, other SIP domain' && value === target.objects.domain && op.path === '/admin/tenants/{tenant}/sip-domains';
 }
 
 const label = (c: Case) => `${c.caller.role} → ${c.target.name}'s ${c.param.kind} (${c.param.where} ${c.param.name}): ${c.op.method} ${c.op.path}`;
@@ -327,6 +337,39 @@ for (const dialect of DIALECTS) {
     test('every parameter of every authenticated route is known to name an object or not', () => {
       assert.deepEqual(unknown, [], 'classify these in kindOf');
       assert.ok(ops.every((op) => op.capability), `routes without a capability: ${ops.filter((op) => !op.capability).map((op) => `${op.method} ${op.path}`)}`);
+    });
+
+    test('no GET shows anything of a tenant or domain outside the caller\'s reach', async (t) => {
+      // Lists and reads with no object aimed at (GET /api/accounts, /admin/tenants, /api/statistics, …),
+      // their required parameters the caller's own: the answer holds none of the targets' strings.
+      const leaks: string[] = [];
+      let sent = 0;
+      for (const op of ops.filter((o) => o.method === 'GET')) {
+        for (const caller of world.callers) {
+          const outside = world.targets.filter((target) => target.roles.includes(caller.role));
+          if (outside.length === 0) continue;
+          const home = (kind: Kind, name: string) => {
+            const role = accountRoleFor(op, name, caller.role);
+            return valueOf(world.home, kind, role, caller.self && (caller.role as string) === role ? caller.self : undefined);
+          };
+          let path = op.path;
+          const query = new URLSearchParams();
+          for (const p of op.params.filter((q) => q.required)) {
+            const value = p.kind ? home(p.kind, p.name) : PLAIN_VALUES[p.name]?.();
+            if (p.where === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(String(value)));
+            else query.set(p.name, String(value));
+          }
+          const url = `${path}${query.size ? `?${query}` : ''}`;
+          const res = await call(`${world.url}${url}`, { headers: caller.headers(op.auth) });
+          sent++;
+          for (const target of outside) {
+            const shown = secretsOf({ target }, decodeURIComponent(url)).filter((v) => res.text.includes(v) && !sharedByDesign(op, target, v));
+            if (shown.length) leaks.push(`${caller.role} GET ${url} → ${res.status} shows ${target.name}'s ${shown.join(', ')}: ${res.text.slice(0, 300)}`);
+          }
+        }
+      }
+      t.diagnostic(`${sent} GETs (every authenticated GET × every role with a target), ${leaks.length} showing something outside reach`);
+      assert.deepEqual(leaks, []);
     });
 
     test('a request aimed at an object outside the caller\'s reach answers 403 or 404 and changes no row', async (t) => {
