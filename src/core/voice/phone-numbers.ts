@@ -62,13 +62,24 @@ export function createPhoneNumbers({ db }: CoreDeps, tenants: Tenants, accounts:
     return all.filter((n) => to.has(n.phoneNumber)).map((n) => ({ ...n, assignedSiteId: to.get(n.phoneNumber)! }));
   }
 
-  async function withLines(numbers: Array<IncomingNumber & { assignedSiteId: number | null }>): Promise<PhoneNumberView[]> {
+  /**
+   * Which line uses each number. A number assigned to a partner serves all its sites, so the line on
+   * it may be another site's (or the partner's): the viewer then learns only that it is in use, not
+   * that line's id and name. `viewer` null: the deployment admin, who sees every line.
+   */
+  async function withLines(numbers: Array<IncomingNumber & { assignedSiteId: number | null }>, viewer: Tenant | null): Promise<PhoneNumberView[]> {
     if (numbers.length === 0) return [];
-    const lines = await db.selectFrom('phone_lines').select(['id', 'name', 'phone_number']).where('phone_number', 'in', numbers.map((n) => n.phoneNumber)).execute();
+    const lines = await db
+      .selectFrom('phone_lines')
+      .innerJoin('tenants', 'tenants.id', 'phone_lines.tenant_id')
+      .select(['phone_lines.id', 'phone_lines.name', 'phone_lines.phone_number', 'tenants.path'])
+      .where('phone_lines.phone_number', 'in', numbers.map((n) => n.phoneNumber))
+      .execute();
     const byNumber = new Map(lines.map((l) => [l.phone_number, l]));
     return numbers.map((n) => {
       const line = byNumber.get(n.phoneNumber);
-      return { ...n, lineId: line ? Number(line.id) : null, lineName: line?.name ?? null, inUse: Boolean(line) };
+      const shown = line && (viewer === null || line.path.startsWith(viewer.path)) ? line : undefined;
+      return { ...n, lineId: shown ? Number(shown.id) : null, lineName: shown?.name ?? null, inUse: Boolean(line) };
     });
   }
 
@@ -79,9 +90,10 @@ export function createPhoneNumbers({ db }: CoreDeps, tenants: Tenants, accounts:
       const account = accounts.required(accounts.deployment, 'set TWILIO_ACCOUNT_SID and its credentials');
       const assigned = await db.selectFrom('voice_number_assignments').select(['phone_number', 'tenant_id']).execute();
       const to = new Map(assigned.map((a) => [a.phone_number, Number(a.tenant_id)]));
-      return withLines((await twilioNumbers(account)).map((n) => ({ ...n, assignedSiteId: to.get(n.phoneNumber) ?? null })));
+      return withLines((await twilioNumbers(account)).map((n) => ({ ...n, assignedSiteId: to.get(n.phoneNumber) ?? null })), null);
     }
-    return withLines(await numbersOf(await accounts.tenantOf(caller, siteRef)));
+    const tenant = await accounts.tenantOf(caller, siteRef);
+    return withLines(await numbersOf(tenant), tenant);
   }
 
   /** Refuses a number the tenant may not put on a line. */

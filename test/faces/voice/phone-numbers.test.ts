@@ -67,6 +67,21 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([move.status, move.body.error], [400, 'conflict']);
     });
 
+    test('a number a partner shares with its sites shows which line uses it only to the tenants that reach that line', async () => {
+      const shared = w.newNumber();
+      await w.assign(shared, w.partner);
+      const line = (await w.line(w.siteA, { name: 'Site A support', phoneNumber: shared })).body;
+      const entry = async (site: number) => {
+        const res = await w.api('GET', `/voiceconfig/phonenumbers?siteId=${site}`, w.superP.headers);
+        assert.equal(res.status, 200, res.text);
+        return res.body.find((n: { phoneNumber: string }) => n.phoneNumber === shared);
+      };
+      assert.deepEqual([(await entry(w.siteA)).lineId, (await entry(w.siteA)).lineName], [line.id, 'Site A support']);
+      assert.deepEqual([(await entry(w.partner)).lineId, (await entry(w.partner)).inUse], [line.id, true]);
+      const sibling = await entry(w.siteB);
+      assert.deepEqual([sibling.lineId, sibling.lineName, sibling.inUse], [null, null, true]);
+    });
+
     test("a site with its own Twilio account sees that account's numbers", async () => {
       const sid = `AC${randomBytes(16).toString('hex')}`;
       const token = randomBytes(16).toString('hex');
