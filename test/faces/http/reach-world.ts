@@ -35,6 +35,7 @@ export interface Objects {
   requestId?: string;
   phoneNumber?: string;
   lineId?: number;
+  lineName?: string;
   callSid?: string;
   contactsListId?: number;
   accountTypeId?: number;
@@ -124,7 +125,8 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
     const sent = await must('send', api('POST', '/2fa/send', tenantCredentials, { service: 'reach', from: '+15550001111', to: `+1555${String(randomBytes(3).readUIntBE(0, 3) % 10_000_000).padStart(7, '0')}`, body: 'code {code}' }));
     const phoneNumber = w.newNumber();
     await w.assign(phoneNumber, tenantId);
-    const line = await must('line', w.line(tenantId, { name: unique('line'), phoneNumber, agentIds: [agent.id] }));
+    const lineName = unique('line');
+    const line = await must('line', w.line(tenantId, { name: lineName, phoneNumber, agentIds: [agent.id] }));
     const record = callSid();
     await must('call record', w.webhook('/voicetwilio/statuscallback', { CallSid: record, From: '+14155550123', To: phoneNumber, Direction: 'inbound', CallStatus: 'completed', Timestamp: new Date().toUTCString() }));
     await core.trustedDevices.issue({ id: agent.id, tenantId }, '192.0.2.1', 'reach');
@@ -159,6 +161,7 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
         requestId: sent.requestID ?? sent.requestId,
         phoneNumber,
         lineId: line.id,
+        lineName,
         callSid: record,
         contactsListId: list.id,
         accountTypeId: type.id,

@@ -305,7 +305,7 @@ function refusal(c: Case, res: Reply): string | null {
 function secretsOf(c: Pick<Case, 'target'>, sent: string): string[] {
   const o = c.target.objects;
   const people = Object.values(o.account).flatMap((a) => [a.email, a.address ?? '']);
-  return [...people, o.domain ?? '', o.tenant?.sid ?? '', o.limitSid ?? '', o.requestId ?? '', o.callSid ?? '', o.phoneNumber ?? '', o.sipAuthToken ?? '', o.statsMessageId ?? '', o.statsCallId ?? '']
+  return [...people, o.domain ?? '', o.tenant?.sid ?? '', o.limitSid ?? '', o.requestId ?? '', o.callSid ?? '', o.phoneNumber ?? '', o.lineName ?? '', o.sipAuthToken ?? '', o.statsMessageId ?? '', o.statsCallId ?? '']
     .filter((v) => v.length > 0 && !sent.includes(v));
 }
 
