@@ -112,7 +112,7 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
   };
 
   /** Every kind of object for a tenant, made by the admin or by the tenant's own people. */
-  async function populate(tenantId: number, options: { domain: string; people?: boolean }): Promise<{ objects: Objects; keys: Record<string, string> }> {
+  async function populate(tenantId: number, options: { domain: string }): Promise<{ objects: Objects; keys: Record<string, string> }> {
     const t = await tenantRow(tenantId);
     await must('sip domain', api('POST', `/admin/tenants/${tenantId}/sip-domains`, admin, { domain: options.domain }));
     const agent = await account(tenantId, 'agent');
@@ -196,48 +196,48 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
   }
 
   async function build(): Promise<ReachWorld> {
-  const site = await populate(w.siteA, { domain: `${unique('a')}.reach.test` });
-  const spare: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    spare.push(w.newNumber());
-    await w.assign(spare.at(-1)!, w.siteA);
-  }
-  const parent = await populate(w.partner, { domain: `${unique('p')}.reach.test` });
-  const sibling = await populate(w.siteB, { domain: `${unique('b')}.reach.test` });
-  const foreign = await populate(w.otherPartner, { domain: `${unique('q')}.reach.test` });
-  const deployment = await populate(bootstrap.id, { domain: `${unique('root')}.reach.test` });
-  const otherDomain = await secondDomain(w.siteA, `${unique('a2')}.reach.test`);
+    const site = await populate(w.siteA, { domain: `${unique('a')}.reach.test` });
+    const spare: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      spare.push(w.newNumber());
+      await w.assign(spare.at(-1)!, w.siteA);
+    }
+    const parent = await populate(w.partner, { domain: `${unique('p')}.reach.test` });
+    const sibling = await populate(w.siteB, { domain: `${unique('b')}.reach.test` });
+    const foreign = await populate(w.otherPartner, { domain: `${unique('q')}.reach.test` });
+    const deployment = await populate(bootstrap.id, { domain: `${unique('root')}.reach.test` });
+    const otherDomain = await secondDomain(w.siteA, `${unique('a2')}.reach.test`);
 
-  const siteA = await tenantRow(w.siteA);
-  const siteToken = await must('site token', api('POST', `/admin/tenants/${w.siteA}/auth-tokens`, admin));
-  const tenantJwt = await new SignJWT({ tenant: siteA.sid }).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setAudience('gatehouse').setIssuedAt().setExpirationTime('50m').sign(idp.privateKey);
-  const people = site.objects.account;
-  const byKey = (key: string) => () => apiKey(key);
-  const callers: Caller[] = [
-    { role: 'admin', headers: () => admin },
-    { role: 'tenant', headers: (auth) => (auth.includes('basic') ? basic(siteA.sid, siteToken.authToken) : bearer(tenantJwt)) },
-    { role: 'superagent', self: people.superagent, headers: byKey(site.keys.superagent!) },
-    { role: 'agent', self: people.agent, headers: byKey(site.keys.agent!) },
-    { role: 'sipadmin', self: people.sipadmin, headers: byKey(site.keys.sipadmin!) },
-    { role: 'sip', self: people.sip, headers: byKey(site.keys.sip!) },
-  ];
-  // The deployment admin reaches every tenant (core/callers.ts `reaches`): no target is outside it.
-  const everyoneButAdmin: Role[] = ['tenant', 'superagent', 'agent', 'sipadmin', 'sip'];
-  const targets: Target[] = [
-    { name: 'parent', roles: everyoneButAdmin, objects: parent.objects },
-    { name: 'sibling', roles: everyoneButAdmin, objects: sibling.objects },
-    { name: 'other partner', roles: everyoneButAdmin, objects: foreign.objects },
-    { name: 'bootstrap tenant', roles: everyoneButAdmin, objects: deployment.objects },
-    { name: 'own tenant, other SIP domain', roles: ['sipadmin', 'sip'], objects: otherDomain },
-  ];
-  return {
-    w,
-    url,
-    home: site.objects,
-    callers,
-    targets,
-    spareNumber: () => spare.shift() ?? site.objects.phoneNumber!,
-    close: () => w.close(),
-  };
+    const siteA = await tenantRow(w.siteA);
+    const siteToken = await must('site token', api('POST', `/admin/tenants/${w.siteA}/auth-tokens`, admin));
+    const tenantJwt = await new SignJWT({ tenant: siteA.sid }).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setAudience('gatehouse').setIssuedAt().setExpirationTime('50m').sign(idp.privateKey);
+    const people = site.objects.account;
+    const byKey = (key: string) => () => apiKey(key);
+    const callers: Caller[] = [
+      { role: 'admin', headers: () => admin },
+      { role: 'tenant', headers: (auth) => (auth.includes('basic') ? basic(siteA.sid, siteToken.authToken) : bearer(tenantJwt)) },
+      { role: 'superagent', self: people.superagent, headers: byKey(site.keys.superagent!) },
+      { role: 'agent', self: people.agent, headers: byKey(site.keys.agent!) },
+      { role: 'sipadmin', self: people.sipadmin, headers: byKey(site.keys.sipadmin!) },
+      { role: 'sip', self: people.sip, headers: byKey(site.keys.sip!) },
+    ];
+    // The deployment admin reaches every tenant (core/callers.ts `reaches`): no target is outside it.
+    const everyoneButAdmin: Role[] = ['tenant', 'superagent', 'agent', 'sipadmin', 'sip'];
+    const targets: Target[] = [
+      { name: 'parent', roles: everyoneButAdmin, objects: parent.objects },
+      { name: 'sibling', roles: everyoneButAdmin, objects: sibling.objects },
+      { name: 'other partner', roles: everyoneButAdmin, objects: foreign.objects },
+      { name: 'bootstrap tenant', roles: everyoneButAdmin, objects: deployment.objects },
+      { name: 'own tenant, other SIP domain', roles: ['sipadmin', 'sip'], objects: otherDomain },
+    ];
+    return {
+      w,
+      url,
+      home: site.objects,
+      callers,
+      targets,
+      spareNumber: () => spare.shift() ?? site.objects.phoneNumber!,
+      close: () => w.close(),
+    };
   }
 }
