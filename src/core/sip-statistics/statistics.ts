@@ -90,14 +90,24 @@ export function createSipStatistics(deps: CoreDeps) {
     return { tenantId, accountId: account ? Number(account.id) : null };
   }
 
-  async function reachable(caller: Caller, table: 'sip_statistics_messages' | 'sip_statistics_calls', id: string): Promise<boolean> {
+  /**
+   * Whether the caller may add to a record: one of a tenant it reaches, and for a Flexisip admin (who
+   * is confined to its own domain) one whose sender, or recipient (`recipientDomain`, or a call's
+   * callee), is on its domain.
+   */
+  async function reachable(caller: Caller, table: 'sip_statistics_messages' | 'sip_statistics_calls', id: string, recipientDomain?: string): Promise<boolean> {
     const row = await db
       .selectFrom(table)
       .innerJoin('tenants', 'tenants.id', `${table}.tenant_id`)
-      .select('tenants.path')
+      .select(['tenants.path', `${table}.from_domain`])
       .where(`${table}.id`, '=', id)
       .executeTakeFirst();
-    return row !== undefined && reaches(caller, row.path);
+    if (row === undefined || !reaches(caller, row.path)) return false;
+    if (caller.role !== 'sipadmin') return true;
+    const domains = [row.from_domain, recipientDomain];
+    if (table === 'sip_statistics_calls') domains.push((await db.selectFrom('sip_statistics_calls').select('to_domain').where('id', '=', id).executeTakeFirst())?.to_domain);
+    const scope = await access.adminScope(caller);
+    return domains.some((d) => d !== undefined && access.inScope(scope, d));
   }
 
   async function recordMessage(caller: Caller, input: MessageInput): Promise<void> {
@@ -129,7 +139,7 @@ export function createSipStatistics(deps: CoreDeps) {
     const device = requiredString('device_id', deviceId, 64);
     if (!Number.isInteger(input.last_status)) throw invalid('last_status', input.last_status === undefined ? 'The last status field is required.' : 'The last status must be an integer.');
     const receivedAt = requiredTime('received_at', input.received_at);
-    if (!(await reachable(caller, 'sip_statistics_messages', messageId))) throw unknownRecord('message');
+    if (!(await reachable(caller, 'sip_statistics_messages', messageId, recipient.domain))) throw unknownRecord('message');
     const key = { message_id: messageId, to_username: recipient.username, to_domain: recipient.domain, device_id: device };
     const values = { last_status: input.last_status as number, received_at: receivedAt, updated_at: now() };
     return upsert(
@@ -297,7 +307,11 @@ export function createSipStatistics(deps: CoreDeps) {
     for (const r of calls) {
       at(r.day, r.domain).calls = { total: Number(r.total), answered: Number(r.answered), duration: Math.round(Number(r.duration_ms ?? 0) / 1000) };
     }
-    return [...figures.values()].sort((a, b) => a.date.localeCompare(b.date) || a.domain.localeCompare(b.domain));
+    // A Flexisip admin sees its own domain's figures only, though the records are its tenant's.
+    const scope = caller.role === 'sipadmin' ? await access.adminScope(caller) : null;
+    return [...figures.values()]
+      .filter((f) => scope === null || access.inScope(scope, f.domain))
+      .sort((a, b) => a.date.localeCompare(b.date) || a.domain.localeCompare(b.domain));
   }
 
   return { recordMessage, recordMessageDevice, recordCall, recordCallDevice, endCall, compiled };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type TestServer, call, startTestServer } from '../../helpers/server.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
-import { type World, apiKeyOf, createAccount, world } from './world.js';
+import { type World, apiKeyOf, createAccount, uniqueName, world } from './world.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
@@ -51,6 +51,30 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(ended.body, { id: 'call-1', from: call1.from, to: call1.to, initiated_at: '2026-03-02T08:00:00.000Z', ended_at: '2026-03-02T08:01:04.000Z', conference_id: null });
       assert.equal((await api('/statistics/calls/nope', { method: 'PATCH', json: { ended_at: '2026-03-02T08:01:04Z' } })).status, 404);
       assert.equal((await api('/statistics/calls/call-1', { method: 'PATCH', json: {} })).status, 422);
+    });
+
+    test('a Flexisip admin sees and adds to its own domain\'s statistics only, not those of its tenant\'s other domain', async () => {
+      const second = `${uniqueName('d2')}.sip.example.org`;
+      assert.equal((await call(`${w.url}/admin/tenants/${w.tenant.id}/sip-domains`, { headers: w.admin, json: { domain: second } })).status, 201);
+      const sipAdmin = await apiKeyOf(w, await createAccount(w, { admin: true }));
+      const at = new Date().toISOString();
+      const [elsewhere, inbound] = [uniqueName('c'), uniqueName('c')];
+      assert.equal((await api('/statistics/calls', { json: { id: elsewhere, from: `sip:u@${second}`, to: `sip:v@${second}`, initiated_at: at } })).status, 200);
+      assert.equal((await api('/statistics/calls', { json: { id: inbound, from: `sip:u@${second}`, to: `sip:v@${w.domain}`, initiated_at: at } })).status, 200);
+      const message = uniqueName('m');
+      assert.equal((await api('/statistics/messages', { json: { id: message, from: `sip:u@${second}`, sent_at: at, encrypted: false } })).status, 200);
+      const as = { headers: sipAdmin };
+      assert.equal((await api(`/statistics/calls/${elsewhere}`, { ...as, method: 'PATCH', json: { ended_at: at } })).status, 404);
+      assert.equal((await api(`/statistics/calls/${elsewhere}/devices/d1`, { ...as, method: 'PATCH', json: { rang_at: at } })).status, 400);
+      assert.equal((await api(`/statistics/messages/${message}/to/v@${second}/devices/d1`, { ...as, method: 'PATCH', json: { last_status: 200, received_at: at } })).status, 400);
+      // A call or a message that reaches its own domain is its to record.
+      assert.equal((await api(`/statistics/calls/${inbound}`, { ...as, method: 'PATCH', json: { ended_at: at } })).status, 200);
+      assert.equal((await api(`/statistics/messages/${message}/to/v@${w.domain}/devices/d1`, { ...as, method: 'PATCH', json: { last_status: 200, received_at: at } })).status, 201);
+      const domains = async (headers: Record<string, string>, query = '') => ((await api(`/statistics${query}`, { headers })).body as Array<{ domain: string }>).map((f) => f.domain);
+      assert.ok(!(await domains(sipAdmin)).includes(second));
+      assert.deepEqual(await domains(sipAdmin, `?domain=${second}`), []);
+      assert.ok((await domains(sipAdmin)).includes(w.domain));
+      assert.ok((await domains(w.admin, `?domain=${second}`)).includes(second), 'the tenant\'s admins still see it');
     });
 
     test('GET /statistics compiles the figures per domain and day; a user gets 403; a bad range 422', async () => {
