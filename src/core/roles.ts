@@ -10,7 +10,7 @@
  */
 import type { AccountRole, Caller } from './callers.js';
 import { reaches } from './callers.js';
-import { forbidden, invalid } from './errors.js';
+import { forbidden } from './errors.js';
 
 export type Role = AccountRole | 'tenant';
 
@@ -119,17 +119,8 @@ export function assertMayCreate(caller: Caller, role: AccountRole): void {
   if (!ACTS_ON[caller.role].includes(role)) throw forbidden(`a ${ROLE_TITLES[caller.role]} may not create a ${ROLE_TITLES[role]} account`);
 }
 
-/**
- * A credential mints only credentials that expire no later than itself (a 1-hour JWT cannot mint a
- * key that never expires). `expiresAt` null means the new credential never expires; with `field`
- * the refusal is a 400 naming it (the caller can ask for a shorter lifetime), else a 403.
- */
-export function assertMintsNoLongerThan(caller: Pick<Caller, 'expiresAt'>, expiresAt: number | null, what: string, field?: string): void {
-  const limit = caller.expiresAt ?? null;
-  if (limit === null || (expiresAt !== null && expiresAt <= limit)) return;
-  const message = `${what} may not outlive the credential that mints it (${new Date(limit).toISOString()})`;
-  throw field ? invalid(field, message) : forbidden(message);
-}
+// The lifetime rule is core/credentials/lifetimes.ts (one rule for every credential); kept here for its importers.
+export { assertMintsNoLongerThan } from './credentials/lifetimes.js';
 
 const mark = (scope: Scope | undefined) => (scope === 'all' ? 'yes' : scope === 'own' ? 'own' : '—');
 

@@ -15,7 +15,7 @@ import type { CoreDeps } from '../context.js';
 import { newToken, now, sha256Hex } from '../crypto.js';
 import { forbidden, invalid, unauthenticated } from '../errors.js';
 import type { Accounts } from '../accounts/accounts.js';
-import { assertMintsNoLongerThan } from '../roles.js';
+import { assertMintsNoLongerThan, mintedExpiry } from './lifetimes.js';
 import { freshCache } from '../fresh-cache.js';
 import { signEdDsaJwt } from './jws.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -178,7 +178,7 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
   /** A JWT for an account the caller may mint for (roles.ts), expiring no later than the caller's credential. */
   async function issueJwt(caller: Caller, accountId: number) {
     const account = await accounts.get(caller, accountId, 'credentials.mint');
-    return signJwt(account.id, {}, caller.expiresAt ?? null);
+    return signJwt(account.id, {}, mintedExpiry(caller, null));
   }
 
   /** A new API key for an account (shown once). No caller means the operator (CLI). */
