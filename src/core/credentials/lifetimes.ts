@@ -31,6 +31,11 @@ export function assertMintsNoLongerThan(caller: Expiring, expiresAt: number | nu
   throw field ? invalid(field, message) : forbidden(message);
 }
 
+/** Whether a credential expiring at `expiresAt` (null: never) has expired at `at`: what it granted then yields nothing. */
+export function hasExpired(expiresAt: number | null, at: number): boolean {
+  return expiresAt !== null && expiresAt <= at;
+}
+
 /** The expiry a new credential gets when the wire cannot ask for one: `wanted`, cut to the minting credential's. */
 export function mintedExpiry(limit: Expiring | number | null, wanted: number | null): number | null {
   return earliest(typeof limit === 'object' && limit !== null ? limit.expiresAt : limit, wanted);

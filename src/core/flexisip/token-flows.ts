@@ -5,7 +5,7 @@
  * validated it, the account credential that attached it. The token's own expiry bounds only its use.
  */
 import type { Caller } from '../callers.js';
-import { mintedExpiry } from '../credentials/lifetimes.js';
+import { hasExpired, mintedExpiry } from '../credentials/lifetimes.js';
 import { now } from '../crypto.js';
 import { CommonErrors, GatehouseError, forbidden, notFound } from '../errors.js';
 import type { FlexisipContext } from './common.js';
@@ -29,7 +29,7 @@ export function createTokenFlows(ctx: FlexisipContext) {
   }
 
   /** A token whose grantor's credential has expired yields nothing: as if it were unknown. */
-  const grantorLive = (row: { grantorExpiresAt: number | null }) => row.grantorExpiresAt === null || row.grantorExpiresAt > now();
+  const grantorLive = (row: { grantorExpiresAt: number | null }) => !hasExpired(row.grantorExpiresAt, now());
 
   async function creationTokenFromRequest(requestToken: string) {
     if (!requestToken) refuse('account_creation_request_token', 'The account creation request token field is required.');

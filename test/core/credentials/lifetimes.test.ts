@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assertMintsNoLongerThan, earliest, mintedExpiry, mintedTtlSeconds } from '../../../src/core/credentials/lifetimes.js';
+import { assertMintsNoLongerThan, earliest, hasExpired, mintedExpiry, mintedTtlSeconds } from '../../../src/core/credentials/lifetimes.js';
 
 test('the earliest of two expiries, null meaning never', () => {
   assert.equal(earliest(null, null), null);
@@ -36,4 +36,10 @@ test('a lifetime in seconds is cut to what is left of the minting credential, ro
   const limit = at + 299_700;
   assert.ok(Math.floor(at / 1000) + mintedTtlSeconds({ expiresAt: limit }, 3600, at) <= limit / 1000, 'iat + ttl never passes the limit');
   assert.throws(() => mintedTtlSeconds({ expiresAt: 999 }, 3600, 0), (e: any) => e.code === 'unauthenticated');
+});
+
+test('what an expired credential granted yields nothing; a never-expiring one never expires', () => {
+  assert.equal(hasExpired(null, Number.MAX_SAFE_INTEGER), false);
+  assert.equal(hasExpired(1000, 999), false);
+  assert.equal(hasExpired(1000, 1000), true);
 });
