@@ -22,7 +22,7 @@ import type { SigningKeys } from './signing-keys.js';
 
 export const API_KEY_PREFIX = 'gha_';
 
-type AccountWithTenant = Pick<Selectable<AccountTable>, 'id' | 'tenant_id' | 'role' | 'blocked' | 'activated'> & { tenant_sid: string; tenant_path: string };
+type AccountWithTenant = Pick<Selectable<AccountTable>, 'id' | 'tenant_id' | 'role' | 'blocked' | 'activated' | 'domain'> & { tenant_sid: string; tenant_path: string };
 
 export type Credentials = ReturnType<typeof createCredentials>;
 
@@ -69,6 +69,7 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
       tenantPath: row.tenant_path,
       accountId: Number(row.id),
       role: row.role as AccountRole,
+      domain: row.domain ?? null,
       via,
       expiresAt,
     };

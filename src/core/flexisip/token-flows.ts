@@ -32,9 +32,21 @@ export function createTokenFlows(ctx: FlexisipContext) {
     return tokens.issue('creation', { domain: row.domain });
   }
 
-  async function creationTokenByAdmin(caller: Caller) {
+  /**
+   * An account creation token for one of the caller's domains: the one named, else its only one. The
+   * deployment admin's may name none (then the default domain). The account it opens lands there.
+   */
+  async function creationTokenByAdmin(caller: Caller, named?: string | null) {
     const scope = await access.adminScope(caller);
-    return tokens.issue('creation', { domain: !scope.all && scope.domains.length === 1 ? scope.domains[0] : null });
+    const domain = named?.trim().toLowerCase() || null;
+    if (domain !== null) {
+      if (scope.all) await accounts.domainTenant(domain);
+      else if (!access.inScope(scope, domain)) throw forbidden('this domain is outside the caller\'s reach');
+      return tokens.issue('creation', { domain });
+    }
+    if (scope.all) return tokens.issue('creation', { domain: null });
+    if (scope.domains.length !== 1) refuse('domain', 'The domain field is required (the caller administers several domains, or none).');
+    return tokens.issue('creation', { domain: scope.domains[0]! });
   }
 
   async function sendByPush(input: { pn_provider: string; pn_param: string; pn_prid: string }) {
