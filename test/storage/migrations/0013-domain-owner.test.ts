@@ -11,67 +11,80 @@ import { Migrator, sql } from 'kysely';
 import { loadConfig } from '../../../src/config.js';
 import { migrationProvider } from '../../../src/storage/migrations/index.js';
 import { type Storage, migrate, openStorage } from '../../../src/storage/storage.js';
-import { DIALECTS, type TestDatabase, createTestDatabase, skipDialect } from '../../helpers/services.js';
+import { runCli, startServerProcess } from '../../helpers/process.js';
+import { DIALECTS, type Dialect, type TestDatabase, createTestDatabase, skipDialect } from '../../helpers/services.js';
+
+/** A database migrated to 0012 holding every plant the probe made (the ids by name). */
+async function plantedDatabase(dialect: Dialect): Promise<{ database: TestDatabase; ids: Record<string, number> }> {
+  const database = await createTestDatabase(dialect);
+  const storage = openStorage(loadConfig({ NODE_ENV: 'test', GATEHOUSE_DATA_DIR: database.dataDir, DATABASE_URL: database.url }).database);
+  const db = storage.db;
+  const ids: Record<string, number> = {};
+  const t = Date.now();
+  try {
+    const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
+    const { error } = await migrator.migrateTo('0012_send_to_outbox');
+    if (error) throw error;
+
+    const tenant = async (name: string, parent?: { id: number; path: string }) => {
+      const sid = `AC${name.padEnd(32, '0')}`;
+      const row = await db
+        .insertInto('tenants')
+        .values({ sid, name, parent_id: parent?.id ?? null, path: `${parent?.path ?? '/'}${sid}/`, email: null, created_at: t, updated_at: t })
+        .returning(['id', 'path'])
+        .executeTakeFirstOrThrow();
+      return { id: Number(row.id), path: row.path };
+    };
+    const boot = await tenant('b00');
+    const p1 = await tenant('a01', boot);
+    const p2 = await tenant('a02', boot);
+    const site = await tenant('a03', p1);
+    ids.p1 = p1.id;
+    ids.p2 = p2.id;
+    for (const [domain, owner] of [['boot.test', boot], ['p1.test', p1], ['p1b.test', p1], ['p2.test', p2]] as const) {
+      await db.insertInto('sip_domains').values({ tenant_id: owner.id, domain, created_at: t }).execute();
+    }
+    const account = async (name: string, tenantId: number, username: string | null, domain: string | null, role = 'sip') => {
+      const row = await db
+        .insertInto('accounts')
+        .values({ tenant_id: tenantId, username, domain, email: null, phone: null, display_name: null, role, activated: 1, blocked: 0, password_hash: null, created_at: t, updated_at: t })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      ids[name] = Number(row.id);
+      if (role === 'sip' || role === 'sipadmin') {
+        await db.insertInto('sip_accounts').values({ account_id: ids[name]!, ha1_md5: null, ha1_sha256: 'sealed', dtmf_protocol: null, provisioning_token: null, confirmation_key_hash: null, confirmation_key_expires: null, user_agent: null } as never).execute();
+      }
+      await db.insertInto('api_keys').values({ account_id: ids[name]!, key_hash: `hash-${name}`, name: null, created_at: t, expires_at: null }).execute();
+    };
+    await account('victim', p1.id, 'alice', 'p1.test');
+    await account('victimPeer', p1.id, 'bob', 'p1.test');
+    // P2 → P1: a Flexisip admin on P1's domain, and a duplicate of P1's alice.
+    await account('repro', p2.id, 'repro01', 'p1.test', 'sipadmin');
+    await account('duplicate', p2.id, 'alice', 'p1.test');
+    // A site on its parent's domain; any tenant on the bootstrap tenant's; an unowned domain.
+    await account('siteOnParent', site.id, 'carol', 'p1.test');
+    await account('onBootstrap', p2.id, 'dave', 'boot.test');
+    await account('unowned', p1.id, 'erin', 'nobody.test');
+    // Rightful ones, and an agent without a domain.
+    await account('p2alice', p2.id, 'bob', 'p2.test');
+    await account('agent', p1.id, 'frank', null, 'agent');
+  } finally {
+    await storage.close();
+  }
+  return { database, ids };
+}
 
 for (const dialect of DIALECTS) {
   describe(`0013_domain_owner on planted data on ${dialect}`, { skip: await skipDialect(dialect) }, () => {
     let database: TestDatabase;
     let storage: Storage;
-    const ids: Record<string, number> = {};
+    let ids: Record<string, number> = {};
     const t = Date.now();
 
     before(async () => {
-      database = await createTestDatabase(dialect);
+      ({ database, ids } = await plantedDatabase(dialect));
       storage = openStorage(loadConfig({ NODE_ENV: 'test', GATEHOUSE_DATA_DIR: database.dataDir, DATABASE_URL: database.url }).database);
-      const db = storage.db;
-      const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
-      const { error } = await migrator.migrateTo('0012_send_to_outbox');
-      if (error) throw error;
-
-      const tenant = async (name: string, parent?: { id: number; path: string }) => {
-        const sid = `AC${name.padEnd(32, '0')}`;
-        const row = await db
-          .insertInto('tenants')
-          .values({ sid, name, parent_id: parent?.id ?? null, path: `${parent?.path ?? '/'}${sid}/`, email: null, created_at: t, updated_at: t })
-          .returning(['id', 'path'])
-          .executeTakeFirstOrThrow();
-        return { id: Number(row.id), path: row.path };
-      };
-      const boot = await tenant('b00');
-      const p1 = await tenant('a01', boot);
-      const p2 = await tenant('a02', boot);
-      const site = await tenant('a03', p1);
-      ids.p1 = p1.id;
-      ids.p2 = p2.id;
-      for (const [domain, owner] of [['boot.test', boot], ['p1.test', p1], ['p1b.test', p1], ['p2.test', p2]] as const) {
-        await db.insertInto('sip_domains').values({ tenant_id: owner.id, domain, created_at: t }).execute();
-      }
-      const account = async (name: string, tenantId: number, username: string | null, domain: string | null, role = 'sip') => {
-        const row = await db
-          .insertInto('accounts')
-          .values({ tenant_id: tenantId, username, domain, email: null, phone: null, display_name: null, role, activated: 1, blocked: 0, password_hash: null, created_at: t, updated_at: t })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        ids[name] = Number(row.id);
-        if (role === 'sip' || role === 'sipadmin') {
-          await db.insertInto('sip_accounts').values({ account_id: ids[name]!, ha1_md5: null, ha1_sha256: 'sealed', dtmf_protocol: null, provisioning_token: null, confirmation_key_hash: null, confirmation_key_expires: null, user_agent: null } as never).execute();
-        }
-        await db.insertInto('api_keys').values({ account_id: ids[name]!, key_hash: `hash-${name}`, name: null, created_at: t, expires_at: null }).execute();
-      };
-      await account('victim', p1.id, 'alice', 'p1.test');
-      await account('victimPeer', p1.id, 'bob', 'p1.test');
-      // P2 → P1: a Flexisip admin on P1's domain, and a duplicate of P1's alice.
-      await account('repro', p2.id, 'repro01', 'p1.test', 'sipadmin');
-      await account('duplicate', p2.id, 'alice', 'p1.test');
-      // A site on its parent's domain; any tenant on the bootstrap tenant's; an unowned domain.
-      await account('siteOnParent', site.id, 'carol', 'p1.test');
-      await account('onBootstrap', p2.id, 'dave', 'boot.test');
-      await account('unowned', p1.id, 'erin', 'nobody.test');
-      // Rightful ones, and an agent without a domain.
-      await account('p2alice', p2.id, 'bob', 'p2.test');
-      await account('agent', p1.id, 'frank', null, 'agent');
-
-      assert.deepEqual(await migrate(db), ['0013_domain_owner', ...(await laterThan0013())]);
+      assert.deepEqual(await migrate(storage.db), ['0013_domain_owner', ...(await laterThan0013())]);
     });
     after(async () => {
       await storage?.close();
@@ -136,6 +149,41 @@ for (const dialect of DIALECTS) {
     test('SQLite keeps its foreign keys on after the rebuild', { skip: dialect !== 'sqlite' }, async () => {
       const on = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(storage.db);
       assert.equal(on.rows[0]?.foreign_keys, 1);
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`misplaced accounts are reported for an admin to resolve (${dialect})`, { skip: await skipDialect(dialect) }, () => {
+    let database: TestDatabase;
+    let ids: Record<string, number>;
+    before(async () => {
+      ({ database, ids } = await plantedDatabase(dialect));
+    });
+    after(() => database?.drop());
+    const env = () => ({ DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: database.dataDir });
+    const MISPLACED = ['repro', 'duplicate', 'siteOnParent', 'onBootstrap', 'unowned'];
+
+    test('the first start migrates and says so in one log line, naming each account and nothing secret', async () => {
+      const server = await startServerProcess(env());
+      await server.stop();
+      const lines = server.output().split('\n').filter((l) => l.includes('gatehouse account misplaced'));
+      assert.equal(lines.length, 1, server.output());
+      const line = JSON.parse(lines[0]!);
+      assert.equal(line.level, 40, 'a warning');
+      assert.deepEqual(line.misplacedAccounts.map((a: { id: number }) => a.id), MISPLACED.map((n) => ids[n]));
+      assert.match(line.msg, /^5 account\(s\) named a SIP domain their tenant does not own/);
+    });
+
+    test('`gatehouse account misplaced` lists them with the domain they named and its owner', async () => {
+      const res = await runCli(['account', 'misplaced'], env());
+      assert.equal(res.code, 0, res.stderr);
+      const listed = JSON.parse(res.stdout) as Array<{ id: number; domain: string; ownerTenantId: number | null }>;
+      assert.deepEqual(listed.map((a) => a.id), MISPLACED.map((n) => ids[n]));
+      const repro = listed.find((a) => a.id === ids.repro)!;
+      assert.equal(repro.domain, 'p1.test');
+      assert.equal(repro.ownerTenantId, ids.p1);
+      assert.equal(listed.find((a) => a.id === ids.unowned)!.ownerTenantId, null);
     });
   });
 }
