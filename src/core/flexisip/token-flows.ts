@@ -17,10 +17,11 @@ export function createTokenFlows(ctx: FlexisipContext) {
     return tokens.issue('request', { domain: settings.defaultDomain });
   }
 
+  /** Only an admin of the domain the request would open an account in validates it (no domain: the deployment admin). */
   async function validateRequestToken(caller: Caller, token: string) {
-    await access.adminScope(caller);
+    const scope = await access.adminScope(caller);
     const row = await tokens.live('request', token);
-    if (!row) throw notFound('account_creation_request_token');
+    if (!row || !(scope.all || access.inScope(scope, row.domain))) throw notFound('account_creation_request_token');
     await tokens.validate(row.id);
   }
 

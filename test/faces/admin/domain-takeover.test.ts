@@ -258,6 +258,36 @@ for (const dialect of DIALECTS) {
   });
 }
 
+for (const dialect of DIALECTS) {
+  describe(`a public account request opens an account only where its validator administers (${dialect})`, { skip: await skipDialect(dialect) }, () => {
+    let server: TestServer;
+    let owner: Tenant;
+    let other: Tenant;
+    const publicDomain = `${uniqueName('public')}.sip.example.org`;
+    before(async () => {
+      server = await startTestServer(dialect, { env: { ...ENV, GATEHOUSE_FLEXISIP_DOMAIN: publicDomain } });
+      const admin = apiKey(server.admin.apiKey);
+      owner = (await call(`${server.url}/admin/tenants`, { headers: admin, json: { name: 'owner' } })).body;
+      other = (await call(`${server.url}/admin/tenants`, { headers: admin, json: { name: 'other' } })).body;
+      assert.equal((await call(`${server.url}/admin/tenants/${owner.id}/sip-domains`, { headers: admin, json: { domain: publicDomain } })).status, 201);
+      assert.equal((await call(`${server.url}/admin/tenants/${other.id}/sip-domains`, { headers: admin, json: { domain: `${uniqueName('o')}.sip.example.org` } })).status, 201);
+    });
+    after(() => server.close());
+
+    test('another tenant\'s admin cannot validate a request for the default domain; its owner can', async () => {
+      const request = await call(`${server.url}/api/account_creation_request_tokens`, { method: 'POST' });
+      assert.equal(request.status, 201, request.text);
+      const validate = (headers: Record<string, string>) => call(`${server.url}/api/account_creation_request_tokens/${request.body.token}/validate`, { method: 'POST', headers });
+      assert.equal((await validate(asTenant(other))).status, 404);
+      const early = await call(`${server.url}/api/account_creation_tokens/using-account-creation-request-token`, { json: { account_creation_request_token: request.body.token } });
+      assert.equal(early.status, 404, 'not validated by the other tenant');
+      assert.equal((await validate(asTenant(owner))).status, 200);
+      const creation = await call(`${server.url}/api/account_creation_tokens/using-account-creation-request-token`, { json: { account_creation_request_token: request.body.token } });
+      assert.equal(creation.status, 201, creation.text);
+    });
+  });
+}
+
 describe('the takeover across two nodes sharing PostgreSQL and Redis', { skip: await skipUnless({ postgres: true, redis: true }) }, () => {
   let nodes: Awaited<ReturnType<typeof startSharedNodes<{ p1: Tenant; p2: Tenant; victim: Victim }>>>;
   before(async () => {
