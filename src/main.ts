@@ -29,7 +29,10 @@ const USAGE = `usage: gatehouse <command> [options]
   tenant list                             list tenants as JSON
   account create --tenant ID|SID --email E --password P [--role agent|superagent|admin|sip] [--username U] [--domain D]
                                           create an account (in a SIP domain the tenant owns); prints it with its "id"
-  account misplaced                       list the accounts found on a SIP domain their tenant does not own (blocked)
+  account misplaced [--delete N | --restore N]
+                                          list the accounts found on a SIP domain their tenant does not own
+                                          (blocked); --delete removes one, --restore puts one back in its
+                                          domain once its tenant owns it (still blocked); prints the rest
   account unlock --id N                   lift an account's login lock
   admin create [--tenant ID|SID]          create an admin account and API key; prints {"apiKey"} (shown once)
   keys rotate                             new master key (key file) and re-seal every secret
@@ -116,8 +119,15 @@ async function main(argv: string[]): Promise<number> {
         print(account);
       });
     }
-    case 'account misplaced':
-      return withRuntime(config, async ({ core }) => print(await core.accounts.misplaced()));
+    case 'account misplaced': {
+      const { values } = parseArgs({ args: rest, options: { delete: { type: 'string' }, restore: { type: 'string' } } });
+      const target = values.delete ?? values.restore;
+      if (target !== undefined && (!/^\d{1,10}$/.test(target) || (values.delete && values.restore))) return usage('account misplaced takes one of --delete N or --restore N');
+      return withRuntime(config, async ({ core }) => {
+        if (target !== undefined) await core.accounts.resolveMisplaced(Number(target), values.delete ? 'delete' : 'restore');
+        print(await core.accounts.misplaced());
+      });
+    }
     case 'admin create': {
       const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' } } });
       return withRuntime(config, async ({ core }) => {

@@ -213,12 +213,36 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     return toAccount(row);
   }
 
+  /**
+   * An admin's resolution of a misplaced account (operator only): `delete` removes it and what hangs
+   * on it; `restore` puts it back in its domain once its tenant owns that domain (it stays blocked
+   * until unblocked). 404 for an account that is not misplaced.
+   */
+  async function resolveMisplaced(id: number, action: 'delete' | 'restore'): Promise<void> {
+    const row = await db.selectFrom('accounts').select(['id', 'tenant_id', 'misplaced_domain']).where('id', '=', id).where('misplaced_domain', 'is not', null).executeTakeFirst();
+    if (!row) throw notFound('misplaced account');
+    if (action === 'delete') {
+      await db.deleteFrom('accounts').where('id', '=', id).execute();
+      return;
+    }
+    if (!(await tenants.ownsDomain(Number(row.tenant_id), row.misplaced_domain!))) {
+      throw invalid('domain', `${row.misplaced_domain} is not a SIP domain of the account's tenant: give it the domain first, or delete the account`);
+    }
+    try {
+      await db.updateTable('accounts').set({ domain: row.misplaced_domain, misplaced_domain: null, updated_at: now() }).where('id', '=', id).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('another account of the domain holds this username', 'username');
+      throw err;
+    }
+  }
+
   return {
     create,
     get,
     list,
     update,
     misplaced,
+    resolveMisplaced,
     /** Subscribes to password changes (core.ts revokes the account's JWTs and sessions there). */
     onPasswordChange(listener: (accountId: number) => Promise<void>): void {
       passwordListeners.push(listener);

@@ -185,5 +185,30 @@ for (const dialect of DIALECTS) {
       assert.equal(repro.ownerTenantId, ids.p1);
       assert.equal(listed.find((a) => a.id === ids.unowned)!.ownerTenantId, null);
     });
+
+    test('an admin resolves them one by one: restore once the tenant owns the domain, or delete', async () => {
+      const refused = await runCli(['account', 'misplaced', '--restore', String(ids.repro)], env());
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /p1\.test is not a SIP domain of the account's tenant/);
+      const storage = openStorage(loadConfig({ NODE_ENV: 'test', GATEHOUSE_DATA_DIR: database.dataDir, DATABASE_URL: database.url }).database);
+      try {
+        await storage.db.insertInto('sip_domains').values({ tenant_id: ids.p1!, domain: 'nobody.test', created_at: Date.now() }).execute();
+      } finally {
+        await storage.close();
+      }
+      const restored = await runCli(['account', 'misplaced', '--restore', String(ids.unowned)], env());
+      assert.equal(restored.code, 0, restored.stderr);
+      const deleted = await runCli(['account', 'misplaced', '--delete', String(ids.duplicate)], env());
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.deepEqual(JSON.parse(deleted.stdout).map((a: { id: number }) => a.id), ['repro', 'siteOnParent', 'onBootstrap'].map((n) => ids[n]));
+      const after = openStorage(loadConfig({ NODE_ENV: 'test', GATEHOUSE_DATA_DIR: database.dataDir, DATABASE_URL: database.url }).database);
+      try {
+        const back = await after.db.selectFrom('accounts').select(['domain', 'blocked']).where('id', '=', ids.unowned!).executeTakeFirstOrThrow();
+        assert.deepEqual(back, { domain: 'nobody.test', blocked: 1 }, 'back in its domain, still blocked until an admin unblocks it');
+        assert.equal((await after.db.selectFrom('accounts').select('id').where('id', '=', ids.duplicate!).execute()).length, 0);
+      } finally {
+        await after.close();
+      }
+    });
   });
 }
