@@ -194,6 +194,10 @@ for (const dialect of DIALECTS) {
         const res = await call(`${url}${path}`, { method, headers: sipadmin.key, ...(json !== undefined && { json }) });
         assert.equal(res.status, 403, `${method} ${path}: ${res.status} ${res.text}`);
       }
+      const othersKey = await call(`${url}/admin/accounts/${other}/api-keys`, { headers: asTenant(p2), json: {} });
+      assert.equal(othersKey.status, 201, othersKey.text);
+      const revoke = await call(`${url}/admin/api-keys/${othersKey.body.id}`, { method: 'DELETE', headers: sipadmin.key });
+      assert.equal(revoke.status, 403, `revoking another domain's key: ${revoke.text}`);
       const created = await call(`${url}/admin/accounts`, { headers: sipadmin.key, json: { tenant: String(p2.id), role: 'sip', username: uniqueName('x'), domain: d.p2b, password: 'long enough pw' } });
       assert.equal(created.status, 403, created.text);
       const listed = await call(`${url}/admin/accounts?tenant=${p2.id}`, { headers: sipadmin.key });
@@ -202,6 +206,8 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([...domains], [d.p2], 'only its own domain is listed');
       const row = await server.runtime.storage.db.selectFrom('accounts').select(['blocked']).where('id', '=', other).executeTakeFirstOrThrow();
       assert.equal(row.blocked, 0);
+      const keys = await server.runtime.storage.db.selectFrom('api_keys').select('id').where('id', '=', othersKey.body.id).execute();
+      assert.equal(keys.length, 1, 'the other domain\'s key still stands');
       // Its own domain stays its to manage, on /admin/… as on the Flexisip face.
       assert.equal((await call(`${url}/admin/accounts/${ownDomainPeer}`, { headers: sipadmin.key })).status, 200);
       assert.equal((await call(`${url}/admin/accounts/${ownDomainPeer}`, { method: 'PATCH', headers: sipadmin.key, json: { displayName: 'peer' } })).status, 200);
