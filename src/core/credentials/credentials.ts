@@ -29,7 +29,7 @@ export const API_KEY_PREFIX = 'gha_';
  */
 export const EXTERNAL_JWT_CLOCK_SKEW_SECONDS = 30;
 
-type AccountWithTenant = Pick<Selectable<AccountTable>, 'id' | 'tenant_id' | 'role' | 'blocked' | 'activated'> & { tenant_sid: string; tenant_path: string };
+type AccountWithTenant = Pick<Selectable<AccountTable>, 'id' | 'tenant_id' | 'role' | 'blocked' | 'activated' | 'domain'> & { tenant_sid: string; tenant_path: string };
 
 export type Credentials = ReturnType<typeof createCredentials>;
 
@@ -76,6 +76,7 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
       tenantPath: row.tenant_path,
       accountId: Number(row.id),
       role: row.role as AccountRole,
+      domain: row.domain ?? null,
       via,
       expiresAt,
     };

@@ -21,10 +21,11 @@ export function createTokenFlows(ctx: FlexisipContext) {
     return tokens.issue('request', { domain: settings.defaultDomain });
   }
 
+  /** Only an admin of the domain the request would open an account in validates it (no domain: the deployment admin). */
   async function validateRequestToken(caller: Caller, token: string) {
-    await access.adminScope(caller);
+    const scope = await access.adminScope(caller);
     const row = await tokens.live('request', token);
-    if (!row) throw notFound('account_creation_request_token');
+    if (!row || !(scope.all || access.inScope(scope, row.domain))) throw notFound('account_creation_request_token');
     await tokens.validate(row.id, mintedExpiry(caller, null));
   }
 
@@ -39,9 +40,22 @@ export function createTokenFlows(ctx: FlexisipContext) {
     return tokens.issue('creation', { domain: row.domain, notAfter: row.grantorExpiresAt });
   }
 
-  async function creationTokenByAdmin(caller: Caller) {
+  /**
+   * An account creation token for one of the caller's domains: the one named, else its only one. The
+   * deployment admin's may name none (then the default domain). The account it opens lands there.
+   */
+  async function creationTokenByAdmin(caller: Caller, named?: string | null) {
     const scope = await access.adminScope(caller);
-    return tokens.issue('creation', { domain: !scope.all && scope.domains.length === 1 ? scope.domains[0] : null, notAfter: mintedExpiry(caller, null) });
+    const notAfter = mintedExpiry(caller, null);
+    const domain = named?.trim().toLowerCase() || null;
+    if (domain !== null) {
+      if (scope.all) await accounts.domainTenant(domain);
+      else if (!access.inScope(scope, domain)) throw forbidden('this domain is outside the caller\'s reach');
+      return tokens.issue('creation', { domain, notAfter });
+    }
+    if (scope.all) return tokens.issue('creation', { domain: null, notAfter });
+    if (scope.domains.length !== 1) refuse('domain', 'The domain field is required (the caller administers several domains, or none).');
+    return tokens.issue('creation', { domain: scope.domains[0]!, notAfter });
   }
 
   async function sendByPush(input: { pn_provider: string; pn_param: string; pn_prid: string }) {

@@ -56,9 +56,18 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.post(
     '/account_creation_tokens',
-    { config: asAdmin, schema: { tags, summary: 'Create an account_creation_token (Admin)', security: security(ADMIN), response: { 201: Token, ...errors } } },
+    {
+      config: asAdmin,
+      schema: {
+        tags,
+        summary: 'Create an account_creation_token (Admin) for one of the caller\'s domains: `?domain=` names it (required when the caller administers several)',
+        security: security(ADMIN),
+        querystring: Type.Object({ domain: Type.Optional(Type.String({ maxLength: 253 })) }),
+        response: { 201: Token, ...errors },
+      },
+    },
     async (req, reply) => {
-      const t = await f.creationTokenByAdmin(callerOf(req));
+      const t = await f.creationTokenByAdmin(callerOf(req), req.query.domain);
       reply.status(201);
       return tokenJson(t);
     },

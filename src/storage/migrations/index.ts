@@ -15,6 +15,7 @@ import * as m0009 from './0009_wire.js';
 import * as m0010 from './0010_web.js';
 import * as m0011 from './0011_perf.js';
 import * as m0012 from './0012_send_to_outbox.js';
+import * as m0013 from './0013_domain_owner.js';
 import * as m0015 from './0015_token_grantor_expiry.js';
 
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0010_web': m0010,
   '0011_perf': m0011,
   '0012_send_to_outbox': m0012,
+  '0013_domain_owner': m0013,
   '0015_token_grantor_expiry': m0015,
 };
 
