@@ -22,11 +22,15 @@ for (const dialect of DIALECTS) {
   describe(`Flexisip credentials expire with the credential that minted them (${dialect})`, { skip: await skipDialect(dialect) }, () => {
     let server: TestServer;
     let w: World;
+    // Request tokens open accounts on the deployment's default domain, and only its admins validate them.
+    const publicDomain = `${uniqueName('public')}.sip.example.org`;
     before(async () => {
       server = await startTestServer(dialect, {
-        env: { GATEHOUSE_EXTERNAL_JWT_ISSUER: ISSUER, GATEHOUSE_EXTERNAL_JWT_PUBLIC_KEY: external.publicKey.export({ format: 'pem', type: 'spki' }).toString() },
+        env: { GATEHOUSE_FLEXISIP_DOMAIN: publicDomain, GATEHOUSE_EXTERNAL_JWT_ISSUER: ISSUER, GATEHOUSE_EXTERNAL_JWT_PUBLIC_KEY: external.publicKey.export({ format: 'pem', type: 'spki' }).toString() },
       });
       w = await world(server);
+      const added = await call(`${w.url}/admin/tenants/${w.tenant.id}/sip-domains`, { headers: w.admin, json: { domain: publicDomain } });
+      assert.equal(added.status, 201, added.text);
     });
     after(() => server.close());
 
@@ -122,9 +126,9 @@ for (const dialect of DIALECTS) {
       assert.equal((await redeem(token)).status, 404);
     });
 
-    /** A Flexisip admin of the world's domain, with an API key expiring in `ms`. */
-    async function expiringAdmin(ms: number) {
-      const admin = await createAccount(w, { username: uniqueName('admin'), admin: true });
+    /** A Flexisip admin of the domain (the world's unless named), with an API key expiring in `ms`. */
+    async function expiringAdmin(ms: number, domain = w.domain) {
+      const admin = await createAccount(w, { username: uniqueName('admin'), admin: true, domain });
       return expiringKey(admin.id, ms);
     }
 
@@ -138,7 +142,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('a request token validated with a 2-minute admin key yields a creation token expiring with that key', async () => {
-      const short = await expiringAdmin(120_000);
+      const short = await expiringAdmin(120_000, publicDomain);
       const request = await call(`${w.url}/api/account_creation_request_tokens`, { method: 'POST' });
       assert.equal((await call(`${w.url}/api/account_creation_request_tokens/${request.body.token}/validate`, { method: 'POST', headers: apiKey(short.key) })).status, 200);
       const creation = await call(`${w.url}/api/account_creation_tokens/using-account-creation-request-token`, { json: { account_creation_request_token: request.body.token } });
@@ -147,7 +151,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('a request token validated with a key that has since expired is exchanged for nothing (404)', async () => {
-      const short = await expiringAdmin(1500);
+      const short = await expiringAdmin(1500, publicDomain);
       const request = await call(`${w.url}/api/account_creation_request_tokens`, { method: 'POST' });
       assert.equal((await call(`${w.url}/api/account_creation_request_tokens/${request.body.token}/validate`, { method: 'POST', headers: apiKey(short.key) })).status, 200);
       await sleep(short.expiresAt - Date.now() + 100);
