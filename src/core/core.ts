@@ -23,6 +23,7 @@ import { createVerifications } from './verifications/verifications.js';
 import { createVoice } from './voice/voice.js';
 import { createFlexisip } from './flexisip/flexisip.js';
 import { createDigestAuth } from './sip/authenticate.js';
+import { createGuessing } from './guessing/guessing.js';
 import { createNonces, loadNonceKey } from './sip/nonces.js';
 
 export interface Channels {
@@ -45,6 +46,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
   const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
   const buckets = createBuckets(deps.state, deps);
+  const guessing = createGuessing(deps, audit);
   const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets });
   // A password change or a 2FA reset ends the account's JWTs, trusted devices and logins in progress.
   const revokeSessions = async (accountId: number) => {
@@ -75,6 +77,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     outbox,
     twoFactor,
     audit,
+    guessing,
     trustedDevices,
     login,
     limits,
