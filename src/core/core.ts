@@ -5,6 +5,7 @@ import { createAudit } from './audit/audit.js';
 import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
+import { deviceCookies, loadDeviceKey } from './login/device-cookies.js';
 import { createLogin } from './login/login.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
@@ -47,7 +48,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
   const buckets = createBuckets(deps.state, deps);
   const guessing = createGuessing(deps, audit);
-  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets });
+  const devices = deviceCookies(await loadDeviceKey(deps.db, deps.sealer));
+  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets, devices });
   // A password change or a 2FA reset ends the account's JWTs, trusted devices and logins in progress.
   const revokeSessions = async (accountId: number) => {
     await credentials.revokeJwts(accountId);
