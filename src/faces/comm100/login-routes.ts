@@ -115,7 +115,7 @@ async function v1Caller(core: Core, request: FastifyRequest): Promise<Caller> {
   const authorization = request.headers.authorization;
   if (authorization?.toLowerCase().startsWith('bearer ')) return core.credentials.authenticateJwt(authorization.slice(7).trim());
   const key = request.headers['x-api-key'];
-  if (typeof key === 'string' && key) return core.credentials.authenticateApiKey(key);
+  if (typeof key === 'string' && key) return core.guessing.guard({ scheme: 'apiKey' }, request.ip, () => core.credentials.authenticateApiKey(key));
   throw unauthenticated('agentid / partneruserid needs a JWT or API key that manages the account; a login uses preLoginToken');
 }
 

@@ -121,5 +121,22 @@ for (const dialect of DIALECTS) {
       assert.equal(right.headers.get('retry-after'), '900');
       assert.equal((await get(server.admin.apiKey, address())).status, 200);
     });
+
+    test('API keys read outside the authentication hook (v1 2fa::verify by agentid, the console\'s key form) count toward the same limit', async () => {
+      const guesser = address();
+      const verify = (key: string) => call(`${w.url}/loginapi/2fa:verify`, { headers: { ...apiKey(key), ...guesser }, json: { agentid: 1, code: '123456' } });
+      for (let i = 0; i < API_KEY_SOURCE_LIMIT - 1; i++) assert.equal((await verify(`ghk_wrong${i}`)).status, 401);
+      const page = await call(`${w.url}/console`);
+      const csrf = /gh_csrf=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+      const form = (key: string) =>
+        call(`${w.url}/console/key`, {
+          method: 'POST',
+          headers: { ...guesser, cookie: `gh_csrf=${csrf}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ _csrf: csrf, apiKey: key }).toString(),
+        });
+      assert.equal((await form('ghk_wrong-last')).status, 401);
+      assert.equal((await verify(server.admin.apiKey)).status, 429);
+      assert.equal((await form(server.admin.apiKey)).status, 429);
+    });
   });
 }
