@@ -16,6 +16,10 @@
  * A source reaching its limit is audited (`guessing_refused`, once per window), as is an account
  * entering the slow phase (`guessing_slowed`). The source's count is read alongside the check, so
  * a clean source pays one read of shared state and no write; only failures write.
+ *
+ * While shared state is unreachable, guarded credentials answer 503 like everything else that needs
+ * it: limits that silently stopped counting would be a way around them. (Stepping aside instead was
+ * tried: under a hung Redis a request then waited for two timeouts, past the one-second bound.)
  */
 import type { Audit } from '../audit/audit.js';
 import type { Caller } from '../callers.js';
