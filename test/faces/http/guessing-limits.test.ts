@@ -138,5 +138,18 @@ for (const dialect of DIALECTS) {
       assert.equal((await verify(server.admin.apiKey)).status, 429);
       assert.equal((await form(server.admin.apiKey)).status, 429);
     });
+
+    test('the console\'s key cookie counts toward the API-key limit too', async () => {
+      const guesser = address();
+      for (let i = 0; i < API_KEY_SOURCE_LIMIT; i++) {
+        const page = await call(`${w.url}/console`, { headers: { ...guesser, cookie: `gh_console=ghk_wrong${i}` } });
+        assert.ok(page.status < 500, page.text);
+      }
+      assert.equal((await call(`${w.url}/admin/tenants`, { headers: { ...apiKey(server.admin.apiKey), ...guesser } })).status, 429);
+      const refused = await call(`${w.url}/console`, { headers: { ...guesser, cookie: `gh_console=${server.admin.apiKey}` } });
+      assert.doesNotMatch(refused.text, /Tenants<\/h2>/, 'the right key in the cookie does not open the console either');
+      const elsewhere = await call(`${w.url}/console`, { headers: { ...address(), cookie: `gh_console=${server.admin.apiKey}` } });
+      assert.match(elsewhere.text, /Tenants<\/h2>/);
+    });
   });
 }
