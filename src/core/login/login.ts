@@ -33,8 +33,8 @@ import { CommonErrors, GatehouseError, invalid, notFound } from '../errors.js';
 import type { TrustedDevices } from '../trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../twofactor/errors.js';
 import type { TwoFactor } from '../twofactor/twofactor.js';
-import { accountLocked, badCredentials, badPreLoginToken, codeVerifyFailed, loginTimeout, passwordRateLimited, retriesExceeded } from './errors.js';
 import type { DeviceCookies } from './device-cookies.js';
+import { accountLocked, badCredentials, badPreLoginToken, codeVerifyFailed, loginTimeout, passwordRateLimited, retriesExceeded } from './errors.js';
 import { createLoginLock } from './lock.js';
 import { type Opening, type Outcome, loginQueries } from './queries.js';
 
