@@ -5,6 +5,7 @@ import { createAudit } from './audit/audit.js';
 import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
+import { deviceCookies, loadDeviceKey } from './login/device-cookies.js';
 import { createLogin } from './login/login.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
@@ -23,6 +24,7 @@ import { createVerifications } from './verifications/verifications.js';
 import { createVoice } from './voice/voice.js';
 import { createFlexisip } from './flexisip/flexisip.js';
 import { createDigestAuth } from './sip/authenticate.js';
+import { createGuessing } from './guessing/guessing.js';
 import { createNonces, loadNonceKey } from './sip/nonces.js';
 
 export interface Channels {
@@ -45,7 +47,9 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
   const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
   const buckets = createBuckets(deps.state, deps);
-  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets });
+  const guessing = createGuessing(deps, audit);
+  const devices = deviceCookies(await loadDeviceKey(deps.db, deps.sealer));
+  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets, devices });
   // A password change or a 2FA reset ends the account's JWTs, trusted devices and logins in progress.
   const revokeSessions = async (accountId: number) => {
     await credentials.revokeJwts(accountId);
@@ -75,6 +79,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     outbox,
     twoFactor,
     audit,
+    guessing,
     trustedDevices,
     login,
     limits,

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fast
 import type { Caller } from '../../core/callers.js';
 import type { Core } from '../../core/core.js';
 import { unauthenticated } from '../../core/errors.js';
+import type { Presented } from '../../core/guessing/guessing.js';
 import { type Capability, isCapability, requireCapability } from '../../core/roles.js';
 import { readCookie } from './cookies.js';
 
@@ -47,7 +48,7 @@ export function registerAuthentication(app: FastifyInstance, core: Core): void {
   app.decorate('routeCapabilities', declared);
   const hook: onRequestHookHandler = (request, _reply, done) => {
     const { auth, capability } = request.routeOptions.config;
-    authenticate(core, request, auth!).then(
+    underGuessingLimits(core, request, auth!).then(
       (caller) => {
         request.caller = caller;
         try {
@@ -108,6 +109,31 @@ async function authenticate(core: Core, request: FastifyRequest, schemes: AuthSc
   }
   if (schemes.includes('digest')) return core.sip.challenge(header(request, 'from'));
   throw unauthenticated('credentials are required');
+}
+
+/**
+ * The online guessing limits (core/guessing) around authenticate: the credentials presented, as
+ * authenticate will read them, and the client's address. A request that presents none (a Digest
+ * challenge's first leg, a missing key) and a bearer token (signed, nothing to guess) pass through.
+ */
+function underGuessingLimits(core: Core, request: FastifyRequest, schemes: AuthScheme[]): Promise<Caller> {
+  const presented = presentedSecret(request, schemes);
+  const check = () => authenticate(core, request, schemes);
+  return presented ? core.guessing.guard(presented, request.ip, check) : check();
+}
+
+function presentedSecret(request: FastifyRequest, schemes: AuthScheme[]): Presented | null {
+  const authorization = request.headers.authorization;
+  if (authorization) {
+    const space = authorization.indexOf(' ');
+    const scheme = (space > 0 ? authorization.slice(0, space) : authorization).toLowerCase();
+    const value = space > 0 ? authorization.slice(space + 1).trim() : '';
+    if (scheme === 'basic' && schemes.includes('basic')) return { scheme: 'basic', value };
+    if (scheme === 'digest' && schemes.includes('digest')) return { scheme: 'digest', value, from: header(request, 'from') };
+    return null;
+  }
+  if (schemes.includes('apiKey') && (request.headers['x-api-key'] || readCookie(request, 'x-api-key'))) return { scheme: 'apiKey' };
+  return null;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/core.js';
 import { CommonErrors, GatehouseError } from '../../core/errors.js';
+import { DEVICE_COOKIE } from '../../core/login/device-cookies.js';
 import { TRUSTED_DEVICE_TTL_MS } from '../../core/trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { LOGIN_FLOW, SESSION, TRUSTED_DEVICE, clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
@@ -161,14 +162,21 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
         email: body.email,
         password: body.password,
         verifiedToken: readCookie(request, TRUSTED_DEVICE),
+        deviceToken: readCookie(request, DEVICE_COOKIE),
         clientAddress: request.ip,
       });
     } catch (err) {
       if (err instanceof GatehouseError && err.code === CommonErrors.unauthenticated) {
         return formView(request, reply, { kind: 'error', text: 'Email or password is incorrect.' }, 401, values);
       }
+      if (err instanceof GatehouseError && err.code === TwoFactorErrors.passwordRateLimited) {
+        reply.header('retry-after', String(err.details?.retryAfter));
+        return formView(request, reply, { kind: 'error', text: `Too many sign-in attempts: try again in ${err.details?.retryAfter} seconds, or from a browser you signed in with before.` }, 429, values);
+      }
       throw err;
     }
+    // The password was right: this browser keeps its own allowance of password tries (core/login/device-cookies.ts).
+    setCookie(request, reply, DEVICE_COOKIE, result.deviceToken, { expires: new Date(result.deviceTokenExpiresAt) });
     if (result.nextStep === 'noNeed') {
       startSession(request, reply, result.jwtToken!, result.expiresAt!);
       return reply.redirect('/login', 303);
