@@ -25,7 +25,7 @@ for (const dialect of DIALECTS) {
     after(() => server?.close());
 
     it('every HTML page says nosniff and may not be framed; pages are not cached and run no inline script', async () => {
-      for (const path of ['/login', '/console', '/account/security', '/docs', '/dev/outbox/page']) {
+      for (const path of ['/login', '/console', '/console/outbox', '/account/security', '/docs']) {
         const res = await fetch(`${server.url}${path}`, { redirect: 'manual' });
         if (res.status === 303) continue;
         assert.match(res.headers.get('content-type') ?? '', /^text\/html/, path);
@@ -33,10 +33,9 @@ for (const dialect of DIALECTS) {
         assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, path);
         assert.equal(res.headers.get('strict-transport-security'), null, `${path}: no HSTS over plain HTTP`);
       }
-      for (const path of ['/login', '/console', '/dev/outbox/page']) {
+      for (const path of ['/login', '/console', '/console/outbox']) {
         const res = await fetch(`${server.url}${path}`);
         assert.equal(res.headers.get('cache-control'), 'no-store', path);
-        if (path.startsWith('/dev')) continue;
         const csp = res.headers.get('content-security-policy')!;
         assert.match(csp, /default-src 'none'/);
         assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
