@@ -87,6 +87,28 @@ for (const dialect of DIALECTS) {
       assert.equal(login.status, 403, 'the sign-in form too');
     });
 
+    it('a form post another site sends (Sec-Fetch-Site or a foreign Origin) is refused even with the page\'s token, and changes nothing', async () => {
+      const withKey = (jar: string) => `${jar}; gh_console=${server.admin.apiKey}`;
+      const page = await open(`${server.url}/console`, { cookie: `gh_console=${server.admin.apiKey}` });
+      assert.ok(page.csrf);
+      const cookie = withKey(page.jar);
+      const post = (name: string, headers: Record<string, string>) =>
+        fetch(`${server.url}/console/tenants`, { method: 'POST', headers: { 'content-type': FORM, cookie, ...headers }, body: form({ name, _csrf: page.csrf! }), redirect: 'manual' });
+      const admin = await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey);
+      const names = async () => (await server.runtime.core.tenants.list(admin)).map((t) => t.name);
+      for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'http://attacker.example' }, { origin: 'null' }] as Record<string, string>[]) {
+        const res = await post('CrossSite', headers);
+        assert.equal(res.status, 403, JSON.stringify(headers));
+        assert.match(await res.text(), /another site/);
+      }
+      assert.ok(!(await names()).includes('CrossSite'));
+      const own = await post('SameOrigin', { 'sec-fetch-site': 'same-origin', origin: server.url });
+      assert.equal(own.status, 200);
+      assert.ok((await names()).includes('SameOrigin'));
+      const signIn = await fetch(`${server.url}/login`, { method: 'POST', headers: { 'content-type': FORM, cookie: page.jar, 'sec-fetch-site': 'cross-site' }, body: form({ _csrf: page.csrf!, email: 'a@b.c', password: 'x', partnerId: '1' }), redirect: 'manual' });
+      assert.equal(signIn.status, 403, 'a sign-in another site posts (login CSRF) too');
+    });
+
     it('bad form input is a 400 page naming the field, never a 500', async () => {
       const page = await open(`${server.url}/login`);
       const res = await fetch(`${server.url}/login`, {
