@@ -32,7 +32,7 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
   app.addHook('preValidation', (request, _reply, done) => {
     if (request.method !== 'POST') return done();
     try {
-      checkCsrf(request, (request.body as Record<string, unknown> | undefined)?._csrf);
+      checkCsrf(core, request, (request.body as Record<string, unknown> | undefined)?._csrf);
       done();
     } catch (err) {
       done(err as Error);

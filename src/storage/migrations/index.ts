@@ -15,6 +15,7 @@ import * as m0009 from './0009_wire.js';
 import * as m0010 from './0010_web.js';
 import * as m0011 from './0011_perf.js';
 import * as m0012 from './0012_send_to_outbox.js';
+import * as m0016 from './0016_csrf_secrets.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0010_web': m0010,
   '0011_perf': m0011,
   '0012_send_to_outbox': m0012,
+  '0016_csrf_secrets': m0016,
 };
 
 export const migrationProvider: MigrationProvider = {

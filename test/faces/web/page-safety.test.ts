@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createAdminKey } from '../../../src/core/bootstrap.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type TestServer, startTestServer } from '../../helpers/server.js';
 
@@ -63,16 +64,17 @@ for (const dialect of DIALECTS) {
     });
 
     it('a form post without the page\'s CSRF token is refused and changes nothing', async () => {
-      const page = await open(`${server.url}/console`);
-      assert.ok(page.csrf);
+      const anonymous = await open(`${server.url}/console`);
+      const page = await open(`${server.url}/console`, { cookie: `gh_console=${server.admin.apiKey}` });
+      assert.ok(page.csrf && anonymous.csrf);
       const post = (path: string, fields: Record<string, string>, cookie = page.jar) =>
         fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': FORM, cookie }, body: form(fields), redirect: 'manual' });
       const tenantsBefore = (await server.runtime.core.tenants.list(await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey))).length;
-      const withKey = `${page.jar}; gh_console=${server.admin.apiKey}`;
+      const withKey = `${page.jar ? `${page.jar}; ` : ''}gh_console=${server.admin.apiKey}`;
       for (const [fields, cookie] of [
         [{ name: 'Evil' }, withKey],
         [{ name: 'Evil', _csrf: 'x'.repeat(32) }, withKey],
-        [{ name: 'Evil', _csrf: page.csrf! }, `gh_console=${server.admin.apiKey}`],
+        [{ name: 'Evil', _csrf: anonymous.csrf! }, `${anonymous.jar}; gh_console=${server.admin.apiKey}`],
       ] as const) {
         const res = await post('/console/tenants', fields, cookie);
         assert.equal(res.status, 403, JSON.stringify(fields));
@@ -83,8 +85,31 @@ for (const dialect of DIALECTS) {
       const ok = await post('/console/tenants', { name: 'Fine', _csrf: page.csrf! }, withKey);
       assert.equal(ok.status, 200);
       assert.match(await ok.text(), /Created Fine/);
-      const login = await post('/login', { email: 'a@b.c', password: 'x', partnerId: '1' });
+      const login = await post('/login', { email: 'a@b.c', password: 'x', partnerId: '1' }, anonymous.jar);
       assert.equal(login.status, 403, 'the sign-in form too');
+    });
+
+    it('the CSRF token is bound to the session: a planted gh_csrf cookie with a matching field, or a pair from another browser, is refused', async () => {
+      const key = `gh_console=${server.admin.apiKey}`;
+      const admin = await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey);
+      const names = async () => (await server.runtime.core.tenants.list(admin)).map((t) => t.name);
+      const post = (name: string, csrf: string, cookie: string) =>
+        fetch(`${server.url}/console/tenants`, { method: 'POST', headers: { 'content-type': FORM, cookie }, body: form({ name, _csrf: csrf }), redirect: 'manual' });
+      // A cookie the attacker chose (a sibling subdomain can set one), repeated in the form.
+      const planted = 'A'.repeat(43);
+      assert.equal((await post('Planted', planted, `gh_csrf=${planted}; ${key}`)).status, 403);
+      // The attacker's own browser's id and token, planted in the victim's browser.
+      const attacker = await open(`${server.url}/console`);
+      assert.equal((await post('Planted', attacker.csrf!, `${attacker.jar}; ${key}`)).status, 403);
+      // A token rendered for another session (the attacker's own key).
+      const { apiKey: otherKey } = await createAdminKey(server.runtime.core, server.admin.tenant.id);
+      const other = await open(`${server.url}/console`, { cookie: `gh_console=${otherKey}` });
+      assert.equal((await post('Planted', other.csrf!, key)).status, 403);
+      assert.ok(!(await names()).includes('Planted'));
+      // The victim's own page's token works, with or without any gh_csrf cookie.
+      const own = await open(`${server.url}/console`, { cookie: `gh_csrf=${planted}; ${key}` });
+      assert.equal((await post('Own', own.csrf!, `gh_csrf=${planted}; ${key}`)).status, 200);
+      assert.equal((await post('Own2', own.csrf!, key)).status, 200);
     });
 
     it('a form post another site sends (Sec-Fetch-Site or a foreign Origin) is refused even with the page\'s token, and changes nothing', async () => {
