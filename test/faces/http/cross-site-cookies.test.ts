@@ -131,3 +131,24 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('cookies and cross-site requests: the origin of GATEHOUSE_PUBLIC_URL is the server\'s own', () => {
+  test('behind a proxy, a cookie post from the public origin passes; from its sibling subdomain it does not', async () => {
+    const server = await startTestServer('sqlite', { env: { GATEHOUSE_PUBLIC_URL: 'https://gatehouse.example.com/' } });
+    try {
+      const w = await world(server);
+      const user = await createAccount(w);
+      const { cookie } = await browserKey(w, user);
+      const attach = async (origin: string) => {
+        const token = (await call(`${w.url}/api/accounts/auth_token`, { method: 'POST' })).body.token as string;
+        return (await call(`${w.url}/api/accounts/auth_token/${token}/attach`, { headers: { cookie, origin } })).status;
+      };
+      assert.equal(await attach('https://gatehouse.example.com'), 200);
+      assert.equal(await attach('https://GateHouse.Example.com'), 200, 'an origin\'s host is case-insensitive');
+      assert.equal(await attach('https://evil.example.com'), 403);
+      assert.equal(await attach('http://gatehouse.example.com'), 403, 'the scheme counts');
+    } finally {
+      await server.close();
+    }
+  });
+});
