@@ -98,6 +98,21 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(`${w.url}/api/accounts/${user.id}`, { headers: w.admin })).body.provisioning_token, target.body.provisioning_token);
     });
 
+    test('on every face, every route that takes an API key and changes state refuses the cookie from another site, before anything else', async (t) => {
+      const routes = server.app.routeCapabilities.filter((r) => r.auth.includes('apiKey') && (r.method !== 'GET' || server.app.stateChangingGets.includes(`GET ${r.url}`)));
+      const faces = new Set(routes.map((r) => r.url.split('/')[1]));
+      for (const face of ['admin', 'api', '2fa', 'global', 'voiceconfig']) assert.ok(faces.has(face), `${face}: ${[...faces].join(' ')}`);
+      assert.ok(routes.length > 50, `${routes.length} routes`);
+      const cookie = `x-api-key=${server.admin.apiKey}`;
+      for (const route of routes) {
+        const path = route.url.replaceAll('::', '\0').replace(/:\w+/g, '1').replaceAll('\0', ':');
+        const res = await call(`${w.url}${path}`, { method: route.method, headers: { cookie, ...CROSS_SITE }, ...(route.method === 'GET' ? {} : { json: {} }) });
+        assert.equal(res.status, 403, `${route.method} ${route.url}: ${res.status} ${res.text}`);
+        assert.match(res.text, /a cookie does not authenticate it/, `${route.method} ${route.url}`);
+      }
+      t.diagnostic(`${routes.length} state-changing routes on ${faces.size} faces refused a cross-site cookie`);
+    });
+
     test('a cross-site cookie still reads (GET /api/accounts/me), but cannot POST, PUT or DELETE', async () => {
       const user = await createAccount(w);
       const { cookie } = await browserKey(w, user);
