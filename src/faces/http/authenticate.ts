@@ -148,14 +148,16 @@ export function changesState(request: FastifyRequest): boolean {
 }
 
 /**
- * Whether the browser says another origin made this request: Sec-Fetch-Site other than same-origin
- * or none (none: typed, bookmarked, opened from another application), or an Origin that is not this
- * server's (GATEHOUSE_PUBLIC_URL, or the scheme and Host the request came to). A client that is not
- * a browser sends neither header and is not cross-site.
+ * Whether the browser says another origin made this request. Sec-Fetch-Site, when the browser sends
+ * it, decides alone: anything but same-origin or none (none: typed, bookmarked, opened from another
+ * application) is another origin, a sibling subdomain (same-site) included. Without it (older
+ * browsers; plain HTTP to a host that is not localhost), an Origin that is not this server's
+ * (GATEHOUSE_PUBLIC_URL's, or the scheme and Host the request came to) is; `Origin: null` too. A
+ * client that is not a browser sends neither header and is not cross-site.
  */
 export function isCrossSite(request: FastifyRequest): boolean {
   const site = header(request, 'sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
   const origin = header(request, 'origin');
   if (origin === undefined) return false;
   const own = [`${request.protocol}://${request.host}`.toLowerCase()];

@@ -47,10 +47,11 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(`${w.url}/api/accounts/me`, { headers: apiKey(key) })).body.id, victim.id, 'the victim\'s key still works');
     });
 
-    test('the same link from the server\'s own origin, or typed (Sec-Fetch-Site: none), still attaches with the cookie', async () => {
+    test('the same link from the server\'s own origin, or typed (Sec-Fetch-Site: none), or from a client that is not a browser, still attaches with the cookie', async () => {
       const user = await createAccount(w);
       let { cookie } = await browserKey(w, user);
-      for (const headers of [{ 'sec-fetch-site': 'same-origin', origin: w.url }, { 'sec-fetch-site': 'none' }, {}] as Record<string, string>[]) {
+      // Sec-Fetch-Site decides when present: same-origin behind a TLS proxy whose scheme the server does not see.
+      for (const headers of [{ 'sec-fetch-site': 'same-origin', origin: w.url }, { 'sec-fetch-site': 'same-origin', origin: w.url.replace('http:', 'https:') }, { 'sec-fetch-site': 'none' }, { origin: w.url }, {}] as Record<string, string>[]) {
         const token = (await call(`${w.url}/api/accounts/auth_token`, { method: 'POST' })).body.token as string;
         const attached = await call(`${w.url}/api/accounts/auth_token/${token}/attach`, { headers: { cookie, ...headers } });
         assert.equal(attached.status, 200, `${JSON.stringify(headers)}: ${attached.text}`);
