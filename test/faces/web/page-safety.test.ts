@@ -46,6 +46,20 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(docs.headers.get('content-security-policy')!, /upgrade-insecure-requests/);
     });
 
+    it('every console page, signed in, runs no script and its policy allows no inline script', async () => {
+      const admin = await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey);
+      const tenant = (await server.runtime.core.tenants.list(admin))[0]!;
+      for (const path of ['/console', '/console/limits', '/console/sdr', '/console/usage', '/console/outbox', `/console/tenants/${tenant.id}`, `/console/tenants/${tenant.id}/sip-domains`]) {
+        const res = await fetch(`${server.url}${path}`, { headers: { cookie: `gh_console=${server.admin.apiKey}` } });
+        assert.equal(res.status, 200, path);
+        const csp = res.headers.get('content-security-policy') ?? '';
+        assert.match(csp, /default-src 'none'/, path);
+        assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, path);
+        assert.doesNotMatch(csp, /script-src/, `${path}: no script source at all`);
+        assert.doesNotMatch(await res.text(), /<script|\son[a-z]+=/i, path);
+      }
+    });
+
     it('over HTTPS (behind a trusted proxy) pages send HSTS and cookies are Secure; over HTTP they are not', async () => {
       const https = await open(`${server.url}/login`, { 'x-forwarded-proto': 'https' });
       assert.match(https.res.headers.get('strict-transport-security') ?? '', /max-age=\d+/);
