@@ -2,6 +2,7 @@
 import type { Channel } from '../channels/channel.js';
 import { createAccounts } from './accounts/accounts.js';
 import { createAudit } from './audit/audit.js';
+import { createCsrf, loadCsrfKey } from './csrf/csrf.js';
 import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
@@ -70,6 +71,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const sipDirectory = createSipDirectory(deps);
   const sipStatistics = createSipStatistics(deps);
   const sipMessages = createSipMessages(deps);
+  const csrf = createCsrf(await loadCsrfKey(deps.db, deps.sealer));
   return {
     deps,
     channels,
@@ -93,6 +95,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     sipDirectory,
     sipStatistics,
     sipMessages,
+    csrf,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Generated, Kysely } from 'kysely';
 import type { AuditTables } from '../core/audit/tables.js';
+import type { CsrfSecretTable } from '../core/csrf/tables.js';
 import type { SipTables } from '../core/flexisip/tables.js';
 import type { LoginTables } from '../core/login/tables.js';
 import type { SipDirectoryTables } from '../core/sip-directory/tables.js';
@@ -112,6 +113,7 @@ export interface Database extends TwoFactorTables, AuditTables, LoginTables, Tru
   shared_state: SharedStateTable;
   meta: MetaTable;
   outbox_messages: OutboxMessageTable;
+  csrf_secrets: CsrfSecretTable;
 }
 
 export type Db = Kysely<Database>;

@@ -85,7 +85,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.get(
     '/accounts/auth_token/:auth_token/attach',
-    { config: { ...asUser('credentials.mint'), secretPath: true }, schema: { tags, summary: 'Attach an auth_token to the authenticated account (User)', security: security(USER), params: Type.Object({ auth_token: Text }), response: { 200: Type.Object({}), ...errors } } },
+    { config: { ...asUser('credentials.mint'), secretPath: true, changesState: true }, schema: { tags, summary: 'Attach an auth_token to the authenticated account (User)', security: security(USER), params: Type.Object({ auth_token: Text }), response: { 200: Type.Object({}), ...errors } } },
     async (req) => {
       await f.attachAuthToken(callerOf(req), req.params.auth_token);
       return {};

@@ -124,7 +124,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
 
   async function signedInView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null = null) {
     const caller = (await sessionCaller(core, request))!;
-    const csrf = csrfToken(request, reply);
+    const csrf = csrfToken(core, request, reply);
     const who = await whoIs(core, caller);
     const account = await core.accounts.get(caller, caller.accountId!);
     return sendPage(reply, 200, page({ title: 'Signed in', who, csrf, notice }, html`<section class="card">
@@ -135,13 +135,13 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
   }
 
   async function stepView(request: FastifyRequest, reply: FastifyReply, flow: Flow, notice: Notice | null, status = 200) {
-    const csrf = csrfToken(request, reply);
+    const csrf = csrfToken(core, request, reply);
     const title = flow.step === 'setup' ? 'Set up two-factor authentication' : 'Enter your code';
     return sendPage(reply, status, page({ title, notice }, html`<p class="muted">Signing in as ${flow.email}</p>${await stepBody(core, csrf, flow)}`));
   }
 
   function formView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null, status = 200, values = {}) {
-    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(csrfToken(request, reply), values)));
+    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(csrfToken(core, request, reply), values)));
   }
 
   app.get('/login', { schema: { hide: true } }, async (request, reply) => {
@@ -218,7 +218,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
     // Enrolled: the backup code is made now and shown on this answer only (never stored in the clear).
     const caller = await core.credentials.authenticateJwt(result.jwtToken);
     const backup = await core.twoFactor.manage.generateBackupCode(caller, undefined, 'any', request.ip);
-    const csrf = csrfToken(request, reply);
+    const csrf = csrfToken(core, request, reply);
     return sendPage(reply, 200, page({ title: 'Save your backup code', who: await whoIs(core, caller), csrf, notice: { kind: 'ok', text: 'Two-factor authentication is on.' } }, backupCodeBlock(csrf, backup, '/login/saved')));
   });
 

@@ -1,0 +1,4 @@
+export interface CsrfSecretTable {
+  name: string;
+  sealed: string;
+}
