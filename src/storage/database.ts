@@ -5,7 +5,6 @@
  */
 import type { Generated, Kysely } from 'kysely';
 import type { AuditTables } from '../core/audit/tables.js';
-import type { CsrfSecretTable } from '../core/csrf/tables.js';
 import type { SipTables } from '../core/flexisip/tables.js';
 import type { LoginTables } from '../core/login/tables.js';
 import type { SipDirectoryTables } from '../core/sip-directory/tables.js';
@@ -113,7 +112,8 @@ export interface Database extends TwoFactorTables, AuditTables, LoginTables, Tru
   shared_state: SharedStateTable;
   meta: MetaTable;
   outbox_messages: OutboxMessageTable;
-  csrf_secrets: CsrfSecretTable;
+  /** Sealed keys every node shares (core/secrets/server-keys.ts). */
+  server_secrets: { name: string; sealed: string };
 }
 
 export type Db = Kysely<Database>;

@@ -1,6 +1,6 @@
 /**
  * CSRF tokens bound to a session. A form's token is an HMAC, under a key every node shares (sealed in
- * csrf_secrets), of the session the page was rendered for: the credential cookies it authenticates by.
+ * server_secrets), of the session the page was rendered for: the credential cookies it authenticates by.
  * A token therefore proves that whoever rendered the form held that session; a cookie planted in the
  * browser (a sibling subdomain can set one) cannot make a token of its own match, because nobody
  * outside the server can compute the HMAC of a session they do not hold.
@@ -9,20 +9,12 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Db } from '../../storage/database.js';
 import { constantTimeEqual } from '../crypto.js';
 import type { Sealer } from '../secrets/envelope.js';
+import { loadServerKey } from '../secrets/server-keys.js';
 
 const SECRET = 'csrf_key';
 
-/** The shared key, created on first use by whichever node gets there first. */
-export async function loadCsrfKey(db: Db, sealer: Sealer): Promise<Buffer> {
-  const context = `csrf_secret:${SECRET}`;
-  await db
-    .insertInto('csrf_secrets')
-    .values({ name: SECRET, sealed: sealer.seal(randomBytes(32).toString('base64'), context) })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .execute();
-  const row = await db.selectFrom('csrf_secrets').select('sealed').where('name', '=', SECRET).executeTakeFirstOrThrow();
-  return Buffer.from(sealer.open(row.sealed, context), 'base64');
-}
+/** The shared key (server-keys.ts). */
+export const loadCsrfKey = (db: Db, sealer: Sealer): Promise<Buffer> => loadServerKey(db, sealer, 'server_secrets', SECRET);
 
 export interface Csrf {
   /** The token of forms rendered for this session (any string naming it: the face decides). */

@@ -11,23 +11,15 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Db } from '../../storage/database.js';
 import { constantTimeEqual, sha256Hex } from '../crypto.js';
 import type { Sealer } from '../secrets/envelope.js';
+import { loadServerKey } from '../secrets/server-keys.js';
 
 export const DEVICE_COOKIE = 'gh_device';
 /** A browser that has not signed in for a year is a stranger again. */
 export const DEVICE_COOKIE_TTL_MS = 365 * 86_400_000;
 const SECRET = 'device_cookie_key';
 
-/** The key, created on first use by whichever node gets there first (like the Digest nonce key). */
-export async function loadDeviceKey(db: Db, sealer: Sealer): Promise<Buffer> {
-  const context = `login_secret:${SECRET}`;
-  await db
-    .insertInto('login_secrets')
-    .values({ name: SECRET, sealed: sealer.seal(randomBytes(32).toString('base64'), context) })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .execute();
-  const row = await db.selectFrom('login_secrets').select('sealed').where('name', '=', SECRET).executeTakeFirstOrThrow();
-  return Buffer.from(sealer.open(row.sealed, context), 'base64');
-}
+/** The shared key (server-keys.ts). */
+export const loadDeviceKey = (db: Db, sealer: Sealer): Promise<Buffer> => loadServerKey(db, sealer, 'server_secrets', SECRET);
 
 export type DeviceCookies = ReturnType<typeof deviceCookies>;
 

@@ -28,14 +28,7 @@ export interface LoginLockTable {
   updated_at: number;
 }
 
-/** Sealed server secrets of the login flow (migration 0014_login_secrets): the device cookies' key. */
-export interface LoginSecretTable {
-  name: string;
-  sealed: string;
-}
-
 export interface LoginTables {
   pre_login_tokens: PreLoginTokenTable;
   login_locks: LoginLockTable;
-  login_secrets: LoginSecretTable;
 }

@@ -84,13 +84,15 @@ for (const dialect of DIALECTS) {
     test('the sign-in page: the agent\'s browser gets in while strangers are locked out, and a stranger sees 429 with the form', async () => {
       const agent = await w.agent(w.openSite);
       const page = await call(`${w.server.url}/login`);
-      const csrf = /gh_csrf=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+      // The form's token is bound to the browser's gh_csrf id (issue 22): read each from where the page puts it.
+      const csrfId = /gh_csrf=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
       // Not followed: the 303 after a success is the answer to check.
       const withCsrf = async (password: string, headers: Record<string, string>) => {
         const res = await fetch(`${w.server.url}/login`, {
           method: 'POST',
           redirect: 'manual',
-          headers: { ...headers, cookie: [headers.cookie, `gh_csrf=${csrf}`].filter(Boolean).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
+          headers: { ...headers, cookie: [headers.cookie, `gh_csrf=${csrfId}`].filter(Boolean).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ email: agent.email, password, partnerId: String(w.partner), siteId: String(w.openSite), _csrf: csrf }).toString(),
         });
         return { status: res.status, headers: res.headers, text: await res.text() };

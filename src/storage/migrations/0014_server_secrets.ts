@@ -1,17 +1,17 @@
 /**
- * The login flow's own server secrets, sealed like sip_secrets: the key that signs device cookies
- * (core/login/device-cookies.ts), created by whichever node needs it first.
+ * Server keys every node shares, sealed like sip_secrets, each created on first use by whichever node
+ * needs it first (core/secrets/server-keys.ts): the device cookies' key and the CSRF key (issue 22).
  */
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
-    .createTable('login_secrets')
+    .createTable('server_secrets')
     .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
     .addColumn('sealed', 'text', (c) => c.notNull())
     .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropTable('login_secrets').execute();
+  await db.schema.dropTable('server_secrets').execute();
 }

@@ -1,4 +1,0 @@
-export interface CsrfSecretTable {
-  name: string;
-  sealed: string;
-}
