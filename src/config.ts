@@ -32,8 +32,11 @@ export interface Config {
   jwt: {
     issuer: string;
     ttlSeconds: number;
-    /** maxTtlSeconds: the longest exp - iat an external token may have (it must carry exp). */
-    external: { issuer: string; audience: string; publicKeyPem: string; maxTtlSeconds: number } | null;
+    /**
+     * maxTtlSeconds: the longest an external token may live, from its iat and from now (it must carry
+     * exp). asAdmin: whether one may act as an `admin` account (the deployment's operator); off by default.
+     */
+    external: { issuer: string; audience: string; publicKeyPem: string; maxTtlSeconds: number; asAdmin: boolean } | null;
   };
   /** The Comm100 login flow: how long a preLoginToken lives and how long a lock lasts. */
   login: { preLoginTtlMs: number; lockMs: number };
@@ -127,7 +130,8 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_EXTERNAL_JWT_ISSUER', '(none)', 'iss of an external issuer whose JWTs are accepted'],
   ['GATEHOUSE_EXTERNAL_JWT_PUBLIC_KEY', '(none)', 'its public key: PEM text, or @/path/to/key.pem'],
   ['GATEHOUSE_EXTERNAL_JWT_AUDIENCE', 'gatehouse', 'aud the external JWTs must carry'],
-  ['GATEHOUSE_EXTERNAL_JWT_MAX_TTL', '3600', 'longest lifetime in seconds (exp - iat) of an external JWT; one without exp is refused'],
+  ['GATEHOUSE_EXTERNAL_JWT_MAX_TTL', '3600', 'longest lifetime in seconds of an external JWT (exp - iat, and exp - now); one without exp is refused'],
+  ['GATEHOUSE_EXTERNAL_JWT_ADMIN', 'false', 'true to let an external JWT act as a deployment admin (an admin account named by its tenant and email claims)'],
   ['GATEHOUSE_PRELOGIN_TTL', '300', 'seconds a Comm100 preLoginToken lives ("Timeout" after)'],
   ['GATEHOUSE_LOGIN_LOCK', '900', 'seconds an account stays locked after 10 consecutive second-factor failures'],
   ['GATEHOUSE_CONFIG', '(none)', 'path of a JSON file with any of these settings'],
@@ -210,6 +214,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
               audience: get('GATEHOUSE_EXTERNAL_JWT_AUDIENCE') ?? 'gatehouse',
               publicKeyPem: readPem('GATEHOUSE_EXTERNAL_JWT_PUBLIC_KEY', externalKey, cwd),
               maxTtlSeconds: integer('GATEHOUSE_EXTERNAL_JWT_MAX_TTL', get('GATEHOUSE_EXTERNAL_JWT_MAX_TTL') ?? '3600', 1, 86400 * 30),
+              asAdmin: boolean('GATEHOUSE_EXTERNAL_JWT_ADMIN', get('GATEHOUSE_EXTERNAL_JWT_ADMIN') ?? 'false'),
             }
           : null,
     },

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, SETTINGS, loadConfig } from './config.js';
 import type { AccountRole } from './core/callers.js';
+import type { Core } from './core/core.js';
 import { bootstrapIfEmpty, createAdminKey } from './core/bootstrap.js';
 import { GatehouseError } from './core/errors.js';
 import { resealAll } from './core/secrets/rotate.js';
@@ -26,8 +27,12 @@ const USAGE = `usage: gatehouse <command> [options]
                                           create a tenant; prints {"id","sid","authToken"}
   tenant update --tenant ID|SID --email E set a tenant's contact email ("" clears it)
   tenant list                             list tenants as JSON
-  account create --tenant ID|SID --email E --password P [--role agent|superagent|admin|sip] [--username U]
-                                          create an account; prints it with its "id"
+  account create --tenant ID|SID --email E --password P [--role agent|superagent|admin|sip] [--username U] [--domain D]
+                                          create an account (in a SIP domain the tenant owns); prints it with its "id"
+  account misplaced [--delete N | --restore N]
+                                          list the accounts found on a SIP domain their tenant does not own
+                                          (blocked); --delete removes one, --restore puts one back in its
+                                          domain once its tenant owns it (still blocked); prints the rest
   account unlock --id N                   lift an account's login lock
   admin create [--tenant ID|SID]          create an admin account and API key; prints {"apiKey"} (shown once)
   keys rotate                             new master key (key file) and re-seal every secret
@@ -97,6 +102,7 @@ async function main(argv: string[]): Promise<number> {
           role: { type: 'string' },
           username: { type: 'string' },
           phone: { type: 'string' },
+          domain: { type: 'string' },
         },
       });
       if (!values.tenant) return usage('account create needs --tenant');
@@ -108,8 +114,18 @@ async function main(argv: string[]): Promise<number> {
           role: values.role as AccountRole | undefined,
           username: values.username,
           phone: values.phone,
+          domain: values.domain,
         });
         print(account);
+      });
+    }
+    case 'account misplaced': {
+      const { values } = parseArgs({ args: rest, options: { delete: { type: 'string' }, restore: { type: 'string' } } });
+      const target = values.delete ?? values.restore;
+      if (target !== undefined && (!/^\d{1,10}$/.test(target) || (values.delete && values.restore))) return usage('account misplaced takes one of --delete N or --restore N');
+      return withRuntime(config, async ({ core }) => {
+        if (target !== undefined) await core.accounts.resolveMisplaced(Number(target), values.delete ? 'delete' : 'restore');
+        print(await core.accounts.misplaced());
       });
     }
     case 'admin create': {
@@ -166,6 +182,7 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   const bootstrap = await bootstrapIfEmpty(runtime.core);
   if (bootstrap) handOverBootstrap(bootstrap, config.dataDir, process.stdout, process.stderr);
   warnAboutChannels(config, app.log);
+  await reportMisplacedAccounts(runtime.core, app.log);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -192,6 +209,16 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   app.log.info({ address, database: config.database.dialect, sharedState: runtime.state.backend }, 'gatehouse listening');
   return -1; // keep running
+}
+
+/** One line at every start while accounts sit, blocked, on a SIP domain their tenant does not own (0013_domain_owner). */
+async function reportMisplacedAccounts(core: Core, log: { warn(obj: object, msg: string): void }): Promise<void> {
+  const misplaced = await core.accounts.misplaced();
+  if (misplaced.length === 0) return;
+  log.warn(
+    { misplacedAccounts: misplaced.map((a) => ({ id: a.id, tenant: a.tenantSid, domain: a.domain })) },
+    `${misplaced.length} account(s) named a SIP domain their tenant does not own: blocked and taken out of the domain until an admin resolves them (gatehouse account misplaced)`,
+  );
 }
 
 async function withRuntime(config: ReturnType<typeof loadConfig>, fn: (r: Awaited<ReturnType<typeof openRuntime>>) => Promise<void>) {

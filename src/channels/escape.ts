@@ -1,24 +1,43 @@
 /**
- * Making caller-supplied text inert where it lands: TwiML (XML), email headers, SMS bodies.
- * Each function returns text that cannot change the structure of its container, whatever it is given.
+ * Making caller-supplied text inert where it lands: TwiML (XML), vCards, SIP messages, email headers,
+ * SMS bodies. Each function returns text that cannot change the structure of its container, whatever
+ * it is given; every one of them leaves out control characters through stripControls.
  */
 
-/** Characters XML 1.0 forbids outright (most C0 controls, lone surrogates, U+FFFE/U+FFFF). */
-const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** Unicode category Cc (C0, DEL, and C1 with U+0085 NEXT LINE) and U+2028/U+2029, the line and paragraph separators. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_RUNS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
-/** Anything either replacement below would touch (surrogates are checked in pairs only when present). */
-const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/;
+/**
+ * The text without control characters (Cc, U+2028, U+2029): some parsers end a line at U+0085 or
+ * U+2028, and a raw CR or LF ends one everywhere, so a name holding one could start a line of its own
+ * in a vCard or a SIP header. `keep` names the few a container carries as content (a SIP message body
+ * keeps its line breaks and tabs); `replacement` stands for each run of the others (an email header
+ * keeps its words apart with a space).
+ */
+export function stripControls(text: string, options: { keep?: string; replacement?: string } = {}): string {
+  if (!CONTROL.test(text)) return text;
+  const { keep = '', replacement = '' } = options;
+  return text.replace(CONTROL_RUNS, (run) => (keep ? [...run].filter((c) => keep.includes(c)).join('') : '') || replacement);
+}
+
+/** Characters XML 1.0 forbids outright besides controls (lone surrogates, U+FFFE/U+FFFF). */
+const XML_INVALID = /[\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Anything the replacements below would touch (surrogates are checked in pairs only when present). */
+const NEEDS_ESCAPE = /[&<>"'\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff\ufffe\uffff]/;
 
 const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 /**
  * Text safe inside an XML element or a double- or single-quoted attribute: the five markup characters
- * become entities (so `]]>`, `</Say>` and quotes are plain text) and characters XML cannot carry are dropped.
+ * become entities (so `]]>`, `</Say>` and quotes are plain text); characters XML cannot carry and
+ * control characters (TwiML has no use for them) are dropped.
  */
 export function xmlEscape(text: string): string {
   // Most text (names, numbers, URLs, greetings) needs nothing: one scan answers it as it is.
   if (!NEEDS_ESCAPE.test(text)) return text;
-  return text.replace(XML_INVALID, '').replace(/[&<>"']/g, (c) => XML_ENTITIES[c] ?? '');
+  return stripControls(text).replace(XML_INVALID, '').replace(/[&<>"']/g, (c) => XML_ENTITIES[c] ?? '');
 }
 
 /**
@@ -37,9 +56,7 @@ export function isSafeVoice(value: string): boolean {
 
 /** One line of an email header: CR, LF and every other control character become a space. */
 export function headerValue(text: string): string {
-  return text
-    .replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ')
-    .trim();
+  return stripControls(text, { replacement: ' ' }).trim();
 }
 
 /** True when a header value would have to be changed to be safe — for refusing rather than rewriting. */
@@ -52,7 +69,5 @@ export function hasLineBreak(text: string): boolean {
  * make a message display differently from what it says (`\u202e`) removed.
  */
 export function smsBody(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+  return stripControls(text.replace(/\r\n?/g, '\n'), { keep: '\n' }).replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
 }

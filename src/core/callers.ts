@@ -16,6 +16,11 @@ export interface Caller {
   /** Null when the tenant itself calls (HTTP Basic with its SID and auth token). */
   accountId: number | null;
   role: AccountRole | 'tenant';
+  /**
+   * The SIP domain of the caller's account (null or absent: none). A Flexisip admin's `domain`
+   * scope (roles.ts) covers this domain only, so every Caller of an account must carry it.
+   */
+  domain?: string | null;
   via: 'basic' | 'api_key' | 'jwt' | 'digest';
   /** When the credential stops working (ms); absent or null: never. What it mints may not outlive it. */
   expiresAt?: number | null;

@@ -2,9 +2,11 @@
 import type { Channel } from '../channels/channel.js';
 import { createAccounts } from './accounts/accounts.js';
 import { createAudit } from './audit/audit.js';
+import { createCsrf, loadCsrfKey } from './csrf/csrf.js';
 import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
+import { deviceCookies, loadDeviceKey } from './login/device-cookies.js';
 import { createLogin } from './login/login.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
@@ -23,6 +25,7 @@ import { createVerifications } from './verifications/verifications.js';
 import { createVoice } from './voice/voice.js';
 import { createFlexisip } from './flexisip/flexisip.js';
 import { createDigestAuth } from './sip/authenticate.js';
+import { createGuessing } from './guessing/guessing.js';
 import { createNonces, loadNonceKey } from './sip/nonces.js';
 
 export interface Channels {
@@ -45,7 +48,9 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
   const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
   const buckets = createBuckets(deps.state, deps);
-  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets });
+  const guessing = createGuessing(deps, audit);
+  const devices = deviceCookies(await loadDeviceKey(deps.db, deps.sealer));
+  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets, devices });
   // A password change or a 2FA reset ends the account's JWTs, trusted devices and logins in progress.
   const revokeSessions = async (accountId: number) => {
     await credentials.revokeJwts(accountId);
@@ -66,6 +71,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const sipDirectory = createSipDirectory(deps);
   const sipStatistics = createSipStatistics(deps);
   const sipMessages = createSipMessages(deps);
+  const csrf = createCsrf(await loadCsrfKey(deps.db, deps.sealer));
   return {
     deps,
     channels,
@@ -75,6 +81,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     outbox,
     twoFactor,
     audit,
+    guessing,
     trustedDevices,
     login,
     limits,
@@ -88,6 +95,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     sipDirectory,
     sipStatistics,
     sipMessages,
+    csrf,
   };
 }
 

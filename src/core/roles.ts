@@ -2,15 +2,16 @@
  * Who may do what: the one table of roles × capabilities, and the checks every route and core
  * function consults. A route declares its capability (config.capability) and the authentication
  * hook refuses a caller whose cell is empty before the handler runs; a core function that acts on
- * one account asks `assertActsOn`, which adds the cell's scope (own account only, or everyone in
- * reach) and the rank rule (nobody acts on an account whose role is above their own).
+ * one account asks `assertActsOn`, which adds the cell's scope (own account only, the accounts of
+ * its own SIP domain, or everyone in reach) and the rank rule (nobody acts on an account whose role
+ * is above their own).
  *
  * The README's "Roles" table is generated from this file (roleTableMarkdown) and a test keeps the
  * two equal; another test walks every cell over HTTP. A new capability is one line in CAPABILITIES.
  */
 import type { AccountRole, Caller } from './callers.js';
 import { reaches } from './callers.js';
-import { forbidden, invalid } from './errors.js';
+import { forbidden } from './errors.js';
 
 export type Role = AccountRole | 'tenant';
 
@@ -26,8 +27,12 @@ export const ROLE_TITLES: Record<Role, string> = {
   sip: 'Flexisip user',
 };
 
-/** `all`: anyone (or any tenant) in the caller's reach; `own`: only the caller's own account; absent: refused. */
-export type Scope = 'all' | 'own';
+/**
+ * `all`: anyone (or any tenant) in the caller's reach; `domain`: the accounts in reach that sit in
+ * the caller's own SIP domain (a Flexisip admin, on every face); `own`: only the caller's own
+ * account; absent: refused.
+ */
+export type Scope = 'all' | 'domain' | 'own';
 
 type Cells = Partial<Record<Role, Scope>>;
 
@@ -38,10 +43,10 @@ export const CAPABILITIES = {
   'records.read': ['read session detail records and usage', { admin: 'all', tenant: 'all' }],
   'tenants.read': ['read the tenants in reach and their SIP domains', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'all', sipadmin: 'all', sip: 'all' }],
   'tenants.manage': ['create sub-tenants, auth tokens and SIP domains', { admin: 'all', tenant: 'all' }],
-  'accounts.read': ['read accounts', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own', sipadmin: 'all', sip: 'own' }],
-  'accounts.manage': ['create, block and change accounts (password)', { admin: 'all', tenant: 'all', sipadmin: 'all' }],
+  'accounts.read': ['read accounts', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own', sipadmin: 'domain', sip: 'own' }],
+  'accounts.manage': ['create, block and change accounts (password)', { admin: 'all', tenant: 'all', sipadmin: 'domain' }],
   'sip.self': ['manage one\'s own SIP account (Flexisip User endpoints: password, email, phone, devices, provisioning, deletion)', { sipadmin: 'own', sip: 'own' }],
-  'credentials.mint': ['mint and revoke API keys and JWTs', { admin: 'all', tenant: 'all', superagent: 'own', agent: 'own', sipadmin: 'all', sip: 'own' }],
+  'credentials.mint': ['mint and revoke API keys and JWTs', { admin: 'all', tenant: 'all', superagent: 'own', agent: 'own', sipadmin: 'domain', sip: 'own' }],
   'twofactor.manage': ['2FA secrets, configs, backup codes and trusted devices', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own' }],
   'site.policy': ['set a site\'s 2FA requirement (Comm100 site config)', { admin: 'all', tenant: 'all', superagent: 'all' }],
   'audit.read': ['read the login and 2FA audit trail', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own' }],
@@ -95,43 +100,48 @@ export interface AccountTarget {
   id: number;
   role: string;
   tenantPath: string;
+  /** The account's SIP domain; absent or null when it has none (then no `domain` scope reaches it). */
+  domain?: string | null;
 }
 
-/** Whether the caller may use the capability on this account: its own, or one in reach whose role it acts on. */
+/** Whether a `domain` scope covers this SIP domain: the caller's own, and only when it has one. */
+const inCallerDomain = (caller: Caller, domain: string | null | undefined): boolean =>
+  typeof caller.domain === 'string' && caller.domain !== '' && domain === caller.domain;
+
+/** Whether the caller may use the capability on this account: its own, or one in reach (and in its domain, for `domain`) whose role it acts on. */
 export function mayActOn(caller: Caller, capability: Capability, target: AccountTarget): boolean {
   const scope = scopeOf(caller, capability);
   if (!scope) return false;
   if (caller.accountId !== null && caller.accountId === target.id) return true;
-  return scope === 'all' && reaches(caller, target.tenantPath) && (ACTS_ON[caller.role] as readonly string[]).includes(target.role);
+  if (scope === 'own') return false;
+  if (scope === 'domain' && !inCallerDomain(caller, target.domain)) return false;
+  return reaches(caller, target.tenantPath) && (ACTS_ON[caller.role] as readonly string[]).includes(target.role);
 }
 
 export function assertActsOn(caller: Caller, capability: Capability, target: AccountTarget): void {
   if (mayActOn(caller, capability, target)) return;
-  requireCapability(caller, capability);
+  const scope = requireCapability(caller, capability);
   if (!reaches(caller, target.tenantPath)) throw forbidden('this account is outside the caller\'s reach');
-  if (scopeOf(caller, capability) === 'own') throw forbidden(`a ${ROLE_TITLES[caller.role]} may ${CAPABILITIES[capability][0]} for its own account only`);
+  if (scope === 'own') throw forbidden(`a ${ROLE_TITLES[caller.role]} may ${CAPABILITIES[capability][0]} for its own account only`);
+  if (scope === 'domain' && !inCallerDomain(caller, target.domain)) throw forbidden('this account is outside the caller\'s SIP domain');
   throw forbidden(`a ${ROLE_TITLES[caller.role]} may not act on a ${ROLE_TITLES[target.role as Role] ?? target.role} account`);
 }
 
-/** May the caller create an account of this role (the rank rule applied to a new account)? */
-export function assertMayCreate(caller: Caller, role: AccountRole): void {
-  requireCapability(caller, 'accounts.manage');
-  if (!ACTS_ON[caller.role].includes(role)) throw forbidden(`a ${ROLE_TITLES[caller.role]} may not create a ${ROLE_TITLES[role]} account`);
-}
-
 /**
- * A credential mints only credentials that expire no later than itself (a 1-hour JWT cannot mint a
- * key that never expires). `expiresAt` null means the new credential never expires; with `field`
- * the refusal is a 400 naming it (the caller can ask for a shorter lifetime), else a 403.
+ * May the caller create an account of this role in this SIP domain (the rank rule, and a `domain`
+ * scope's confinement, applied to a new account)? Whether the tenant owns the domain is storage's
+ * and accounts.create's to check.
  */
-export function assertMintsNoLongerThan(caller: Pick<Caller, 'expiresAt'>, expiresAt: number | null, what: string, field?: string): void {
-  const limit = caller.expiresAt ?? null;
-  if (limit === null || (expiresAt !== null && expiresAt <= limit)) return;
-  const message = `${what} may not outlive the credential that mints it (${new Date(limit).toISOString()})`;
-  throw field ? invalid(field, message) : forbidden(message);
+export function assertMayCreate(caller: Caller, role: AccountRole, domain: string | null = null): void {
+  const scope = requireCapability(caller, 'accounts.manage');
+  if (!ACTS_ON[caller.role].includes(role)) throw forbidden(`a ${ROLE_TITLES[caller.role]} may not create a ${ROLE_TITLES[role]} account`);
+  if (scope === 'domain' && !inCallerDomain(caller, domain)) throw forbidden('a new account must be in the caller\'s own SIP domain');
 }
 
-const mark = (scope: Scope | undefined) => (scope === 'all' ? 'yes' : scope === 'own' ? 'own' : '—');
+// The lifetime rule is core/credentials/lifetimes.ts (one rule for every credential); kept here for its importers.
+export { assertMintsNoLongerThan } from './credentials/lifetimes.js';
+
+const mark = (scope: Scope | undefined) => (scope === 'all' ? 'yes' : scope === 'own' ? 'own' : scope === 'domain' ? 'own domain' : '—');
 
 /** The README's table, generated from CAPABILITIES and ACTS_ON. */
 export function roleTableMarkdown(): string {

@@ -9,6 +9,8 @@ export interface SharedState {
   claim(key: string, ttlMs: number): Promise<boolean>;
   /** Adds 1 and answers the new count; the count starts again at 1 once ttlMs after its first hit has passed. */
   increment(key: string, ttlMs: number): Promise<number>;
+  /** The count `increment` left under `key`, without changing it; 0 when there is none or it expired. */
+  count(key: string): Promise<number>;
   /** Forgets a key (a claim or a count). */
   release(key: string): Promise<void>;
   /** Drops expired entries; a no-op where the backend expires keys itself. */

@@ -21,6 +21,7 @@ export function createSqlState(statements: Statements): SharedState {
        expires_at = case when shared_state.expires_at <= ? then excluded.expires_at else shared_state.expires_at end
      returning value`,
   );
+  const count = statements.prepare<{ value: number | string }>('select value from shared_state where key = ? and expires_at > ?');
   const release = statements.prepare('delete from shared_state where key = ?');
   const sweep = statements.prepare('delete from shared_state where expires_at <= ?');
   return {
@@ -32,6 +33,9 @@ export function createSqlState(statements: Statements): SharedState {
     async increment(key, ttlMs) {
       const now = Date.now();
       return Number((await increment.get(key, now + ttlMs, now, now))!.value);
+    },
+    async count(key) {
+      return Number((await count.get(key, Date.now()))?.value ?? 0);
     },
     async release(key) {
       await release.run(key);

@@ -58,6 +58,8 @@ export interface AccountTable {
   updated_at: number;
   /** JWTs issued before this time (ms) are refused: set by a password change or a 2FA reset (0008_roles). */
   credentials_valid_after: number | null;
+  /** The domain of an account found, by 0013, on a SIP domain its tenant does not own (then blocked, domain null). */
+  misplaced_domain: string | null;
 }
 
 export interface ApiKeyTable {
@@ -110,6 +112,8 @@ export interface Database extends TwoFactorTables, AuditTables, LoginTables, Tru
   shared_state: SharedStateTable;
   meta: MetaTable;
   outbox_messages: OutboxMessageTable;
+  /** Sealed keys every node shares (core/secrets/server-keys.ts). */
+  server_secrets: { name: string; sealed: string };
 }
 
 export type Db = Kysely<Database>;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hasLineBreak, headerValue, isSafeVoice, smsBody, ttsLanguage, xmlEscape } from '../../src/channels/escape.js';
+import { hasLineBreak, headerValue, isSafeVoice, smsBody, stripControls, ttsLanguage, xmlEscape } from '../../src/channels/escape.js';
 
 describe('xmlEscape', () => {
   it('turns the five markup characters into entities', () => {
@@ -20,7 +20,8 @@ describe('xmlEscape', () => {
 
   it('drops characters XML 1.0 cannot carry but keeps tabs, line breaks and emoji', () => {
     assert.equal(xmlEscape('a\u0000b\u0008c\u000bd\ufffe\ud800e'), 'abcde');
-    assert.equal(xmlEscape('a\tb\nc\rd 😀'), 'a\tb\nc\rd 😀');
+    assert.equal(xmlEscape('a\tb\nc\rd 😀'), 'abcd 😀', 'TwiML carries no control character (issue 22)');
+    assert.equal(xmlEscape('a\u0085b\u2028c\u009fd'), 'abcd');
   });
 });
 
@@ -63,5 +64,17 @@ describe('smsBody', () => {
     assert.equal(smsBody('a\u0000b\u0007c\u001bd\u007fe\u0085f'), 'abcdef');
     assert.equal(smsBody('Pay \u202eevil\u202c\u2066x\u2069'), 'Pay evilx');
     assert.equal(smsBody('Código: 1234 ✓'), 'Código: 1234 ✓');
+  });
+});
+
+const EVERY_CONTROL = [...Array.from({ length: 0x20 }, (_, i) => i), ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i), 0x2028, 0x2029].map((c) => String.fromCharCode(c));
+
+describe('stripControls', () => {
+  it('leaves out every Cc character, U+0085, U+2028 and U+2029, and nothing else', () => {
+    assert.equal(EVERY_CONTROL.length, 67);
+    for (const c of EVERY_CONTROL) assert.equal(stripControls(`a${c}b`), 'ab', `U+${c.charCodeAt(0).toString(16)}`);
+    assert.equal(stripControls('Zoë 😀 \u00a0\u200b\u202e'), 'Zoë 😀 \u00a0\u200b\u202e', 'not Cc: kept');
+    assert.equal(stripControls('a\r\n\u0085b', { replacement: ' ' }), 'a b');
+    assert.equal(stripControls('a\r\n\tb\u0000', { keep: '\n\t' }), 'a\n\tb');
   });
 });

@@ -5,7 +5,7 @@ import Fastify from 'fastify';
 import type { Caller } from '../../src/core/callers.js';
 import { ACCOUNT_ROLES } from '../../src/core/callers.js';
 import type { Core } from '../../src/core/core.js';
-import { ACTS_ON, ROLES, assertMintsNoLongerThan, mayActOn, roleTableMarkdown } from '../../src/core/roles.js';
+import { ACTS_ON, ROLES, assertActsOn, assertMayCreate, assertMintsNoLongerThan, mayActOn, roleTableMarkdown } from '../../src/core/roles.js';
 import { registerAuthentication } from '../../src/faces/http/authenticate.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -33,6 +33,21 @@ test('acting on an account needs the capability, the reach and the rank', () => 
   assert.equal(mayActOn(caller('agent'), 'credentials.mint', agentInReach), false, 'scope own');
   assert.equal(mayActOn(caller('agent', 9), 'credentials.mint', agentInReach), true, 'its own account');
   assert.equal(mayActOn(caller('sip', 9), 'twofactor.manage', agentInReach), false, 'no capability, even on itself');
+});
+
+test('a Flexisip admin\'s `domain` scope reaches the accounts of its own SIP domain only', () => {
+  const sipadmin: Caller = { ...caller('sipadmin'), domain: 'a.example' };
+  const sipInDomain = { id: 9, role: 'sip', tenantPath: '/A/B/', domain: 'a.example' };
+  assert.equal(mayActOn(sipadmin, 'accounts.manage', sipInDomain), true);
+  assert.equal(mayActOn(sipadmin, 'credentials.mint', sipInDomain), true);
+  assert.equal(mayActOn(sipadmin, 'accounts.manage', { ...sipInDomain, domain: 'b.example' }), false, 'another domain of its tenant');
+  assert.equal(mayActOn(sipadmin, 'accounts.read', { ...sipInDomain, domain: null }), false, 'an account without a domain');
+  assert.equal(mayActOn(sipadmin, 'accounts.read', { ...sipInDomain, tenantPath: '/A/X/' }), false, 'reach still applies');
+  assert.equal(mayActOn(caller('sipadmin'), 'accounts.read', sipInDomain), false, 'a caller that carries no domain reaches none');
+  assert.equal(mayActOn({ ...sipadmin, accountId: 9 }, 'accounts.read', { ...sipInDomain, domain: 'b.example' }), true, 'its own account');
+  assert.throws(() => assertActsOn(sipadmin, 'accounts.manage', { ...sipInDomain, domain: 'b.example' }), /outside the caller's SIP domain/);
+  assert.throws(() => assertMayCreate(sipadmin, 'sip', 'b.example'), /own SIP domain/);
+  assert.doesNotThrow(() => assertMayCreate(sipadmin, 'sip', 'a.example'));
 });
 
 test('a credential mints only what expires no later than itself', () => {

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { type Server, type Socket, createServer, connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { DIALECTS, REDIS_URL, redisPrefix, skipUnless } from '../helpers/services.js';
-import { type TestServer, startTestServer } from '../helpers/server.js';
+import { type TestServer, call, startTestServer } from '../helpers/server.js';
 import { client, randomNumber } from '../faces/smart2fa/helpers.js';
+import { PASSWORD } from '../faces/comm100/login-helpers.js';
 
 interface Proxy {
   port: number;
@@ -94,5 +95,39 @@ for (const dialect of DIALECTS) {
         assert.equal(again.status, 200, again.text);
       });
     }
+
+    test('after Redis was down for 4 s, a send and a sign-in work again within a second of its return', async () => {
+      const core = server.runtime.core;
+      const partner = (await core.tenants.create(null, { name: 'P' })).tenant.id;
+      const site = (await core.tenants.create(null, { name: 'S', parent: partner })).tenant.id;
+      const email = `recovering-${Date.now()}@example.com`;
+      await core.accounts.create(null, { tenant: site, email, role: 'agent', password: PASSWORD });
+      const base = client(server);
+      assert.equal((await base.post('/2fa/limits', { name: 'recovery', buckets: [{ name: 'many', max: '1000', interval: '60' }] })).status, 200);
+      // The send takes a named limit's bucket and the sign-in its password buckets: both in Redis.
+      const send = async () => (await base.send({ to: randomNumber(), limits: { recovery: 'all' } })).status;
+      const signIn = async () =>
+        (await call(`${server.url}/global/jwtToken/login`, { json: { partnerId: partner, siteId: site, email, password: PASSWORD } })).status;
+      assert.equal(await send(), 200);
+      assert.equal(await signIn(), 200);
+      proxy.setMode('down');
+      // Long enough for a client that backs off exponentially to wait seconds between reconnects.
+      await new Promise((r) => setTimeout(r, 4000));
+      assert.equal(await send(), 503);
+      proxy.setMode('pass');
+      // Polled every 100 ms: the 10th poll starts about a second after Redis returned. Counting polls
+      // rather than timing one request keeps a slow machine from failing the test, while a client
+      // that waits seconds before reconnecting still needs far more than 10 polls.
+      for (const [what, attempt] of [['send', send], ['sign-in', signIn]] as const) {
+        let polls = 0;
+        let status = 0;
+        while (polls < 10 && status !== 200) {
+          polls++;
+          status = await attempt();
+          if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(status, 200, `${what} still failed after ${polls} polls 100 ms apart`);
+      }
+    });
   });
 }

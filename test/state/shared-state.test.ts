@@ -58,6 +58,16 @@ for (const backend of backends) {
       assert.equal(await state.increment('count:a', 300), 1);
     });
 
+    test('count reads a counter without changing it, and reads 0 for none or an expired one', async () => {
+      assert.equal(await state.count('count:c'), 0);
+      await state.increment('count:c', 300);
+      await state.increment('count:c', 300);
+      assert.equal(await state.count('count:c'), 2);
+      assert.equal(await state.count('count:c'), 2);
+      await sleep(350);
+      assert.equal(await state.count('count:c'), 0);
+    });
+
     test('200 simultaneous increments count to exactly 200', async () => {
       const values = await Promise.all(Array.from({ length: 200 }, () => state.increment('count:race', 10_000)));
       assert.deepEqual([...values].sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i + 1));

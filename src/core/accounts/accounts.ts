@@ -6,7 +6,7 @@ import { ACCOUNT_ROLES, type AccountRole, type Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { now } from '../crypto.js';
 import { conflict, invalid, notFound } from '../errors.js';
-import { ACTS_ON, type Capability, assertActsOn, assertMayCreate, requireCapability } from '../roles.js';
+import { ACTS_ON, type Capability, assertActsOn, assertMayCreate, requireCapability, scopeOf } from '../roles.js';
 import type { Tenants } from '../tenants/tenants.js';
 import { hashPassword } from './passwords.js';
 
@@ -56,6 +56,19 @@ const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$/
 const E164 = /^\+[1-9]\d{6,14}$/;
 const USERNAME = /^[A-Za-z0-9._+-]{1,64}$/;
 
+/** An account 0013_domain_owner found on a SIP domain its tenant does not own: blocked, kept for an admin. */
+export interface MisplacedAccount {
+  id: number;
+  tenantId: number;
+  tenantSid: string;
+  username: string | null;
+  role: string;
+  /** The domain it named, which its tenant does not own. */
+  domain: string;
+  /** The tenant that owns that domain now, if any. */
+  ownerTenantId: number | null;
+}
+
 export type Accounts = ReturnType<typeof createAccounts>;
 
 export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
@@ -65,9 +78,17 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
   async function create(caller: Caller | null, input: NewAccount): Promise<Account> {
     const role = input.role ?? 'agent';
     if (!ACCOUNT_ROLES.includes(role)) throw invalid('role', `must be one of ${ACCOUNT_ROLES.join(', ')}`);
-    if (caller) assertMayCreate(caller, role);
+    // A Flexisip admin creates in its own domain: the one named must be it, and none named means it.
+    const domain = input.domain?.trim().toLowerCase() || (caller && scopeOf(caller, 'accounts.manage') === 'domain' ? caller.domain ?? null : null);
+    if (caller) assertMayCreate(caller, role, domain);
     const tenant = caller ? await tenants.get(caller, input.tenant) : await tenants.find(input.tenant);
     if (!tenant) throw invalid('tenant', 'no such tenant');
+    // A SIP domain belongs to one tenant: an account names only a domain its own tenant owns (storage
+    // holds the same rule as a foreign key; this answers it as a 400 first).
+    if (domain !== null) {
+      if (!(await tenants.ownsDomain(tenant.id, domain))) throw invalid('domain', 'is not a SIP domain of this tenant');
+      if (!input.username) throw invalid('username', 'an account in a SIP domain needs a username');
+    }
     const email = input.email?.trim().toLowerCase() || null;
     if (email && !EMAIL.test(email)) throw invalid('email', 'must be an email address');
     if (input.phone && !E164.test(input.phone)) throw invalid('phone', 'must be an E.164 number such as +14155550100');
@@ -84,7 +105,7 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
         .values({
           tenant_id: tenant.id,
           username: input.username ?? null,
-          domain: input.domain?.toLowerCase() ?? null,
+          domain,
           email,
           phone: input.phone ?? null,
           display_name: input.displayName ?? null,
@@ -99,7 +120,9 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
         .executeTakeFirstOrThrow();
       return toAccount(row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('an account with this email or username already exists in the tenant', email ? 'email' : 'username');
+      if (isUniqueViolation(err)) {
+        throw conflict('an account with this email already exists in the tenant, or with this username in its SIP domain (in the tenant, without one)', email ? 'email' : 'username');
+      }
       throw err;
     }
   }
@@ -114,7 +137,7 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
       .where('accounts.id', '=', id)
       .executeTakeFirst();
     if (!row) throw notFound('account');
-    assertActsOn(caller, capability, { id: Number(row.id), role: row.role, tenantPath: row.tenant_path });
+    assertActsOn(caller, capability, { id: Number(row.id), role: row.role, tenantPath: row.tenant_path, domain: row.domain });
     return toAccount(row);
   }
 
@@ -126,14 +149,43 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
       return own && tenant && Number(own.tenant_id) === tenant.id ? [toAccount(own)] : [];
     }
     const tenant = await tenants.get(caller, tenantRef);
+    const actsOn = ACTS_ON[caller.role].length ? [...ACTS_ON[caller.role]] : ['-'];
+    // A `domain` scope (a Flexisip admin) lists the accounts of its own SIP domain only.
+    const inDomain = scopeOf(caller, 'accounts.read') === 'domain';
     const rows = await db
       .selectFrom('accounts')
       .selectAll()
       .where('tenant_id', '=', tenant.id)
-      .where((eb) => eb.or([eb('role', 'in', ACTS_ON[caller.role].length ? [...ACTS_ON[caller.role]] : ['-']), eb('id', '=', caller.accountId ?? 0)]))
+      .where((eb) =>
+        eb.or([
+          inDomain ? eb.and([eb('role', 'in', actsOn), eb('domain', '=', caller.domain ?? '\0')]) : eb('role', 'in', actsOn),
+          eb('id', '=', caller.accountId ?? 0),
+        ]),
+      )
       .orderBy('id')
       .execute();
     return rows.map(toAccount);
+  }
+
+  /** Every account 0013 took out of a SIP domain its tenant does not own (operator only: the CLI, the start report). */
+  async function misplaced(): Promise<MisplacedAccount[]> {
+    const rows = await db
+      .selectFrom('accounts')
+      .innerJoin('tenants', 'tenants.id', 'accounts.tenant_id')
+      .leftJoin('sip_domains', 'sip_domains.domain', 'accounts.misplaced_domain')
+      .select(['accounts.id', 'accounts.tenant_id', 'tenants.sid', 'accounts.username', 'accounts.role', 'accounts.misplaced_domain', 'sip_domains.tenant_id as owner'])
+      .where('accounts.misplaced_domain', 'is not', null)
+      .orderBy('accounts.id')
+      .execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      tenantId: Number(r.tenant_id),
+      tenantSid: r.sid,
+      username: r.username,
+      role: r.role,
+      domain: r.misplaced_domain!,
+      ownerTenantId: r.owner === null ? null : Number(r.owner),
+    }));
   }
 
   async function update(
@@ -161,11 +213,36 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     return toAccount(row);
   }
 
+  /**
+   * An admin's resolution of a misplaced account (operator only): `delete` removes it and what hangs
+   * on it; `restore` puts it back in its domain once its tenant owns that domain (it stays blocked
+   * until unblocked). 404 for an account that is not misplaced.
+   */
+  async function resolveMisplaced(id: number, action: 'delete' | 'restore'): Promise<void> {
+    const row = await db.selectFrom('accounts').select(['id', 'tenant_id', 'misplaced_domain']).where('id', '=', id).where('misplaced_domain', 'is not', null).executeTakeFirst();
+    if (!row) throw notFound('misplaced account');
+    if (action === 'delete') {
+      await db.deleteFrom('accounts').where('id', '=', id).execute();
+      return;
+    }
+    if (!(await tenants.ownsDomain(Number(row.tenant_id), row.misplaced_domain!))) {
+      throw invalid('domain', `${row.misplaced_domain} is not a SIP domain of the account's tenant: give it the domain first, or delete the account`);
+    }
+    try {
+      await db.updateTable('accounts').set({ domain: row.misplaced_domain, misplaced_domain: null, updated_at: now() }).where('id', '=', id).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('another account of the domain holds this username', 'username');
+      throw err;
+    }
+  }
+
   return {
     create,
     get,
     list,
     update,
+    misplaced,
+    resolveMisplaced,
     /** Subscribes to password changes (core.ts revokes the account's JWTs and sessions there). */
     onPasswordChange(listener: (accountId: number) => Promise<void>): void {
       passwordListeners.push(listener);

@@ -27,6 +27,8 @@ export const AUDIT_EVENTS = [
   'login_password_failure',
   'login_rate_limited',
   'site_requirement_set',
+  'guessing_refused',
+  'guessing_slowed',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

@@ -15,14 +15,21 @@ import type { CoreDeps } from '../context.js';
 import { newToken, now, sha256Hex } from '../crypto.js';
 import { forbidden, invalid, unauthenticated } from '../errors.js';
 import type { Accounts } from '../accounts/accounts.js';
-import { assertMintsNoLongerThan } from '../roles.js';
+import { assertMintsNoLongerThan, mintedExpiry } from './lifetimes.js';
 import { freshCache } from '../fresh-cache.js';
 import { signEdDsaJwt } from './jws.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export const API_KEY_PREFIX = 'gha_';
 
-type AccountWithTenant = Pick<Selectable<AccountTable>, 'id' | 'tenant_id' | 'role' | 'blocked' | 'activated'> & { tenant_sid: string; tenant_path: string };
+/**
+ * Seconds an external issuer's clock may run ahead of ours: its `iat` and `nbf` may be this far in
+ * the future, no further. Thirty seconds covers NTP-synchronised hosts with room to spare and gives a
+ * forged far-future `iat` nothing (the lifetime is also measured from now).
+ */
+export const EXTERNAL_JWT_CLOCK_SKEW_SECONDS = 30;
+
+type AccountWithTenant = Pick<Selectable<AccountTable>, 'id' | 'tenant_id' | 'role' | 'blocked' | 'activated' | 'domain'> & { tenant_sid: string; tenant_path: string };
 
 export type Credentials = ReturnType<typeof createCredentials>;
 
@@ -69,6 +76,7 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
       tenantPath: row.tenant_path,
       accountId: Number(row.id),
       role: row.role as AccountRole,
+      domain: row.domain ?? null,
       via,
       expiresAt,
     };
@@ -129,11 +137,11 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
       }
     }
     if (external) {
+      // The skew lets jose accept an nbf a little ahead; exp is checked without it, below.
       const payload = await verified(() =>
-        jwtVerify(token, external.key, { issuer: external.issuer, audience: external.audience, algorithms: external.algorithms, requiredClaims: ['exp'] }),
+        jwtVerify(token, external.key, { issuer: external.issuer, audience: external.audience, algorithms: external.algorithms, requiredClaims: ['exp'], clockTolerance: EXTERNAL_JWT_CLOCK_SKEW_SECONDS }),
       );
-      const lifetime = payload.exp! - (payload.iat ?? now() / 1000);
-      if (lifetime > external.maxTtlSeconds) throw unauthenticated(`bearer token lives longer than ${external.maxTtlSeconds} s`);
+      assertExternalLifetime(payload, now() / 1000);
       const expiresAt = payload.exp! * 1000;
       // A SIP account is named by its address (Flexisip clients), without a tenant claim.
       const sip = typeof payload.sip_identity === 'string' ? /^(?:sips?:)?([^@\s]+)@([^@\s]+)$/.exec(payload.sip_identity) : null;
@@ -147,17 +155,36 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
       const tenantSid = typeof payload.tenant === 'string' ? payload.tenant : '';
       const email = typeof payload.email === 'string' ? payload.email.toLowerCase() : null;
       if (email) {
-        return accountCaller(
-          await accountQuery().where('tenants.sid', '=', tenantSid).where('accounts.email', '=', email).executeTakeFirst(),
-          'jwt',
-          expiresAt,
-        );
+        const row = await accountQuery().where('tenants.sid', '=', tenantSid).where('accounts.email', '=', email).executeTakeFirst();
+        // The deployment's operator is for the deployment to say, not the identity provider (issue 22).
+        if (row?.role === 'admin' && !external.asAdmin) throw forbidden('an external JWT may not act as a deployment admin (GATEHOUSE_EXTERNAL_JWT_ADMIN is off)');
+        return accountCaller(row, 'jwt', expiresAt);
       }
       const tenant = await db.selectFrom('tenants').select(['id', 'sid', 'path']).where('sid', '=', tenantSid).executeTakeFirst();
       if (!tenant) throw unauthenticated('bearer token names no known tenant');
       return { tenantId: Number(tenant.id), tenantSid: tenant.sid, tenantPath: tenant.path, accountId: null, role: 'tenant', via: 'jwt', expiresAt };
     }
     throw unauthenticated('bearer token signed by an unknown key');
+  }
+
+  /**
+   * An external token lives no longer than GATEHOUSE_EXTERNAL_JWT_MAX_TTL, measured two ways: from its
+   * `iat` (what the issuer meant) and from now (what it can still do), so a future `iat` buys nothing;
+   * `iat` and `nbf` may be ahead of our clock by the skew at most. `nowSeconds` may carry a fraction.
+   */
+  function assertExternalLifetime(payload: JWTPayload, nowSeconds: number): void {
+    if (!external) return;
+    const max = external.maxTtlSeconds;
+    const exp = payload.exp!;
+    if (exp <= nowSeconds) throw unauthenticated('bearer token has expired');
+    for (const claim of ['iat', 'nbf'] as const) {
+      const value = payload[claim];
+      if (value !== undefined && value > nowSeconds + EXTERNAL_JWT_CLOCK_SKEW_SECONDS) throw unauthenticated(`bearer token's ${claim} is in the future`);
+    }
+    // From iat; and from now, with the skew the issuer's clock is allowed (so its own maximum passes).
+    if (exp - (payload.iat ?? nowSeconds) > max || exp - nowSeconds > max + EXTERNAL_JWT_CLOCK_SKEW_SECONDS) {
+      throw unauthenticated(`bearer token lives longer than ${max} s`);
+    }
   }
 
   /**
@@ -178,7 +205,7 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
   /** A JWT for an account the caller may mint for (roles.ts), expiring no later than the caller's credential. */
   async function issueJwt(caller: Caller, accountId: number) {
     const account = await accounts.get(caller, accountId, 'credentials.mint');
-    return signJwt(account.id, {}, caller.expiresAt ?? null);
+    return signJwt(account.id, {}, mintedExpiry(caller, null));
   }
 
   /** A new API key for an account (shown once). No caller means the operator (CLI). */

@@ -1,11 +1,13 @@
 /**
- * Who may do what on SIP accounts, in one place (to be folded into the role × capability table).
- * Admins: the deployment admin (every domain), a tenant (the domains of its subtree), a SIP admin
- * account (its own domain). Users: a SIP account, itself only.
+ * Who may do what on SIP accounts through the Flexisip face. Admins: the deployment admin (every
+ * domain), a tenant (the domains of its subtree), and whoever the roles table gives the `domain`
+ * scope on accounts (a Flexisip admin: its own account's domain, as on /admin/…). Users: a SIP
+ * account, itself only.
  */
 import type { Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { forbidden } from '../errors.js';
+import { scopeOf } from '../roles.js';
 
 /** The domains a caller administers: every domain, or a list (possibly empty). */
 export type DomainScope = { all: true } | { all: false; domains: string[] };
@@ -23,9 +25,8 @@ export function createAccess({ db }: CoreDeps) {
         .execute();
       return { all: false, domains: rows.map((r) => r.domain) };
     }
-    if (caller.role === 'sipadmin' && caller.accountId !== null) {
-      const row = await db.selectFrom('accounts').select('domain').where('id', '=', caller.accountId).executeTakeFirst();
-      return { all: false, domains: row?.domain ? [row.domain] : [] };
+    if (caller.accountId !== null && scopeOf(caller, 'accounts.manage') === 'domain') {
+      return { all: false, domains: caller.domain ? [caller.domain] : [] };
     }
     throw forbidden('an admin credential is required');
   }

@@ -66,10 +66,15 @@ export function createContext(deps: CoreDeps, options: FlexisipOptions) {
     if (!settings.dangerousEndpoints) throw notFound('endpoint');
   }
 
-  /** The domain of a public creation: the one named, else the token's, else the default setting. */
+  /**
+   * The domain of a public creation: the token's (the domain of the admin who made it), else the
+   * default setting. A body may name it, never another: a token made by one tenant's admin must not
+   * open an account in another tenant's domain.
+   */
   function publicDomain(named: string | null | undefined, tokenDomain: string | null): string {
-    const domain = (named || tokenDomain || settings.defaultDomain)?.toLowerCase();
+    const domain = (tokenDomain || settings.defaultDomain)?.toLowerCase();
     if (!domain) refuse('domain', 'The domain field is required (no default registration domain is set).');
+    if (named && named.toLowerCase() !== domain) refuse('domain', 'The selected domain is invalid.');
     return domain;
   }
 

@@ -29,6 +29,8 @@ export interface SipTokenTable {
   pn_prid: string | null;
   created_at: number;
   expires_at: number;
+  /** When the credential that attached (auth) or validated (request) the token expires; null: never. What it is exchanged for expires no later. */
+  grantor_expires_at: number | null;
 }
 
 export interface SipDeviceTable {

@@ -1,8 +1,12 @@
 /**
  * Account creation request tokens, account creation tokens (by an admin, by a validated request token,
- * by push), auth tokens and the API keys they lead to.
+ * by push), auth tokens and the API keys they lead to. What a token yields expires no later than the
+ * credential that gave the token its power (core/credentials/lifetimes.ts): the admin that made or
+ * validated it, the account credential that attached it. The token's own expiry bounds only its use.
  */
 import type { Caller } from '../callers.js';
+import { hasExpired, mintedExpiry } from '../credentials/lifetimes.js';
+import { now } from '../crypto.js';
 import { CommonErrors, GatehouseError, forbidden, notFound } from '../errors.js';
 import type { FlexisipContext } from './common.js';
 import { Problems, refuse } from './validation.js';
@@ -17,24 +21,41 @@ export function createTokenFlows(ctx: FlexisipContext) {
     return tokens.issue('request', { domain: settings.defaultDomain });
   }
 
+  /** Only an admin of the domain the request would open an account in validates it (no domain: the deployment admin). */
   async function validateRequestToken(caller: Caller, token: string) {
-    await access.adminScope(caller);
+    const scope = await access.adminScope(caller);
     const row = await tokens.live('request', token);
-    if (!row) throw notFound('account_creation_request_token');
-    await tokens.validate(row.id);
+    if (!row || !(scope.all || access.inScope(scope, row.domain))) throw notFound('account_creation_request_token');
+    await tokens.validate(row.id, mintedExpiry(caller, null));
   }
+
+  /** A token whose grantor's credential has expired yields nothing: as if it were unknown. */
+  const grantorLive = (row: { grantorExpiresAt: number | null }) => !hasExpired(row.grantorExpiresAt, now());
 
   async function creationTokenFromRequest(requestToken: string) {
     if (!requestToken) refuse('account_creation_request_token', 'The account creation request token field is required.');
     const row = await tokens.live('request', requestToken);
-    if (!row || row.validatedAt === null) throw notFound('account_creation_request_token');
+    if (!row || row.validatedAt === null || !grantorLive(row)) throw notFound('account_creation_request_token');
     if (!(await tokens.spend(row.id))) throw notFound('account_creation_request_token');
-    return tokens.issue('creation', { domain: row.domain });
+    return tokens.issue('creation', { domain: row.domain, notAfter: row.grantorExpiresAt });
   }
 
-  async function creationTokenByAdmin(caller: Caller) {
+  /**
+   * An account creation token for one of the caller's domains: the one named, else its only one. The
+   * deployment admin's may name none (then the default domain). The account it opens lands there.
+   */
+  async function creationTokenByAdmin(caller: Caller, named?: string | null) {
     const scope = await access.adminScope(caller);
-    return tokens.issue('creation', { domain: !scope.all && scope.domains.length === 1 ? scope.domains[0] : null });
+    const notAfter = mintedExpiry(caller, null);
+    const domain = named?.trim().toLowerCase() || null;
+    if (domain !== null) {
+      if (scope.all) await accounts.domainTenant(domain);
+      else if (!access.inScope(scope, domain)) throw forbidden('this domain is outside the caller\'s reach');
+      return tokens.issue('creation', { domain, notAfter });
+    }
+    if (scope.all) return tokens.issue('creation', { domain: null, notAfter });
+    if (scope.domains.length !== 1) refuse('domain', 'The domain field is required (the caller administers several domains, or none).');
+    return tokens.issue('creation', { domain: scope.domains[0]!, notAfter });
   }
 
   async function sendByPush(input: { pn_provider: string; pn_param: string; pn_prid: string }) {
@@ -64,25 +85,28 @@ export function createTokenFlows(ctx: FlexisipContext) {
     const me = await self(caller);
     const row = await tokens.live('auth', token);
     if (!row || row.accountId !== null) throw notFound('auth_token');
-    await tokens.attach(row.id, me.id);
+    await tokens.attach(row.id, me.id, mintedExpiry(caller, null));
   }
 
-  /** A fresh API key for an account; the previous one made here stops working (one key per account). */
-  async function freshApiKey(accountId: number): Promise<string> {
+  /**
+   * A fresh API key for an account, expiring at `expiresAt` (null: never); the previous one made here
+   * stops working (one key per account). The wire answers the bare key, so the expiry is the server's.
+   */
+  async function freshApiKey(accountId: number, expiresAt: number | null): Promise<string> {
     await db.deleteFrom('api_keys').where('account_id', '=', accountId).where('name', '=', 'flexisip').execute();
-    return (await credentials.createApiKey(null, { accountId, name: 'flexisip' })).apiKey;
+    return (await credentials.createApiKey(null, { accountId, name: 'flexisip', expiresAt })).apiKey;
   }
 
   async function apiKeyForMe(caller: Caller) {
-    return freshApiKey((await self(caller)).id);
+    return freshApiKey((await self(caller)).id, mintedExpiry(caller, null));
   }
 
   async function apiKeyFromAuthToken(token: string) {
     const row = await tokens.live('auth', token);
-    if (!row || row.accountId === null) throw notFound('auth_token');
+    if (!row || row.accountId === null || !grantorLive(row)) throw notFound('auth_token');
     const account = await accounts.byId(row.accountId);
     if (!account || account.blocked || !(await tokens.spend(row.id))) throw notFound('auth_token');
-    return freshApiKey(account.id);
+    return freshApiKey(account.id, row.grantorExpiresAt);
   }
 
   return { createRequestToken, validateRequestToken, creationTokenFromRequest, creationTokenByAdmin, sendByPush, createAuthToken, attachAuthToken, apiKeyForMe, apiKeyFromAuthToken };

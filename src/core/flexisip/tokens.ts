@@ -4,6 +4,7 @@
  * Only their SHA-256 is stored; each is shown once, when made.
  */
 import type { CoreDeps } from '../context.js';
+import { mintedExpiry } from '../credentials/lifetimes.js';
 import { now, sha256Hex } from '../crypto.js';
 import { randomBytes } from 'node:crypto';
 
@@ -23,14 +24,18 @@ export interface TokenRow {
   validatedAt: number | null;
   usedAt: number | null;
   expiresAt: number;
+  /** When the credential that attached or validated the token expires (null: never): what it yields expires no later. */
+  grantorExpiresAt: number | null;
 }
 
 export const newTokenText = () => randomBytes(24).toString('base64url');
 
 export function createTokens({ db }: CoreDeps) {
-  async function issue(kind: TokenKind, fields: { domain?: string | null; accountId?: number | null; pn?: { provider: string; param: string; prid: string } } = {}) {
+  /** `notAfter`: the expiry of the credential the token comes from; the token expires no later. */
+  async function issue(kind: TokenKind, fields: { domain?: string | null; accountId?: number | null; pn?: { provider: string; param: string; prid: string }; notAfter?: number | null } = {}) {
     const token = newTokenText();
     const t = now();
+    const expiresAt = mintedExpiry(fields.notAfter ?? null, t + TOKEN_TTL_MS[kind])!;
     const row = await db
       .insertInto('sip_tokens')
       .values({
@@ -44,11 +49,12 @@ export function createTokens({ db }: CoreDeps) {
         pn_param: fields.pn?.param ?? null,
         pn_prid: fields.pn?.prid ?? null,
         created_at: t,
-        expires_at: t + TOKEN_TTL_MS[kind],
+        expires_at: expiresAt,
+        grantor_expires_at: null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    return { id: Number(row.id), token, expiresAt: t + TOKEN_TTL_MS[kind] };
+    return { id: Number(row.id), token, expiresAt };
   }
 
   /** A live (unexpired, unused) token of a kind; undefined otherwise. */
@@ -64,6 +70,7 @@ export function createTokens({ db }: CoreDeps) {
       validatedAt: row.validated_at === null ? null : Number(row.validated_at),
       usedAt: null,
       expiresAt: Number(row.expires_at),
+      grantorExpiresAt: row.grantor_expires_at === null ? null : Number(row.grantor_expires_at),
     };
   }
 
@@ -78,12 +85,22 @@ export function createTokens({ db }: CoreDeps) {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async function validate(id: number): Promise<void> {
-    await db.updateTable('sip_tokens').set({ validated_at: now() }).where('id', '=', id).execute();
+  /** `grantorExpiresAt`: when the validating credential expires (null: never, or no credential: a delivered push). */
+  async function validate(id: number, grantorExpiresAt: number | null = null): Promise<void> {
+    await db.updateTable('sip_tokens').set({ validated_at: now(), grantor_expires_at: grantorExpiresAt }).where('id', '=', id).execute();
   }
 
-  async function attach(id: number, accountId: number): Promise<void> {
-    await db.updateTable('sip_tokens').set({ account_id: accountId }).where('id', '=', id).execute();
+  /**
+   * Ties a token to an account: an auth token to the account that attaches it (`grantorExpiresAt`: when
+   * the attaching credential expires; the key it is exchanged for expires no later), a spent creation
+   * token to the account it made.
+   */
+  async function attach(id: number, accountId: number, grantorExpiresAt?: number | null): Promise<void> {
+    await db
+      .updateTable('sip_tokens')
+      .set({ account_id: accountId, ...(grantorExpiresAt !== undefined && { grantor_expires_at: grantorExpiresAt }) })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Creation tokens sent to one device: delivered ones and all attempts. */

@@ -14,8 +14,12 @@
  *
  * Password guessing is limited instead by two token buckets taken before any argon2 work (which
  * costs 19 MiB and tens of milliseconds, so an unlimited stream of guesses is also a CPU lever):
- * one per email address, whether or not an account has it (so a refusal says nothing about the
- * email), and one per client address. Buckets live in shared state, so the limit holds across nodes.
+ * one per client address, and one for the email. The email's bucket is shared by every untrusted
+ * client, whether or not an account has the email (so a refusal says nothing about it); a browser
+ * carrying a device cookie of that email (device-cookies.ts, set by every password success) takes
+ * from a bucket of its own instead, so whoever empties the untrusted clients' bucket to lock the
+ * owner out does not lock out the browser the owner signed in with before. Buckets live in shared
+ * state, so the limits hold across nodes. docs/security.md, "Guessing limits and lock-out defence".
  */
 import type { Audit } from '../audit/audit.js';
 import type { BucketSpec, Buckets } from '../../state/buckets.js';
@@ -29,6 +33,7 @@ import { CommonErrors, GatehouseError, invalid, notFound } from '../errors.js';
 import type { TrustedDevices } from '../trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../twofactor/errors.js';
 import type { TwoFactor } from '../twofactor/twofactor.js';
+import type { DeviceCookies } from './device-cookies.js';
 import { accountLocked, badCredentials, badPreLoginToken, codeVerifyFailed, loginTimeout, passwordRateLimited, retriesExceeded } from './errors.js';
 import { createLoginLock } from './lock.js';
 import { type Opening, type Outcome, loginQueries } from './queries.js';
@@ -45,6 +50,8 @@ export interface LoginInput {
   password: string;
   /** A trusted device's token, from the body or the cookie. */
   verifiedToken?: string;
+  /** The browser's device cookie (device-cookies.ts), when it sent one. */
+  deviceToken?: string;
   clientAddress: string | null;
 }
 
@@ -64,6 +71,9 @@ export interface LoginResult {
   trustedDeviceDays: number;
   jwtToken?: string;
   expiresAt?: number;
+  /** A new device cookie for this browser: the password was right. */
+  deviceToken: string;
+  deviceTokenExpiresAt: number;
   accountId: number;
   email: string;
   siteId: number | null;
@@ -103,9 +113,9 @@ const TOTP_SHAPE = /^\d{6}$/;
 
 export type Login = ReturnType<typeof createLogin>;
 
-export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit; buckets: Buckets }) {
+export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit; buckets: Buckets; devices: DeviceCookies }) {
   const { db, config } = deps;
-  const { twoFactor, credentials, trustedDevices, audit, buckets } = parts;
+  const { twoFactor, credentials, trustedDevices, audit, buckets, devices } = parts;
   const lock = createLoginLock(deps.statements, audit, config.login.lockMs);
   const queries = loginQueries(deps.statements, deps.dialect, MAX_CODE_ATTEMPTS);
 
@@ -157,10 +167,17 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return preLoginToken;
   }
 
-  /** Takes a password try from the email's and the client address's buckets, or refuses (and audits) the login. */
+  /**
+   * Takes a password try from the client address's bucket and from the email's untrusted-clients
+   * bucket, or, for a browser with a device cookie of this email, from that device's own bucket;
+   * or refuses (and audits) the login.
+   */
   async function takePasswordTry(input: LoginInput): Promise<void> {
     const email = input.email.trim().toLowerCase();
-    const specs: BucketSpec[] = [{ key: `login-email:${sha256Hex(email)}`, ...config.loginRate.account }];
+    const device = devices.deviceOf(input.deviceToken, email);
+    const specs: BucketSpec[] = [
+      device ? { key: `login-device:${device}`, ...config.loginRate.account } : { key: `login-email:${sha256Hex(email)}`, ...config.loginRate.account },
+    ];
     if (input.clientAddress) specs.push({ key: `login-address:${input.clientAddress}`, ...config.loginRate.address });
     const taken = await buckets.take(specs);
     if (taken.ok) return;
@@ -175,7 +192,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
         accountId: row ? Number(row.id) : null,
         event: 'login_rate_limited',
         clientAddress: input.clientAddress,
-        detail: { limit: taken.index === 0 ? 'email' : 'client address', retryAfter },
+        detail: { limit: taken.index === 0 ? (device ? 'device' : 'email') : 'client address', retryAfter },
       });
     }
     throw passwordRateLimited(retryAfter);
@@ -204,12 +221,16 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       parentId: row.parent_id === null ? null : Number(row.parent_id),
       role: row.role as 'agent' | 'superagent',
     };
+    // The password was right: this browser earns (or renews) its device cookie, whatever step follows.
+    const device = devices.issue(input.email.trim().toLowerCase());
     const [config2fa, requirement, siteIds] = await Promise.all([
       twoFactor.getConfig(account.id),
       twoFactor.siteRequirement(account.tenantId),
       sitesOf(account, row.email ?? input.email),
     ]);
     const base = {
+      deviceToken: device.token,
+      deviceTokenExpiresAt: device.expiresAt,
       siteIds,
       isFirstLogin: row.first_login_at == null,
       trustedDeviceDays: 0,

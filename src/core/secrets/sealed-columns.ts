@@ -20,4 +20,5 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'sip_accounts', key: 'account_id', column: 'ha1_sha256', context: (id) => `sip_ha1:SHA-256:${id}` },
   { table: 'sip_accounts', key: 'account_id', column: 'provisioning_token', context: (id) => `sip_provisioning:${id}` },
   { table: 'sip_secrets', key: 'name', column: 'sealed', context: (name) => `sip_secret:${name}` },
+  { table: 'server_secrets', key: 'name', column: 'sealed', context: (name) => `server_secret:${name}` },
 ];

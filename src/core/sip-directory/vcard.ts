@@ -1,8 +1,11 @@
 /**
  * vCard 4.0 (RFC 6350) for the contacts of a SIP account, in the shape Linphone clients read: one card
  * per contact with KIND, IMPP, FN and the X-LINPHONE-ACCOUNT-* extensions. Lines end in CRLF and are
- * folded at 75 octets without splitting a UTF-8 character (§3.2); text values are escaped (§3.4).
+ * folded at 75 octets without splitting a UTF-8 character (§3.2); text values are escaped (§3.4) and
+ * carry no control character, so the only line breaks of a card are its own CRLFs.
  */
+import { stripControls } from '../../channels/escape.js';
+
 export interface VcardContact {
   /** `user@domain`, without the scheme. */
   identifier: string;
@@ -15,9 +18,10 @@ export interface VcardContact {
 /**
  * §3.4: backslash, comma and line breaks in a TEXT value; a semicolon only inside a field of a
  * compound value, where it would otherwise separate fields (elsewhere parsers keep the backslash).
+ * Every other control character (U+0085, U+2028 among them) is left out.
  */
 export const escapeText = (value: string, compound = false) => {
-  const escaped = value.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/\r\n|\r|\n/g, '\\n');
+  const escaped = stripControls(value.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/\r\n|\r|\n/g, '\\n'));
   return compound ? escaped.replace(/;/g, '\\;') : escaped;
 };
 
@@ -44,7 +48,7 @@ export function toVcard(contact: VcardContact): string {
     'BEGIN:VCARD',
     'VERSION:4.0',
     'KIND:individual',
-    `IMPP:sip:${contact.identifier}`,
+    `IMPP:sip:${stripControls(contact.identifier)}`,
     `FN:${escapeText(contact.displayName || contact.identifier)}`,
   ];
   if (contact.dtmfProtocol) lines.push(`X-LINPHONE-ACCOUNT-DTMF-PROTOCOL:${escapeText(contact.dtmfProtocol)}`);

@@ -109,6 +109,7 @@ export function createDigestAuth({ statements, sealer, config }: CoreDeps, nonce
       tenantPath: row.path,
       accountId: Number(row.id),
       role: row.role === 'sipadmin' ? 'sipadmin' : 'sip',
+      domain,
       via: 'digest',
       expiresAt: null,
     };

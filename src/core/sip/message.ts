@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Socket, createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { stripControls } from '../../channels/escape.js';
 import { invalid } from '../errors.js';
 
 export interface SipProxy {
@@ -60,14 +61,19 @@ export function parseSipProxy(value: string): SipProxy | null {
 
 const token = (bytes: number) => randomBytes(bytes).toString('hex');
 
-/** The request's bytes, and what a response must echo to belong to it. */
+/**
+ * The request's bytes, and what a response must echo to belong to it. No header value carries a
+ * control character (each line ends at its own CRLF only; the addresses are checked besides), and
+ * the body keeps its line breaks (as LF) and tabs but no other control character.
+ */
 export function buildMessageRequest(
-  msg: SipMessage,
+  message: SipMessage,
   local: { host: string; port: number },
   ids: { branch: string; tag: string; callId: string; cseq: number },
 ): Buffer {
-  const body = Buffer.from(msg.body, 'utf8');
-  const host = isIPv6(local.host) ? `[${local.host}]` : local.host;
+  const msg = { from: stripControls(message.from), to: stripControls(message.to) };
+  const body = Buffer.from(stripControls(message.body.replace(/\r\n?/g, '\n'), { keep: '\n\t' }), 'utf8');
+  const host = stripControls(isIPv6(local.host) ? `[${local.host}]` : local.host);
   const head = [
     `MESSAGE ${msg.to} SIP/2.0`,
     `Via: SIP/2.0/UDP ${host}:${local.port};branch=${ids.branch};rport`,

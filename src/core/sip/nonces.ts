@@ -8,6 +8,7 @@ import type { SharedState } from '../../state/shared-state.js';
 import type { Db } from '../../storage/database.js';
 import { constantTimeEqual } from '../crypto.js';
 import type { Sealer } from '../secrets/envelope.js';
+import { loadServerKey } from '../secrets/server-keys.js';
 
 export const NONCE_TTL_MS = 5 * 60_000;
 const SECRET = 'digest_nonce_key';
@@ -20,17 +21,8 @@ export interface Nonces {
   check(realm: string, nonce: string, nc: string, opaque: string | undefined): Promise<NonceCheck>;
 }
 
-/** The shared secret, created on first use by whichever node gets there first. */
-export async function loadNonceKey(db: Db, sealer: Sealer): Promise<Buffer> {
-  const context = `sip_secret:${SECRET}`;
-  await db
-    .insertInto('sip_secrets')
-    .values({ name: SECRET, sealed: sealer.seal(randomBytes(32).toString('base64'), context) })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .execute();
-  const row = await db.selectFrom('sip_secrets').select('sealed').where('name', '=', SECRET).executeTakeFirstOrThrow();
-  return Buffer.from(sealer.open(row.sealed, context), 'base64');
-}
+/** The shared key (server-keys.ts). */
+export const loadNonceKey = (db: Db, sealer: Sealer): Promise<Buffer> => loadServerKey(db, sealer, 'sip_secrets', SECRET);
 
 export function createNonces(key: Buffer, state: SharedState, clock: () => number = Date.now): Nonces {
   const mac = (text: string) => createHmac('sha256', key).update(text).digest('base64url').slice(0, 32);

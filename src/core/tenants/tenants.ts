@@ -4,7 +4,8 @@ import { type Caller, assertReaches, reaches } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { newSid, newToken, now, sha256Hex } from '../crypto.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
-import { assertMintsNoLongerThan, requireCapability } from '../roles.js';
+import { assertMintsNoLongerThan } from '../credentials/lifetimes.js';
+import { requireCapability } from '../roles.js';
 import type { TenantTable } from '../../storage/database.js';
 import { isUniqueViolation } from '../../storage/errors.js';
 import type { Selectable } from 'kysely';
@@ -156,6 +157,12 @@ export function createTenants({ db }: CoreDeps) {
     return { domain: name, tenantId: tenant.id };
   }
 
+  /** Whether the tenant owns the SIP domain (its row in sip_domains): the one test of domain ownership. */
+  async function ownsDomain(tenantId: number, domain: string): Promise<boolean> {
+    const row = await db.selectFrom('sip_domains').select('id').where('domain', '=', domain.toLowerCase()).where('tenant_id', '=', tenantId).executeTakeFirst();
+    return row !== undefined;
+  }
+
   async function listSipDomains(caller: Caller, ref: string | number) {
     requireCapability(caller, 'tenants.read');
     const tenant = await get(caller, ref);
@@ -163,5 +170,5 @@ export function createTenants({ db }: CoreDeps) {
     return rows.map((r) => ({ domain: r.domain, createdAt: Number(r.created_at) }));
   }
 
-  return { find, get, create, list, setEmail, addAuthToken, revokeAuthToken, addSipDomain, listSipDomains };
+  return { find, get, create, list, setEmail, addAuthToken, revokeAuthToken, addSipDomain, ownsDomain, listSipDomains };
 }

@@ -5,6 +5,8 @@
  */
 import type { Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
+import { mintedTtlSeconds } from '../credentials/lifetimes.js';
+import { now } from '../crypto.js';
 import { GatehouseError, notFound } from '../errors.js';
 import type { Tenants } from '../tenants/tenants.js';
 import type { Settings } from '../verifications/settings.js';
@@ -28,7 +30,10 @@ export function createVoice(deps: CoreDeps, { tenants, settings }: { tenants: Te
   const calls = createCallRecords(deps, { routing, accounts });
   const webhooks = createVoiceWebhooks(deps, { accounts, routing, calls, settings });
 
-  /** GET /voicetwilio/token: the caller's browser may receive its calls and place calls through the TwiML app. */
+  /**
+   * GET /voicetwilio/token: the caller's browser may receive its calls and place calls through the
+   * TwiML app, for the configured lifetime or what is left of the caller's credential, whichever is shorter.
+   */
   async function token(caller: Caller): Promise<{ token: string; identity: string; expiresAt: number; ttl: number }> {
     requireCapability(caller, 'voice.token');
     const tenant = await tenants.find(caller.tenantId);
@@ -37,8 +42,9 @@ export function createVoice(deps: CoreDeps, { tenants, settings }: { tenants: Te
     if (!account.apiKey) throw new GatehouseError(VoiceErrors.notConfigured, 'Access Tokens need an API key: set TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET (or the site\'s apiKeySid)');
     if (!account.twimlAppSid) throw new GatehouseError(VoiceErrors.notConfigured, 'Access Tokens need a TwiML application: set TWILIO_TWIML_APP_SID (or the site\'s twimlAppSid)');
     const identity = clientIdentity(caller.accountId);
-    const ttl = deps.config.voice.tokenTtlSeconds;
-    const { token, expiresAt } = await accessToken({ accountSid: account.accountSid, apiKeySid: account.apiKey.sid, apiKeySecret: account.apiKey.secret, twimlAppSid: account.twimlAppSid, identity, ttlSeconds: ttl });
+    const t = now();
+    const ttl = mintedTtlSeconds(caller, deps.config.voice.tokenTtlSeconds, t);
+    const { token, expiresAt } = await accessToken({ accountSid: account.accountSid, apiKeySid: account.apiKey.sid, apiKeySecret: account.apiKey.secret, twimlAppSid: account.twimlAppSid, identity, ttlSeconds: ttl, now: Math.floor(t / 1000) });
     return { token, identity, expiresAt, ttl };
   }
 

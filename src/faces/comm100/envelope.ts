@@ -8,6 +8,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { CommonErrors, type GatehouseError } from '../../core/errors.js';
+import { GuessingErrors } from '../../core/guessing/errors.js';
 import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import type { Envelope } from '../http/errors.js';
 
@@ -19,6 +20,7 @@ export const COMM100_ERRORS: Record<string, string> = {
   [TwoFactorErrors.retriesExceeded]: 'Number of retries exceeded',
   [TwoFactorErrors.accountLocked]: 'account locked',
   [TwoFactorErrors.passwordRateLimited]: 'Number of retries exceeded',
+  [GuessingErrors.refused]: 'Number of retries exceeded',
   [CommonErrors.validation]: 'invalid parameter',
   [CommonErrors.unauthenticated]: 'unauthorized',
   [CommonErrors.forbidden]: 'forbidden',
@@ -32,6 +34,7 @@ export const COMM100_ERRORS: Record<string, string> = {
 
 const STATUS: Record<string, number> = {
   [TwoFactorErrors.passwordRateLimited]: 429,
+  [GuessingErrors.refused]: 429,
   [CommonErrors.unauthenticated]: 401,
   [CommonErrors.forbidden]: 403,
   [CommonErrors.notFound]: 404,

@@ -11,6 +11,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/core.js';
 import type { Caller } from '../../core/callers.js';
 import { GatehouseError, unauthenticated } from '../../core/errors.js';
+import { DEVICE_COOKIE } from '../../core/login/device-cookies.js';
 import type { EndLoginResult } from '../../core/login/login.js';
 import { TRUSTED_DEVICE_TTL_MS } from '../../core/trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../../core/twofactor/errors.js';
@@ -114,7 +115,7 @@ async function v1Caller(core: Core, request: FastifyRequest): Promise<Caller> {
   const authorization = request.headers.authorization;
   if (authorization?.toLowerCase().startsWith('bearer ')) return core.credentials.authenticateJwt(authorization.slice(7).trim());
   const key = request.headers['x-api-key'];
-  if (typeof key === 'string' && key) return core.credentials.authenticateApiKey(key);
+  if (typeof key === 'string' && key) return core.guessing.guard({ scheme: 'apiKey' }, request.ip, () => core.credentials.authenticateApiKey(key));
   throw unauthenticated('agentid / partneruserid needs a JWT or API key that manages the account; a login uses preLoginToken');
 }
 
@@ -123,7 +124,7 @@ export const loginRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
 
   app.post('/global/jwtToken/login', {
     schema: { tags: ['comm100 login'], summary: 'Agent or super agent login: email + password, then the next step', body: LoginBody, response: { 200: LoginView, ...errors } },
-  }, async (req) => {
+  }, async (req, reply) => {
     const body = req.body;
     const r = await core.login.login({
       partnerId: body.partnerId,
@@ -131,8 +132,11 @@ export const loginRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
       email: body.email,
       password: body.password,
       verifiedToken: body.Verifiedtoken ?? readCookie(req, 'Verifiedtoken'),
+      deviceToken: readCookie(req, DEVICE_COOKIE),
       clientAddress: req.ip,
     });
+    // The password was right: this browser keeps its own allowance of password tries (core/login/device-cookies.ts).
+    reply.setCookie(DEVICE_COOKIE, r.deviceToken, { ...COOKIE, sameSite: 'strict', expires: new Date(r.deviceTokenExpiresAt) });
     const agent = r.role === 'agent';
     return {
       nextStep: r.nextStep,

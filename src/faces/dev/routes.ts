@@ -1,10 +1,12 @@
-/** The development outbox: every message the outbox channel stored, for an admin, newest first. */
+/**
+ * The development outbox: every message the outbox channel stored, for an admin, newest first. People
+ * read it on the console's Outbox tab (/console/outbox), the one outbox page.
+ */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Core } from '../../core/core.js';
 import { type AuthScheme, callerOf, security } from '../http/authenticate.js';
-import { OUTBOX_PAGE } from './outbox-page.js';
 
 const AUTH: AuthScheme[] = ['apiKey', 'jwt', 'basic'];
 
@@ -42,9 +44,4 @@ export const devFace: FastifyPluginAsync<{ core: Core }> = async (plain, { core 
       return { messages: messages.map(({ createdAt, ...m }) => ({ ...m, time: new Date(createdAt).toISOString() })) };
     },
   );
-
-  app.get('/dev/outbox/page', { schema: { tags: ['development'], summary: 'The development outbox as a page' } }, async (_req, reply) => {
-    reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'");
-    return OUTBOX_PAGE;
-  });
 };

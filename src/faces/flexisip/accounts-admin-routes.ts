@@ -104,7 +104,7 @@ export const accountsAdminRoutes: FastifyPluginAsync<FlexisipRouteOptions> = asy
 
   app.get(
     '/accounts/:id/provision',
-    { config, schema: { ...base, summary: 'A fresh provisioning_token for an account (Admin)', params: IdParams, response: { 200: Account, ...errors } } },
+    { config: { ...config, changesState: true }, schema: { ...base, summary: 'A fresh provisioning_token for an account (Admin)', params: IdParams, response: { 200: Account, ...errors } } },
     async (req) => json(await f.adminProvision(callerOf(req), req.params.id)),
   );
 };

@@ -17,7 +17,7 @@ export const accountsMeRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async 
 
   app.get(
     '/accounts/me/provision',
-    { config, schema: { ...base, summary: 'A fresh provisioning_token (User)', response: { 200: Account, ...errors } } },
+    { config: { ...config, changesState: true }, schema: { ...base, summary: 'A fresh provisioning_token (User)', response: { 200: Account, ...errors } } },
     async (req) => json(await f.provisionMe(callerOf(req))),
   );
 

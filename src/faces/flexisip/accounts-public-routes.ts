@@ -64,7 +64,7 @@ export const accountsPublicRoutes: FastifyPluginAsync<FlexisipRouteOptions> = as
 
   app.get(
     '/accounts/:sip/recover/:recover_key',
-    { config: { secretPath: true }, schema: { tags, summary: 'Activate with a recovery key; answers the hashed password (Deprecated, Public, Unsecure)', params: Type.Object({ sip: Type.String({ maxLength: 330 }), recover_key: Type.String({ maxLength: 100 }) }), response: { 200: Account, ...errors } } },
+    { config: { secretPath: true, changesState: true }, schema: { tags, summary: 'Activate with a recovery key; answers the hashed password (Deprecated, Public, Unsecure)', params: Type.Object({ sip: Type.String({ maxLength: 330 }), recover_key: Type.String({ maxLength: 100 }) }), response: { 200: Account, ...errors } } },
     async (req) => json(await f.recoverByKey(req.params.sip, req.params.recover_key)),
   );
 

@@ -77,9 +77,13 @@ export function accountJson(a: AccountAnswer, realmOf: (domain: string) => strin
 export const Token = Type.Object({ token: Type.String(), expire_at: Type.String(), validation_url: Type.Optional(Type.String()) });
 export const tokenJson = (t: { token: string; expiresAt: number }) => ({ token: t.token, expire_at: new Date(t.expiresAt).toISOString() });
 
-/** The API key as the upstream sets it: also a cookie, for browsers. */
+/**
+ * The API key as the upstream sets it: also a cookie, for browsers. SameSite=Strict: no request
+ * another site starts carries it, not even a top-level link (Lax would send it on a GET, and some
+ * GETs change state); the authentication layer also refuses it on cross-site state changes.
+ */
 export function setApiKeyCookie(reply: FastifyReply, key: string): void {
-  reply.setCookie('x-api-key', key, { path: '/', httpOnly: true, sameSite: 'lax', secure: reply.request.protocol === 'https' });
+  reply.setCookie('x-api-key', key, { path: '/', httpOnly: true, sameSite: 'strict', secure: reply.request.protocol === 'https' });
 }
 
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 }) });

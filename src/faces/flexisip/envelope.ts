@@ -4,6 +4,7 @@
  * WWW-Authenticate header per algorithm.
  */
 import { CommonErrors, type GatehouseError } from '../../core/errors.js';
+import { GuessingErrors } from '../../core/guessing/errors.js';
 import { VerificationErrors } from '../../core/verifications/errors.js';
 import type { Envelope } from '../http/errors.js';
 
@@ -18,6 +19,7 @@ const STATUS: Record<string, number> = {
   [CommonErrors.unavailable]: 503,
   [CommonErrors.internal]: 500,
   [VerificationErrors.rateLimited]: 429,
+  [GuessingErrors.refused]: 429,
 };
 
 export function flexisipEnvelope(error: GatehouseError): Envelope {

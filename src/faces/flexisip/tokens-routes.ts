@@ -56,9 +56,18 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.post(
     '/account_creation_tokens',
-    { config: asAdmin, schema: { tags, summary: 'Create an account_creation_token (Admin)', security: security(ADMIN), response: { 201: Token, ...errors } } },
+    {
+      config: asAdmin,
+      schema: {
+        tags,
+        summary: 'Create an account_creation_token (Admin) for one of the caller\'s domains: `?domain=` names it (required when the caller administers several)',
+        security: security(ADMIN),
+        querystring: Type.Object({ domain: Type.Optional(Type.String({ maxLength: 253 })) }),
+        response: { 201: Token, ...errors },
+      },
+    },
     async (req, reply) => {
-      const t = await f.creationTokenByAdmin(callerOf(req));
+      const t = await f.creationTokenByAdmin(callerOf(req), req.query.domain);
       reply.status(201);
       return tokenJson(t);
     },
@@ -76,7 +85,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.get(
     '/accounts/auth_token/:auth_token/attach',
-    { config: { ...asUser('credentials.mint'), secretPath: true }, schema: { tags, summary: 'Attach an auth_token to the authenticated account (User)', security: security(USER), params: Type.Object({ auth_token: Text }), response: { 200: Type.Object({}), ...errors } } },
+    { config: { ...asUser('credentials.mint'), secretPath: true, changesState: true }, schema: { tags, summary: 'Attach an auth_token to the authenticated account (User)', security: security(USER), params: Type.Object({ auth_token: Text }), response: { 200: Type.Object({}), ...errors } } },
     async (req) => {
       await f.attachAuthToken(callerOf(req), req.params.auth_token);
       return {};

@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CommonErrors, GatehouseError } from '../../core/errors.js';
+import { GuessingErrors } from '../../core/guessing/errors.js';
 import { isUnavailable } from '../../storage/errors.js';
 
 export function toGatehouseError(err: unknown, request: FastifyRequest): GatehouseError {
@@ -65,6 +66,7 @@ export const COMMON_STATUS: Record<string, number> = {
   [CommonErrors.unsupportedMediaType]: 415,
   [CommonErrors.unavailable]: 503,
   [CommonErrors.internal]: 500,
+  [GuessingErrors.refused]: 429,
 };
 
 /** Installs a face's error mapping on its plugin scope (hooks, parsing and handlers alike). */
@@ -73,6 +75,9 @@ export function useEnvelope(app: FastifyInstance, toEnvelope: (error: GatehouseE
     const error = toGatehouseError(err, request);
     const { status, body, headers } = toEnvelope(error);
     if (headers) reply.headers(headers);
+    // Every face says when a refused client may try again, whether or not its envelope does.
+    const retryAfter = error.details?.retryAfter;
+    if (status === 429 && typeof retryAfter === 'number' && !reply.hasHeader('retry-after')) reply.header('retry-after', String(retryAfter));
     return reply.status(status).send(body);
   });
 }

@@ -25,7 +25,7 @@ export interface Operator {
 /** The operator of a console request, or null after answering with the console's sign-in form. */
 export async function operator(core: Core, request: FastifyRequest, reply: FastifyReply): Promise<Operator | null> {
   const caller = await consoleCaller(core, request);
-  const csrf = csrfToken(request, reply);
+  const csrf = csrfToken(core, request, reply);
   if (!caller) {
     sendPage(reply, 401, page({ title: 'Admin console' }, html`<section class="card"><form method="post" action="/console/key">${csrfField(csrf)}
 <label for="apiKey">Admin API key</label><input id="apiKey" name="apiKey" type="password" autocomplete="off" required placeholder="gha_…">

@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Core } from '../../core/core.js';
 import { GatehouseError } from '../../core/errors.js';
+import { GuessingErrors } from '../../core/guessing/errors.js';
 import type { Tenant } from '../../core/tenants/tenants.js';
 import { CONSOLE_KEY, clearCookie, setCookie } from './cookies.js';
 import { type Operator, operator } from './console-auth.js';
@@ -113,9 +114,10 @@ ${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUnt
   app.post('/console/key', { schema: { hide: true, body: KeyForm } }, async (request, reply) => {
     // Checked before it is kept, so a mistyped key says so here rather than showing the form again.
     try {
-      await core.credentials.authenticateApiKey(request.body.apiKey.trim());
+      // Under the same guessing limit as a key in a header (core/guessing): a form is no way around it.
+      await core.guessing.guard({ scheme: 'apiKey' }, request.ip, () => core.credentials.authenticateApiKey(request.body.apiKey.trim()));
     } catch (err) {
-      if (err instanceof GatehouseError) throw new GatehouseError('unauthenticated', 'that API key is not valid');
+      if (err instanceof GatehouseError && err.code !== GuessingErrors.refused) throw new GatehouseError('unauthenticated', 'that API key is not valid');
       throw err;
     }
     setCookie(request, reply, CONSOLE_KEY, request.body.apiKey.trim(), { path: '/console' });

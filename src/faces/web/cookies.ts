@@ -7,11 +7,12 @@
  *   gh_session  the signed-in agent's Gatehouse JWT (expires with it)
  *   gh_login    the sign-in in progress: its preLoginToken (and the new secret during enrolment), 5 minutes
  *   gh_console  the API key an operator gave the console
- *   gh_csrf     the CSRF token each form repeats in its _csrf field
+ *   gh_csrf     a random id of the browser, which the CSRF token is bound to before sign-in (csrfToken)
  *   Verifiedtoken  a trusted device's token, the same cookie the Comm100 endlogin sets
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Core } from '../../core/core.js';
 import { forbidden } from '../../core/errors.js';
 import { readCookie } from '../http/cookies.js';
 
@@ -24,6 +25,7 @@ export const TRUSTED_DEVICE = 'Verifiedtoken';
 export const isHttps = (request: FastifyRequest) => request.protocol === 'https';
 
 export function setCookie(request: FastifyRequest, reply: FastifyReply, name: string, value: string, options: { path?: string; maxAgeSeconds?: number; expires?: Date } = {}): void {
+  remember(request, name, value);
   reply.setCookie(name, value, {
     httpOnly: true,
     sameSite: 'lax',
@@ -35,28 +37,65 @@ export function setCookie(request: FastifyRequest, reply: FastifyReply, name: st
 }
 
 export function clearCookie(request: FastifyRequest, reply: FastifyReply, name: string, path = '/'): void {
+  remember(request, name, null);
   reply.clearCookie(name, { httpOnly: true, sameSite: 'lax', secure: isHttps(request), path });
 }
 
 export { readCookie };
 
-/** The request's CSRF token, set as a cookie when it has none yet; pages put it in every form. */
-export function csrfToken(request: FastifyRequest, reply: FastifyReply): string {
-  const existing = readCookie(request, CSRF);
-  if (existing && /^[A-Za-z0-9_-]{32,64}$/.test(existing)) return existing;
-  const token = randomBytes(24).toString('base64url');
-  setCookie(request, reply, CSRF, token);
-  return token;
+/**
+ * Cookies as they will be after this answer: what the request brought, overridden by what the
+ * handler set or cleared so far, so a page rendered in the same answer that signs someone in (or
+ * out) carries the token of the new session.
+ */
+const pending = new WeakMap<FastifyRequest, Map<string, string | null>>();
+
+function remember(request: FastifyRequest, name: string, value: string | null): void {
+  const map = pending.get(request) ?? new Map<string, string | null>();
+  map.set(name, value);
+  pending.set(request, map);
+}
+
+function current(request: FastifyRequest, name: string): string | undefined {
+  const map = pending.get(request);
+  if (map?.has(name)) return map.get(name) ?? undefined;
+  return readCookie(request, name);
+}
+
+const CSRF_ID = /^[A-Za-z0-9_-]{32,64}$/;
+
+/**
+ * What a form's token is bound to: the credential cookies the pages authenticate by (the agent's
+ * session, the console's key); before sign-in, the browser's own random gh_csrf id. Only with a
+ * session does a token prove anything about who rendered the form: a planted gh_csrf id is then
+ * ignored, and a token made for it (or for any other session) does not match.
+ */
+function binding(request: FastifyRequest): string | null {
+  const session = current(request, SESSION);
+  const key = current(request, CONSOLE_KEY);
+  if (session || key) return `session\0${session ?? ''}\0${key ?? ''}`;
+  const id = current(request, CSRF);
+  return id && CSRF_ID.test(id) ? `browser\0${id}` : null;
+}
+
+/** The token pages put in every form, for this request's session (setting the gh_csrf id when it has none and no session). */
+export function csrfToken(core: Core, request: FastifyRequest, reply: FastifyReply): string {
+  let bound = binding(request);
+  if (!bound) {
+    const id = randomBytes(24).toString('base64url');
+    setCookie(request, reply, CSRF, id);
+    bound = `browser\0${id}`;
+  }
+  return core.csrf.token(bound);
 }
 
 /**
- * Double-submit check of a form post: the _csrf field must equal the gh_csrf cookie. Another site can
- * make a browser post a form but can neither read nor set this cookie, and SameSite=Lax keeps it off
- * cross-site posts altogether.
+ * A form post's _csrf field must be the token of the session the post comes with. Another site can
+ * make a browser post a form but can neither read the page's token nor compute one (an HMAC under
+ * the server's key); SameSite=Lax and the cross-site rule (http/authenticate.ts) keep such posts
+ * away besides.
  */
-export function checkCsrf(request: FastifyRequest, field: unknown): void {
-  const cookie = readCookie(request, CSRF);
-  const a = Buffer.from(typeof field === 'string' ? field : '');
-  const b = Buffer.from(cookie ?? '');
-  if (!cookie || a.length !== b.length || !timingSafeEqual(a, b)) throw forbidden('the form expired or came from another site; reload the page and try again');
+export function checkCsrf(core: Core, request: FastifyRequest, field: unknown): void {
+  const bound = binding(request);
+  if (!bound || !core.csrf.check(bound, field)) throw forbidden('the form expired or came from another site; reload the page and try again');
 }

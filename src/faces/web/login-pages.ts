@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/core.js';
 import { CommonErrors, GatehouseError } from '../../core/errors.js';
+import { DEVICE_COOKIE } from '../../core/login/device-cookies.js';
 import { TRUSTED_DEVICE_TTL_MS } from '../../core/trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { LOGIN_FLOW, SESSION, TRUSTED_DEVICE, clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
@@ -123,7 +124,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
 
   async function signedInView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null = null) {
     const caller = (await sessionCaller(core, request))!;
-    const csrf = csrfToken(request, reply);
+    const csrf = csrfToken(core, request, reply);
     const who = await whoIs(core, caller);
     const account = await core.accounts.get(caller, caller.accountId!);
     return sendPage(reply, 200, page({ title: 'Signed in', who, csrf, notice }, html`<section class="card">
@@ -134,13 +135,13 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
   }
 
   async function stepView(request: FastifyRequest, reply: FastifyReply, flow: Flow, notice: Notice | null, status = 200) {
-    const csrf = csrfToken(request, reply);
+    const csrf = csrfToken(core, request, reply);
     const title = flow.step === 'setup' ? 'Set up two-factor authentication' : 'Enter your code';
     return sendPage(reply, status, page({ title, notice }, html`<p class="muted">Signing in as ${flow.email}</p>${await stepBody(core, csrf, flow)}`));
   }
 
   function formView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null, status = 200, values = {}) {
-    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(csrfToken(request, reply), values)));
+    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(csrfToken(core, request, reply), values)));
   }
 
   app.get('/login', { schema: { hide: true } }, async (request, reply) => {
@@ -161,14 +162,21 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
         email: body.email,
         password: body.password,
         verifiedToken: readCookie(request, TRUSTED_DEVICE),
+        deviceToken: readCookie(request, DEVICE_COOKIE),
         clientAddress: request.ip,
       });
     } catch (err) {
       if (err instanceof GatehouseError && err.code === CommonErrors.unauthenticated) {
         return formView(request, reply, { kind: 'error', text: 'Email or password is incorrect.' }, 401, values);
       }
+      if (err instanceof GatehouseError && err.code === TwoFactorErrors.passwordRateLimited) {
+        reply.header('retry-after', String(err.details?.retryAfter));
+        return formView(request, reply, { kind: 'error', text: `Too many sign-in attempts: try again in ${err.details?.retryAfter} seconds, or from a browser you signed in with before.` }, 429, values);
+      }
       throw err;
     }
+    // The password was right: this browser keeps its own allowance of password tries (core/login/device-cookies.ts).
+    setCookie(request, reply, DEVICE_COOKIE, result.deviceToken, { expires: new Date(result.deviceTokenExpiresAt) });
     if (result.nextStep === 'noNeed') {
       startSession(request, reply, result.jwtToken!, result.expiresAt!);
       return reply.redirect('/login', 303);
@@ -210,7 +218,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
     // Enrolled: the backup code is made now and shown on this answer only (never stored in the clear).
     const caller = await core.credentials.authenticateJwt(result.jwtToken);
     const backup = await core.twoFactor.manage.generateBackupCode(caller, undefined, 'any', request.ip);
-    const csrf = csrfToken(request, reply);
+    const csrf = csrfToken(core, request, reply);
     return sendPage(reply, 200, page({ title: 'Save your backup code', who: await whoIs(core, caller), csrf, notice: { kind: 'ok', text: 'Two-factor authentication is on.' } }, backupCodeBlock(csrf, backup, '/login/saved')));
   });
 

@@ -1,9 +1,11 @@
 /**
  * The web face: pages people use in a browser, served by the same process as the APIs. Every form
- * post carries the CSRF token (checked here, before any handler); pages call core, never storage.
+ * post comes from this server's own pages and carries the CSRF token (both checked here, before any
+ * handler); pages call core, never storage.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Core } from '../../core/core.js';
+import { refuseCrossSiteCookie } from '../http/authenticate.js';
 import { useEnvelope } from '../http/errors.js';
 import { WEB_CSS } from './assets.js';
 import { checkCsrf } from './cookies.js';
@@ -16,11 +18,21 @@ import { securityPages } from './security-pages.js';
 
 export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core }) => {
   useEnvelope(app, pageEnvelope);
+  // Every page authenticates by cookie (the session, the console's key, the sign-in in progress): a
+  // post another site sends is refused before anything else, by the rule every face shares.
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      refuseCrossSiteCookie(request);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
   // Before validation: a post without the token is refused as such, whatever else is wrong with it.
   app.addHook('preValidation', (request, _reply, done) => {
     if (request.method !== 'POST') return done();
     try {
-      checkCsrf(request, (request.body as Record<string, unknown> | undefined)?._csrf);
+      checkCsrf(core, request, (request.body as Record<string, unknown> | undefined)?._csrf);
       done();
     } catch (err) {
       done(err as Error);

@@ -62,7 +62,7 @@ export const securityPages: FastifyPluginAsync<{ core: Core }> = async (plain, {
   }
 
   async function view(request: FastifyRequest, reply: FastifyReply, caller: Caller, notice: Notice | null, status = 200) {
-    const csrf = csrfToken(request, reply);
+    const csrf = csrfToken(core, request, reply);
     const accountId = caller.accountId!;
     const [config, requirement, backup, devices, events] = await Promise.all([
       core.twoFactor.getConfig(accountId),
@@ -117,7 +117,7 @@ ${requirement === null
   });
 
   async function enrolView(request: FastifyRequest, reply: FastifyReply, caller: Caller, secret: { secretKey: string; otpauthUrl: string }, notice: Notice | null, status = 200) {
-    const csrf = csrfToken(request, reply);
+    const csrf = csrfToken(core, request, reply);
     return sendPage(reply, status, page({ title: 'Turn on 2FA', who: await whoIs(core, caller), csrf, notice }, await enrolBlock(core, csrf, secret, `${BASE}/2fa/confirm`)));
   }
 
@@ -150,7 +150,7 @@ ${requirement === null
     }
     clearCookie(request, reply, ENROL, BASE);
     const code = await core.twoFactor.manage.generateBackupCode(caller, undefined, 'any', request.ip);
-    const csrf = csrfToken(request, reply);
+    const csrf = csrfToken(core, request, reply);
     return sendPage(reply, 200, page({ title: 'Save your backup code', who: await whoIs(core, caller), csrf, notice: { kind: 'ok', text: 'Two-factor authentication is on.' } }, backupCodeBlock(csrf, code, `${BASE}/saved`)));
   });
 
@@ -158,7 +158,7 @@ ${requirement === null
     const caller = await signedIn(request, reply);
     if (!caller) return reply;
     const code = await core.twoFactor.manage.generateBackupCode(caller, undefined, 'any', request.ip);
-    const csrf = csrfToken(request, reply);
+    const csrf = csrfToken(core, request, reply);
     return sendPage(reply, 200, page({ title: 'Your new backup code', who: await whoIs(core, caller), csrf, notice: { kind: 'info', text: 'Your previous backup code no longer works.' } }, backupCodeBlock(csrf, code, `${BASE}/saved`)));
   });
 

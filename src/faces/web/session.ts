@@ -24,7 +24,8 @@ export function sessionCaller(core: Core, request: FastifyRequest): Promise<Call
 /** The console's operator: the API key it was given, else the signed-in account (core checks each action's reach). */
 export async function consoleCaller(core: Core, request: FastifyRequest): Promise<Caller | null> {
   const key = readCookie(request, CONSOLE_KEY);
-  const byKey = key ? await quietly(() => core.credentials.authenticateApiKey(key)) : null;
+  // Under the API-key guessing limit (core/guessing) like a key in a header: a cookie is no way around it.
+  const byKey = key ? await quietly(() => core.guessing.guard({ scheme: 'apiKey' }, request.ip, () => core.credentials.authenticateApiKey(key))) : null;
   return byKey ?? sessionCaller(core, request);
 }
 

@@ -15,6 +15,9 @@ import * as m0009 from './0009_wire.js';
 import * as m0010 from './0010_web.js';
 import * as m0011 from './0011_perf.js';
 import * as m0012 from './0012_send_to_outbox.js';
+import * as m0013 from './0013_domain_owner.js';
+import * as m0014 from './0014_server_secrets.js';
+import * as m0015 from './0015_token_grantor_expiry.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -29,6 +32,9 @@ const migrations: Record<string, Migration> = {
   '0010_web': m0010,
   '0011_perf': m0011,
   '0012_send_to_outbox': m0012,
+  '0013_domain_owner': m0013,
+  '0014_server_secrets': m0014,
+  '0015_token_grantor_expiry': m0015,
 };
 
 export const migrationProvider: MigrationProvider = {

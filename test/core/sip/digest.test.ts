@@ -56,6 +56,7 @@ function memoryState(): SharedState {
     backend: 'sql',
     claim: async (key) => (claimed.has(key) ? false : (claimed.add(key), true)),
     increment: async () => 1,
+    count: async () => 0,
     release: async (key) => void claimed.delete(key),
     sweep: async () => {},
     ping: async () => {},

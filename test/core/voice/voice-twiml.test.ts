@@ -6,8 +6,9 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { client, dial, hangup, number, play, say, twiml } from '../../../src/core/voice/voice-twiml.js';
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, parseAttributeValue: false, trimValues: false, processEntities: true });
-/** XML 1.0 cannot carry these, so escaping drops them; everything else must come back unchanged. */
-const carriable = (s: string) => s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '');
+/** Control characters (Cc, U+2028, U+2029) and what XML 1.0 cannot carry are dropped; everything else must come back unchanged. */
+const carriable = (s: string) =>
+  s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '').replace(/[\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '');
 
 test('any text in <Say>, <Play>, <Client> and a <Dial> attribute parses back as itself', () => {
   fc.assert(

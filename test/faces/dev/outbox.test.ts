@@ -33,12 +33,17 @@ for (const dialect of DIALECTS) {
       assert.equal(res.status, 403);
     });
 
-    test('the outbox page is served and renders only through textContent', async () => {
+    test('/dev/outbox/page is gone (404): the console\'s /console/outbox is the one outbox page, and nothing links to the old one', async () => {
       const res = await call(`${server.url}/dev/outbox/page`);
-      assert.equal(res.status, 200);
-      assert.match(res.headers.get('content-type') ?? '', /text\/html/);
-      assert.ok(res.text.includes("fetch('/dev/outbox'"));
-      assert.ok(!res.text.includes('innerHTML'));
+      assert.equal(res.status, 404);
+      const console = await call(`${server.url}/console/outbox`, { headers: { cookie: `gh_console=${server.admin.apiKey}` } });
+      assert.equal(console.status, 200);
+      assert.ok(!console.text.includes('/dev/outbox/page'));
+      assert.doesNotMatch(console.headers.get('content-security-policy') ?? '', /unsafe-inline|unsafe-eval/);
+      assert.doesNotMatch(console.text, /<script/i);
+      assert.ok(!console.headers.getSetCookie().some((c) => c.startsWith('gh_console=') && !/HttpOnly/i.test(c)), 'the key stays out of script');
+      const spec = await call(`${server.url}/openapi.json`);
+      assert.ok(!('/dev/outbox/page' in spec.body.paths));
     });
   });
 }

@@ -181,6 +181,22 @@ for (const dialect of DIALECTS) {
       assert.equal((await api('/messages', { json: { to: `${a.username}@${w.domain}` } })).status, 422);
     });
 
+    test('a display_name holding U+0085, U+2028 or another control character is stored, but never emitted raw into a vCard (issue 22)', async () => {
+      const me = await createAccount(w);
+      const name = 'Eve\u0085BEGIN:VCARD\u2028FN:Mallory\u001b\u009f';
+      const eve = await createAccount(w, { display_name: name });
+      assert.equal((await api(`/accounts/${eve.id}`)).body.display_name, name);
+      await api(`/accounts/${me.id}/contacts/${eve.id}`, { method: 'POST' });
+      const key = await apiKeyOf(w, me);
+      for (const path of ['/contacts/vcard', `/contacts/vcard/sip:${eve.username}@${w.domain}`]) {
+        const res = await call(`${w.url}${path}`, { headers: key });
+        assert.equal(res.status, 200, res.text);
+        assert.doesNotMatch(res.text.replace(/\r\n/g, ''), /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/, path);
+        assert.match(res.text, /\r\nFN:EveBEGIN:VCARDFN:Mallory\r\n/);
+        assert.equal((res.text.match(/^BEGIN:VCARD/gm) ?? []).length, 1);
+      }
+    });
+
     test('GET /contacts/vcard and /contacts/vcard/{sip}: text/vcard that ical.js reads, with DTMF, types and actions', async () => {
       const me = await createAccount(w);
       const door = await createAccount(w, { dtmf_protocol: 'sipinfo', display_name: 'Front door, main' });

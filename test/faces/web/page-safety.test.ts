@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createAdminKey } from '../../../src/core/bootstrap.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type TestServer, startTestServer } from '../../helpers/server.js';
 
@@ -25,7 +26,7 @@ for (const dialect of DIALECTS) {
     after(() => server?.close());
 
     it('every HTML page says nosniff and may not be framed; pages are not cached and run no inline script', async () => {
-      for (const path of ['/login', '/console', '/account/security', '/docs', '/dev/outbox/page']) {
+      for (const path of ['/login', '/console', '/console/outbox', '/account/security', '/docs']) {
         const res = await fetch(`${server.url}${path}`, { redirect: 'manual' });
         if (res.status === 303) continue;
         assert.match(res.headers.get('content-type') ?? '', /^text\/html/, path);
@@ -33,10 +34,9 @@ for (const dialect of DIALECTS) {
         assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, path);
         assert.equal(res.headers.get('strict-transport-security'), null, `${path}: no HSTS over plain HTTP`);
       }
-      for (const path of ['/login', '/console', '/dev/outbox/page']) {
+      for (const path of ['/login', '/console', '/console/outbox']) {
         const res = await fetch(`${server.url}${path}`);
         assert.equal(res.headers.get('cache-control'), 'no-store', path);
-        if (path.startsWith('/dev')) continue;
         const csp = res.headers.get('content-security-policy')!;
         assert.match(csp, /default-src 'none'/);
         assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
@@ -44,6 +44,20 @@ for (const dialect of DIALECTS) {
       }
       const docs = await fetch(`${server.url}/docs`);
       assert.doesNotMatch(docs.headers.get('content-security-policy')!, /upgrade-insecure-requests/);
+    });
+
+    it('every console page, signed in, runs no script and its policy allows no inline script', async () => {
+      const admin = await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey);
+      const tenant = (await server.runtime.core.tenants.list(admin))[0]!;
+      for (const path of ['/console', '/console/limits', '/console/sdr', '/console/usage', '/console/outbox', `/console/tenants/${tenant.id}`, `/console/tenants/${tenant.id}/sip-domains`]) {
+        const res = await fetch(`${server.url}${path}`, { headers: { cookie: `gh_console=${server.admin.apiKey}` } });
+        assert.equal(res.status, 200, path);
+        const csp = res.headers.get('content-security-policy') ?? '';
+        assert.match(csp, /default-src 'none'/, path);
+        assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, path);
+        assert.doesNotMatch(csp, /script-src/, `${path}: no script source at all`);
+        assert.doesNotMatch(await res.text(), /<script|\son[a-z]+=/i, path);
+      }
     });
 
     it('over HTTPS (behind a trusted proxy) pages send HSTS and cookies are Secure; over HTTP they are not', async () => {
@@ -64,16 +78,17 @@ for (const dialect of DIALECTS) {
     });
 
     it('a form post without the page\'s CSRF token is refused and changes nothing', async () => {
-      const page = await open(`${server.url}/console`);
-      assert.ok(page.csrf);
+      const anonymous = await open(`${server.url}/console`);
+      const page = await open(`${server.url}/console`, { cookie: `gh_console=${server.admin.apiKey}` });
+      assert.ok(page.csrf && anonymous.csrf);
       const post = (path: string, fields: Record<string, string>, cookie = page.jar) =>
         fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': FORM, cookie }, body: form(fields), redirect: 'manual' });
       const tenantsBefore = (await server.runtime.core.tenants.list(await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey))).length;
-      const withKey = `${page.jar}; gh_console=${server.admin.apiKey}`;
+      const withKey = `${page.jar ? `${page.jar}; ` : ''}gh_console=${server.admin.apiKey}`;
       for (const [fields, cookie] of [
         [{ name: 'Evil' }, withKey],
         [{ name: 'Evil', _csrf: 'x'.repeat(32) }, withKey],
-        [{ name: 'Evil', _csrf: page.csrf! }, `gh_console=${server.admin.apiKey}`],
+        [{ name: 'Evil', _csrf: anonymous.csrf! }, `${anonymous.jar}; gh_console=${server.admin.apiKey}`],
       ] as const) {
         const res = await post('/console/tenants', fields, cookie);
         assert.equal(res.status, 403, JSON.stringify(fields));
@@ -84,8 +99,53 @@ for (const dialect of DIALECTS) {
       const ok = await post('/console/tenants', { name: 'Fine', _csrf: page.csrf! }, withKey);
       assert.equal(ok.status, 200);
       assert.match(await ok.text(), /Created Fine/);
-      const login = await post('/login', { email: 'a@b.c', password: 'x', partnerId: '1' });
+      const login = await post('/login', { email: 'a@b.c', password: 'x', partnerId: '1' }, anonymous.jar);
       assert.equal(login.status, 403, 'the sign-in form too');
+    });
+
+    it('the CSRF token is bound to the session: a planted gh_csrf cookie with a matching field, or a pair from another browser, is refused', async () => {
+      const key = `gh_console=${server.admin.apiKey}`;
+      const admin = await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey);
+      const names = async () => (await server.runtime.core.tenants.list(admin)).map((t) => t.name);
+      const post = (name: string, csrf: string, cookie: string) =>
+        fetch(`${server.url}/console/tenants`, { method: 'POST', headers: { 'content-type': FORM, cookie }, body: form({ name, _csrf: csrf }), redirect: 'manual' });
+      // A cookie the attacker chose (a sibling subdomain can set one), repeated in the form.
+      const planted = 'A'.repeat(43);
+      assert.equal((await post('Planted', planted, `gh_csrf=${planted}; ${key}`)).status, 403);
+      // The attacker's own browser's id and token, planted in the victim's browser.
+      const attacker = await open(`${server.url}/console`);
+      assert.equal((await post('Planted', attacker.csrf!, `${attacker.jar}; ${key}`)).status, 403);
+      // A token rendered for another session (the attacker's own key).
+      const { apiKey: otherKey } = await createAdminKey(server.runtime.core, server.admin.tenant.id);
+      const other = await open(`${server.url}/console`, { cookie: `gh_console=${otherKey}` });
+      assert.equal((await post('Planted', other.csrf!, key)).status, 403);
+      assert.ok(!(await names()).includes('Planted'));
+      // The victim's own page's token works, with or without any gh_csrf cookie.
+      const own = await open(`${server.url}/console`, { cookie: `gh_csrf=${planted}; ${key}` });
+      assert.equal((await post('Own', own.csrf!, `gh_csrf=${planted}; ${key}`)).status, 200);
+      assert.equal((await post('Own2', own.csrf!, key)).status, 200);
+    });
+
+    it('a form post another site sends (Sec-Fetch-Site or a foreign Origin) is refused even with the page\'s token, and changes nothing', async () => {
+      const withKey = (jar: string) => `${jar}; gh_console=${server.admin.apiKey}`;
+      const page = await open(`${server.url}/console`, { cookie: `gh_console=${server.admin.apiKey}` });
+      assert.ok(page.csrf);
+      const cookie = withKey(page.jar);
+      const post = (name: string, headers: Record<string, string>) =>
+        fetch(`${server.url}/console/tenants`, { method: 'POST', headers: { 'content-type': FORM, cookie, ...headers }, body: form({ name, _csrf: page.csrf! }), redirect: 'manual' });
+      const admin = await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey);
+      const names = async () => (await server.runtime.core.tenants.list(admin)).map((t) => t.name);
+      for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'http://attacker.example' }, { origin: 'null' }] as Record<string, string>[]) {
+        const res = await post('CrossSite', headers);
+        assert.equal(res.status, 403, JSON.stringify(headers));
+        assert.match(await res.text(), /a cookie does not authenticate it/);
+      }
+      assert.ok(!(await names()).includes('CrossSite'));
+      const own = await post('SameOrigin', { 'sec-fetch-site': 'same-origin', origin: server.url });
+      assert.equal(own.status, 200);
+      assert.ok((await names()).includes('SameOrigin'));
+      const signIn = await fetch(`${server.url}/login`, { method: 'POST', headers: { 'content-type': FORM, cookie: page.jar, 'sec-fetch-site': 'cross-site' }, body: form({ _csrf: page.csrf!, email: 'a@b.c', password: 'x', partnerId: '1' }), redirect: 'manual' });
+      assert.equal(signIn.status, 403, 'a sign-in another site posts (login CSRF) too');
     });
 
     it('bad form input is a 400 page naming the field, never a 500', async () => {
