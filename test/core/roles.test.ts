@@ -59,7 +59,7 @@ test('a credential mints only what expires no later than itself', () => {
 
 test('a route that takes credentials but declares no capability stops the server at start', async () => {
   const app = Fastify();
-  registerAuthentication(app, {} as Core);
+  registerAuthentication(app, { deps: { config: { publicUrl: null } } } as unknown as Core);
   app.get('/open', async () => 'ok');
   app.get('/declared', { config: { auth: ['apiKey'], capability: 'tenants.read' } }, async () => 'ok');
   assert.throws(() => app.get('/forgotten', { config: { auth: ['apiKey'] } }, async () => 'ok'), /declares config.capability/);

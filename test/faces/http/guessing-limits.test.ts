@@ -127,11 +127,13 @@ for (const dialect of DIALECTS) {
       const verify = (key: string) => call(`${w.url}/loginapi/2fa:verify`, { headers: { ...apiKey(key), ...guesser }, json: { agentid: 1, code: '123456' } });
       for (let i = 0; i < API_KEY_SOURCE_LIMIT - 1; i++) assert.equal((await verify(`ghk_wrong${i}`)).status, 401);
       const page = await call(`${w.url}/console`);
-      const csrf = /gh_csrf=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+      // The form's token is bound to the browser's gh_csrf id: each is read from where the page puts it.
+      const csrfId = /gh_csrf=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
       const form = (key: string) =>
         call(`${w.url}/console/key`, {
           method: 'POST',
-          headers: { ...guesser, cookie: `gh_csrf=${csrf}`, 'content-type': 'application/x-www-form-urlencoded' },
+          headers: { ...guesser, cookie: `gh_csrf=${csrfId}`, 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ _csrf: csrf, apiKey: key }).toString(),
         });
       assert.equal((await form('ghk_wrong-last')).status, 401);
