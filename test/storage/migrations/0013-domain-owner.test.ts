@@ -146,10 +146,13 @@ for (const dialect of DIALECTS) {
       await insert(ids.p2!, 'frank', null);
     });
 
-    test('SQLite keeps its foreign keys on after the rebuild', { skip: dialect !== 'sqlite' }, async () => {
-      const on = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(storage.db);
-      assert.equal(on.rows[0]?.foreign_keys, 1);
-    });
+    // Only SQLite rebuilds the table (with foreign keys off for the copy); PostgreSQL has nothing to turn back on.
+    if (dialect === 'sqlite') {
+      test('SQLite keeps its foreign keys on after the rebuild', async () => {
+        const on = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(storage.db);
+        assert.equal(on.rows[0]?.foreign_keys, 1);
+      });
+    }
   });
 }
 
