@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import cookie from '@fastify/cookie';
+import semver from 'semver';
 import { runToEnd } from './helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,7 +24,17 @@ test('the licence is MIT, in package.json and in LICENSE', () => {
 });
 
 test('engines lists the supported Node lines, 20, 22 and 24', () => {
-  assert.equal(pkg.engines.node, '^20.12 || ^22 || ^24');
+  assert.equal(pkg.engines.node, '^20.19 || ^22 || ^24');
+});
+
+test('every locked package admits each supported line (20.19, 22, 24)', () => {
+  const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { engines?: { node?: string } }> };
+  for (const node of ['20.19.0', '22.0.0', '24.0.0']) {
+    const refused = Object.entries(lock.packages)
+      .filter(([name, p]) => name && p.engines?.node && !semver.satisfies(node, p.engines.node))
+      .map(([name, p]) => `${name} (${p.engines!.node})`);
+    assert.deepEqual(refused, [], `Node ${node}`);
+  }
 });
 
 test('npm ci on this Node warns about no engine', async () => {
