@@ -123,7 +123,7 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['NODE_ENV', 'development', 'development, production or test'],
   ['LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
   ['GATEHOUSE_TRUST_PROXY', 'false', 'true to take the client address from X-Forwarded-For'],
-  ['GATEHOUSE_OUTBOX', 'true (false in production)', 'store every message in the development outbox'],
+  ['GATEHOUSE_OUTBOX', 'true (false in production)', 'store every message in the development outbox; in production, true says the outbox is intended (else a start with no real channel is refused)'],
   ['GATEHOUSE_SHUTDOWN_TIMEOUT', '10', 'seconds to finish in-flight requests after SIGTERM'],
   ['GATEHOUSE_JWT_ISSUER', 'gatehouse', 'iss of the JWTs Gatehouse signs'],
   ['GATEHOUSE_JWT_TTL', '3600', 'lifetime in seconds of the JWTs Gatehouse signs'],

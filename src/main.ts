@@ -15,9 +15,8 @@ import { base32Decode } from './core/totp/base32.js';
 import { totp } from './core/totp/otp.js';
 import { handOverBootstrap } from './first-start.js';
 import { warnAboutChannels } from './channels/readiness.js';
+import { StartError, databaseRefusal, deliveryRefusal } from './start-refusals.js';
 
-/** A start that cannot go on, told in one line (no stack: nothing is wrong with the code). */
-class StartError extends Error {}
 
 const USAGE = `usage: gatehouse <command> [options]
 
@@ -50,6 +49,15 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig();
+  // A command that meets PostgreSQL missing or unreachable says so in one line (start-refusals.ts).
+  try {
+    return await run(config, command, sub, rest, key);
+  } catch (err) {
+    throw databaseRefusal(config.database, err) ?? err;
+  }
+}
+
+async function run(config: ReturnType<typeof loadConfig>, command: string, sub: string | undefined, rest: string[], key: string): Promise<number> {
   switch (command === 'serve' || command === 'migrate' || command === 'totp' ? command : key) {
     case 'serve':
       return serve(config);
@@ -166,6 +174,8 @@ async function main(argv: string[]): Promise<number> {
 const loadRuntime = async () => (await import('./runtime.js')).openRuntime;
 
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
+  const refused = deliveryRefusal(config);
+  if (refused) throw refused;
   const { buildServer } = await import('./server.js');
   const runtime = await (await loadRuntime())(config);
   const app = await buildServer(runtime);

@@ -2,7 +2,7 @@
  * Everything a server or a CLI command needs, opened from the configuration in one place:
  * storage (migrated), shared state, the master keyring, channels and core.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { selectChannels } from './channels/select.js';
 import type { Config } from './config.js';
 import { type Core, createCore } from './core/core.js';
@@ -12,6 +12,7 @@ import { createRedisState } from './state/redis-state.js';
 import type { SharedState } from './state/shared-state.js';
 import { createSqlState } from './state/sql-state.js';
 import { sweepBuckets } from './state/buckets-sql.js';
+import { dataDirRefusal, databaseRefusal, redisRefusal } from './start-refusals.js';
 import { type Storage, migrate, openStorage } from './storage/storage.js';
 
 export interface Runtime {
@@ -23,13 +24,25 @@ export interface Runtime {
 }
 
 export async function openRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
-  // The data folder holds the master key and the database: created readable by its owner only.
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // The data folder holds the master key, the database and the first start's credentials: created
+  // readable by its owner only, and refused at once when this user cannot write there.
+  try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    accessSync(config.dataDir, constants.W_OK);
+  } catch (err) {
+    throw dataDirRefusal(config.dataDir, err);
+  }
   const storage = openStorage(config.database);
   let state: SharedState | undefined;
   try {
-    if (options.migrate !== false) await migrate(storage.db);
-    state = config.redis ? await createRedisState(config.redis.url, config.redis.prefix) : createSqlState(storage.statements);
+    if (options.migrate !== false) {
+      try {
+        await migrate(storage.db);
+      } catch (err) {
+        throw databaseRefusal(config.database, err) ?? err;
+      }
+    }
+    state = config.redis ? await connectRedis(config.redis) : createSqlState(storage.statements);
     const keyring = config.masterKey
       ? keyringFromEnv(config.masterKey.current, config.masterKey.previous)
       : keyringFromFile(config.dataDir);
@@ -59,5 +72,13 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
     await state?.close().catch(() => {});
     await storage.close().catch(() => {});
     throw err;
+  }
+}
+
+async function connectRedis(redis: NonNullable<Config['redis']>): Promise<SharedState> {
+  try {
+    return await createRedisState(redis.url, redis.prefix);
+  } catch (err) {
+    throw redisRefusal(redis.url, err);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * What a first start leaves behind and says: the bootstrap credentials in an owner-only file (never
  * in the log), an owner-only data folder and database file, a loud warning when no channel can
- * deliver; and starts that cannot go on (port taken, master key changed) say so in one line.
+ * deliver; and starts that cannot go on (port taken, master key changed) say so in one line. The
+ * other refusals are in start-refusals.test.ts.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -61,7 +62,7 @@ describe('a first start', () => {
       const quiet = { write: () => true };
       const first = handOverBootstrap(CREDENTIALS, dataDir, quiet, quiet);
       const second = handOverBootstrap({ ...CREDENTIALS, apiKey: 'gha_other' }, dataDir, quiet, quiet);
-      assert.ok(first.shown === 'file' && second.shown === 'file' && first.file !== second.file);
+      assert.notEqual(first.file, second.file);
       assert.equal(JSON.parse(readFileSync(first.file, 'utf8')).apiKey, 'gha_secret');
       assert.equal(JSON.parse(readFileSync(second.file, 'utf8')).apiKey, 'gha_other');
       assert.equal(mode(second.file), 0o600);
@@ -70,14 +71,18 @@ describe('a first start', () => {
     }
   });
 
-  test('in a terminal shows the credentials there and writes no file', () => {
+  test('in a terminal shows the credentials there and writes the same owner-only file', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-tty-'));
     try {
       let shown = '';
-      const where = handOverBootstrap(CREDENTIALS, dataDir, { isTTY: true, write: (t: string) => (shown += t) }, { write: () => assert.fail('nothing on stderr') });
-      assert.deepEqual(where, { shown: 'terminal' });
+      let said = '';
+      const file = path.join(dataDir, 'bootstrap-credentials.json');
+      const where = handOverBootstrap(CREDENTIALS, dataDir, { isTTY: true, write: (t: string) => (shown += t) }, { write: (t: string) => (said += t) });
+      assert.deepEqual(where, { file, onTerminal: true });
       assert.match(shown, /"apiKey": "gha_secret"/);
-      assert.ok(!existsSync(path.join(dataDir, 'bootstrap-credentials.json')));
+      assert.equal(JSON.parse(readFileSync(file, 'utf8')).apiKey, 'gha_secret', 'the README reads the key from the file after a start in a terminal too');
+      assert.equal(mode(file), 0o600);
+      assert.equal(said, `gatehouse: first start: bootstrap credentials written to ${file} (readable only by this user); keep them safe and delete the file\n`);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -1,10 +1,10 @@
 /**
- * Every ```sh block of README.md, run in order with bash (set -euo pipefail) against a fresh server
- * process, as the README's convention says: localhost:3000 is that server, $KEY the bootstrap admin
- * key it printed, a variable set by one block is kept for the later ones, and a `# →` comment states
- * the answer of its command (an HTTP status, or JSON whose quoted names and literal values must all
- * be in the answer; without one any status below 400 passes). A failure names the block, its README
- * line and heading, and the command.
+ * Every ```sh block of README.md, docs/*.md and bench/README.md (DOC_PAGES, in order), run with bash
+ * (set -euo pipefail) against a fresh server process, as the README's convention says: $GATEHOUSE is
+ * that server, $KEY the bootstrap admin key it wrote to its data folder, a variable set by one block
+ * is kept for the later ones, and a `# →` comment states the answer of its command (an HTTP status, or
+ * JSON whose quoted names and literal values must all be in the answer; without one any status below
+ * 400 passes). A failure names the page, the block's line and heading, and the command.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,35 +13,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { type ServerProcess, bootstrapCredentials, runToEnd, startServerProcess } from './helpers/process.js';
+import { type Block, DOC_PAGES, shBlocks } from './helpers/doc-pages.js';
 import { DIALECTS, type TestDatabase, createTestDatabase, skipDialect } from './helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
-interface Block {
-  /** 1-based line of the block's first command in README.md. */
-  line: number;
-  heading: string;
-  text: string;
-}
-
-/** The ```sh blocks, each with the heading it sits under. */
-function shBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  const lines = markdown.split('\n');
-  let heading = '(top)';
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (/^#{1,6} /.test(line)) heading = line.replace(/^#+ /, '');
-    const fence = /^```(\S*)\s*$/.exec(line);
-    if (!fence) continue;
-    const start = i + 1;
-    let end = start;
-    while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
-    if (fence[1] === 'sh') blocks.push({ line: start + 1, heading, text: lines.slice(start, end).join('\n') });
-    i = end;
-  }
-  return blocks;
+interface PageBlock extends Block {
+  page: string;
 }
 
 interface Command {
@@ -115,14 +93,14 @@ function commandsOf(block: string): Command[] {
 
 const ansiC = (s: string) => `$'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 
-/** Shell functions every block runs with: curl that checks answers, xdg-open that loads the page, npx gatehouse. */
+/** Shell functions every block runs with: curl that checks answers, npx gatehouse. */
 const PRELUDE = readFileSync(path.join(ROOT, 'test/helpers/readme-prelude.sh'), 'utf8');
 
 /** A block as a bash script: each command preceded by where it is and what it should answer. */
-function scriptOf(block: Block, index: number, port: number, variables: string[]): string {
-  const where = `block ${index + 1} (README.md line ${block.line}, under "${block.heading}")`;
+function scriptOf(block: PageBlock, index: number, variables: string[]): string {
+  const where = `block ${index + 1} (${block.page} line ${block.line}, under "${block.heading}")`;
   const body = commandsOf(block.text)
-    .map((c) => [`GH_CMD=${ansiC(c.text.split('\n')[0]!.slice(0, 160))}`, `GH_EXPECT=${ansiC(c.expect ?? '')}`, c.text.replace(/localhost:3000/g, `localhost:${port}`)].join('\n'))
+    .map((c) => [`GH_CMD=${ansiC(c.text.split('\n')[0]!.slice(0, 160))}`, `GH_EXPECT=${ansiC(c.expect ?? '')}`, c.text].join('\n'))
     .join('\n');
   return [
     'set -euo pipefail',
@@ -145,9 +123,9 @@ function assignedVariables(blocks: Block[]): string[] {
 
 const runBash = (script: string, env: Record<string, string>, cwd: string) => runToEnd('bash', ['-c', script], { cwd, env });
 
-const blocks = shBlocks(README);
+const blocks: PageBlock[] = DOC_PAGES.flatMap((page) => shBlocks(readFileSync(path.join(ROOT, page), 'utf8')).map((b) => ({ ...b, page })));
 
-test('the README has command blocks, and each splits into the commands it shows', () => {
+test('the pages have command blocks, and each splits into the commands it shows', () => {
   assert.ok(blocks.length >= 5, 'the walk-through is written in ```sh blocks');
   const split = commandsOf("X=$(curl -s a \\\n  -d '{\n  \"a\": 1 }' | jq -r .a)   # → 201 {\"a\":1}\ncurl b\n# → pong\n");
   assert.deepEqual(split, [
@@ -159,21 +137,19 @@ test('the README has command blocks, and each splits into the commands it shows'
 const skips = Object.fromEntries(await Promise.all(DIALECTS.map(async (d) => [d, await skipDialect(d)] as const)));
 
 // The dialects run side by side (each on its own server); the blocks of one run in order.
-describe('every command of the README works when copied', { concurrency: DIALECTS.length }, () => {
+describe('every command of the README and docs/ works when copied', { concurrency: DIALECTS.length }, () => {
   for (const dialect of DIALECTS) {
     describe(`on ${dialect}`, { skip: skips[dialect], concurrency: 1 }, () => {
       let database: TestDatabase;
       let server: ServerProcess;
       let work: string;
       let env: Record<string, string>;
-      let port: number;
       before(async () => {
         database = await createTestDatabase(dialect);
         const serverEnv = { DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: database.dataDir };
         server = await startServerProcess(serverEnv);
         // Not a terminal: the first start writes its credentials to an owner-only file in the data folder.
         const { apiKey: key } = bootstrapCredentials(database.dataDir);
-        port = Number(new URL(server.url).port);
         work = mkdtempSync(path.join(tmpdir(), 'gatehouse-readme-'));
         writeFileSync(path.join(work, 'state.sh'), '');
         env = {
@@ -181,6 +157,7 @@ describe('every command of the README works when copied', { concurrency: DIALECT
           HOME: process.env.HOME ?? '/tmp',
           NODE_ENV: 'test',
           KEY: key,
+          GATEHOUSE: server.url,
           GH_ROOT: ROOT,
           GH_STATE: path.join(work, 'state.sh'),
           ...serverEnv,
@@ -194,8 +171,8 @@ describe('every command of the README works when copied', { concurrency: DIALECT
 
       const variables = assignedVariables(blocks);
       blocks.forEach((block, index) => {
-        test(`block ${index + 1}, README.md line ${block.line} (${block.heading})`, async () => {
-          const result = await runBash(scriptOf(block, index, port, variables), env, work);
+        test(`block ${index + 1}, ${block.page} line ${block.line} (${block.heading})`, async () => {
+          const result = await runBash(scriptOf(block, index, variables), env, work);
           assert.equal(result.code, 0, `${result.stderr.trim()}\n--- its output ---\n${result.stdout.slice(-1500)}`);
         });
       });

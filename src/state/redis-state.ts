@@ -30,8 +30,16 @@ export async function createRedisState(url: string, prefix: string): Promise<Red
   // An outage must fail a request fast (a 503, storage/errors.ts), not hold it: a command waits at
   // most COMMAND_TIMEOUT_MS for its answer, and none is queued while the connection is down.
   const redis = new RedisClient(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: 2000, retryStrategy: () => RECONNECT_EVERY_MS });
-  redis.on('error', () => {}); // reported by the next command and by /readyz
-  await redis.connect();
+  // Reported by the next command and by /readyz; the last one says why a first connect failed.
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => (lastError = err));
+  try {
+    await redis.connect();
+  } catch (err) {
+    // Else the client keeps reconnecting and holds the process open.
+    redis.disconnect();
+    throw lastError ?? err;
+  }
   redis.defineCommand('ghIncrement', { numberOfKeys: 1, lua: INCREMENT });
   const k = (key: string) => prefix + key;
   return {

@@ -1,5 +1,5 @@
-# Sourced by test/readme-commands.test.ts before each README block: curl that checks each answer
-# against the command's `# →` comment, xdg-open that loads the page, npx gatehouse from the sources.
+# Sourced by test/readme-commands.test.ts before each block of the README and docs/: curl that checks
+# each answer against the command's `# →` comment, npx gatehouse from the sources.
 # GH_WHERE, GH_CMD and GH_EXPECT are set by the test before each command.
 gh_report() {
   printf 'README %s\n  command: %s\n  %s\n' "$GH_WHERE" "$GH_CMD" "$1" >&2
@@ -29,7 +29,6 @@ curl() {
   cat "$body"
   gh_check "$status" "$body"
 }
-xdg-open() { curl "$1" >/dev/null; }
 npx() {
   [[ ${1:-} == gatehouse ]] || { command npx "$@"; return; }
   shift

@@ -1,4 +1,4 @@
-// Walks every voice cell of the role × capability table (src/core/roles.ts, printed in the README) through
+// Walks every voice cell of the role × capability table (src/core/roles.ts, printed in docs/security.md) through
 // the HTTP routes with Twilio configured: a role the table allows is never 401/403, one it leaves out always is.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
