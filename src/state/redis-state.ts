@@ -18,6 +18,24 @@ export const COMMAND_TIMEOUT_MS = 500;
  */
 export const RECONNECT_EVERY_MS = 100;
 
+/** How long a start waits for Redis after a failed first connection attempt before refusing to start. */
+const FIRST_CONNECT_GRACE_MS = 3000;
+
+function readyWithin(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, ms);
+    redis.once('ready', onReady);
+  });
+}
+
 export interface RedisState extends SharedState {
   /** The connection, for capabilities that need their own scripts (token buckets). */
   readonly redis: Redis;
@@ -36,9 +54,12 @@ export async function createRedisState(url: string, prefix: string): Promise<Red
   try {
     await redis.connect();
   } catch (err) {
-    // Else the client keeps reconnecting and holds the process open.
-    redis.disconnect();
-    throw lastError ?? err;
+    // One failed first attempt (a loaded machine, a Redis still starting) is not an outage: the client is
+    // already retrying. Past the grace, give up; else it keeps reconnecting and holds the process open.
+    if (!(await readyWithin(redis, FIRST_CONNECT_GRACE_MS))) {
+      redis.disconnect();
+      throw lastError ?? err;
+    }
   }
   redis.defineCommand('ghIncrement', { numberOfKeys: 1, lua: INCREMENT });
   const k = (key: string) => prefix + key;
