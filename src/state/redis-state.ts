@@ -18,6 +18,24 @@ export const COMMAND_TIMEOUT_MS = 500;
  */
 export const RECONNECT_EVERY_MS = 100;
 
+/** How long a start waits for Redis after a failed first connection attempt before refusing to start. */
+const FIRST_CONNECT_GRACE_MS = 3000;
+
+function readyWithin(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, ms);
+    redis.once('ready', onReady);
+  });
+}
+
 export interface RedisState extends SharedState {
   /** The connection, for capabilities that need their own scripts (token buckets). */
   readonly redis: Redis;
@@ -31,7 +49,16 @@ export async function createRedisState(url: string, prefix: string): Promise<Red
   // most COMMAND_TIMEOUT_MS for its answer, and none is queued while the connection is down.
   const redis = new RedisClient(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: 2000, retryStrategy: () => RECONNECT_EVERY_MS });
   redis.on('error', () => {}); // reported by the next command and by /readyz
-  await redis.connect();
+  try {
+    await redis.connect();
+  } catch (err) {
+    // One failed first attempt (a loaded machine, a Redis still starting) is not an outage: the client is
+    // already retrying. Past the grace, give up; else it keeps reconnecting and holds the process open.
+    if (!(await readyWithin(redis, FIRST_CONNECT_GRACE_MS))) {
+      redis.disconnect();
+      throw err;
+    }
+  }
   redis.defineCommand('ghIncrement', { numberOfKeys: 1, lua: INCREMENT });
   const k = (key: string) => prefix + key;
   return {
