@@ -182,6 +182,12 @@ export function createSipAccounts(deps: CoreDeps) {
     return Number(row.tenant_id);
   }
 
+  /** The deployment's only SIP domain; null when it has none or several (then nothing can be guessed). */
+  async function soleDomain(): Promise<string | null> {
+    const rows = await db.selectFrom('sip_domains').select('domain').limit(2).execute();
+    return rows.length === 1 ? rows[0]!.domain : null;
+  }
+
   /** Uniqueness of a username (and of an email, when the setting asks) in a domain. */
   async function checkUnique(p: Problems, domain: string, fields: { username?: string | null; email?: string | null }, exceptId?: number) {
     if (fields.username && !p.has('username')) {
@@ -322,6 +328,7 @@ export function createSipAccounts(deps: CoreDeps) {
     bySip,
     ha1Of,
     domainTenant,
+    soleDomain,
     checkUnique,
     insert,
     setPassword,

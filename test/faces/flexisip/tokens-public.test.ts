@@ -240,4 +240,34 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(`${server.url}/api/account_creation_tokens/send-by-push`, { json: { pn_provider: 'apns', pn_param: 'team.app', pn_prid: 'device-b' } })).status, 403);
     });
   });
+
+  describe(`Flexisip public creation on a default install: no GATEHOUSE_FLEXISIP_DOMAIN (${dialect})`, { skip: await skipDialect(dialect) }, () => {
+    let server: TestServer;
+    let w: World;
+    before(async () => {
+      server = await startTestServer(dialect);
+      w = await world(server);
+    });
+    after(() => server.close());
+
+    test('the deployment admin\'s token knows its domain: with-account-creation-token without domain opens the account there (200)', async () => {
+      const token = await call(`${w.url}/api/account_creation_tokens`, { method: 'POST', headers: w.admin });
+      assert.equal(token.status, 201);
+      const created = await call(`${w.url}/api/accounts/with-account-creation-token`, { json: { username: uniqueName(), password: 'secret-pw', algorithm: 'SHA-256', account_creation_token: token.body.token } });
+      assert.equal(created.status, 200, created.text);
+      assert.equal(created.body.domain, w.domain);
+    });
+
+    test('a bogus or spent token is answered with the token error, not a domain error', async () => {
+      const bogus = await call(`${w.url}/api/accounts/with-account-creation-token`, { json: { username: uniqueName(), password: 'secret-pw', algorithm: 'SHA-256', account_creation_token: 'bogus-token' } });
+      assert.equal(bogus.status, 422);
+      assert.deepEqual(Object.keys(bogus.body.errors), ['account_creation_token']);
+      assert.equal(bogus.body.message, 'The account creation token is invalid or expired.');
+      const token = (await call(`${w.url}/api/account_creation_tokens`, { method: 'POST', headers: w.admin })).body.token;
+      assert.equal((await call(`${w.url}/api/accounts/with-account-creation-token`, { json: { username: uniqueName(), password: 'secret-pw', algorithm: 'SHA-256', account_creation_token: token } })).status, 200);
+      const spent = await call(`${w.url}/api/accounts/with-account-creation-token`, { json: { username: uniqueName(), password: 'secret-pw', algorithm: 'SHA-256', account_creation_token: token } });
+      assert.equal(spent.status, 422);
+      assert.deepEqual(Object.keys(spent.body.errors), ['account_creation_token']);
+    });
+  });
 }
