@@ -5,6 +5,7 @@
 import type { Caller } from '../callers.js';
 import { now, randomString } from '../crypto.js';
 import { forbidden, notFound } from '../errors.js';
+import { parseIso8601 } from '../iso8601.js';
 import type { DigestAlgorithm } from '../sip/digest.js';
 import type { SipAccount } from './accounts.js';
 import type { AccountAnswer, AccountFields, FlexisipContext } from './common.js';
@@ -14,10 +15,10 @@ export function createAdminAccounts(ctx: FlexisipContext) {
   const { db, access, accounts, answer, administered, checkNew, checkUnique } = ctx;
   function parseExpiry(p: Problems, value: string | null | undefined): number | null {
     if (value === undefined || value === null || value === '') return null;
-    const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(value);
-    const t = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
-    if (!Number.isFinite(t)) p.add('confirmation_key_expires', 'The confirmation key expires must match the format Y-m-d H:i:s.');
-    return Number.isFinite(t) ? t : null;
+    // Upstream's "Y-m-d H:i:s", or any ISO 8601 date-time; without a zone, UTC.
+    const t = parseIso8601(value);
+    if (t === null) p.add('confirmation_key_expires', 'The confirmation key expires must match the format Y-m-d H:i:s.');
+    return t;
   }
 
   function checkDictionary(p: Problems, value: unknown): void {
