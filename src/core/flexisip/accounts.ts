@@ -193,7 +193,8 @@ export function createSipAccounts(deps: CoreDeps) {
     if (fields.username && !p.has('username')) {
       let q = db.selectFrom('accounts').select('id').where('domain', '=', domain).where('username', '=', fields.username);
       if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
-      if (await q.executeTakeFirst()) p.add('username', 'The username has already been taken.');
+      const tombstone = () => db.selectFrom('sip_tombstones').select('username').where('domain', '=', domain).where('username', '=', fields.username!).executeTakeFirst();
+      if ((await q.executeTakeFirst()) || (await tombstone())) p.add('username', 'The username has already been taken.');
     }
     if (fields.email && config.flexisip.emailUnique && !p.has('email')) {
       let q = db.selectFrom('accounts').select('id').where('domain', '=', domain).where('email', '=', fields.email.toLowerCase());
@@ -294,8 +295,16 @@ export function createSipAccounts(deps: CoreDeps) {
 
   const touch = (accountId: number) => db.updateTable('accounts').set({ updated_at: now() }).where('id', '=', accountId).execute();
 
-  async function remove(accountId: number): Promise<void> {
-    await db.deleteFrom('accounts').where('id', '=', accountId).execute();
+  /** Deletes the account and leaves a tombstone: its username is never registered again in its domain. */
+  async function remove(account: { id: number; username: string; domain: string }): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('sip_tombstones')
+        .values({ domain: account.domain, username: account.username, created_at: now() })
+        .onConflict((oc) => oc.columns(['domain', 'username']).doNothing())
+        .execute();
+      await tx.deleteFrom('accounts').where('id', '=', account.id).execute();
+    });
   }
 
   /** A one-time activation key matches, and is spent; 'expired' after confirmation_key_expires. */

@@ -143,7 +143,7 @@ export function createAdminAccounts(ctx: FlexisipContext) {
 
   async function adminDelete(caller: Caller, id: number): Promise<void> {
     const { account } = await administered(caller, id);
-    await accounts.remove(account.id);
+    await accounts.remove(account);
   }
 
   async function adminSetFlags(caller: Caller, id: number, flags: { activated?: boolean; blocked?: boolean }): Promise<AccountAnswer> {
