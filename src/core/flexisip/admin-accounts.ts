@@ -68,9 +68,11 @@ export function createAdminAccounts(ctx: FlexisipContext) {
 
   /** PUT replaces: password and algorithm are required, an omitted optional field is cleared. */
   async function adminUpdate(caller: Caller, id: number, input: AccountFields): Promise<AccountAnswer> {
-    const { account } = await administered(caller, id);
+    // The fields first, as upstream validates before it looks the account up (a 422 leaks nothing).
     const p = new Problems();
     const ok = checkNew(p, input);
+    p.check();
+    const { account } = await administered(caller, id);
     await checkUnique(p, account.domain, input, account.id);
     p.check();
     if (!ok) throw new Error('unreachable');

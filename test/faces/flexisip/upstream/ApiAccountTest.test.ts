@@ -99,6 +99,34 @@ for (const dialect of DIALECTS) {
       assert.ok(res.body.provisioning_token);
     });
 
+    test('testNonAsciiPasswordAdmin', async () => {
+      // Upstream names the domain server.com; here the admin's tenant's domain (issue 22: a domain has one tenant).
+      const username = uniqueName('username');
+      const res = await asDigest(await digestAdmin(), { username, email: 'email@test.com', domain: w.domain, algorithm: 'SHA-256', password: 'nonascii€' });
+      assert.equal(res.status, 200, res.text);
+      assert.equal((await digestCall(w, { username, domain: w.domain, password: 'nonascii€' }, `${route}/me`)).status, 200);
+    });
+
+    test('testEditAdmin', async () => {
+      const account = await createAccount(w, { display_name: 'old name' });
+      const admin = await adminMember(w);
+      const put = (id: number, json?: unknown) => call(`${w.url}${route}/${id}`, { method: 'PUT', headers: admin.key, json: json ?? {} });
+      const empty = await put(1234);
+      assert.equal(empty.status, 422);
+      assert.ok(empty.body.errors.username, empty.text);
+      assert.equal((await put(1234, { username: 'good' })).status, 422);
+      // specs/README.md: passwords of at least 6 characters (upstream's test uses 'other').
+      const username = uniqueName('changed');
+      const changed = { username, algorithm: 'MD5', password: 'other-pw' };
+      assert.equal((await put(account.id, { ...changed, display_name: 'new_display_name' })).status, 200);
+      // specs/README.md: PUT replaces, so the omitted display_name is cleared (upstream's assertion too).
+      assert.equal((await put(account.id, changed)).status, 200);
+      const row = await server.runtime.storage.db.selectFrom('accounts').select(['username', 'display_name']).where('id', '=', account.id).executeTakeFirstOrThrow();
+      assert.deepEqual([row.username, row.display_name], [username, null]);
+      const me = await digestCall(w, { username, domain: w.domain, password: 'other-pw' }, `${route}/me`);
+      assert.deepEqual([me.status, me.body.passwords], [200, [{ algorithm: 'MD5' }]]);
+    });
+
     test('testSimpleAccount', async () => {
       // Upstream sets app.realm; here the realm is the account's domain (GATEHOUSE_SIP_REALM unset).
       const user = await member(w, { activated: false });
@@ -147,6 +175,26 @@ for (const dialect of DIALECTS) {
       const stones = await server.runtime.storage.db.selectFrom('sip_tombstones').select('username').where('domain', '=', w.domain).where('username', '=', user.username).execute();
       assert.equal(stones.length, 1);
       assert.equal((await call(`${w.url}${route}/${user.id}`, { headers: admin.key })).status, 404);
+    });
+  });
+
+  describe(`upstream ApiAccountTest with account_email_unique (${dialect})`, { skip: await skipDialect(dialect) }, () => {
+    let server: TestServer;
+    let w: World;
+    before(async () => {
+      server = await startTestServer(dialect, { env: { GATEHOUSE_FLEXISIP_EMAIL_UNIQUE: 'true' } });
+      w = await world(server);
+    });
+    after(() => server.close());
+
+    test('testUniqueEmailAdmin', async () => {
+      const email = 'collision@email.com';
+      await createAccount(w, { activated: false, email });
+      const admin = await adminMember(w);
+      // specs/README.md: usernames of at least 6 characters (upstream's test uses 'hop'), so only email is at fault here.
+      const res = await call(`${w.url}${route}`, { headers: admin.key, json: { username: uniqueName('hop'), email, domain: w.domain, algorithm: 'SHA-256', password: '123456' } });
+      assert.equal(res.status, 422);
+      assert.deepEqual(Object.keys(res.body.errors), ['email']);
     });
   });
 }
