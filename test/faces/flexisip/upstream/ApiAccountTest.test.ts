@@ -127,6 +127,25 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([me.status, me.body.passwords], [200, [{ algorithm: 'MD5' }]]);
     });
 
+    test('testChangePassword', async () => {
+      // Upstream's account starts without a password ("fresh password without an old one"); every account
+      // the API makes has one, so the port starts from it: 'password', MD5.
+      const account = await member(w, { password: 'password', algorithm: 'MD5' });
+      const change = (json: unknown) => call(`${w.url}${route}/me/password`, { headers: account.key, json });
+      const wrongAlgorithm = await change({ algorithm: '123', password: 'password' });
+      assert.deepEqual([wrongAlgorithm.status, Object.keys(wrongAlgorithm.body.errors).includes('algorithm')], [422, true]);
+      const first = await call(`${w.url}${route}/me`, { headers: account.key });
+      assert.deepEqual([first.status, first.body.username, first.body.passwords], [200, account.username, [{ algorithm: 'MD5' }]]);
+      // Without the old password, then with a wrong one.
+      const noOld = await change({ algorithm: 'SHA-256', password: 'new_password' });
+      assert.deepEqual([noOld.status, Object.keys(noOld.body.errors)], [422, ['old_password']]);
+      const wrongOld = await change({ algorithm: 'SHA-256', old_password: 'blabla', password: 'new_password' });
+      assert.deepEqual([wrongOld.status, Object.keys(wrongOld.body.errors)], [422, ['old_password']]);
+      assert.equal((await change({ algorithm: 'SHA-256', old_password: 'password', password: 'new_password' })).status, 200);
+      const second = await call(`${w.url}${route}/me`, { headers: account.key });
+      assert.deepEqual([second.status, second.body.username, second.body.passwords], [200, account.username, [{ algorithm: 'SHA-256' }]]);
+    });
+
     test('testSimpleAccount', async () => {
       // Upstream sets app.realm; here the realm is the account's domain (GATEHOUSE_SIP_REALM unset).
       const user = await member(w, { activated: false });
