@@ -21,7 +21,7 @@ export function createPublicAccounts(ctx: FlexisipContext) {
     // The page has no domain parameter: the token knows it. Only a live token is asked for one, so that
     // a bogus or spent token is answered as such, never as a missing domain.
     const domain = row ? tokenDomain(p, row.domain) : null;
-    if (domain) await checkUnique(p, domain, input);
+    await checkUnique(p, domain ?? (await guessedDomain()), input);
     p.check();
     if (!ok || !row || !domain) throw new Error('unreachable');
     if (!(await tokens.spend(row.id))) refuse('account_creation_token', 'The account creation token is invalid or expired.');
@@ -36,6 +36,14 @@ export function createPublicAccounts(ctx: FlexisipContext) {
     });
     await tokens.attach(row.id, account.id);
     return answer(account);
+  }
+
+  /**
+   * Without a live token, the domain the account would most likely land in (the default one, else the
+   * deployment's only one), so that a taken username is still named, as upstream does; '' when unknown.
+   */
+  async function guessedDomain(): Promise<string> {
+    return settings.defaultDomain ?? (await accounts.soleDomain()) ?? '';
   }
 
   /** A live token's domain, else the default one; a 422 on the token when it names none and none is set. */
@@ -56,7 +64,7 @@ export function createPublicAccounts(ctx: FlexisipContext) {
     if (!input.account_creation_token) p.add('account_creation_token', 'The account creation token field is required.');
     else if (!row) p.add('account_creation_token', 'The account creation token is invalid or expired.');
     const domain = row ? publicDomain(input.domain, row.domain) : null;
-    if (domain) await checkUnique(p, domain, { ...input, username });
+    await checkUnique(p, domain ?? (await guessedDomain()), { ...input, username });
     p.check();
     if (!ok || !row || !username || !domain) throw new Error('unreachable');
     if (!(await tokens.spend(row.id))) refuse('account_creation_token', 'The account creation token is invalid or expired.');

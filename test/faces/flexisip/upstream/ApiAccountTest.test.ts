@@ -216,4 +216,53 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(Object.keys(res.body.errors), ['email']);
     });
   });
+
+  describe(`upstream ApiAccountTest with dangerous_endpoints (${dialect})`, { skip: await skipDialect(dialect) }, () => {
+    let server: TestServer;
+    let w: World;
+    before(async () => {
+      server = await startTestServer(dialect, { env: { GATEHOUSE_FLEXISIP_DANGEROUS_ENDPOINTS: 'true' } });
+      w = await world(server);
+    });
+    after(() => server.close());
+    const creationToken = async () => {
+      const admin = await adminMember(w);
+      return (await call(`${w.url}/api/account_creation_tokens`, { method: 'POST', headers: admin.key })).body.token as string;
+    };
+    const errorsOf = (res: { body: { errors?: Record<string, unknown> } }) => Object.keys(res.body.errors ?? {});
+
+    test('testCreatePublic', async () => {
+      const username = uniqueName('publicuser');
+      // specs/README.md: passwords of at least 6 characters (upstream's test uses '2').
+      const body = { username, algorithm: 'SHA-256', password: 'secret-pw' };
+      const post = (json: unknown, headers: Record<string, string> = {}) => call(`${w.url}${route}/public`, { headers, json });
+      const noEmail = await post(body);
+      assert.ok(errorsOf(noEmail).includes('email'), noEmail.text);
+      const noToken = await post({ ...body, email: 'john@doe.tld' });
+      assert.ok(errorsOf(noToken).includes('account_creation_token'), noToken.text);
+      const token = await creationToken();
+      const created = await post({ ...body, email: 'john@doe.tld', account_creation_token: token }, { 'user-agent': 'User Agent Test' });
+      assert.deepEqual([created.status, created.body.activated], [200, false]);
+      // Re-use the token.
+      assert.equal((await post({ ...body, username: `${username}foo`, email: 'john@doe.tld', account_creation_token: token })).status, 422);
+      // Already created.
+      const again = await post({ ...body, email: 'john@doe.tld' });
+      assert.ok(errorsOf(again).includes('username'), again.text);
+      const row = await server.runtime.storage.db.selectFrom('accounts').innerJoin('sip_accounts', 'sip_accounts.account_id', 'accounts.id').select(['accounts.id', 'accounts.domain', 'sip_accounts.user_agent']).where('accounts.username', '=', username).executeTakeFirstOrThrow();
+      assert.deepEqual([row.domain, row.user_agent], [w.domain, 'User Agent Test']);
+      const used = await server.runtime.storage.db.selectFrom('sip_tokens').select(['used_at', 'account_id']).where('account_id', '=', row.id).executeTakeFirstOrThrow();
+      assert.notEqual(used.used_at, null);
+    });
+
+    test('testCreatePublicPhone', async () => {
+      // specs/README.md's E.164 rule: upstream's '+12345' is too short here, so a full number stands in.
+      const phone = `+3365${String(Date.now()).slice(-7)}`;
+      const post = (json: unknown) => call(`${w.url}${route}/public`, { json });
+      assert.ok(errorsOf(await post({ phone: 'username', algorithm: 'SHA-256', password: 'secret-pw', email: 'john@doe.tld' })).includes('phone'));
+      // Upstream reuses john@doe.tld from testCreatePublic on a fresh database; Gatehouse's accounts table
+      // holds an email once per tenant (its login rule), so this account has its own.
+      const created = await post({ phone, algorithm: 'SHA-256', password: 'secret-pw', email: `${uniqueName('john')}@doe.tld`, account_creation_token: await creationToken() });
+      assert.deepEqual([created.status, created.body.activated, created.body.username, created.body.domain], [200, false, phone, w.domain], created.text);
+    });
+  });
 }
