@@ -70,7 +70,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(ok.body.passwords, [{ algorithm: 'SHA-256' }]);
     });
 
-    test('DELETE /api/accounts/me deletes the account (200 {}, as an admin's delete); its key stops working; both leave a tombstone', async () => {
+    test('DELETE /api/accounts/me deletes the account (200 {}, as an admin delete answers); its key stops working; both leave a tombstone', async () => {
       const user = await createAccount(w);
       const key = await apiKeyOf(w, user);
       const res = await call(`${w.url}/api/accounts/me`, { method: 'DELETE', headers: { ...key, 'content-type': 'application/json' } });
