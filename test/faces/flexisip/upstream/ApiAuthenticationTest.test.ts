@@ -67,7 +67,7 @@ for (const dialect of DIALECTS) {
       const user = await createAccount(w, { algorithm: 'MD5' });
       const [challenge] = challengesOf(await firstResponse(user));
       assert.equal((await withDigest(user, challenge!, '00000001')).status, 200);
-      const cleared = await withDigest(user, { ...challenge!, nonce: `${challenge!.nonce.slice(0, -4)}0000` }, '00000002');
+      const cleared = await withDigest(user, { ...challenge!, nonce: `${challenge!.nonce!.slice(0, -4)}0000` }, '00000002');
       assert.equal(cleared.status, 401);
       assert.match(cleared.text, /Nonce invalid/);
       assert.equal(challengesOf(cleared)[0]!.algorithm, 'MD5');
