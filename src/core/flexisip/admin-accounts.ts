@@ -9,7 +9,7 @@ import { parseIso8601 } from '../iso8601.js';
 import type { DigestAlgorithm } from '../sip/digest.js';
 import type { SipAccount } from './accounts.js';
 import type { AccountAnswer, AccountFields, FlexisipContext } from './common.js';
-import { Problems, parseSipAddress, refuse } from './validation.js';
+import { Problems, isE164, parseSipAddress, refuse } from './validation.js';
 
 export function createAdminAccounts(ctx: FlexisipContext) {
   const { db, access, accounts, answer, administered, checkNew, checkUnique } = ctx;
@@ -33,6 +33,8 @@ export function createAdminAccounts(ctx: FlexisipContext) {
     const scope = await access.adminScope(caller);
     const p = new Problems();
     const ok = checkNew(p, input);
+    // Upstream's rule: a username is not a phone number (a phone belongs in `phone`, or in the public phone flow).
+    if (typeof input.username === 'string' && isE164(input.username) && !p.has('username')) p.add('username', 'The username must not be a phone number.');
     checkDictionary(p, input.dictionary);
     const expires = parseExpiry(p, input.confirmation_key_expires);
     let domain = input.domain?.toLowerCase() ?? null;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type TestServer, call, startTestServer } from '../../../helpers/server.js';
 import { DIALECTS, skipDialect } from '../../../helpers/services.js';
-import { type World, createAccount, digestCall, uniqueName, world } from '../world.js';
+import { type World, createAccount, digestCall, tenantBasic, uniqueName, world } from '../world.js';
 import { adminMember, member } from './upstream-world.js';
 
 const route = '/api/accounts';
@@ -47,6 +47,55 @@ for (const dialect of DIALECTS) {
       assert.equal(res.body.username, username);
       assert.equal(res.body.activated, false);
       assert.equal(res.body.dtmf_protocol, 'sipinfo');
+    });
+
+    test('testUsernameNotPhone', async () => {
+      // The second half (allow_phone_number_username_admin_api) has no Gatehouse setting: not applicable.
+      const admin = await adminMember(w);
+      const res = await call(`${w.url}${route}`, { headers: admin.key, json: { username: '+33612121212', domain: w.domain, algorithm: 'SHA-256', password: '123456' } });
+      assert.deepEqual([res.status, Object.keys(res.body.errors ?? {})], [422, ['username']]);
+    });
+
+    test('testUsernameNotSIP', async () => {
+      // The middle step (account_username_regex) has no Gatehouse setting: not applicable.
+      const admin = await adminMember(w);
+      for (const username of ['blabla🔥', 'blabla hop']) {
+        const res = await call(`${w.url}${route}`, { headers: admin.key, json: { username, domain: w.domain, algorithm: 'SHA-256', password: '123456' } });
+        assert.deepEqual([res.status, Object.keys(res.body.errors ?? {})], [422, ['username']], username);
+      }
+    });
+
+    test('testDomain', async () => {
+      // Upstream's single-domain admin naming another domain gets its configured domain anyway. Issue 22's
+      // rule wins here: a Flexisip admin may not name a domain outside its own (403), and naming none
+      // lands the account in its own domain.
+      const admin = await digestAdmin();
+      const elsewhere = await asDigest(admin, { username: uniqueName('foobar'), domain: 'example.com', algorithm: 'SHA-256', password: '123456' });
+      assert.equal(elsewhere.status, 403);
+      const own = await asDigest(admin, { username: uniqueName('foobar'), algorithm: 'SHA-256', password: '123456' });
+      assert.deepEqual([own.status, own.body.domain, own.body.activated], [200, w.domain, false]);
+      assert.ok(own.body.confirmation_key && own.body.provisioning_token);
+    });
+
+    test('testAdminMultiDomains', async () => {
+      // Upstream's admins_manage_multi_domains: here an admin of several domains is its tenant's credentials
+      // (or the deployment admin); the tenant takes a second domain.
+      const second = `${uniqueName('second')}.sip.example.org`;
+      assert.equal((await call(`${w.url}/admin/tenants/${w.tenant.id}/sip-domains`, { headers: w.admin, json: { domain: second } })).status, 201);
+      const tenant = tenantBasic(w);
+      const username = uniqueName('foobar');
+      for (const domain of [w.domain, second]) {
+        const res = await call(`${w.url}${route}`, { headers: tenant, json: { username, domain, algorithm: 'SHA-256', password: '123456' } });
+        assert.deepEqual([res.status, res.body.username, res.body.domain], [200, username, domain], res.text);
+      }
+      const listed: Array<{ username: string; domain: string }> = [];
+      for (let page = 1; page < 50; page++) {
+        const res = await call(`${w.url}${route}?page=${page}`, { headers: tenant });
+        assert.equal(res.status, 200);
+        listed.push(...res.body.data);
+        if (!res.body.next_page_url) break;
+      }
+      for (const domain of [w.domain, second]) assert.ok(listed.some((a) => a.username === username && a.domain === domain), domain);
     });
 
     test('testUsernameNoDomain', async () => {
