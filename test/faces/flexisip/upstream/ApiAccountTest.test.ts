@@ -195,6 +195,37 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([second.status, second.body.username, second.body.passwords], [200, account.username, [{ algorithm: 'SHA-256' }]]);
     });
 
+    test('testActivateEmail', async () => {
+      // Upstream plants the key and an ActivationExpiration a year old; here an admin creates the account
+      // unactivated with that expiry (the key is answered once), and the expiry is then removed in storage.
+      const admin = await adminMember(w);
+      const lastYear = new Date(Date.now() - 365 * 86_400_000).toISOString().slice(0, 19).replace('T', ' ');
+      const made = await call(`${w.url}${route}`, { headers: admin.key, json: { username: uniqueName('mail'), domain: w.domain, algorithm: 'SHA-256', password: '123456', activated: false, confirmation_key_expires: lastYear } });
+      assert.equal(made.status, 200, made.text);
+      const key = made.body.confirmation_key as string;
+      const sip = `${made.body.username}@${w.domain}`;
+      assert.equal((await call(`${w.url}${route}/${sip}/info`)).body.activated, false);
+      const activate = (who: string, confirmation_key: string) => call(`${w.url}${route}/${who}/activate/email`, { json: { confirmation_key } });
+      assert.equal((await activate('blabla', key)).status, 404);
+      assert.equal((await activate(sip, `${key}longer`)).status, 422);
+      assert.equal((await activate(sip, `${key[0] === 'X' ? 'Y' : 'X'}${key.slice(1)}`)).status, 404);
+      // Expired.
+      assert.equal((await activate(sip, key)).status, 403);
+      await server.runtime.storage.db.updateTable('sip_accounts').set({ confirmation_key_expires: null }).where('account_id', '=', made.body.id).execute();
+      assert.equal((await activate(sip, key)).status, 200);
+      assert.equal((await call(`${w.url}${route}/${sip}/info`)).body.activated, true);
+    });
+
+    test('testCodeExpires', async () => {
+      const admin = await adminMember(w);
+      const create = (json: Record<string, unknown>) => call(`${w.url}${route}`, { headers: admin.key, json: { domain: w.domain, algorithm: 'SHA-256', password: '123456', ...json } });
+      const activated = await create({ username: uniqueName('foobar'), activated: true, confirmation_key_expires: '2040-12-12 12:12:12' });
+      assert.deepEqual([activated.status, activated.body.confirmation_key_expires], [200, null]);
+      assert.equal((await create({ username: uniqueName('foobar2'), activated: false, confirmation_key_expires: 'abc' })).status, 422);
+      const pending = await create({ username: uniqueName('foobar2'), activated: false, confirmation_key_expires: '2040-12-12 12:12:12' });
+      assert.deepEqual([pending.status, pending.body.confirmation_key_expires], [200, '2040-12-12 12:12:12']);
+    });
+
     test('testSimpleAccount', async () => {
       // Upstream sets app.realm; here the realm is the account's domain (GATEHOUSE_SIP_REALM unset).
       const user = await member(w, { activated: false });
