@@ -99,6 +99,17 @@ for (const dialect of DIALECTS) {
       for (const domain of [w.domain, second]) assert.ok(listed.some((a) => a.username === username && a.domain === domain), domain);
     });
 
+    test('testDomainInTestDeployment', async () => {
+      // Upstream's multi-domain admin names testdomain.com; here the deployment admin (every domain) names
+      // a domain some tenant owns, and the account lands there, unactivated, with its key and token.
+      const domain = `${uniqueName('testdomain')}.sip.example.org`;
+      assert.equal((await call(`${w.url}/admin/tenants/${w.tenant.id}/sip-domains`, { headers: w.admin, json: { domain } })).status, 201);
+      const username = uniqueName('foobar');
+      const res = await call(`${w.url}${route}`, { headers: w.admin, json: { username, domain, algorithm: 'SHA-256', password: '123456' } });
+      assert.deepEqual([res.status, res.body.username, res.body.domain, res.body.activated], [200, username, domain, false], res.text);
+      assert.ok(res.body.confirmation_key && res.body.provisioning_token);
+    });
+
     test('testUsernameNoDomain', async () => {
       const username = uniqueName('username');
       const res = await asDigest(await digestAdmin(), { username, algorithm: 'SHA-256', password: '123456' });
