@@ -5,8 +5,12 @@
  */
 import { forbidden } from './errors.js';
 
-export type AccountRole = 'admin' | 'superagent' | 'agent' | 'sip' | 'sipadmin';
-export const ACCOUNT_ROLES: readonly AccountRole[] = ['admin', 'superagent', 'agent', 'sip', 'sipadmin'];
+export type AccountRole = 'admin' | 'superagent' | 'agent' | 'siteadmin' | 'sip' | 'sipadmin';
+export const ACCOUNT_ROLES: readonly AccountRole[] = ['admin', 'superagent', 'agent', 'siteadmin', 'sip', 'sipadmin'];
+
+/** A site's agents: plain agents and the agents who administer the site (Comm100's site administrators). */
+export const SITE_AGENT_ROLES = ['agent', 'siteadmin'] as const;
+export const isSiteAgent = (role: string): boolean => role === 'agent' || role === 'siteadmin';
 
 export interface Caller {
   tenantId: number;

@@ -16,12 +16,13 @@ import { forbidden } from './errors.js';
 export type Role = AccountRole | 'tenant';
 
 /** The table's columns, in the README's order. */
-export const ROLES: readonly Role[] = ['admin', 'tenant', 'superagent', 'agent', 'sipadmin', 'sip'];
+export const ROLES: readonly Role[] = ['admin', 'tenant', 'superagent', 'siteadmin', 'agent', 'sipadmin', 'sip'];
 
 export const ROLE_TITLES: Record<Role, string> = {
   admin: 'deployment admin',
   tenant: 'tenant credentials',
   superagent: 'super agent',
+  siteadmin: 'site admin',
   agent: 'agent',
   sipadmin: 'Flexisip admin',
   sip: 'Flexisip user',
@@ -38,22 +39,23 @@ type Cells = Partial<Record<Role, Scope>>;
 
 /** One line per capability: what it allows, then each role's cell. */
 export const CAPABILITIES = {
-  'codes.send': ['send, verify and cancel one-time codes', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'all' }],
+  'codes.send': ['send, verify and cancel one-time codes', { admin: 'all', tenant: 'all', superagent: 'all', siteadmin: 'all', agent: 'all' }],
   'codes.policy': ['manage limits and destination-country settings', { admin: 'all', tenant: 'all' }],
   'records.read': ['read session detail records and usage', { admin: 'all', tenant: 'all' }],
-  'tenants.read': ['read the tenants in reach and their SIP domains', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'all', sipadmin: 'all', sip: 'all' }],
+  'tenants.read': ['read the tenants in reach and their SIP domains', { admin: 'all', tenant: 'all', superagent: 'all', siteadmin: 'all', agent: 'all', sipadmin: 'all', sip: 'all' }],
   'tenants.manage': ['create sub-tenants, auth tokens and SIP domains', { admin: 'all', tenant: 'all' }],
-  'accounts.read': ['read accounts', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own', sipadmin: 'domain', sip: 'own' }],
+  'accounts.read': ['read accounts', { admin: 'all', tenant: 'all', superagent: 'all', siteadmin: 'own', agent: 'own', sipadmin: 'domain', sip: 'own' }],
   'accounts.manage': ['create, block and change accounts (password)', { admin: 'all', tenant: 'all', sipadmin: 'domain' }],
   'sip.self': ['manage one\'s own SIP account (Flexisip User endpoints: password, email, phone, devices, provisioning, deletion)', { sipadmin: 'own', sip: 'own' }],
-  'credentials.mint': ['mint and revoke API keys and JWTs', { admin: 'all', tenant: 'all', superagent: 'own', agent: 'own', sipadmin: 'domain', sip: 'own' }],
-  'twofactor.manage': ['2FA secrets, configs, backup codes and trusted devices', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own' }],
-  'site.policy': ['set a site\'s 2FA requirement (Comm100 site config)', { admin: 'all', tenant: 'all', superagent: 'all' }],
-  'audit.read': ['read the login and 2FA audit trail', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'own' }],
+  'credentials.mint': ['mint and revoke API keys and JWTs', { admin: 'all', tenant: 'all', superagent: 'own', siteadmin: 'own', agent: 'own', sipadmin: 'domain', sip: 'own' }],
+  'twofactor.manage': ['2FA secrets, configs, backup codes and trusted devices', { admin: 'all', tenant: 'all', superagent: 'all', siteadmin: 'own', agent: 'own' }],
+  // A site admin's reach is its own site: 'all' there is that site only.
+  'site.policy': ['set a site\'s 2FA requirement (Comm100 site config)', { admin: 'all', tenant: 'all', superagent: 'all', siteadmin: 'all' }],
+  'audit.read': ['read the login and 2FA audit trail', { admin: 'all', tenant: 'all', superagent: 'all', siteadmin: 'own', agent: 'own' }],
   'outbox.read': ['read the development outbox', { admin: 'all' }],
   // A voice token's identity is the caller's account: only people who take calls get one.
-  'voice.token': ['get a Twilio Access Token for the browser', { superagent: 'all', agent: 'all' }],
-  'voice.lines.read': ['read phone lines', { admin: 'all', tenant: 'all', superagent: 'all', agent: 'all' }],
+  'voice.token': ['get a Twilio Access Token for the browser', { superagent: 'all', siteadmin: 'all', agent: 'all' }],
+  'voice.lines.read': ['read phone lines', { admin: 'all', tenant: 'all', superagent: 'all', siteadmin: 'all', agent: 'all' }],
   'voice.lines.manage': ['create, change and delete phone lines', { admin: 'all', tenant: 'all', superagent: 'all' }],
   'voice.numbers.read': ['read the Twilio phone numbers for lines', { admin: 'all', tenant: 'all', superagent: 'all' }],
   'voice.numbers.assign': ['give a deployment number to a site', { admin: 'all' }],
@@ -66,12 +68,15 @@ export type Capability = keyof typeof CAPABILITIES;
 /**
  * The rank rule: which account roles each role may act on besides its own account. Nobody acts on a
  * role above their own: only an admin acts on an admin; a tenant's credentials on the people of its
- * tree; a super agent on agents and super agents; a Flexisip admin on Flexisip accounts.
+ * tree; a super agent on agents, site admins and super agents; a Flexisip admin on Flexisip accounts.
+ * A site admin (an agent who administers its site, made by those who manage the site) acts on no
+ * other account: what it adds to an agent is the site's policy.
  */
 export const ACTS_ON: Record<Role, readonly AccountRole[]> = {
-  admin: ['admin', 'superagent', 'agent', 'sipadmin', 'sip'],
-  tenant: ['superagent', 'agent', 'sipadmin', 'sip'],
-  superagent: ['superagent', 'agent'],
+  admin: ['admin', 'superagent', 'siteadmin', 'agent', 'sipadmin', 'sip'],
+  tenant: ['superagent', 'siteadmin', 'agent', 'sipadmin', 'sip'],
+  superagent: ['superagent', 'siteadmin', 'agent'],
+  siteadmin: [],
   agent: [],
   sipadmin: ['sipadmin', 'sip'],
   sip: [],

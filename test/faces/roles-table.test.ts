@@ -61,6 +61,7 @@ for (const dialect of DIALECTS) {
       const superagent = await account(partner.id, 'superagent', 'super');
       const agent = await account(site.id, 'agent', 'agent');
       const colleague = await account(site.id, 'agent', 'colleague');
+      const siteadmin = await account(site.id, 'siteadmin', 'siteadmin');
       const sipadmin = await account(partner.id, 'sipadmin', 'sipadmin');
       const sip = await account(partner.id, 'sip', 'sip');
       const sipPeer = await account(partner.id, 'sip', 'sip-peer');
@@ -76,6 +77,7 @@ for (const dialect of DIALECTS) {
       };
       actors.superagent = { role: 'superagent', self: superagent.id, other: agent.id, headers: byKey(superagent.key) };
       actors.agent = { role: 'agent', self: agent.id, other: colleague.id, headers: byKey(agent.key) };
+      actors.siteadmin = { role: 'siteadmin', self: siteadmin.id, other: colleague.id, headers: byKey(siteadmin.key) };
       actors.sipadmin = { role: 'sipadmin', self: sipadmin.id, other: sip.id, headers: byKey(sipadmin.key) };
       actors.sip = { role: 'sip', self: sip.id, other: sipPeer.id, headers: byKey(sip.key) };
     });

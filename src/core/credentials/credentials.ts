@@ -52,6 +52,9 @@ function algorithmsFor(key: KeyObject): string[] {
   }
 }
 
+/** The private claim holding the account's credentials generation when the token was signed. */
+export const GENERATION_CLAIM = 'gh_gen';
+
 export function createCredentials({ db, statements, changes, config }: CoreDeps, accounts: Accounts, signingKeys: SigningKeys) {
   const external = config.jwt.external && (() => {
     const key = createPublicKey(config.jwt.external.publicKeyPem);
@@ -129,10 +132,11 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
         const id = Number(payload.sub);
         if (!Number.isInteger(id)) throw unauthenticated('bearer token has no account');
         const row = await accountQuery().where('accounts.id', '=', id).executeTakeFirst();
-        // A password change or 2FA reset revokes every JWT issued before it (iat carries milliseconds).
-        if (row?.credentials_valid_after != null && Math.round(payload.iat! * 1000) < Number(row.credentials_valid_after)) {
-          throw unauthenticated('bearer token was revoked');
-        }
+        // A password change or 2FA reset revokes every JWT issued before it: the token's credentials
+        // generation must be the account's. Tokens signed before the claim existed carried iat in ms.
+        const current = row?.credentials_valid_after == null ? 0 : Number(row.credentials_valid_after);
+        const revoked = typeof payload[GENERATION_CLAIM] === 'number' ? payload[GENERATION_CLAIM] !== current : current !== 0 && Math.round(payload.iat! * 1000) < current;
+        if (revoked) throw unauthenticated('bearer token was revoked');
         return accountCaller(row, 'jwt', payload.exp! * 1000);
       }
     }
@@ -189,16 +193,18 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
 
   /**
    * A JWT for an account, signed by Gatehouse. Internal: login flows call it after checking the person.
-   * `iat` keeps milliseconds (RFC 7519 allows a fractional NumericDate), so a revocation refuses
-   * exactly the tokens issued before it, even within the same second. `notAfter` caps `exp` (ms).
+   * `iat`, `nbf` and `exp` are whole seconds (strict parsers refuse fractions); revocation does not
+   * compare dates but the account's credentials generation, carried in the token, so a revocation
+   * refuses exactly the tokens signed before it, even within the same second. `notAfter` caps `exp` (ms).
    */
   async function signJwt(accountId: number, claims: Record<string, unknown> = {}, notAfter: number | null = null): Promise<{ token: string; expiresAt: number }> {
     const { kid, key } = signingKeys.current();
-    const t = now();
-    let exp = Math.floor(t / 1000) + config.jwt.ttlSeconds;
+    const row = await db.selectFrom('accounts').select('credentials_valid_after').where('id', '=', accountId).executeTakeFirst();
+    const generation = row?.credentials_valid_after == null ? 0 : Number(row.credentials_valid_after);
+    const iat = Math.floor(now() / 1000);
+    let exp = iat + config.jwt.ttlSeconds;
     if (notAfter !== null) exp = Math.min(exp, Math.floor(notAfter / 1000));
-    // iat keeps its milliseconds: revocation compares it with credentials_valid_after.
-    const token = signEdDsaJwt({ ...claims, iss: config.jwt.issuer, sub: String(accountId), iat: t / 1000, exp, jti: newToken('') }, kid, key);
+    const token = signEdDsaJwt({ ...claims, iss: config.jwt.issuer, sub: String(accountId), iat, nbf: iat, exp, [GENERATION_CLAIM]: generation, jti: newToken('') }, kid, key);
     return { token, expiresAt: exp * 1000 };
   }
 
@@ -232,8 +238,19 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
   }
 
   /** Every JWT of the account issued until now stops working (a password change, a 2FA reset). */
+  /**
+   * A new credentials generation for the account (credentials_valid_after holds it: the time of the last
+   * revocation, in ms, and always larger than the one before, so two revocations in one ms still differ).
+   */
   async function revokeJwts(accountId: number): Promise<void> {
-    await db.updateTable('accounts').set({ credentials_valid_after: now() }).where('id', '=', accountId).execute();
+    const t = now();
+    await db
+      .updateTable('accounts')
+      .set((eb) => ({
+        credentials_valid_after: eb.case().when(eb.fn.coalesce('credentials_valid_after', eb.lit(0)), '>=', t).then(eb('credentials_valid_after', '+', 1)).else(t).end(),
+      }))
+      .where('id', '=', accountId)
+      .execute();
   }
 
   /** Runs a JWT verification; whatever it refuses (alg, key type, claims, signature) is a 401. */

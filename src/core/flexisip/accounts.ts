@@ -182,12 +182,19 @@ export function createSipAccounts(deps: CoreDeps) {
     return Number(row.tenant_id);
   }
 
+  /** The deployment's only SIP domain; null when it has none or several (then nothing can be guessed). */
+  async function soleDomain(): Promise<string | null> {
+    const rows = await db.selectFrom('sip_domains').select('domain').limit(2).execute();
+    return rows.length === 1 ? rows[0]!.domain : null;
+  }
+
   /** Uniqueness of a username (and of an email, when the setting asks) in a domain. */
   async function checkUnique(p: Problems, domain: string, fields: { username?: string | null; email?: string | null }, exceptId?: number) {
     if (fields.username && !p.has('username')) {
       let q = db.selectFrom('accounts').select('id').where('domain', '=', domain).where('username', '=', fields.username);
       if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
-      if (await q.executeTakeFirst()) p.add('username', 'The username has already been taken.');
+      const tombstone = () => db.selectFrom('sip_tombstones').select('username').where('domain', '=', domain).where('username', '=', fields.username!).executeTakeFirst();
+      if ((await q.executeTakeFirst()) || (await tombstone())) p.add('username', 'The username has already been taken.');
     }
     if (fields.email && config.flexisip.emailUnique && !p.has('email')) {
       let q = db.selectFrom('accounts').select('id').where('domain', '=', domain).where('email', '=', fields.email.toLowerCase());
@@ -288,8 +295,16 @@ export function createSipAccounts(deps: CoreDeps) {
 
   const touch = (accountId: number) => db.updateTable('accounts').set({ updated_at: now() }).where('id', '=', accountId).execute();
 
-  async function remove(accountId: number): Promise<void> {
-    await db.deleteFrom('accounts').where('id', '=', accountId).execute();
+  /** Deletes the account and leaves a tombstone: its username is never registered again in its domain. */
+  async function remove(account: { id: number; username: string; domain: string }): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('sip_tombstones')
+        .values({ domain: account.domain, username: account.username, created_at: now() })
+        .onConflict((oc) => oc.columns(['domain', 'username']).doNothing())
+        .execute();
+      await tx.deleteFrom('accounts').where('id', '=', account.id).execute();
+    });
   }
 
   /** A one-time activation key matches, and is spent; 'expired' after confirmation_key_expires. */
@@ -322,6 +337,7 @@ export function createSipAccounts(deps: CoreDeps) {
     bySip,
     ha1Of,
     domainTenant,
+    soleDomain,
     checkUnique,
     insert,
     setPassword,

@@ -5,19 +5,20 @@
 import type { Caller } from '../callers.js';
 import { now, randomString } from '../crypto.js';
 import { forbidden, notFound } from '../errors.js';
+import { parseIso8601 } from '../iso8601.js';
 import type { DigestAlgorithm } from '../sip/digest.js';
 import type { SipAccount } from './accounts.js';
 import type { AccountAnswer, AccountFields, FlexisipContext } from './common.js';
-import { Problems, parseSipAddress, refuse } from './validation.js';
+import { Problems, isE164, parseSipAddress, refuse } from './validation.js';
 
 export function createAdminAccounts(ctx: FlexisipContext) {
   const { db, access, accounts, answer, administered, checkNew, checkUnique } = ctx;
   function parseExpiry(p: Problems, value: string | null | undefined): number | null {
     if (value === undefined || value === null || value === '') return null;
-    const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(value);
-    const t = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
-    if (!Number.isFinite(t)) p.add('confirmation_key_expires', 'The confirmation key expires must match the format Y-m-d H:i:s.');
-    return Number.isFinite(t) ? t : null;
+    // Upstream's "Y-m-d H:i:s", or any ISO 8601 date-time; without a zone, UTC.
+    const t = parseIso8601(value);
+    if (t === null) p.add('confirmation_key_expires', 'The confirmation key expires must match the format Y-m-d H:i:s.');
+    return t;
   }
 
   function checkDictionary(p: Problems, value: unknown): void {
@@ -32,6 +33,8 @@ export function createAdminAccounts(ctx: FlexisipContext) {
     const scope = await access.adminScope(caller);
     const p = new Problems();
     const ok = checkNew(p, input);
+    // Upstream's rule: a username is not a phone number (a phone belongs in `phone`, or in the public phone flow).
+    if (typeof input.username === 'string' && isE164(input.username) && !p.has('username')) p.add('username', 'The username must not be a phone number.');
     checkDictionary(p, input.dictionary);
     const expires = parseExpiry(p, input.confirmation_key_expires);
     let domain = input.domain?.toLowerCase() ?? null;
@@ -67,13 +70,15 @@ export function createAdminAccounts(ctx: FlexisipContext) {
 
   /** PUT replaces: password and algorithm are required, an omitted optional field is cleared. */
   async function adminUpdate(caller: Caller, id: number, input: AccountFields): Promise<AccountAnswer> {
+    // The fields first, as upstream validates before it looks the account up (a 422 leaks nothing).
+    const p = new Problems();
+    const ok = checkNew(p, input);
+    p.check();
     const { account, scope } = await administered(caller, id);
     // An account keeps its domain; a PUT naming a domain the caller does not administer is refused
     // rather than answered 200 as if it had been honoured.
     const named = input.domain?.toLowerCase();
     if (named && named !== account.domain && !access.inScope(scope, named)) throw forbidden('this domain is outside the caller\'s reach');
-    const p = new Problems();
-    const ok = checkNew(p, input);
     await checkUnique(p, account.domain, input, account.id);
     p.check();
     if (!ok) throw new Error('unreachable');
@@ -146,7 +151,7 @@ export function createAdminAccounts(ctx: FlexisipContext) {
 
   async function adminDelete(caller: Caller, id: number): Promise<void> {
     const { account } = await administered(caller, id);
-    await accounts.remove(account.id);
+    await accounts.remove(account);
   }
 
   async function adminSetFlags(caller: Caller, id: number, flags: { activated?: boolean; blocked?: boolean }): Promise<AccountAnswer> {

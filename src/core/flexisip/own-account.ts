@@ -25,7 +25,7 @@ export function createOwnAccount(ctx: FlexisipContext) {
   }
 
   async function deleteMe(caller: Caller): Promise<void> {
-    await accounts.remove((await self(caller)).id);
+    await accounts.remove(await self(caller));
   }
 
   async function changePassword(caller: Caller, input: { algorithm?: string; old_password?: string; password?: string }): Promise<AccountAnswer> {

@@ -18,10 +18,12 @@ export function createPublicAccounts(ctx: FlexisipContext) {
     const row = input.account_creation_token ? await tokens.live('creation', input.account_creation_token) : undefined;
     if (!input.account_creation_token) p.add('account_creation_token', 'The account creation token field is required.');
     else if (!row) p.add('account_creation_token', 'The account creation token is invalid or expired.');
-    const domain = publicDomain(null, row?.domain ?? null);
-    await checkUnique(p, domain, input);
+    // The page has no domain parameter: the token knows it. Only a live token is asked for one, so that
+    // a bogus or spent token is answered as such, never as a missing domain.
+    const domain = row ? tokenDomain(p, row.domain) : null;
+    await checkUnique(p, domain ?? (await guessedDomain()), input);
     p.check();
-    if (!ok || !row) throw new Error('unreachable');
+    if (!ok || !row || !domain) throw new Error('unreachable');
     if (!(await tokens.spend(row.id))) refuse('account_creation_token', 'The account creation token is invalid or expired.');
     const account = await accounts.insert({
       username: input.username!,
@@ -36,6 +38,21 @@ export function createPublicAccounts(ctx: FlexisipContext) {
     return answer(account);
   }
 
+  /**
+   * Without a live token, the domain the account would most likely land in (the default one, else the
+   * deployment's only one), so that a taken username is still named, as upstream does; '' when unknown.
+   */
+  async function guessedDomain(): Promise<string> {
+    return settings.defaultDomain ?? (await accounts.soleDomain()) ?? '';
+  }
+
+  /** A live token's domain, else the default one; a 422 on the token when it names none and none is set. */
+  function tokenDomain(p: Problems, domain: string | null): string | null {
+    const found = (domain || settings.defaultDomain)?.toLowerCase() ?? null;
+    if (!found) p.add('account_creation_token', 'The account creation token names no domain and no default registration domain is set.');
+    return found;
+  }
+
   async function createPublic(input: AccountFields, userAgent: string | null): Promise<AccountAnswer> {
     dangerous();
     const p = new Problems();
@@ -46,10 +63,10 @@ export function createPublicAccounts(ctx: FlexisipContext) {
     const row = input.account_creation_token ? await tokens.live('creation', input.account_creation_token) : undefined;
     if (!input.account_creation_token) p.add('account_creation_token', 'The account creation token field is required.');
     else if (!row) p.add('account_creation_token', 'The account creation token is invalid or expired.');
-    const domain = publicDomain(input.domain, row?.domain ?? null);
-    await checkUnique(p, domain, { ...input, username });
+    const domain = row ? publicDomain(input.domain, row.domain) : null;
+    await checkUnique(p, domain ?? (await guessedDomain()), { ...input, username });
     p.check();
-    if (!ok || !row || !username) throw new Error('unreachable');
+    if (!ok || !row || !username || !domain) throw new Error('unreachable');
     if (!(await tokens.spend(row.id))) refuse('account_creation_token', 'The account creation token is invalid or expired.');
     const byPhone = Boolean(input.phone);
     const key = byPhone ? randomString('0123456789', 4) : randomString('ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789', 13);

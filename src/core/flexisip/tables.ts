@@ -66,8 +66,16 @@ export interface SipSecretTable {
   sealed: string;
 }
 
+/** A deleted account's username in its domain, never registered again (migration 0017). */
+export interface SipTombstoneTable {
+  domain: string;
+  username: string;
+  created_at: number;
+}
+
 export interface SipTables {
   sip_accounts: SipAccountTable;
+  sip_tombstones: SipTombstoneTable;
   sip_tokens: SipTokenTable;
   sip_devices: SipDeviceTable;
   sip_pending_changes: SipPendingChangeTable;

@@ -42,7 +42,8 @@ export function createTokenFlows(ctx: FlexisipContext) {
 
   /**
    * An account creation token for one of the caller's domains: the one named, else its only one. The
-   * deployment admin's may name none (then the default domain). The account it opens lands there.
+   * deployment admin's may name none: then the default domain, else the deployment's only one (a
+   * default install), so that the token knows its domain. The account it opens lands there.
    */
   async function creationTokenByAdmin(caller: Caller, named?: string | null) {
     const scope = await access.adminScope(caller);
@@ -53,7 +54,7 @@ export function createTokenFlows(ctx: FlexisipContext) {
       else if (!access.inScope(scope, domain)) throw forbidden('this domain is outside the caller\'s reach');
       return tokens.issue('creation', { domain, notAfter });
     }
-    if (scope.all) return tokens.issue('creation', { domain: null, notAfter });
+    if (scope.all) return tokens.issue('creation', { domain: settings.defaultDomain ?? (await accounts.soleDomain()), notAfter });
     if (scope.domains.length !== 1) refuse('domain', 'The domain field is required (the caller administers several domains, or none).');
     return tokens.issue('creation', { domain: scope.domains[0]!, notAfter });
   }

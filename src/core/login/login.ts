@@ -24,7 +24,7 @@
 import type { Audit } from '../audit/audit.js';
 import type { BucketSpec, Buckets } from '../../state/buckets.js';
 import { verifyPassword } from '../accounts/passwords.js';
-import type { Caller } from '../callers.js';
+import { type Caller, SITE_AGENT_ROLES } from '../callers.js';
 import { requireCapability } from '../roles.js';
 import type { CoreDeps } from '../context.js';
 import type { Credentials } from '../credentials/credentials.js';
@@ -109,6 +109,9 @@ export interface LoginAccount {
 /** step: the TOTP step a right TOTP code matched, for the outcome to claim (null when the code was not one, or setup claimed it). */
 type CodeCheck = { ok: true; method: 'totp' | 'backup_code'; step: number | null } | { ok: false; method: 'totp' | 'backup_code'; reason: string };
 
+/** A site administrator signs in as the agent it is. */
+const loginRole = (role: string): 'agent' | 'superagent' => (role === 'superagent' ? 'superagent' : 'agent');
+
 const TOTP_SHAPE = /^\d{6}$/;
 
 export type Login = ReturnType<typeof createLogin>;
@@ -130,11 +133,11 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       .where('accounts.email', '=', input.email.trim().toLowerCase());
     q =
       input.siteId !== undefined
-        ? q.where('accounts.role', '=', 'agent').where('accounts.tenant_id', '=', input.siteId).where('tenants.parent_id', '=', input.partnerId)
+        ? q.where('accounts.role', 'in', SITE_AGENT_ROLES).where('accounts.tenant_id', '=', input.siteId).where('tenants.parent_id', '=', input.partnerId)
         : q.where((eb) =>
             eb.or([
               eb.and([eb('accounts.role', '=', 'superagent'), eb('accounts.tenant_id', '=', input.partnerId)]),
-              eb.and([eb('accounts.role', '=', 'agent'), eb('tenants.parent_id', '=', input.partnerId)]),
+              eb.and([eb('accounts.role', 'in', SITE_AGENT_ROLES), eb('tenants.parent_id', '=', input.partnerId)]),
             ]),
           );
     // Without a siteId the partner's super agent comes first, then the agent of the lowest id.
@@ -219,7 +222,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       id: Number(row.id),
       tenantId: Number(row.tenant_id),
       parentId: row.parent_id === null ? null : Number(row.parent_id),
-      role: row.role as 'agent' | 'superagent',
+      role: loginRole(row.role),
     };
     // The password was right: this browser earns (or renews) its device cookie, whatever step follows.
     const device = devices.issue(input.email.trim().toLowerCase());
@@ -271,7 +274,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
             .innerJoin('tenants', 'tenants.id', 'accounts.tenant_id')
             .select('accounts.tenant_id as id')
             .where('accounts.email', '=', email)
-            .where('accounts.role', '=', 'agent')
+            .where('accounts.role', 'in', SITE_AGENT_ROLES)
             .where('tenants.parent_id', '=', account.parentId)
             .orderBy('accounts.tenant_id')
             .execute()
@@ -363,7 +366,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       id: Number(row.account_id),
       tenantId: Number(row.tenant_id),
       parentId: row.parent_tenant_id == null ? null : Number(row.parent_tenant_id),
-      role: row.role as 'agent' | 'superagent',
+      role: loginRole(row.role),
     };
     let outcome: { check: CodeCheck; spent: boolean };
     try {

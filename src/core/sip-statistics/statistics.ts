@@ -12,7 +12,7 @@ import { now } from '../crypto.js';
 import { GatehouseError, invalid, notFound } from '../errors.js';
 import { createAccess } from '../flexisip/access.js';
 import { isUniqueViolation } from '../../storage/errors.js';
-import { DAY_MS, dayOf, parseDay, parseIso8601 } from './iso8601.js';
+import { DAY_MS, dayOf, parseDay, parseIso8601 } from '../iso8601.js';
 
 /** Answered 400 by the Flexisip face, as the upstream API answers database refusals. */
 export const StatisticsErrors = {
@@ -54,7 +54,7 @@ function address(field: string, value: unknown): { username: string; domain: str
 export interface MessageInput { id?: unknown; from?: unknown; sent_at?: unknown; encrypted?: unknown; conference_id?: unknown }
 export interface MessageDeviceInput { last_status?: unknown; received_at?: unknown }
 export interface CallInput { id?: unknown; from?: unknown; to?: unknown; initiated_at?: unknown; ended_at?: unknown; conference_id?: unknown }
-export interface CallDeviceInput { rang_at?: unknown; invite_terminated?: unknown }
+export interface CallDeviceInput { rang_at?: unknown; invite_terminated?: unknown; at?: unknown; state?: unknown }
 
 export interface DailyFigures {
   date: string;
@@ -196,7 +196,16 @@ export function createSipStatistics(deps: CoreDeps) {
     const rangAt = optionalTime('rang_at', input.rang_at);
     let terminatedAt: number | null = null;
     let terminatedState: string | null = null;
-    if (input.invite_terminated !== undefined && input.invite_terminated !== null) {
+    // The page lists `at` and `state` as flat parameters beside `invite_terminated`; the nested form is upstream's.
+    const flat = input.at !== undefined || input.state !== undefined;
+    const nested = input.invite_terminated !== undefined && input.invite_terminated !== null && typeof input.invite_terminated === 'object';
+    if (flat && nested) throw invalid('invite_terminated', 'Send at and state either inside invite_terminated or beside it, not both.');
+    if (flat) {
+      if (input.state !== undefined && input.at === undefined) throw invalid('at', 'The at field is required when state is present.');
+      if (input.at !== undefined && input.state === undefined) throw invalid('state', 'The state field is required when at is present.');
+      terminatedAt = optionalTime('at', input.at);
+      terminatedState = optionalString('state', input.state, 64);
+    } else if (input.invite_terminated !== undefined && input.invite_terminated !== null) {
       const it = input.invite_terminated as { at?: unknown; state?: unknown };
       if (typeof it !== 'object' || Array.isArray(it)) throw invalid('invite_terminated', 'The invite terminated must be an object with at and state.');
       if (it.state !== undefined && it.at === undefined) throw invalid('invite_terminated.at', 'The invite terminated.at field is required when invite terminated.state is present.');

@@ -101,7 +101,7 @@ export function createDigestAuth({ statements, sealer, config }: CoreDeps, nonce
 
     const check = await nonces.check(realm, answer.nonce, answer.nc, answer.opaque);
     if (check === 'stale') throw again('Nonce expired', true);
-    if (check === 'invalid') throw again('invalid nonce');
+    if (check === 'invalid') throw again('Nonce invalid'); // upstream's text, as 'Nonce replayed'
     if (check === 'replayed') throw again('Nonce replayed');
     return {
       tenantId: Number(row.tenant_id),

@@ -1,7 +1,6 @@
 /** Per-site 2FA policy (the Comm100 "site authentication config"). */
 import type { Db } from '../../storage/database.js';
 import { now } from '../crypto.js';
-import { conflict } from '../errors.js';
 
 export type TwoFactorRequirement = 0 | 1;
 
@@ -12,15 +11,13 @@ export function createSitePolicy(db: Db) {
   }
 
   /** `create` refuses a site that already has a config; `upsert` sets it either way. */
-  async function set(tenantId: number, value: TwoFactorRequirement, mode: 'create' | 'upsert'): Promise<TwoFactorRequirement> {
+  async function set(tenantId: number, value: TwoFactorRequirement): Promise<TwoFactorRequirement> {
     const t = now();
-    const insert = db.insertInto('site_authentication_configs').values({ tenant_id: tenantId, requirement: value, created_at: t, updated_at: t });
-    if (mode === 'create') {
-      const row = await insert.onConflict((oc) => oc.column('tenant_id').doNothing()).returning('tenant_id').executeTakeFirst();
-      if (!row) throw conflict('this site already has an authentication config; update it with PUT', 'siteId');
-    } else {
-      await insert.onConflict((oc) => oc.column('tenant_id').doUpdateSet({ requirement: value, updated_at: t })).execute();
-    }
+    await db
+      .insertInto('site_authentication_configs')
+      .values({ tenant_id: tenantId, requirement: value, created_at: t, updated_at: t })
+      .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ requirement: value, updated_at: t }))
+      .execute();
     return value;
   }
 

@@ -14,6 +14,7 @@ import type { Db } from '../../storage/database.js';
 import type { SharedState } from '../../state/shared-state.js';
 import type { Statements } from '../../storage/statements.js';
 import { constantTimeEqual, now, sha256Hex } from '../crypto.js';
+import { SITE_AGENT_ROLES } from '../callers.js';
 import { GatehouseError, invalid } from '../errors.js';
 import type { Sealer } from '../secrets/envelope.js';
 import { base32Decode, base32Encode } from '../totp/base32.js';
@@ -89,7 +90,7 @@ export function createTotpConfigs(db: Db, statements: Statements, state: SharedS
       .innerJoin('accounts', 'accounts.id', 'twofactor_configs.account_id')
       .select(['twofactor_configs.id', 'twofactor_configs.account_id', 'twofactor_configs.created_at', 'twofactor_configs.updated_at'])
       .where('accounts.tenant_id', '=', tenantId)
-      .where('accounts.role', '=', role)
+      .where('accounts.role', 'in', role === 'agent' ? SITE_AGENT_ROLES : [role])
       .orderBy('twofactor_configs.id')
       .execute();
     return rows.map(toConfig);

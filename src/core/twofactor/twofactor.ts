@@ -23,7 +23,7 @@
  *   (the audit trail subscribes there), with the client address the face passes. The login flow's
  *   own verifications are its to record.
  */
-import { type Caller, reaches } from '../callers.js';
+import { type Caller, isSiteAgent, reaches } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { now } from '../crypto.js';
 import { invalid, notFound } from '../errors.js';
@@ -103,7 +103,7 @@ export function createTwoFactor({ db, statements, state, sealer }: CoreDeps, ten
     if (!row) throw notFound('account');
     const found = { id: Number(row.id), tenantId: Number(row.tenant_id), tenantPath: row.path, role: row.role };
     assertActsOn(caller, 'twofactor.manage', found);
-    const fits = kind === 'any' ? found.role === 'agent' || found.role === 'superagent' : found.role === kind;
+    const fits = kind === 'superagent' ? found.role === 'superagent' : isSiteAgent(found.role) || (kind === 'any' && found.role === 'superagent');
     if (!fits) throw invalid(field, kind === 'superagent' ? 'is not a super agent' : 'is not an agent');
     return found;
   }
@@ -113,6 +113,16 @@ export function createTwoFactor({ db, statements, state, sealer }: CoreDeps, ten
     if (ref !== undefined) return tenants.get(caller, ref);
     const own = await tenants.find(caller.tenantId);
     if (!own) throw notFound('tenant');
+    return own;
+  }
+
+  /** The caller's own tenant when it is a site: an agent's, or tenant credentials of a tenant without sub-tenants. */
+  async function ownSite(caller: Caller): Promise<Tenant> {
+    const own = await tenant(caller, undefined);
+    const isSite =
+      isSiteAgent(caller.role) ||
+      (caller.role === 'tenant' && !(await db.selectFrom('tenants').select('id').where('parent_id', '=', own.id).executeTakeFirst()));
+    if (!isSite) throw invalid('siteId', 'is required: name the site whose 2FA requirement is set');
     return own;
   }
 
@@ -180,12 +190,16 @@ export function createTwoFactor({ db, statements, state, sealer }: CoreDeps, ten
       return { siteId: site.id, requirement };
     },
 
-    async setSiteRequirement(caller: Caller, siteRef: number | undefined, value: TwoFactorRequirement, mode: 'create' | 'upsert', ip?: string) {
+    /**
+     * Creating and updating are one act: a second POST updates, as a client following the document
+     * expects. Who names no site means its own, when it is one: a site's own credentials, an agent
+     * who administers it. A super agent or a partner's credentials name it (`siteId`), so that a
+     * partner's own policy is never set by omission.
+     */
+    async setSiteRequirement(caller: Caller, siteRef: number | undefined, value: TwoFactorRequirement, ip?: string) {
       requireCapability(caller, 'site.policy');
-      // Only an agent's own tenant is a site: anyone else naming no site would set a partner's policy.
-      if (siteRef === undefined && caller.role !== 'agent') throw invalid('siteId', 'is required: name the site whose 2FA requirement is set');
-      const site = await tenant(caller, siteRef);
-      const requirement = await policy.set(site.id, value, mode);
+      const site = siteRef !== undefined ? await tenant(caller, siteRef) : await ownSite(caller);
+      const requirement = await policy.set(site.id, value);
       await announce(caller, ip, { type: 'site_requirement_set', accountId: null, tenantId: site.id, requirement });
       return { siteId: site.id, requirement };
     },

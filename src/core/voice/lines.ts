@@ -4,7 +4,7 @@
  */
 import { isSafeVoice, ttsLanguage } from '../../channels/escape.js';
 import { isE164 } from '../../channels/twilio.js';
-import { type Caller, reaches } from '../callers.js';
+import { type Caller, isSiteAgent, reaches } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { now } from '../crypto.js';
 import { conflict, invalid, notFound } from '../errors.js';
@@ -151,7 +151,7 @@ export function createPhoneLines({ db }: CoreDeps, deps: { tenants: Tenants; num
       .execute();
     for (const id of ids) {
       const row = rows.find((r) => Number(r.id) === id);
-      const fits = row && ((row.role === 'agent' && row.path === tenant.path) || (row.role === 'superagent' && tenant.path.startsWith(row.path)));
+      const fits = row && ((isSiteAgent(row.role) && row.path === tenant.path) || (row.role === 'superagent' && tenant.path.startsWith(row.path)));
       if (!fits) throw invalid('agentIds', `${id} is not an agent of this site`);
     }
     return ids.sort((a, b) => a - b);

@@ -5,6 +5,7 @@
  * (core/fresh-cache.ts): a line changes a few times a day and rings on every call; a change made here
  * is seen by the next call, one made on another node within a second.
  */
+import { isSiteAgent } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { freshCache } from '../fresh-cache.js';
 import type { Fallback, Greeting } from './lines.js';
@@ -71,7 +72,7 @@ export function createRouting({ statements, changes }: CoreDeps) {
   const byNumber = statements.prepare<LineRow>(`${LINE} where l.phone_number = ?`);
   const byId = statements.prepare<LineRow>(`${LINE} where l.id = ?`);
   const ringing = statements.prepare<{ id: number }>(
-    "select a.id from phone_line_agents pa inner join accounts a on a.id = pa.account_id where pa.line_id = ? and a.blocked = 0 and a.activated = 1 and a.role in ('agent', 'superagent') order by a.id",
+    "select a.id from phone_line_agents pa inner join accounts a on a.id = pa.account_id where pa.line_id = ? and a.blocked = 0 and a.activated = 1 and a.role in ('agent', 'siteadmin', 'superagent') order by a.id",
   );
   const withAgents = async (line: LineRow | undefined) => toRouted(line, line ? await ringing.all(line.id) : []);
   const agent = statements.prepare<{ id: number; tenant_id: number; path: string; role: string; blocked: number; activated: number }>(
@@ -94,7 +95,7 @@ export function createRouting({ statements, changes }: CoreDeps) {
       id: Number(row.id),
       tenantId: Number(row.tenant_id),
       tenantPath: row.path,
-      usable: (row.role === 'agent' || row.role === 'superagent') && !Number(row.blocked) && Boolean(Number(row.activated)),
+      usable: (isSiteAgent(row.role) || row.role === 'superagent') && !Number(row.blocked) && Boolean(Number(row.activated)),
       lines: lines.map((l) => ({ id: Number(l.id), name: l.name, phoneNumber: l.phone_number, tenantId: Number(l.tenant_id), tenantPath: l.path })),
     };
   }

@@ -11,7 +11,7 @@ import type { Capability } from '../../core/roles.js';
 import type { Core } from '../../core/core.js';
 import type { Tenant } from '../../core/tenants/tenants.js';
 import { type AuthScheme, callerOf, security } from '../http/authenticate.js';
-import { Id, TenantRef } from '../http/schemas.js';
+import { DateTimeInput, Id, TenantRef, dateTimeOf } from '../http/schemas.js';
 
 const AUTH: AuthScheme[] = ['basic', 'apiKey', 'jwt'];
 /** Each route's credentials and the capability it needs (core/roles.ts). */
@@ -94,7 +94,7 @@ const AccountChanges = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 const NewApiKey = Type.Object(
-  { name: Type.Optional(Type.String({ maxLength: 200 })), expiresAt: Type.Optional(Type.String({ format: 'date-time' })) },
+  { name: Type.Optional(Type.String({ maxLength: 200 })), expiresAt: Type.Optional(DateTimeInput) },
   { additionalProperties: false },
 );
 
@@ -165,7 +165,7 @@ export const adminFace: FastifyPluginAsync<{ core: Core }> = async (plain, { cor
     const created = await core.credentials.createApiKey(callerOf(req), {
       accountId: req.params.id,
       name: body.name,
-      expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
+      expiresAt: body.expiresAt ? dateTimeOf('expiresAt', body.expiresAt) : null,
     });
     return reply.status(201).send(created);
   });

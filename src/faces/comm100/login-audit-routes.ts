@@ -10,7 +10,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AUDIT_EVENTS } from '../../core/audit/audit.js';
 import type { Core } from '../../core/core.js';
 import { type AuthScheme, callerOf, security } from '../http/authenticate.js';
-import { Id } from '../http/schemas.js';
+import { DateTimeInput, Id, dateTimeOf } from '../http/schemas.js';
 import { errors, lenient } from './schemas.js';
 
 const AUTH: AuthScheme[] = ['jwt', 'apiKey', 'basic'];
@@ -20,8 +20,8 @@ const Query = lenient({
   partnerId: Type.Optional(Id),
   agentId: Type.Optional(Id),
   event: Type.Optional(Type.Union(AUDIT_EVENTS.map((e) => Type.Literal(e)))),
-  since: Type.Optional(Type.String({ format: 'date-time' })),
-  until: Type.Optional(Type.String({ format: 'date-time' })),
+  since: Type.Optional(DateTimeInput),
+  until: Type.Optional(DateTimeInput),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
   before: Type.Optional(Id),
 });
@@ -47,8 +47,8 @@ export const loginAuditRoutes: FastifyPluginAsync<{ core: Core }> = async (plain
       tenant: q.siteId ?? q.partnerId,
       accountId: q.agentId,
       event: q.event,
-      since: q.since === undefined ? undefined : Date.parse(q.since),
-      until: q.until === undefined ? undefined : Date.parse(q.until),
+      since: q.since === undefined ? undefined : dateTimeOf('since', q.since),
+      until: q.until === undefined ? undefined : dateTimeOf('until', q.until),
       limit: q.limit,
       before: q.before,
     });

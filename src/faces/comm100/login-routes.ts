@@ -18,7 +18,7 @@ import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { readCookie } from '../http/cookies.js';
 import { Id } from '../http/schemas.js';
 import { Comm100Error } from './envelope.js';
-import { Code, SecretKey, errors, lenient } from './schemas.js';
+import { Code, OptionalSecretKey, errors, lenient } from './schemas.js';
 
 const Token = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
 
@@ -71,7 +71,7 @@ const LoginView = Type.Object({
 const EndLoginBody = lenient({
   preLoginToken: Token('the token login answered'),
   code: Code,
-  secretKey: Type.Optional(SecretKey),
+  secretKey: OptionalSecretKey,
   isSetCookie: Type.Optional(Type.Boolean({ default: false })),
   isSKip2fa: Type.Optional(Type.Boolean({ default: false })),
   isSkip2fa: Type.Optional(Type.Boolean()),
@@ -88,7 +88,7 @@ const V1Body = lenient({
   agentid: Type.Optional(Id),
   partneruserid: Type.Optional(Id),
   code: Code,
-  secretKey: Type.Optional(SecretKey),
+  secretKey: OptionalSecretKey,
   isSetCookie: Type.Optional(Type.Boolean({ default: false })),
   isSKip2fa: Type.Optional(Type.Boolean({ default: false })),
   isSkip2fa: Type.Optional(Type.Boolean()),
@@ -167,7 +167,7 @@ export const loginRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
     core.login.endLogin({
       preLoginToken: body.preLoginToken,
       code: body.code,
-      secretKey: body.secretKey,
+      secretKey: body.secretKey || undefined,
       trustDevice: Boolean(body.isSKip2fa || body.isSkip2fa),
       clientAddress: req.ip,
       userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,

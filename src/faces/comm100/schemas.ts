@@ -4,6 +4,8 @@ import { Id } from '../http/schemas.js';
 import { Comm100Error } from './envelope.js';
 
 export const SecretKey = Type.String({ minLength: 1, maxLength: 200, description: '2FA secret key (base32)' });
+/** A secret key a call may omit: `""` (as the documents' examples send it) means none. */
+export const OptionalSecretKey = Type.Optional(Type.String({ maxLength: 200, description: '2FA secret key (base32), only when setting 2FA up; "" means none' }));
 export const Code = Type.String({ minLength: 1, maxLength: 64, description: '2FA code' });
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Site authentication configs: `2FARequirement` 0 = 2FA at every login, 1 = may be skipped on a
  * trusted device for 14 days. The summary's `siteAuthenticationConfigs/{agentId}` is `{siteId}`.
- * Anyone in the site reads it; a super agent of the partner or an admin sets it.
+ * Anyone in the site reads it; the site's own credentials, a site admin, a super agent of the partner
+ * (naming `siteId` beside the documented body) or an admin sets it. POST and PUT both create or update.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -13,8 +14,9 @@ import { Id } from '../http/schemas.js';
 import { errors, lenient } from './schemas.js';
 
 const AUTH: AuthScheme[] = ['jwt', 'apiKey'];
-// Anyone with 2FA reads the requirement of a site in reach; setting it is the site policy capability.
-const config = { auth: AUTH, capability: 'site.policy' as const };
+// Setting it is the site policy capability, also with a site's own credentials (HTTP Basic: SID and auth token).
+const SET_AUTH: AuthScheme[] = ['jwt', 'apiKey', 'basic'];
+const config = { auth: SET_AUTH, capability: 'site.policy' as const };
 const readConfig = { auth: AUTH, capability: 'twofactor.manage' as const };
 
 const Requirement = Type.Integer({ minimum: 0, maximum: 1, description: '0: every login, 1: allow to skip on trusted devices for 14 days' });
@@ -25,14 +27,14 @@ const view = (v: { siteId: number; requirement: TwoFactorRequirement }) => ({ si
 export const siteConfigRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const manage = core.twoFactor.manage;
-  const schema = <T extends object>(s: T) => ({ tags: ['comm100 v2 site'], security: security(AUTH), ...s });
+  const schema = <T extends object>(s: T, auth = AUTH) => ({ tags: ['comm100 v2 site'], security: security(auth), ...s });
   const requirement = (value: number): TwoFactorRequirement => (value === 1 ? 1 : 0);
 
-  app.post('/global/siteAuthenticationConfigs', { config, schema: schema({ summary: 'Create a site authentication config', querystring: lenient({ siteId: Type.Optional(Id) }), body: Body, response: { 200: View, ...errors } }) }, async (req) =>
-    view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), 'create', req.ip)),
+  app.post('/global/siteAuthenticationConfigs', { config, schema: schema({ summary: 'Create a site authentication config', querystring: lenient({ siteId: Type.Optional(Id) }), body: Body, response: { 200: View, ...errors } }, SET_AUTH) }, async (req) =>
+    view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), req.ip)),
   );
-  app.put('/global/siteAuthenticationConfigs', { config, schema: schema({ summary: 'Update (or create) a site authentication config', querystring: lenient({ siteId: Type.Optional(Id) }), body: Body, response: { 200: View, ...errors } }) }, async (req) =>
-    view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), 'upsert', req.ip)),
+  app.put('/global/siteAuthenticationConfigs', { config, schema: schema({ summary: 'Update (or create) a site authentication config', querystring: lenient({ siteId: Type.Optional(Id) }), body: Body, response: { 200: View, ...errors } }, SET_AUTH) }, async (req) =>
+    view(await manage.setSiteRequirement(callerOf(req), req.body.siteId ?? req.query.siteId, requirement(req.body['2FARequirement']), req.ip)),
   );
   app.get('/global/siteAuthenticationConfigs/:siteId', { config: readConfig, schema: schema({ summary: 'Get a site authentication config', params: Type.Object({ siteId: Id }), response: { 200: View, ...errors } }) }, async (req) =>
     view(await manage.siteRequirement(callerOf(req), req.params.siteId)),

@@ -14,7 +14,8 @@ export const AccountBody = Type.Object({
   dtmf_protocol: Text(20),
   admin: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
   activated: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
-  dictionary: Type.Optional(Type.Union([Type.Record(Type.String({ maxLength: 191 }), Type.String({ maxLength: 10000 })), Type.Null()])),
+  // Checked in core, so that a bad entry is a 422 on `dictionary` itself, as upstream answers.
+  dictionary: Type.Optional(Type.Unsafe<Record<string, string> | null>({ description: 'an object of strings: keys up to 191 characters, values up to 10000' })),
   confirmation_key_expires: Text(40),
   account_creation_token: Text(300),
 });

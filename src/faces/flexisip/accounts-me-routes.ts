@@ -21,9 +21,11 @@ export const accountsMeRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async 
     async (req) => json(await f.provisionMe(callerOf(req))),
   );
 
-  app.delete('/accounts/me', { config, schema: { ...base, summary: 'Delete the account (User)', response: { 200: Type.Boolean(), ...errors } } }, async (req) => {
+  // One shape for every delete on this face: 200 {}. Upstream answers its account deletes with an
+  // empty 200 (Admin) or `true` (User) and its other deletes with a count; clients read the status.
+  app.delete('/accounts/me', { config, schema: { ...base, summary: 'Delete the account (User)', response: { 200: Type.Object({}), ...errors } } }, async (req) => {
     await f.deleteMe(callerOf(req));
-    return true;
+    return {};
   });
 
   app.post(

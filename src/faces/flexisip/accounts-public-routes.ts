@@ -21,24 +21,17 @@ export const accountsPublicRoutes: FastifyPluginAsync<FlexisipRouteOptions> = as
   const f = core.flexisip;
   const json = (a: Parameters<typeof accountJson>[0]) => accountJson(a, f.accounts.realmOf);
 
+  // 200 for every account creation, as upstream answers.
   app.post(
     '/accounts/with-account-creation-token',
-    { schema: { tags, summary: 'Create an account with an account_creation_token (Public)', body: AccountBody, response: { 201: Account, ...errors } } },
-    async (req, reply) => {
-      const created = await f.createWithToken(req.body, userAgent(req));
-      reply.status(201);
-      return json(created);
-    },
+    { schema: { tags, summary: 'Create an account with an account_creation_token (Public)', body: AccountBody, response: { 200: Account, ...errors } } },
+    async (req) => json(await f.createWithToken(req.body, userAgent(req))),
   );
 
   app.post(
     '/accounts/public',
-    { schema: { tags, summary: 'Create an account (Deprecated, Public, Unsecure: off unless GATEHOUSE_FLEXISIP_DANGEROUS_ENDPOINTS)', body: AccountBody, response: { 201: Account, ...errors } } },
-    async (req, reply) => {
-      const created = await f.createPublic(req.body, userAgent(req));
-      reply.status(201);
-      return json(created);
-    },
+    { schema: { tags, summary: 'Create an account (Deprecated, Public, Unsecure: off unless GATEHOUSE_FLEXISIP_DANGEROUS_ENDPOINTS)', body: AccountBody, response: { 200: Account, ...errors } } },
+    async (req) => json(await f.createPublic(req.body, userAgent(req))),
   );
 
   app.get(

@@ -27,8 +27,26 @@ export function flexisipEnvelope(error: GatehouseError): Envelope {
   const challenges = error.details?.challenges as string[] | undefined;
   const headers = challenges?.length ? { 'www-authenticate': challenges } : undefined;
   if (status !== 422) return { status, body: { message: status === 404 ? notFoundMessage(error.message) : error.message }, headers };
-  const errors = (error.details?.errors as Record<string, string[]> | undefined) ?? { [error.field ?? 'body']: [error.message] };
-  return { status, body: { message: error.message, errors }, headers };
+  const given = error.details?.errors as Record<string, string[]> | undefined;
+  if (given) return { status, body: { message: error.message, errors: given }, headers };
+  const field = error.field ?? 'body';
+  const message = laravelSentence(field, error.message);
+  return { status, body: { message, errors: { [field]: [message] } }, headers };
+}
+
+/**
+ * One 422 style on this face, upstream's (Laravel's): a sentence naming the field in words. Core and
+ * schema errors elsewhere read "field: is required"; here that is "The field field is required.".
+ */
+function laravelSentence(field: string, message: string): string {
+  const words = (name: string) => name.replace(/[._]/g, ' ');
+  const rest = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+  if (/^The /.test(rest)) {
+    const named = rest.replace(/\b[a-z]+(?:[._][a-z]+)+\b/g, words);
+    return /[.!?]$/.test(named) ? named : `${named}.`;
+  }
+  const sentence = rest === 'is required' ? `The ${words(field)} field is required` : `The ${words(field)} ${rest}`;
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
 const notFoundMessage = (message: string) => (message.endsWith('not found') ? `${message[0]!.toUpperCase()}${message.slice(1)}` : message);

@@ -78,9 +78,9 @@ export const statisticsRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async 
       config,
       schema: {
         ...base,
-        summary: 'A device\'s part in a call: rang_at, invite_terminated {at, state}; 201 when new, 200 when updated (Admin)',
+        summary: 'A device\'s part in a call: rang_at, and at + state flat (the page) or inside invite_terminated (upstream); 201 when new, 200 when updated (Admin)',
         params: Type.Object({ call_id: Str(64), device_id: Str(64) }),
-        body: Type.Object({ rang_at: Any, invite_terminated: Any }),
+        body: Type.Object({ rang_at: Any, invite_terminated: Any, at: Any, state: Any }),
         response: { 200: Recorded, 201: Recorded, ...errors },
       },
     },

@@ -25,11 +25,14 @@ export const specDate = (ms: number) => new Date(ms).toISOString().replace('Z', 
 
 export function parseSort<T extends string>(value: string | undefined, attributes: readonly T[], fallback: [T, 'asc' | 'desc']): [T, 'asc' | 'desc'] {
   if (!value) return fallback;
-  const [attribute, direction = 'asc'] = value.split(':');
-  if (!attributes.includes(attribute as T) || (direction !== 'asc' && direction !== 'desc')) {
+  const [name = '', given = 'asc'] = value.split(':');
+  // The document's own table spells attributes "Name" and "dateCreated": case does not matter.
+  const attribute = attributes.find((a) => a.toLowerCase() === name.toLowerCase());
+  const direction = given.toLowerCase();
+  if (!attribute || (direction !== 'asc' && direction !== 'desc')) {
     throw invalid('SortBy', `must be attribute[:asc|desc] with attribute one of ${attributes.join(', ')}`);
   }
-  return [attribute as T, direction];
+  return [attribute, direction];
 }
 
 export const PagingQuery = {

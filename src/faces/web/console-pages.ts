@@ -148,7 +148,7 @@ ${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUnt
     const op = await operator(core, request, reply);
     if (!op) return reply;
     const id = Number(request.params.id);
-    await core.twoFactor.manage.setSiteRequirement(op.caller, id, request.body.requirement === '1' ? 1 : 0, 'upsert', request.ip);
+    await core.twoFactor.manage.setSiteRequirement(op.caller, id, request.body.requirement === '1' ? 1 : 0, request.ip);
     return tenantPage(op, id, { kind: 'ok', text: 'The 2FA requirement is saved.' });
   });
 

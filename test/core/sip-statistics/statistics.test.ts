@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Caller } from '../../../src/core/callers.js';
 import type { Core } from '../../../src/core/core.js';
 import { GatehouseError } from '../../../src/core/errors.js';
-import { parseIso8601 } from '../../../src/core/sip-statistics/iso8601.js';
+import { parseIso8601 } from '../../../src/core/iso8601.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type TestServer, startTestServer } from '../../helpers/server.js';
 
@@ -16,7 +16,9 @@ describe('ISO 8601 times', () => {
     assert.equal(parseIso8601('2024-03-27T12:00:00+02:00'), Date.UTC(2024, 2, 27, 10));
     assert.equal(parseIso8601('2024-03-27T05:30:00-0430'), Date.UTC(2024, 2, 27, 10));
     assert.equal(parseIso8601('2024-03-27T10:00:00.250Z'), Date.UTC(2024, 2, 27, 10) + 250);
-    for (const bad of ['bad_date', '2024-02-30T00:00:00Z', '2024-03-27', '2024-03-27T10:00:00', '2024-03-27T24:00:00Z', 12]) {
+    // Without a zone: UTC (issue 27), on every face.
+    assert.equal(parseIso8601('2024-03-27T10:00:00'), Date.UTC(2024, 2, 27, 10));
+    for (const bad of ['bad_date', '2024-02-30T00:00:00Z', '2024-03-27', '2024-03-27T24:00:00Z', 12]) {
       assert.equal(parseIso8601(bad), null, String(bad));
     }
   });

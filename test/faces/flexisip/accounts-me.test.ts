@@ -70,11 +70,22 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(ok.body.passwords, [{ algorithm: 'SHA-256' }]);
     });
 
-    test('DELETE /api/accounts/me deletes the account; its key stops working', async () => {
+    test('DELETE /api/accounts/me deletes the account (200 {}, as an admin delete answers); its key stops working; both leave a tombstone', async () => {
       const user = await createAccount(w);
       const key = await apiKeyOf(w, user);
       const res = await call(`${w.url}/api/accounts/me`, { method: 'DELETE', headers: { ...key, 'content-type': 'application/json' } });
-      assert.equal(res.status, 200);
+      // One shape for every delete on the face (issue 27): 200 {}, as DELETE /api/accounts/{id} answers.
+      assert.deepEqual([res.status, res.body], [200, {}]);
+      const other = await createAccount(w);
+      const byAdmin = await call(`${w.url}/api/accounts/${other.id}`, { method: 'DELETE', headers: w.admin });
+      assert.deepEqual([byAdmin.status, byAdmin.body], [200, {}]);
+      // Tombstones (upstream's rule): a deleted username is never registered again in its domain.
+      for (const gone of [user, other]) {
+        const again = await call(`${w.url}/api/accounts`, { headers: w.admin, json: { username: gone.username, password: 'secret-pw', algorithm: 'SHA-256', domain: w.domain } });
+        assert.deepEqual([again.status, again.body.errors], [422, { username: ['The username has already been taken.'] }], gone.username);
+      }
+      const stones = await server.runtime.storage.db.selectFrom('sip_tombstones').select('username').where('domain', '=', w.domain).where('username', 'in', [user.username, other.username]).execute();
+      assert.equal(stones.length, 2);
       assert.equal((await call(`${w.url}/api/accounts/${user.id}`, { headers: w.admin })).status, 404);
       assert.equal((await call(`${w.url}/api/accounts/me`, { headers: key })).status, 401);
     });

@@ -77,6 +77,23 @@ for (const dialect of DIALECTS) {
       assert.ok((await domains(w.admin, `?domain=${second}`)).includes(second), 'the tenant\'s admins still see it');
     });
 
+    test('PATCH /statistics/calls/{call_id}/devices/{device_id} takes the page\'s flat at and state as the nested form; one 422 style (a sentence)', async () => {
+      const caller = await createAccount(w);
+      assert.equal((await api('/statistics/calls', { json: { id: 'flat-1', from: `${caller.username}@${w.domain}`, to: `bob@${w.domain}`, initiated_at: '2026-03-02T08:00:00Z' } })).status, 200);
+      const device = '/statistics/calls/flat-1/devices/dev-1';
+      assert.equal((await api(device, { method: 'PATCH', json: { rang_at: '2026-03-02T08:00:01Z', at: '2026-03-02T08:00:04Z', state: 'accepted' } })).status, 201);
+      const row = await server.runtime.storage.db.selectFrom('sip_statistics_call_devices').selectAll().where('call_id', '=', 'flat-1').executeTakeFirstOrThrow();
+      assert.equal(Number(row.invite_terminated_at), Date.parse('2026-03-02T08:00:04Z'));
+      assert.equal(row.invite_terminated_state, 'accepted');
+      const half = await api(device, { method: 'PATCH', json: { state: 'declined' } });
+      assert.deepEqual([half.status, half.body], [422, { message: 'The at field is required when state is present.', errors: { at: ['The at field is required when state is present.'] } }]);
+      const both = await api(device, { method: 'PATCH', json: { at: '2026-03-02T08:00:04Z', state: 'accepted', invite_terminated: { at: '2026-03-02T08:00:04Z', state: 'accepted' } } });
+      assert.equal(both.status, 422);
+      // A schema refusal reads as upstream's sentences too, never "field: fragment".
+      const ended = await api('/statistics/calls/flat-1', { method: 'PATCH', json: {} });
+      assert.deepEqual([ended.status, ended.body.message, ended.body.errors], [422, 'The ended at field is required.', { ended_at: ['The ended at field is required.'] }]);
+    });
+
     test('GET /statistics compiles the figures per domain and day; a user gets 403; a bad range 422', async () => {
       const sender = await createAccount(w);
       const from = `${sender.username}@${w.domain}`;

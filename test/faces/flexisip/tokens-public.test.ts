@@ -44,7 +44,7 @@ for (const dialect of DIALECTS) {
       const created = await call(`${w.url}/api/accounts/with-account-creation-token`, {
         json: { username, password: 'secret-pw', algorithm: 'SHA-256', account_creation_token: creation.body.token, dtmf_protocol: 'sipinfo' },
       });
-      assert.equal(created.status, 201);
+      assert.equal(created.status, 200);
       assert.equal(created.body.domain, PUBLIC_DOMAIN);
       assert.equal(created.body.dtmf_protocol, 'sipinfo');
       assert.equal((await digestCall(w, { username, domain: PUBLIC_DOMAIN, password: 'secret-pw' }, '/api/accounts/me')).status, 200);
@@ -77,7 +77,7 @@ for (const dialect of DIALECTS) {
       assert.equal(message?.channel, 'push');
       const { token } = JSON.parse(message!.body);
       const created = await call(`${w.url}/api/accounts/with-account-creation-token`, { json: { username: uniqueName(), password: 'secret-pw', algorithm: 'MD5', account_creation_token: token } });
-      assert.equal(created.status, 201);
+      assert.equal(created.status, 200);
       assert.equal((await call(`${w.url}/api/account_creation_tokens/send-by-push`, { json: { pn_provider: 'fcm', pn_param: 'project', pn_prid: prid } })).status, 403);
       const missing = await call(`${w.url}/api/account_creation_tokens/send-by-push`, { json: { pn_provider: 'fcm' } });
       assert.equal(missing.status, 422);
@@ -152,11 +152,11 @@ for (const dialect of DIALECTS) {
 
     const creationToken = async () => (await call(`${w.url}/api/account_creation_tokens`, { method: 'POST', headers: w.admin })).body.token as string;
 
-    test('public creation by email: 201, not activated, the key by email activates it', async () => {
+    test('public creation by email: 200, not activated, the key by email activates it', async () => {
       const email = `${uniqueName()}@example.org`;
       const username = uniqueName();
       const res = await call(`${w.url}/api/accounts/public`, { json: { username, password: 'secret-pw', algorithm: 'SHA-256', email, account_creation_token: await creationToken() } });
-      assert.equal(res.status, 201);
+      assert.equal(res.status, 200);
       assert.equal(res.body.activated, false);
       const mail = await outboxTo(w, email);
       const key = /code is (\S+)/.exec(mail!.body)![1]!;
@@ -170,7 +170,7 @@ for (const dialect of DIALECTS) {
     test('public creation by phone: the username is the phone; info-by-phone; activate by phone; 422 on bad input', async () => {
       const phone = `+3361${String(Date.now()).slice(-7)}`;
       const res = await call(`${w.url}/api/accounts/public`, { json: { phone, password: 'secret-pw', algorithm: 'MD5', account_creation_token: await creationToken() } });
-      assert.equal(res.status, 201);
+      assert.equal(res.status, 200);
       assert.equal(res.body.username, phone);
       const info = await call(`${w.url}/api/accounts/${encodeURIComponent(phone)}/info-by-phone`);
       assert.deepEqual(info.body, { activated: false, realm: PUBLIC_DOMAIN, phone: true });
@@ -238,6 +238,36 @@ for (const dialect of DIALECTS) {
       }
       failing = false;
       assert.equal((await call(`${server.url}/api/account_creation_tokens/send-by-push`, { json: { pn_provider: 'apns', pn_param: 'team.app', pn_prid: 'device-b' } })).status, 403);
+    });
+  });
+
+  describe(`Flexisip public creation on a default install: no GATEHOUSE_FLEXISIP_DOMAIN (${dialect})`, { skip: await skipDialect(dialect) }, () => {
+    let server: TestServer;
+    let w: World;
+    before(async () => {
+      server = await startTestServer(dialect);
+      w = await world(server);
+    });
+    after(() => server.close());
+
+    test('the deployment admin\'s token knows its domain: with-account-creation-token without domain opens the account there (200)', async () => {
+      const token = await call(`${w.url}/api/account_creation_tokens`, { method: 'POST', headers: w.admin });
+      assert.equal(token.status, 201);
+      const created = await call(`${w.url}/api/accounts/with-account-creation-token`, { json: { username: uniqueName(), password: 'secret-pw', algorithm: 'SHA-256', account_creation_token: token.body.token } });
+      assert.equal(created.status, 200, created.text);
+      assert.equal(created.body.domain, w.domain);
+    });
+
+    test('a bogus or spent token is answered with the token error, not a domain error', async () => {
+      const bogus = await call(`${w.url}/api/accounts/with-account-creation-token`, { json: { username: uniqueName(), password: 'secret-pw', algorithm: 'SHA-256', account_creation_token: 'bogus-token' } });
+      assert.equal(bogus.status, 422);
+      assert.deepEqual(Object.keys(bogus.body.errors), ['account_creation_token']);
+      assert.equal(bogus.body.message, 'The account creation token is invalid or expired.');
+      const token = (await call(`${w.url}/api/account_creation_tokens`, { method: 'POST', headers: w.admin })).body.token;
+      assert.equal((await call(`${w.url}/api/accounts/with-account-creation-token`, { json: { username: uniqueName(), password: 'secret-pw', algorithm: 'SHA-256', account_creation_token: token } })).status, 200);
+      const spent = await call(`${w.url}/api/accounts/with-account-creation-token`, { json: { username: uniqueName(), password: 'secret-pw', algorithm: 'SHA-256', account_creation_token: token } });
+      assert.equal(spent.status, 422);
+      assert.deepEqual(Object.keys(spent.body.errors), ['account_creation_token']);
     });
   });
 }

@@ -56,7 +56,7 @@ export async function createAccount(w: World, fields: Record<string, unknown> = 
   const password = (fields.password as string) ?? 'secret-pw';
   const algorithm = (fields.algorithm as 'MD5' | 'SHA-256') ?? 'SHA-256';
   const res = await call(`${w.url}/api/accounts`, { headers, json: { username, password, algorithm, domain: w.domain, activated: true, ...fields } });
-  if (res.status !== 201) throw new Error(`create account: ${res.status} ${res.text}`);
+  if (res.status !== 200) throw new Error(`create account: ${res.status} ${res.text}`);
   return { id: res.body.id, username, domain: (fields.domain as string) ?? w.domain, password, algorithm, body: res.body };
 }
 

@@ -134,6 +134,12 @@ for (const dialect of DIALECTS) {
       assert.match(first.body.data.nextPageUri, /page=1$/);
       const literal = await as.get('/2fa/limits/search?name=%25');
       assert.equal(literal.body.data.total, 0);
+      // The document's own table spells the attribute "Name" (issue 27).
+      const documented = await as.get('/2fa/limits/search?name=alpha&SortBy=Name');
+      assert.equal(documented.status, 200, documented.text);
+      const lower = await as.get('/2fa/limits/search?name=alpha&SortBy=name');
+      assert.deepEqual(documented.body.data.result.map((l: { name: string }) => l.name), lower.body.data.result.map((l: { name: string }) => l.name));
+      assert.equal((await as.get('/2fa/limits/search?name=alpha&SortBy=Name:DESC')).body.data.result[0].name, 'alpha_2');
       const bad = await as.get('/2fa/limits/search?SortBy=sid');
       assert.equal(bad.status, 400);
       assert.match(bad.body.message, /^SortBy/);

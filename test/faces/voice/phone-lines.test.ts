@@ -22,6 +22,14 @@ for (const dialect of DIALECTS) {
       return n;
     };
 
+    test('a site admin (an agent who administers its site) answers a line as an agent does', async () => {
+      const core = w.server.runtime.core;
+      const siteadmin = await core.accounts.create(null, { tenant: w.siteA, email: `siteadmin${Date.now()}@example.com`, role: 'siteadmin', password: 'correct horse battery' });
+      const res = await w.api('POST', '/voiceconfig/phonelines', w.superP.headers, { siteId: w.siteA, name: 'Admins', phoneNumber: await siteNumber(w.siteA), agentIds: [siteadmin.id] });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body.agentIds, [siteadmin.id]);
+    });
+
     test('create, read, update and delete a line', async () => {
       const number = await siteNumber(w.siteA);
       const created = await w.api('POST', '/voiceconfig/phonelines', w.superP.headers, {

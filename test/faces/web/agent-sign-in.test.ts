@@ -37,7 +37,7 @@ for (const dialect of DIALECTS) {
       partner = (await core.tenants.create(null, { name: 'Acme' })).tenant.id;
       site = (await core.tenants.create(null, { name: 'Acme EU', parent: partner })).tenant.id;
       const admin = await core.credentials.authenticateApiKey(server.admin.apiKey);
-      await core.twoFactor.manage.setSiteRequirement(admin, site, 1, 'upsert');
+      await core.twoFactor.manage.setSiteRequirement(admin, site, 1);
       await core.accounts.create(null, { tenant: site, email: 'ada@acme.test', role: 'agent', password: PASSWORD });
       openSite = (await core.tenants.create(null, { name: 'Acme Labs', parent: partner })).tenant.id;
       await core.accounts.create(null, { tenant: openSite, email: 'lin@acme.test', role: 'agent', password: PASSWORD });

@@ -1,8 +1,9 @@
 /**
- * ISO 8601 date-times as the SIP server sends them: a full date, a time to the second (fractions
- * allowed) and a zone (Z or ±hh[:mm]). A calendar date that does not exist is refused, not rolled over.
+ * ISO 8601 date-times as every face reads them: a full date, a time to the second (fractions allowed)
+ * and a zone (Z or ±hh[:mm]); without a zone (2026-12-06T04:00:00, valid ISO 8601) the time is UTC,
+ * as the documents assume. A calendar date that does not exist is refused, not rolled over.
  */
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}(?::?\d{2})?)$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 export function parseIso8601(value: unknown): number | null {
   if (typeof value !== 'string') return null;
@@ -13,7 +14,7 @@ export function parseIso8601(value: unknown): number | null {
   const check = new Date(local);
   if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
   let offset = 0;
-  if (zone !== 'Z') {
+  if (zone !== undefined && zone !== 'Z') {
     const digits = zone!.replace(':', '');
     const hours = Number(digits.slice(1, 3));
     const minutes = Number(digits.slice(3) || '0');
