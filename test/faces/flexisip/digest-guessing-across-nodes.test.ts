@@ -19,7 +19,7 @@ describe('Digest guessing limits across nodes sharing PostgreSQL and Redis', { s
   before(async () => {
     shared = await sipNodes(domain);
     const created = await call(`${shared.nodes[0]!.url}/api/accounts`, { headers: shared.prepared.admin, json: { ...user, algorithm: 'MD5', activated: true } });
-    assert.equal(created.status, 201, created.text);
+    assert.equal(created.status, 200, created.text); // account creation answers 200, as upstream
   });
   after(() => shared?.stop());
 

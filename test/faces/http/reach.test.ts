@@ -36,7 +36,7 @@ const NOT_OBJECTS = new Set([
   'subAccounts', 'startTime', 'endTime', 'SortBy', 'status', 'allowedCallingCodes', 'greeting', 'ringTimeout', 'fallback',
   'direction', 'authToken', 'apiKeySid', 'apiKeySecret', 'twimlAppSid', 'algorithm', 'old_password', 'display_name',
   'dtmf_protocol', 'admin', 'dictionary', 'confirmation_key_expires', 'account_creation_token', 'value', 'key', 'title', 'id',
-  'sent_at', 'encrypted', 'conference_id', 'initiated_at', 'ended_at', 'last_status', 'received_at', 'rang_at', 'invite_terminated',
+  'sent_at', 'encrypted', 'conference_id', 'initiated_at', 'ended_at', 'last_status', 'received_at', 'rang_at', 'invite_terminated', 'at', 'state',
   'device_id', 'uuid', 'token', 'recover_key', 'accountSid',
 ]);
 
