@@ -2,7 +2,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
@@ -10,6 +10,7 @@ import type { Database, Db } from './database.js';
 import { migrationProvider } from './migrations/index.js';
 import { type Changes, countingChanges } from './changes.js';
 import { startCheckpoints } from './checkpoints.js';
+import { openSqlite } from './sqlite.js';
 import { type Statements, postgresStatements, sqliteStatements } from './statements.js';
 
 /** The PostgreSQL driver, loaded only by a deployment that uses it (an SQLite one keeps its memory). */
@@ -43,7 +44,7 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
       mkdirSync(path.dirname(config.file), { recursive: true, mode: 0o700 });
       closeSync(openSync(config.file, 'a', 0o600));
     }
-    const database = new SqliteDatabase(config.file);
+    const database = openSqlite(config.file);
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
@@ -80,7 +81,8 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
  * Kysely prepares every query afresh, and compiling SQL was an eighth of a send's CPU time. The same
  * few hundred query texts recur, so each prepared statement is kept and reused (a statement runs to
  * completion synchronously before the next one starts, so sharing one is safe). Every Kysely
- * statement passes here, which is where an open group commit is committed first.
+ * statement passes here, which is where an open group commit is committed first. The cache is never
+ * emptied: a statement it dropped would be left to the garbage collector (see sqlite.ts).
  */
 function cacheStatements(database: SqliteDatabase.Database, prepare: (source: string) => SqliteDatabase.Statement, beforeEach: () => void): void {
   const cache = new Map<string, SqliteDatabase.Statement>();
@@ -89,7 +91,6 @@ function cacheStatements(database: SqliteDatabase.Database, prepare: (source: st
     let statement = cache.get(source);
     if (!statement) {
       statement = prepare(source);
-      if (cache.size >= 1000) cache.clear();
       cache.set(source, statement);
     }
     return statement;

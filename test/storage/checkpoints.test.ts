@@ -3,15 +3,15 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { CHECKPOINT_BYTES, startCheckpoints } from '../../src/storage/checkpoints.js';
+import { openSqlite } from '../../src/storage/sqlite.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gh-checkpoints-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function open(name: string) {
   const file = path.join(dir, name);
-  const db = new Database(file);
+  const db = openSqlite(file);
   db.pragma('journal_mode = WAL');
   db.pragma('wal_autocheckpoint = 0');
   db.exec('create table t (b blob)');
