@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { type Core, createCore } from './core/core.js';
 import { createSealer } from './core/secrets/envelope.js';
 import { keyringFromEnv, keyringFromFile } from './core/secrets/keyring.js';
+import { type BusinessCounters, createBusinessCounters } from './observability/business-metrics.js';
 import { createRedisState } from './state/redis-state.js';
 import type { SharedState } from './state/shared-state.js';
 import { createSqlState } from './state/sql-state.js';
@@ -20,6 +21,8 @@ export interface Runtime {
   storage: Storage;
   state: SharedState;
   core: Core;
+  /** The business counts core makes, for /metrics. */
+  metrics: BusinessCounters;
   close(): Promise<void>;
 }
 
@@ -47,8 +50,9 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
       ? keyringFromEnv(config.masterKey.current, config.masterKey.previous)
       : keyringFromFile(config.dataDir);
     const sealer = createSealer(keyring);
+    const metrics = createBusinessCounters();
     const core = await createCore(
-      { db: storage.db, dialect: storage.dialect, statements: storage.statements, changes: storage.changes, state, sealer, config },
+      { db: storage.db, dialect: storage.dialect, statements: storage.statements, changes: storage.changes, state, sealer, config, metrics },
       selectChannels(config, storage.statements),
     );
     const sweeper = setInterval(() => {
@@ -62,6 +66,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
       storage,
       state,
       core,
+      metrics,
       async close() {
         clearInterval(sweeper);
         await state?.close();
