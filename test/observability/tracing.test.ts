@@ -6,12 +6,16 @@
  * them, and only tracing.ts loads it, dynamically.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { type AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { activeTracing, startTracing, stopTracing } from '../../src/observability/tracing.js';
 import { type FakeTwilio, startFakeTwilio } from '../helpers/fake-twilio.js';
+import { startServerProcess } from '../helpers/process.js';
 import { type TestServer, call, startTestServer } from '../helpers/server.js';
 import { DIALECTS, skipDialect } from '../helpers/services.js';
 import { type TestSmtp, startTestSmtp } from '../helpers/smtp.js';
@@ -117,6 +121,37 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('gatehouse serve with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+  it('sends its spans over OTLP/HTTP to <endpoint>/v1/traces, the last ones when it stops', async () => {
+    const received: Array<{ path: string; body: string }> = [];
+    const collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', body });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const { port } = collector.address() as AddressInfo;
+    const data = mkdtempSync(path.join(tmpdir(), 'gh-otlp-'));
+    const server = await startServerProcess({ GATEHOUSE_DATA_DIR: data, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}/`, OTEL_SERVICE_NAME: 'gatehouse-otlp' });
+    try {
+      assert.equal((await call(`${server.url}/ping?token=secret-in-a-query`)).text, 'pong');
+    } finally {
+      assert.equal(await server.stop(), 0);
+      collector.close();
+      rmSync(data, { recursive: true, force: true });
+    }
+    assert.ok(received.length > 0, 'the collector received spans');
+    assert.ok(received.every((r) => r.path === '/v1/traces'));
+    const all = received.map((r) => r.body).join('\n');
+    assert.match(all, /"gatehouse-otlp"/);
+    assert.match(all, /"http\.route","value":\{"stringValue":"\/ping"\}/);
+    assert.ok(!all.includes('secret-in-a-query'), 'no query string in a span');
+  });
+});
 
 describe('without OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   it('the OpenTelemetry packages are named by one file, which only tracing.ts loads, by a dynamic import', () => {
