@@ -83,6 +83,20 @@ for (const dialect of DIALECTS) {
       assert.equal((await w.post('/global/endlogin', { preLoginToken: token, code: totp(secret) })).body.error, 'account locked');
       assert.equal(await metric(w, 'gatehouse_signins_total{outcome="locked",factor="totp"}'), 1);
     });
+
+    it('counts a password try refused by its rate limit', async () => {
+      const limited = await startLoginWorld(dialect, { GATEHOUSE_LOGIN_RATE_ACCOUNT: '1/600' });
+      try {
+        const agent = await limited.agent(limited.openSite);
+        assert.equal((await limited.login(limited.openSite, agent.email)).status, 200);
+        const refused = await limited.login(limited.openSite, agent.email);
+        assert.notEqual(refused.status, 200, refused.text);
+        assert.equal(await metric(limited, 'gatehouse_signins_total{outcome="rate_limited",factor="password"}'), 1);
+        assert.equal(await metric(limited, 'gatehouse_signins_total{outcome="success",factor="password"}'), 1);
+      } finally {
+        await limited.server.close();
+      }
+    });
   });
 }
 
