@@ -54,6 +54,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Password tries allowed per email and per client address: `max` per `intervalMs`, refilling evenly. */
   loginRate: { account: RateSetting; address: RateSetting };
+  /** OpenTelemetry traces: where they go over OTLP/HTTP and the service name they carry; null: no traces (the SDK is not even loaded). */
+  otel: { endpoint: string; serviceName: string } | null;
 }
 
 /** Gatehouse as a SIP peer: where SIP MESSAGEs go, and the registrar it can ask to drop a registration. */
@@ -165,6 +167,8 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_REGISTRAR_SECRET', '(none)', 'secret the SIP registrar sends in x-gatehouse-registrar-secret to /internal/sip/…; unset: those routes answer 404'],
   ['GATEHOUSE_SIP_PROXY', '(none)', 'udp:host:port of the SIP proxy that POST /api/messages sends SIP MESSAGEs through; unset: that endpoint answers 503'],
   ['GATEHOUSE_REGISTRAR_RPC_URL', '(none)', 'http:// URL of Kamailio\'s JSON-RPC (jsonrpcs), so removing a device also unregisters it there'],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', '(none)', 'http(s):// base URL of an OpenTelemetry collector (OTLP over HTTP; spans go to <it>/v1/traces); unset: no traces, and the OpenTelemetry SDK is not loaded'],
+  ['OTEL_SERVICE_NAME', 'gatehouse', 'service.name of the spans'],
 ];
 
 type Env = Record<string, string | undefined>;
@@ -231,7 +235,14 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
       address: rate('GATEHOUSE_LOGIN_RATE_ADDRESS', get('GATEHOUSE_LOGIN_RATE_ADDRESS') ?? '100/600'),
     },
     sip: sipSettings(get),
+    otel: otelSettings(get),
   };
+}
+
+function otelSettings(get: Get): Config['otel'] {
+  const endpoint = get('OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (endpoint === undefined) return null;
+  return { endpoint: httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint).replace(/\/+$/, ''), serviceName: get('OTEL_SERVICE_NAME') ?? 'gatehouse' };
 }
 
 function sipSettings(get: Get): SipConfig {

@@ -33,6 +33,7 @@ import { accessLog } from './observability/access-log.js';
 import { type LogDestination, createLogDestination } from './observability/log-destination.js';
 import { lazyChild } from './observability/lazy-logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { activeTracing } from './observability/tracing.js';
 import type { Runtime } from './runtime.js';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -119,6 +120,9 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
     frameworkErrors: (error, request, reply) => answerUnrouted(unreadablePath(error.code), request, reply),
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // With traces on, a span per request, registered first so that every route it wraps comes after it.
+  const tracing = activeTracing();
+  if (tracing) await app.register(tracing.fastifyPlugin);
 
   // Bodies are JSON (or form-encoded, for Twilio's callbacks); text/plain is refused with 415.
   app.removeContentTypeParser('text/plain');
@@ -152,7 +156,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   // when it is opened over plain HTTP from any host but localhost: a white page. The assets are ours.
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (csp) => csp.replace(/\s*upgrade-insecure-requests;?/, '') });
 
-  const metrics = createMetrics();
+  const metrics = createMetrics(runtime.metrics);
   const logRequest = accessLog(logStream, ['trace', 'debug', 'info'].includes(app.log.level));
   /**
    * The metrics and the access line of an answer, counted when it is ready to leave: in the one onSend

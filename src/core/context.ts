@@ -3,6 +3,7 @@ import type { SharedState } from '../state/shared-state.js';
 import type { Db } from '../storage/database.js';
 import type { Changes } from '../storage/changes.js';
 import type { Statements } from '../storage/statements.js';
+import type { BusinessMetrics } from './metrics.js';
 import type { Sealer } from './secrets/envelope.js';
 
 /** What every core module is built from, handed over once at start. */
@@ -16,4 +17,6 @@ export interface CoreDeps {
   state: SharedState;
   sealer: Sealer;
   config: Config;
+  /** Business counts (sign-ins, codes, locks): /metrics shows them. */
+  metrics: BusinessMetrics;
 }

@@ -11,6 +11,7 @@
  * from 1 ms: the page is a fifth of that.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { type BusinessCounters, createBusinessCounters } from './business-metrics.js';
 
 const BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5];
 
@@ -30,7 +31,8 @@ export interface Metrics {
 
 const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-export function createMetrics(): Metrics {
+/** business: the counts core makes (the runtime's); a fresh set when none is given. */
+export function createMetrics(business: BusinessCounters = createBusinessCounters()): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   /** Counts by method, status and route. */
@@ -80,7 +82,7 @@ export function createMetrics(): Metrics {
         out.push(`gatehouse_http_request_duration_seconds_sum{${s.labels}} ${s.sum}`);
         out.push(`gatehouse_http_request_duration_seconds_count{${s.labels}} ${s.count}`);
       }
-      return `${out.join('\n')}\n\n${await registry.metrics()}`;
+      return `${out.join('\n')}\n\n${business.render()}\n${await registry.metrics()}`;
     },
   };
 }

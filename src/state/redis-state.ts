@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import type { Redis } from 'ioredis';
+import type { Command, Redis } from 'ioredis';
+import { activeTracing, traced } from '../observability/tracing.js';
 import type { SharedState } from './shared-state.js';
 
 const INCREMENT = `
@@ -42,6 +43,16 @@ export interface RedisState extends SharedState {
   readonly prefix: string;
 }
 
+/**
+ * With traces on, a span per Redis command, the token buckets' scripts included ("redis evalsha"):
+ * named by the command, never its keys or arguments (a key holds an email's hash or an address).
+ */
+function traceCommands(redis: Redis): void {
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: Command, stream?: never) =>
+    traced(`redis ${command.name}`, { 'db.system.name': 'redis', 'db.operation.name': command.name }, async () => send(command, stream))) as typeof redis.sendCommand;
+}
+
 export async function createRedisState(url: string, prefix: string): Promise<RedisState> {
   // Loaded only by a deployment that shares its state through Redis.
   const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
@@ -61,6 +72,7 @@ export async function createRedisState(url: string, prefix: string): Promise<Red
       throw lastError ?? err;
     }
   }
+  if (activeTracing()) traceCommands(redis);
   redis.defineCommand('ghIncrement', { numberOfKeys: 1, lua: INCREMENT });
   const k = (key: string) => prefix + key;
   return {

@@ -22,16 +22,23 @@ const READ_ONLY = /^\s*(select|pragma)\b/i;
 
 export function countingChanges(dialect: Dialect): { dialect: Dialect; changes: Changes } {
   const changes = { version: 0 };
-  const counted = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  const counting = aroundQueries(dialect, async (query, execute) => {
+    const result = await execute();
+    const kind = query.query.kind;
+    if (kind !== 'SelectQueryNode' && !(kind === 'RawNode' && READ_ONLY.test(query.sql))) changes.version++;
+    return result;
+  });
+  return { dialect: counting, changes };
+}
+
+/** A dialect whose connections run every query through `around` (counting, tracing). */
+export function aroundQueries(dialect: Dialect, around: (query: CompiledQuery, execute: () => Promise<QueryResult<unknown>>) => Promise<QueryResult<unknown>>): Dialect {
+  const wrapped = new WeakMap<DatabaseConnection, DatabaseConnection>();
   const wrap = (connection: DatabaseConnection): DatabaseConnection => {
-    let proxy = counted.get(connection);
+    let proxy = wrapped.get(connection);
     if (!proxy) {
-      const executeQuery = async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
-        const result = await connection.executeQuery<R>(query);
-        const kind = query.query.kind;
-        if (kind !== 'SelectQueryNode' && !(kind === 'RawNode' && READ_ONLY.test(query.sql))) changes.version++;
-        return result;
-      };
+      const executeQuery = <R>(query: CompiledQuery): Promise<QueryResult<R>> =>
+        around(query, () => connection.executeQuery<unknown>(query)) as Promise<QueryResult<R>>;
       // The driver gets this connection back (release, transactions): everything else is the original's.
       proxy = new Proxy(connection, {
         get: (target, key) => {
@@ -40,11 +47,11 @@ export function countingChanges(dialect: Dialect): { dialect: Dialect; changes: 
           return typeof value === 'function' ? value.bind(target) : value;
         },
       });
-      counted.set(connection, proxy);
+      wrapped.set(connection, proxy);
     }
     return proxy;
   };
-  const counting: Dialect = {
+  return {
     createAdapter: () => dialect.createAdapter(),
     createIntrospector: (db) => dialect.createIntrospector(db),
     createQueryCompiler: () => dialect.createQueryCompiler(),
@@ -59,5 +66,4 @@ export function countingChanges(dialect: Dialect): { dialect: Dialect; changes: 
       });
     },
   };
-  return { dialect: counting, changes };
 }

@@ -43,7 +43,8 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-db.pragma('busy_timeout = 0');
+// exec, not pragma(): pragma() prepares a statement and drops it, which can abort the process (sqlite.ts).
+db.exec('pragma busy_timeout = 0');
 const checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
 parentPort.on('message', () => {
   try {

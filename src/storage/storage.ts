@@ -2,14 +2,17 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
+import { type Dialect, Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database, Db } from './database.js';
 import { migrationProvider } from './migrations/index.js';
 import { type Changes, countingChanges } from './changes.js';
 import { startCheckpoints } from './checkpoints.js';
+import { openSqlite } from './sqlite.js';
+import { tracedDialect, tracedStatements } from './traced-storage.js';
+import { activeTracing } from '../observability/tracing.js';
 import { type Statements, postgresStatements, sqliteStatements } from './statements.js';
 
 /** The PostgreSQL driver, loaded only by a deployment that uses it (an SQLite one keeps its memory). */
@@ -43,21 +46,21 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
       mkdirSync(path.dirname(config.file), { recursive: true, mode: 0o700 });
       closeSync(openSync(config.file, 'a', 0o600));
     }
-    const database = new SqliteDatabase(config.file);
+    const database = openSqlite(config.file);
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     // Another process (the CLI beside a running server) may hold the write lock briefly.
     database.pragma('busy_timeout = 5000');
     const prepare = database.prepare.bind(database);
-    const { dialect, changes } = countingChanges(new SqliteDialect({ database }));
+    const { dialect, changes } = countingChanges(traceable(new SqliteDialect({ database }), 'sqlite'));
     const db = new Kysely<Database>({ dialect });
     const statements = sqliteStatements(database, prepare, db);
     cacheStatements(database, prepare, statements.flush);
     // WAL checkpoints off the request path (checkpoints.ts): none inside a commit, their bulk on a worker.
     database.pragma('wal_autocheckpoint = 0');
     const checkpoints = config.file === ':memory:' ? null : startCheckpoints(config.file, database);
-    const storage = storageOf(db, 'sqlite', statements, changes);
+    const storage = storageOf(db, 'sqlite', traceableStatements(statements, 'sqlite'), changes);
     return {
       ...storage,
       close: async () => {
@@ -72,15 +75,20 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const { dialect, changes } = countingChanges(new PostgresDialect({ pool }));
-  return storageOf(new Kysely<Database>({ dialect }), 'postgres', postgresStatements(pool), changes);
+  const { dialect, changes } = countingChanges(traceable(new PostgresDialect({ pool }), 'postgresql'));
+  return storageOf(new Kysely<Database>({ dialect }), 'postgres', traceableStatements(postgresStatements(pool), 'postgresql'), changes);
 }
+
+/** With traces on, every query makes a span (traced-storage.ts); otherwise the storage is untouched. */
+const traceable = (dialect: Dialect, system: 'sqlite' | 'postgresql') => (activeTracing() ? tracedDialect(dialect, system) : dialect);
+const traceableStatements = (statements: Statements, system: 'sqlite' | 'postgresql') => (activeTracing() ? tracedStatements(statements, system) : statements);
 
 /**
  * Kysely prepares every query afresh, and compiling SQL was an eighth of a send's CPU time. The same
  * few hundred query texts recur, so each prepared statement is kept and reused (a statement runs to
  * completion synchronously before the next one starts, so sharing one is safe). Every Kysely
- * statement passes here, which is where an open group commit is committed first.
+ * statement passes here, which is where an open group commit is committed first. The cache is never
+ * emptied: a statement it dropped would be left to the garbage collector (see sqlite.ts).
  */
 function cacheStatements(database: SqliteDatabase.Database, prepare: (source: string) => SqliteDatabase.Statement, beforeEach: () => void): void {
   const cache = new Map<string, SqliteDatabase.Statement>();
@@ -89,7 +97,6 @@ function cacheStatements(database: SqliteDatabase.Database, prepare: (source: st
     let statement = cache.get(source);
     if (!statement) {
       statement = prepare(source);
-      if (cache.size >= 1000) cache.clear();
       cache.set(source, statement);
     }
     return statement;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { type Storage, openStorage } from '../../src/storage/storage.js';
+import { openSqlite } from '../../src/storage/sqlite.js';
 import { DIALECTS, type TestDatabase, createTestDatabase, skipDialect } from '../helpers/services.js';
 
 const open = (database: TestDatabase): Storage =>
@@ -55,7 +56,7 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
     await sql`create table notes (id integer primary key, body text not null)`.execute(storage.db);
     await sql`create table parents (id integer primary key)`.execute(storage.db);
     await sql`create table children (id integer primary key, parent_id integer not null references parents (id) deferrable initially deferred)`.execute(storage.db);
-    other = new SqliteDatabase(file(), { readonly: true });
+    other = openSqlite(file(), { readonly: true });
   });
   after(async () => {
     other.close();

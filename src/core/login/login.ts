@@ -117,7 +117,7 @@ const TOTP_SHAPE = /^\d{6}$/;
 export type Login = ReturnType<typeof createLogin>;
 
 export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit; buckets: Buckets; devices: DeviceCookies }) {
-  const { db, config } = deps;
+  const { db, config, metrics } = deps;
   const { twoFactor, credentials, trustedDevices, audit, buckets, devices } = parts;
   const lock = createLoginLock(deps.statements, audit, config.login.lockMs);
   const queries = loginQueries(deps.statements, deps.dialect, MAX_CODE_ATTEMPTS);
@@ -184,6 +184,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     if (input.clientAddress) specs.push({ key: `login-address:${input.clientAddress}`, ...config.loginRate.address });
     const taken = await buckets.take(specs);
     if (taken.ok) return;
+    metrics.signIn('rate_limited', 'password');
     const spec = specs[taken.index]!;
     // An empty bucket holds a token again within one token's drip time.
     const retryAfter = Math.max(1, Math.ceil(spec.intervalMs / spec.max / 1000));
@@ -216,6 +217,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
           detail: { reason: passwordOk ? 'account blocked or not activated' : 'wrong password' },
         });
       }
+      metrics.signIn('failure', 'password');
       throw badCredentials();
     }
     const account: LoginAccount = {
@@ -253,6 +255,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       step = 'setup';
     }
     if (step === null) {
+      metrics.signIn('success', base.trustedDeviceDays > 0 ? 'trusted_device' : 'password');
       const [jwt] = await Promise.all([credentials.signJwt(account.id, claimsOf(account)), signedIn(account.id)]);
       return { ...base, nextStep: 'noNeed', isShowSkip2fa: false, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
     }
@@ -324,7 +327,10 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     opened: (Opening & { tokenHash: string; at: number }) | null,
   ): Promise<{ check: CodeCheck; spent: boolean }> {
     const reservation = opened ? await lock.settle(account, opened.lock, opened.at, clientAddress) : await lock.reserve(account, clientAddress);
-    if (reservation.locked) throw accountLocked(reservation.lockedUntil);
+    if (reservation.locked) {
+      metrics.signIn('locked', TOTP_SHAPE.test(code.replace(/\s/g, '')) || step === 'setup' ? 'totp' : 'backup_code');
+      throw accountLocked(reservation.lockedUntil);
+    }
     let check: CodeCheck;
     try {
       check = await checkCode(account.id, step, code, secretKey, opened);
@@ -343,10 +349,18 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       if (!done.accepted) check = { ok: false, method: 'totp', reason: 'replayed' };
       spent = done.spent;
     }
+    metrics.signIn(check.ok ? 'success' : 'failure', check.method);
+    if (check.ok) {
+      if (check.method === 'totp') metrics.totpUsed();
+      else metrics.backupCodeUsed();
+    }
     if (!check.ok) {
       await queries.failed(who, { method: check.method, reason: check.reason, via });
       const lockedUntil = await lock.fail(account, reservation.place, clientAddress);
-      if (lockedUntil !== null) throw accountLocked(lockedUntil);
+      if (lockedUntil !== null) {
+        metrics.loginLocked();
+        throw accountLocked(lockedUntil);
+      }
     }
     return { check, spent };
   }

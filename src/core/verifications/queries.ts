@@ -65,6 +65,9 @@ export interface OutboxDelivery {
 /** How the request records a delivery to the outbox. */
 const OUTBOX_DELIVERED = { status: 'delivered', provider: 'outbox', error: null, detail: 'outbox: delivered' } as const;
 
+/** A counted verify attempt: the row's attempts and status after it, and its channel. */
+type Counted = { attempts: number; status: string; channel: string };
+
 export function verificationQueries(statements: Statements, dialect: 'sqlite' | 'postgres', maxAttempts: number) {
   const max = Number(maxAttempts);
   // The SET expressions read the row as it was: attempts here is the count before this attempt.
@@ -73,7 +76,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
   const countSql = `update verifications set attempts = attempts + 1, updated_at = ?,
        status = case when code_hash = ? then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
      where request_id = ? and tenant_id = ? and status = 'pending' and attempts < ${max} and expires_at > ?
-     returning attempts, status`;
+     returning attempts, status, channel`;
   const deliveredSql = 'update verifications set delivery_status = ?, provider = ?, provider_id = ?, delivery_error = ? where request_id = ?';
   const newest = statements.prepare<{ request_id: string }>(
     // The newest live code; when none is live, the newest of all says why (verified, expired…).
@@ -91,20 +94,20 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
   const verifyDetail = `case when status = 'verified' then 'verified' when status = 'failed' then 'wrong code (' || attempts || '); request is dead' else 'wrong code (' || attempts || ')' end`;
 
   let open: (o: Opening, outbox?: OutboxDelivery) => Promise<boolean>;
-  let count: (requestId: string, tenantId: number, now: number, hash: string) => Promise<{ attempts: number; status: string } | undefined>;
+  let count: (requestId: string, tenantId: number, now: number, hash: string) => Promise<Counted | undefined>;
   let delivered: (requestId: string, tenantId: number, d: Delivery, now: number) => Promise<unknown>;
 
   if (dialect === 'postgres') {
     // The functions plan their own statements (migrations 0011 and 0012).
     const opening = statements.prepare<{ ok: boolean }>('select gh_send_open(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) as ok');
     const openingToOutbox = statements.prepare<{ ok: boolean }>('select gh_send_to_outbox(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) as ok');
-    const counting = statements.prepare<{ attempts: number; status: string }>(
+    const counting = statements.prepare<Counted>(
       `with c as (update verifications set attempts = attempts + 1, updated_at = $1,
          status = case when code_hash = $2 then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
          where request_id = $3 and tenant_id + 0 = $4 and status = 'pending' and attempts < ${max} and expires_at > $1
-         returning attempts, status),
+         returning attempts, status, channel),
        e as (${EVENT} select $3, $4, 'verify', ${verifyDetail}, $1 from c)
-       select attempts, status from c`,
+       select attempts, status, channel from c`,
     );
     count = (requestId, tenantId, now, hash) => counting.get(now, hash, requestId, tenantId);
     const delivering = statements.prepare(`with d as (${deliveredSql} returning request_id, tenant_id) ${EVENT} select request_id, tenant_id, 'delivery', ?, ? from d`);
@@ -142,7 +145,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
       await record(o.requestId, o.tenantId, [created, { type: 'delivery', detail: d.detail }], o.now);
       return true;
     };
-    const counting = statements.prepare<{ attempts: number; status: string }>(countSql);
+    const counting = statements.prepare<Counted>(countSql);
     count = async (requestId, tenantId, now, hash) => {
       const row = await counting.get(now, hash, requestId, tenantId, now);
       if (row) {

@@ -8,6 +8,7 @@ import { hasLineBreak, isSafeVoice, ttsLanguage } from '../../channels/escape.js
 import { isEmailAddress } from '../../channels/smtp.js';
 import { isE164 } from '../../channels/twilio.js';
 import { MAX_REPEAT } from '../../channels/twiml.js';
+import { callingCode } from './calling-code.js';
 import type { BucketSpec, Buckets } from '../../state/buckets.js';
 import type { Caller } from '../callers.js';
 import { requireCapability } from '../roles.js';
@@ -93,7 +94,7 @@ export function parseLimits(input: unknown): Array<[string, string]> {
 }
 
 export function createVerifications(
-  { db, dialect, statements }: CoreDeps,
+  { db, dialect, statements, metrics }: CoreDeps,
   deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher },
 ) {
   const { channels, buckets, limits, settings, hasher } = deps;
@@ -178,6 +179,7 @@ export function createVerifications(
       channel.local ? { from: message.from, subject: message.subject, body: message.body } : undefined,
     );
     if (!opened) throw rateLimited(defaultBucket);
+    metrics.codeSent(v.channel, v.channel === 'email' ? 'none' : callingCode(input.to));
     if (!channel.local) await q.delivered(requestId, tenant.id, await delivery(), now);
     return { requestId };
   }
@@ -239,6 +241,7 @@ export function createVerifications(
       return refuse(requestId, tenant.id, reason, now);
     }
     if (counted.status !== 'verified') throw about(requestId, VerificationErrors.wrongCode, 'Invalid OTP Code');
+    metrics.codeVerified(counted.channel);
     return { requestId };
   }
 
