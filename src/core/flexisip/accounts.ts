@@ -28,6 +28,8 @@ export interface SipAccount {
   userAgent: string | null;
   algorithms: DigestAlgorithm[];
   dictionary: Record<string, string>;
+  /** A pending email change (upstream's `email_change_code`): the new address, while its code can still be used. */
+  emailChange: { email: string; createdAt: number | null; updatedAt: number | null } | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -51,6 +53,8 @@ export interface NewSipAccount {
 }
 
 export const KEY_TRIES_PER_HOUR = 10;
+/** Wrong codes an email change allows before it must be asked for again. */
+export const EMAIL_CHANGE_ATTEMPTS = 5;
 const HA1_COLUMN = { MD5: 'ha1_md5', 'SHA-256': 'ha1_sha256' } as const;
 export const ha1Context = (algorithm: DigestAlgorithm, accountId: number) => `sip_ha1:${algorithm}:${accountId}`;
 const provisioningContext = (accountId: number) => `sip_provisioning:${accountId}`;
@@ -65,6 +69,7 @@ export function createSipAccounts(deps: CoreDeps) {
     q
       .selectFrom('accounts')
       .innerJoin('sip_accounts', 'sip_accounts.account_id', 'accounts.id')
+      .leftJoin('sip_pending_changes as pe', (j) => j.onRef('pe.account_id', '=', 'accounts.id').on('pe.kind', '=', 'email'))
       .selectAll('accounts')
       .select([
         'sip_accounts.ha1_md5',
@@ -74,6 +79,11 @@ export function createSipAccounts(deps: CoreDeps) {
         'sip_accounts.confirmation_key_expires',
         'sip_accounts.user_agent',
         'sip_accounts.confirmation_key_hash',
+        'pe.value as email_change_value',
+        'pe.expires_at as email_change_expires',
+        'pe.attempts as email_change_attempts',
+        'pe.created_at as email_change_created',
+        'pe.updated_at as email_change_updated',
       ]);
   type Row = NonNullable<Awaited<ReturnType<ReturnType<typeof baseQuery>['executeTakeFirst']>>>;
 
@@ -102,9 +112,18 @@ export function createSipAccounts(deps: CoreDeps) {
       userAgent: row.user_agent,
       algorithms: [row.ha1_md5 && 'MD5', row.ha1_sha256 && 'SHA-256'].filter(Boolean) as DigestAlgorithm[],
       dictionary,
+      emailChange: emailChangeOf(row),
       createdAt: Number(row.created_at),
       updatedAt: Number(row.updated_at),
     };
+  }
+
+  // Upstream shows the change while its code is unused; here a code also expires and allows a few tries.
+  function emailChangeOf(row: Row): SipAccount['emailChange'] {
+    if (row.email_change_value === null || row.email_change_value === undefined) return null;
+    if (Number(row.email_change_expires) <= now() || Number(row.email_change_attempts) >= EMAIL_CHANGE_ATTEMPTS) return null;
+    const time = (t: number | null) => (t === null ? null : Number(t));
+    return { email: row.email_change_value, createdAt: time(row.email_change_created), updatedAt: time(row.email_change_updated) };
   }
 
   const opened = new Map<string, string>();
@@ -125,7 +144,7 @@ export function createSipAccounts(deps: CoreDeps) {
   // GET /api/accounts/me reads an account on every request: one statement prepared once, a row per
   // dictionary entry (or one row with no entry).
   const accountById = deps.statements.prepare<Row & { dict_key: string | null; dict_value: string | null }>(
-    'select accounts.*, sip_accounts.ha1_md5, sip_accounts.ha1_sha256, sip_accounts.dtmf_protocol, sip_accounts.provisioning_token, sip_accounts.confirmation_key_expires, sip_accounts.user_agent, sip_accounts.confirmation_key_hash, sip_dictionary."key" as dict_key, sip_dictionary."value" as dict_value from accounts inner join sip_accounts on sip_accounts.account_id = accounts.id left join sip_dictionary on sip_dictionary.account_id = accounts.id where accounts.id = ? order by sip_dictionary."key"',
+    'select accounts.*, sip_accounts.ha1_md5, sip_accounts.ha1_sha256, sip_accounts.dtmf_protocol, sip_accounts.provisioning_token, sip_accounts.confirmation_key_expires, sip_accounts.user_agent, sip_accounts.confirmation_key_hash, pe.value as email_change_value, pe.expires_at as email_change_expires, pe.attempts as email_change_attempts, pe.created_at as email_change_created, pe.updated_at as email_change_updated, sip_dictionary."key" as dict_key, sip_dictionary."value" as dict_value from accounts inner join sip_accounts on sip_accounts.account_id = accounts.id left join sip_pending_changes pe on pe.account_id = accounts.id and pe.kind = \'email\' left join sip_dictionary on sip_dictionary.account_id = accounts.id where accounts.id = ? order by sip_dictionary."key"',
   );
   const dictionaryOf = deps.statements.prepare<{ key: string; value: string }>('select "key", "value" from sip_dictionary where account_id = ? order by "key"');
 
@@ -145,6 +164,7 @@ export function createSipAccounts(deps: CoreDeps) {
       const account = await byId(id);
       if (account) {
         Object.freeze(account.dictionary);
+        if (account.emailChange) Object.freeze(account.emailChange);
         Object.freeze(account.algorithms);
         Object.freeze(account);
       }

@@ -6,11 +6,11 @@ import type { Caller } from '../callers.js';
 import { now, randomString, sha256Hex } from '../crypto.js';
 import { CommonErrors, GatehouseError, notFound } from '../errors.js';
 import type { DigestAlgorithm } from '../sip/digest.js';
+import { EMAIL_CHANGE_ATTEMPTS } from './accounts.js';
 import type { AccountAnswer, FlexisipContext } from './common.js';
 import { Problems, checkAlgorithm, checkEmail, checkPassword, checkPhone, refuse } from './validation.js';
 
 const EMAIL_CODE_TTL_MS = 15 * 60_000;
-const EMAIL_CODE_ATTEMPTS = 5;
 const PHONE_SERVICE = 'flexisip-phone';
 
 export function createOwnAccount(ctx: FlexisipContext) {
@@ -47,6 +47,8 @@ export function createOwnAccount(ctx: FlexisipContext) {
     const account = await self(caller);
     const p = new Problems();
     checkEmail(p, email, true);
+    // Upstream refuses the address the account already has (a change to nothing).
+    if (!p.has('email') && account.email !== null && email!.toLowerCase() === account.email.toLowerCase()) p.add('email', 'The email is already the account\'s email.');
     await checkUnique(p, account.domain, { email }, account.id);
     p.check();
     const code = randomString('0123456789', 6);
@@ -58,7 +60,7 @@ export function createOwnAccount(ctx: FlexisipContext) {
     const account = await self(caller);
     if (!code) refuse('code', 'The code field is required.');
     const pending = await db.selectFrom('sip_pending_changes').selectAll().where('account_id', '=', account.id).where('kind', '=', 'email').executeTakeFirst();
-    if (!pending || Number(pending.expires_at) <= now() || Number(pending.attempts) >= EMAIL_CODE_ATTEMPTS) throw notFound('email change request');
+    if (!pending || Number(pending.expires_at) <= now() || Number(pending.attempts) >= EMAIL_CHANGE_ATTEMPTS) throw notFound('email change request');
     if (pending.code_hash !== hashCode(account.id, code)) {
       await db.updateTable('sip_pending_changes').set({ attempts: Number(pending.attempts) + 1 }).where('account_id', '=', account.id).where('kind', '=', 'email').execute();
       refuse('code', 'The code is incorrect.');
@@ -67,7 +69,8 @@ export function createOwnAccount(ctx: FlexisipContext) {
     const p = new Problems();
     await checkUnique(p, account.domain, { email: pending.value }, account.id);
     p.check();
-    await db.updateTable('accounts').set({ email: pending.value, updated_at: now() }).where('id', '=', account.id).execute();
+    // As upstream: a confirmed address proves the owner, so the account is activated too.
+    await db.updateTable('accounts').set({ email: pending.value, activated: 1, updated_at: now() }).where('id', '=', account.id).execute();
     return answer(await accounts.mustById(account.id));
   }
 
@@ -108,10 +111,11 @@ export function createOwnAccount(ctx: FlexisipContext) {
   }
 
   async function putPending(accountId: number, kind: 'email' | 'phone', value: string, fields: { code_hash: string | null; request_id: string | null }) {
-    const row = { value, ...fields, attempts: 0, expires_at: now() + EMAIL_CODE_TTL_MS };
+    const at = now();
+    const row = { value, ...fields, attempts: 0, expires_at: at + EMAIL_CODE_TTL_MS, updated_at: at };
     await db
       .insertInto('sip_pending_changes')
-      .values({ account_id: accountId, kind, ...row })
+      .values({ account_id: accountId, kind, ...row, created_at: at })
       .onConflict((oc) => oc.columns(['account_id', 'kind']).doUpdateSet(row))
       .execute();
   }

@@ -53,6 +53,9 @@ export interface SipPendingChangeTable {
   request_id: string | null;
   attempts: number;
   expires_at: number;
+  /** Null on rows written before migration 0018. */
+  created_at: number | null;
+  updated_at: number | null;
 }
 
 export interface SipDictionaryTable {

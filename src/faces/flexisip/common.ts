@@ -39,6 +39,10 @@ export const Account = Type.Object(
     confirmation_key_expires: Type.Union([Type.String(), Type.Null()]),
     confirmation_key: Type.Optional(Type.String()),
     dictionary: Type.Record(Type.String(), Type.String()),
+    email_change_code: Type.Union([
+      Type.Object({ email: Type.String(), created_at: Type.Union([Type.String(), Type.Null()]), updated_at: Type.Union([Type.String(), Type.Null()]) }),
+      Type.Null(),
+    ]),
     passwords: Type.Array(Type.Object({ algorithm: Type.String(), password: Type.Optional(Type.String()) })),
     created_at: Type.String(),
     updated_at: Type.String(),
@@ -48,6 +52,8 @@ export const Account = Type.Object(
 
 /** "Y-m-d H:i:s" in UTC, the upstream format of confirmation_key_expires. */
 const laravelTime = (t: number) => new Date(t).toISOString().slice(0, 19).replace('T', ' ');
+
+const isoOrNull = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 export function accountJson(a: AccountAnswer, realmOf: (domain: string) => string) {
   const { account } = a;
@@ -68,6 +74,12 @@ export function accountJson(a: AccountAnswer, realmOf: (domain: string) => strin
     confirmation_key_expires: account.confirmationKeyExpires === null ? null : laravelTime(account.confirmationKeyExpires),
     ...(a.confirmationKey && { confirmation_key: a.confirmationKey }),
     dictionary: account.dictionary,
+    // Upstream's pending email change, without its code (hidden there too).
+    email_change_code: account.emailChange && {
+      email: account.emailChange.email,
+      created_at: isoOrNull(account.emailChange.createdAt),
+      updated_at: isoOrNull(account.emailChange.updatedAt),
+    },
     passwords: account.algorithms.map((algorithm) => ({ algorithm, ...(a.ha1?.[algorithm] && { password: a.ha1[algorithm] }) })),
     created_at: new Date(account.createdAt).toISOString(),
     updated_at: new Date(account.updatedAt).toISOString(),
