@@ -30,6 +30,10 @@ export interface SipAccount {
   dictionary: Record<string, string>;
   /** A pending email change (upstream's `email_change_code`): the new address, while its code can still be used. */
   emailChange: { email: string; createdAt: number | null; updatedAt: number | null } | null;
+  /** The account types it has, as upstream lists them in the account object. */
+  types: Array<{ id: number; key: string }>;
+  /** Its DTMF actions; none listed while the account has no DTMF protocol, as upstream. */
+  actions: Array<{ id: number; key: string; code: string }>;
   createdAt: number;
   updatedAt: number;
 }
@@ -91,7 +95,7 @@ export function createSipAccounts(deps: CoreDeps) {
    * The account object from its row and its dictionary entries. The opened provisioning token is
    * kept per envelope (a new token is a new envelope), so a read does not decrypt it every time.
    */
-  function build(row: Row, entries: Array<{ key: string; value: string }>): SipAccount {
+  function build(row: Row, entries: Array<{ key: string; value: string }>, links: Links): SipAccount {
     const id = Number(row.id);
     const dictionary: Record<string, string> = {};
     for (const e of entries) dictionary[e.key] = e.value;
@@ -113,6 +117,8 @@ export function createSipAccounts(deps: CoreDeps) {
       algorithms: [row.ha1_md5 && 'MD5', row.ha1_sha256 && 'SHA-256'].filter(Boolean) as DigestAlgorithm[],
       dictionary,
       emailChange: emailChangeOf(row),
+      types: links.types.map((t) => ({ id: Number(t.id), key: t.key })),
+      actions: row.dtmf_protocol === null ? [] : links.actions.map((a) => ({ id: Number(a.id), key: a.key, code: a.code })),
       createdAt: Number(row.created_at),
       updatedAt: Number(row.updated_at),
     };
@@ -138,7 +144,9 @@ export function createSipAccounts(deps: CoreDeps) {
   }
 
   async function toSipAccount(row: Row): Promise<SipAccount> {
-    return build(row, await dictionaryOf.all(Number(row.id)));
+    const id = Number(row.id);
+    const [entries, links] = await Promise.all([dictionaryOf.all(id), linksOf(id)]);
+    return build(row, entries, links);
   }
 
   // GET /api/accounts/me reads an account on every request: one statement prepared once, a row per
@@ -147,12 +155,21 @@ export function createSipAccounts(deps: CoreDeps) {
     'select accounts.*, sip_accounts.ha1_md5, sip_accounts.ha1_sha256, sip_accounts.dtmf_protocol, sip_accounts.provisioning_token, sip_accounts.confirmation_key_expires, sip_accounts.user_agent, sip_accounts.confirmation_key_hash, pe.value as email_change_value, pe.expires_at as email_change_expires, pe.attempts as email_change_attempts, pe.created_at as email_change_created, pe.updated_at as email_change_updated, sip_dictionary."key" as dict_key, sip_dictionary."value" as dict_value from accounts inner join sip_accounts on sip_accounts.account_id = accounts.id left join sip_pending_changes pe on pe.account_id = accounts.id and pe.kind = \'email\' left join sip_dictionary on sip_dictionary.account_id = accounts.id where accounts.id = ? order by sip_dictionary."key"',
   );
   const dictionaryOf = deps.statements.prepare<{ key: string; value: string }>('select "key", "value" from sip_dictionary where account_id = ? order by "key"');
+  const typesOf = deps.statements.prepare<{ id: number; key: string }>(
+    'select t.id, t."key" from sip_account_account_types l inner join sip_account_types t on t.id = l.account_type_id where l.account_id = ? order by t.id',
+  );
+  const actionsOf = deps.statements.prepare<{ id: number; key: string; code: string }>('select id, "key", code from sip_account_actions where account_id = ? order by id');
+  type Links = { types: Array<{ id: number; key: string }>; actions: Array<{ id: number; key: string; code: string }> };
+  const linksOf = async (id: number): Promise<Links> => {
+    const [types, actions] = await Promise.all([typesOf.all(id), actionsOf.all(id)]);
+    return { types, actions };
+  };
 
   async function byId(id: number): Promise<SipAccount | undefined> {
-    const rows = await accountById.all(id);
+    const [rows, links] = await Promise.all([accountById.all(id), linksOf(id)]);
     if (rows.length === 0) return undefined;
     const entries = rows.filter((r) => r.dict_key !== null).map((r) => ({ key: r.dict_key!, value: r.dict_value ?? '' }));
-    return build(rows[0]!, entries);
+    return build(rows[0]!, entries, links);
   }
 
   // An account reading itself (GET /api/accounts/me and the other User endpoints) on every request:
@@ -165,6 +182,10 @@ export function createSipAccounts(deps: CoreDeps) {
       if (account) {
         Object.freeze(account.dictionary);
         if (account.emailChange) Object.freeze(account.emailChange);
+        for (const list of [account.types, account.actions]) {
+          for (const item of list) Object.freeze(item);
+          Object.freeze(list);
+        }
         Object.freeze(account.algorithms);
         Object.freeze(account);
       }

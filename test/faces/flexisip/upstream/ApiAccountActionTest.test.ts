@@ -1,7 +1,6 @@
 /**
  * Port of upstream's tests/Feature/ApiAccountActionTest.php (flexisip-account-manager 75599dd).
- * Upstream's factory account has a DTMF protocol; here it is set at creation. Not ported: the account
- * object's `actions` list (Gatehouse's account object does not carry it yet; issue 27's closing note).
+ * Upstream's factory account has a DTMF protocol; here it is set at creation.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -38,11 +37,15 @@ for (const dialect of DIALECTS) {
       assert.equal((await api('/actions', 'POST', { key: 'Abc1234', code: '123' })).status, 422);
       const listed = await api('/actions');
       assert.deepEqual(listed.body.map((a: { key: string; code: string }) => [a.key, a.code]), [['123', '123']]);
+      const withActions = await call(`${w.url}${route}/${account.id}`, { headers: admin.key });
+      assert.deepEqual(withActions.body.actions.map((a: { key: string; code: string }) => [a.key, a.code]), [['123', '123']]);
       // No protocol: PUT replaces the account, so omitting dtmf_protocol clears it (specs/README.md).
       const cleared = await call(`${w.url}${route}/${account.id}`, { method: 'PUT', headers: admin.key, json: { username: account.username, password: account.password, algorithm: account.algorithm } });
       assert.deepEqual([cleared.status, cleared.body.dtmf_protocol], [200, null]);
       assert.equal((await api('/actions', 'POST', { key: 'abc1234', code: '123' })).status, 403);
       assert.equal((await api('/actions')).status, 403);
+      const got = await call(`${w.url}${route}/${account.id}`, { headers: admin.key });
+      assert.deepEqual([got.status, got.body.actions], [200, []]);
     });
 
     test('testDelete', async () => {

@@ -1,8 +1,7 @@
 /**
  * Port of upstream's tests/Feature/ApiAccountTypeTest.php (flexisip-account-manager 75599dd). Account
  * types belong to a tenant here, so each test takes a fresh tenant and domain, as upstream takes a fresh
- * database. Not ported: upstream's account object lists its `types` (and `actions`); Gatehouse's does not
- * yet (issue 27's closing note), so testAccountAddType checks the link in storage instead.
+ * database.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -63,7 +62,8 @@ for (const dialect of DIALECTS) {
       assert.equal((await api(path, 'POST')).status, 200);
       assert.equal((await api(path, 'POST')).status, 403);
       const links = () => server.runtime.storage.db.selectFrom('sip_account_account_types').select('account_type_id').where('account_id', '=', account.id).execute();
-      assert.deepEqual((await links()).map((l) => Number(l.account_type_id)), [created.body.id]);
+      const got = await api(`/api/accounts/${account.id}`);
+      assert.deepEqual([got.status, got.body.types], [200, [{ id: created.body.id, key: 'phone' }]]);
       // Remove, then retry.
       assert.equal((await api(path, 'DELETE')).status, 200);
       assert.equal((await links()).length, 0);
