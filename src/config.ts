@@ -78,6 +78,8 @@ export interface FlexisipConfig {
   pushWebhookUrl: string | null;
   /** Shared with the SIP registrar for /internal/sip/…; null: those routes answer 404. */
   registrarSecret: string | null;
+  /** Usernames no account may take: each entry is the name itself or a regular expression found in it. */
+  blacklistedUsernames: readonly (string | RegExp)[];
 }
 
 export interface RateSetting {
@@ -161,6 +163,7 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_EMAIL_CHANNEL', '(auto)', 'smtp, outbox or none; auto: smtp when SMTP_URL is set, else outbox when enabled, else none'],
   ['GATEHOUSE_SIP_REALM', '(the domain)', 'Digest realm of every SIP account; unset: each account\'s own domain'],
   ['GATEHOUSE_FLEXISIP_DOMAIN', '(none)', 'SIP domain of accounts created by public /api endpoints that name none'],
+  ['GATEHOUSE_FLEXISIP_BLACKLISTED_USERNAMES', '(none)', 'comma-separated usernames no SIP account may take; each entry is refused as itself and, as a regular expression, wherever it matches'],
   ['GATEHOUSE_FLEXISIP_DANGEROUS_ENDPOINTS', 'false', 'true to serve the deprecated, unsecure /api endpoints (public creation, info-by-phone, recovery)'],
   ['GATEHOUSE_FLEXISIP_EMAIL_UNIQUE', 'false', 'true to refuse a SIP account email already used in its domain'],
   ['GATEHOUSE_PUSH_WEBHOOK_URL', '(none)', 'https:// URL that receives send-by-push tokens as JSON; unset: the development outbox'],
@@ -274,7 +277,19 @@ function flexisipSettings(get: Get): FlexisipConfig {
     emailUnique: boolean('GATEHOUSE_FLEXISIP_EMAIL_UNIQUE', get('GATEHOUSE_FLEXISIP_EMAIL_UNIQUE') ?? 'false'),
     pushWebhookUrl: webhook ? httpUrl('GATEHOUSE_PUSH_WEBHOOK_URL', webhook) : null,
     registrarSecret: secret ?? null,
+    blacklistedUsernames: blacklist(get('GATEHOUSE_FLEXISIP_BLACKLISTED_USERNAMES')),
   };
+}
+
+/** Upstream's `app.blacklisted_usernames`: comma-separated; an entry is refused as itself and, as a regular expression, wherever it matches. */
+function blacklist(value: string | undefined): (string | RegExp)[] {
+  return (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean).flatMap((entry) => {
+    try {
+      return [entry, new RegExp(entry, 'u')];
+    } catch {
+      throw new ConfigError('GATEHOUSE_FLEXISIP_BLACKLISTED_USERNAMES', `"${entry}" is not a regular expression`);
+    }
+  });
 }
 
 function rate(variable: string, value: string): RateSetting {

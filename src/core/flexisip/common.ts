@@ -62,6 +62,9 @@ export function createContext(deps: CoreDeps, options: FlexisipOptions) {
   const settings = config.flexisip;
   const answer = (account: SipAccount, extra: Omit<AccountAnswer, 'account'> = {}): AccountAnswer => ({ account, ...extra });
 
+  /** Upstream's blacklist rule (and its answer, the same as for a taken username). */
+  const isBlacklisted = (username: string) => settings.blacklistedUsernames.some((entry) => (typeof entry === 'string' ? entry === username : entry.test(username)));
+
   function dangerous(): void {
     if (!settings.dangerousEndpoints) throw notFound('endpoint');
   }
@@ -94,6 +97,7 @@ export function createContext(deps: CoreDeps, options: FlexisipOptions) {
 
   function checkNew(p: Problems, input: AccountFields, usernameRequired = true): boolean {
     checkUsername(p, input.username, usernameRequired);
+    if (typeof input.username === 'string' && !p.has('username') && isBlacklisted(input.username)) p.add('username', 'Username already used.');
     checkPassword(p, input.password);
     const algorithmOk = checkAlgorithm(p, input.algorithm);
     checkEmail(p, input.email);
