@@ -78,6 +78,9 @@ export interface FlexisipConfig {
   pushWebhookUrl: string | null;
   /** Shared with the SIP registrar for /internal/sip/…; null: those routes answer 404. */
   registrarSecret: string | null;
+  /** Upstream's blocking service: this many codes asked for within blockingPeriodMs block the account; 0: never. */
+  blockingEvents: number;
+  blockingPeriodMs: number;
   /** Usernames no account may take: each entry is the name itself or a regular expression found in it. */
   blacklistedUsernames: readonly (string | RegExp)[];
 }
@@ -163,6 +166,8 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_EMAIL_CHANNEL', '(auto)', 'smtp, outbox or none; auto: smtp when SMTP_URL is set, else outbox when enabled, else none'],
   ['GATEHOUSE_SIP_REALM', '(the domain)', 'Digest realm of every SIP account; unset: each account\'s own domain'],
   ['GATEHOUSE_FLEXISIP_DOMAIN', '(none)', 'SIP domain of accounts created by public /api endpoints that name none'],
+  ['GATEHOUSE_FLEXISIP_BLOCKING_EVENTS', '5', 'email and phone change codes one SIP account may ask for within GATEHOUSE_FLEXISIP_BLOCKING_PERIOD (a recent change to the account counts as one, as upstream counts it); the next request blocks the account (403) until an admin unblocks it; 0: never'],
+  ['GATEHOUSE_FLEXISIP_BLOCKING_PERIOD', '1800', 'seconds over which GATEHOUSE_FLEXISIP_BLOCKING_EVENTS are counted'],
   ['GATEHOUSE_FLEXISIP_BLACKLISTED_USERNAMES', '(none)', 'comma-separated usernames no SIP account may take; each entry is refused as itself and, as a regular expression, wherever it matches'],
   ['GATEHOUSE_FLEXISIP_DANGEROUS_ENDPOINTS', 'false', 'true to serve the deprecated, unsecure /api endpoints (public creation, info-by-phone, recovery)'],
   ['GATEHOUSE_FLEXISIP_EMAIL_UNIQUE', 'false', 'true to refuse a SIP account email already used in its domain'],
@@ -277,8 +282,15 @@ function flexisipSettings(get: Get): FlexisipConfig {
     emailUnique: boolean('GATEHOUSE_FLEXISIP_EMAIL_UNIQUE', get('GATEHOUSE_FLEXISIP_EMAIL_UNIQUE') ?? 'false'),
     pushWebhookUrl: webhook ? httpUrl('GATEHOUSE_PUSH_WEBHOOK_URL', webhook) : null,
     registrarSecret: secret ?? null,
+    blockingEvents: count('GATEHOUSE_FLEXISIP_BLOCKING_EVENTS', get('GATEHOUSE_FLEXISIP_BLOCKING_EVENTS') ?? '5'),
+    blockingPeriodMs: count('GATEHOUSE_FLEXISIP_BLOCKING_PERIOD', get('GATEHOUSE_FLEXISIP_BLOCKING_PERIOD') ?? '1800') * 1000,
     blacklistedUsernames: blacklist(get('GATEHOUSE_FLEXISIP_BLACKLISTED_USERNAMES')),
   };
+}
+
+function count(variable: string, value: string): number {
+  if (!/^\d{1,7}$/.test(value)) throw new ConfigError(variable, `must be a whole number, got "${value}"`);
+  return Number(value);
 }
 
 /** Upstream's `app.blacklisted_usernames`: comma-separated; an entry is refused as itself and, as a regular expression, wherever it matches. */

@@ -4,9 +4,9 @@
  */
 import type { Caller } from '../callers.js';
 import { now, randomString, sha256Hex } from '../crypto.js';
-import { CommonErrors, GatehouseError, notFound } from '../errors.js';
+import { CommonErrors, GatehouseError, forbidden, notFound } from '../errors.js';
 import type { DigestAlgorithm } from '../sip/digest.js';
-import { EMAIL_CHANGE_ATTEMPTS } from './accounts.js';
+import { EMAIL_CHANGE_ATTEMPTS, type SipAccount } from './accounts.js';
 import type { AccountAnswer, FlexisipContext } from './common.js';
 import { Problems, checkAlgorithm, checkEmail, checkPassword, checkPhone, refuse } from './validation.js';
 
@@ -15,6 +15,23 @@ const PHONE_SERVICE = 'flexisip-phone';
 
 export function createOwnAccount(ctx: FlexisipContext) {
   const { db, accounts, devices, answer, self, checkUnique, deliverKey, options: { verifications } } = ctx;
+  const { state, config } = ctx.deps;
+
+  /**
+   * Upstream's blocking service: an account asking for code after code (a stolen key pumping SMS, say) is
+   * blocked once it has asked for GATEHOUSE_FLEXISIP_BLOCKING_EVENTS within the period, until an admin
+   * unblocks it. A change to the account within the period counts as one event, as upstream counts it.
+   * One atomic increment in shared state, so the count holds across nodes and concurrent requests.
+   */
+  async function refuseWhenBlockable(account: SipAccount): Promise<void> {
+    const { blockingEvents, blockingPeriodMs } = config.flexisip;
+    if (blockingEvents === 0) return;
+    const asked = await state.increment(`flexisip:code-requests:${account.id}`, blockingPeriodMs);
+    const recentChange = account.updatedAt > now() - blockingPeriodMs ? 1 : 0;
+    if (asked - 1 + recentChange < blockingEvents) return;
+    await accounts.setFlags(account.id, { blocked: true });
+    throw forbidden('Account blocked');
+  }
 
   async function me(caller: Caller): Promise<AccountAnswer> {
     return answer(await self(caller));
@@ -51,6 +68,7 @@ export function createOwnAccount(ctx: FlexisipContext) {
     if (!p.has('email') && account.email !== null && email!.toLowerCase() === account.email.toLowerCase()) p.add('email', 'The email is already the account\'s email.');
     await checkUnique(p, account.domain, { email }, account.id);
     p.check();
+    await refuseWhenBlockable(account);
     const code = randomString('0123456789', 6);
     await putPending(account.id, 'email', email!.toLowerCase(), { code_hash: hashCode(account.id, code), request_id: null });
     await deliverKey({ ...account, email: email! }, 'email', code, 'email change');
@@ -82,6 +100,7 @@ export function createOwnAccount(ctx: FlexisipContext) {
     const p = new Problems();
     checkPhone(p, phone, true);
     p.check();
+    await refuseWhenBlockable(account);
     const { requestId } = await verifications.send(tenantCaller(caller), {
       service: PHONE_SERVICE,
       from: '',
