@@ -1,13 +1,17 @@
 /**
  * Port of upstream's tests/Feature/ApiAuthenticationTest.php (flexisip-account-manager 75599dd):
  * HTTP Digest on GET /api/accounts/me, on a default install whose only SIP domain stands for
- * upstream's app.sip_domain.
+ * upstream's app.sip_domain. Not ported: testAuthenticationSHA265FromCLRTXT and
+ * testAuthenticationSHA265FromCLRTXTWithRealm, whose accounts keep a clear-text password (upstream's
+ * CLRTXT algorithm); Gatehouse stores only sealed HA1s, never a password.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type TestServer, call, startTestServer } from '../../../helpers/server.js';
 import { DIALECTS, skipDialect } from '../../../helpers/services.js';
 import { type SipUser, type World, challengesOf, createAccount, digestAuthorization, world } from '../world.js';
+import { ha1Context } from '../../../../src/core/flexisip/accounts.js';
+import { ha1 } from '../../../../src/core/sip/digest.js';
 import { member } from './upstream-world.js';
 
 const route = '/api/accounts/me';
@@ -71,6 +75,18 @@ for (const dialect of DIALECTS) {
       assert.equal(cleared.status, 401);
       assert.match(cleared.text, /Nonce invalid/);
       assert.equal(challengesOf(cleared)[0]!.algorithm, 'MD5');
+    });
+
+    test('testMultiHash', async () => {
+      // Upstream's factory gives an MD5 account a second, SHA-256 password row; the API makes one algorithm
+      // at a time, so the port seals the second HA1 into the account's row the same way storage does.
+      const user = await createAccount(w, { algorithm: 'MD5' });
+      const { db, sealer } = server.runtime.core.deps;
+      const sha256 = sealer.seal(ha1('SHA-256', user.username, user.domain, user.password), ha1Context('SHA-256', user.id));
+      await db.updateTable('sip_accounts').set({ ha1_sha256: sha256 }).where('account_id', '=', user.id).execute();
+      const first = await firstResponse(user);
+      assert.equal(first.status, 401);
+      assert.deepEqual(challengesOf(first).map((c) => c.algorithm), ['MD5', 'SHA-256']);
     });
 
     test('testAuthenticationMD5', async () => {
