@@ -88,6 +88,7 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
   // Every Smart 2FA request authenticates this way: a statement prepared once, its row kept fresh.
   // Keyed by the token's hash, as the table is: a Map finds it as the unique index did, and a
   // wrong token is never kept, so it costs a lookup every time.
+  const generationOf = statements.prepare<{ credentials_valid_after: number | string | null }>('select credentials_valid_after from accounts where id = ?');
   const basicTenant = statements.prepare<{ id: number; sid: string; path: string }>(
     'select tenants.id, tenants.sid, tenants.path from auth_tokens inner join tenants on tenants.id = auth_tokens.tenant_id where auth_tokens.token_hash = ? and tenants.sid = ?',
   );
@@ -199,7 +200,9 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
    */
   async function signJwt(accountId: number, claims: Record<string, unknown> = {}, notAfter: number | null = null): Promise<{ token: string; expiresAt: number }> {
     const { kid, key } = signingKeys.current();
-    const row = await db.selectFrom('accounts').select('credentials_valid_after').where('id', '=', accountId).executeTakeFirst();
+    // A prepared statement, not Kysely: on SQLite a Kysely query commits the open write group first, and
+    // the sign-in that calls this has just written (its code claim), so that would cost every sign-in a commit.
+    const row = await generationOf.get(accountId);
     const generation = row?.credentials_valid_after == null ? 0 : Number(row.credentials_valid_after);
     const iat = Math.floor(now() / 1000);
     let exp = iat + config.jwt.ttlSeconds;
