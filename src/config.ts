@@ -282,15 +282,10 @@ function flexisipSettings(get: Get): FlexisipConfig {
     emailUnique: boolean('GATEHOUSE_FLEXISIP_EMAIL_UNIQUE', get('GATEHOUSE_FLEXISIP_EMAIL_UNIQUE') ?? 'false'),
     pushWebhookUrl: webhook ? httpUrl('GATEHOUSE_PUSH_WEBHOOK_URL', webhook) : null,
     registrarSecret: secret ?? null,
-    blockingEvents: count('GATEHOUSE_FLEXISIP_BLOCKING_EVENTS', get('GATEHOUSE_FLEXISIP_BLOCKING_EVENTS') ?? '5'),
-    blockingPeriodMs: count('GATEHOUSE_FLEXISIP_BLOCKING_PERIOD', get('GATEHOUSE_FLEXISIP_BLOCKING_PERIOD') ?? '1800') * 1000,
+    blockingEvents: integer('GATEHOUSE_FLEXISIP_BLOCKING_EVENTS', get('GATEHOUSE_FLEXISIP_BLOCKING_EVENTS') ?? '5', 0, 9_999_999),
+    blockingPeriodMs: integer('GATEHOUSE_FLEXISIP_BLOCKING_PERIOD', get('GATEHOUSE_FLEXISIP_BLOCKING_PERIOD') ?? '1800', 0, 9_999_999) * 1000,
     blacklistedUsernames: blacklist(get('GATEHOUSE_FLEXISIP_BLACKLISTED_USERNAMES')),
   };
-}
-
-function count(variable: string, value: string): number {
-  if (!/^\d{1,7}$/.test(value)) throw new ConfigError(variable, `must be a whole number, got "${value}"`);
-  return Number(value);
 }
 
 /** Upstream's `app.blacklisted_usernames`: comma-separated; an entry is refused as itself and, as a regular expression, wherever it matches. */
