@@ -29,6 +29,10 @@ button.secondary{background:#fff;color:#1f5fbf}
 button.danger{background:#b3261e;border-color:#b3261e}
 button.small{padding:.25rem .6rem;margin:0;font-size:.85rem}
 button.link{background:none;border:none;padding:0;margin:0;text-decoration:underline;color:#1f5fbf}
+a.button{display:inline-block;font:inherit;padding:.55rem 1rem;border-radius:6px;border:1px solid #1f5fbf;background:#1f5fbf;color:#fff;text-decoration:none;margin-top:1rem}
+a.button.secondary{background:#fff;color:#1f5fbf}
+a.button.danger{background:#b3261e;border-color:#b3261e;color:#fff}
+a.button.small{padding:.25rem .6rem;margin:0;font-size:.85rem}
 form.inline{display:inline}
 .row{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end}
 .row>*{flex:1 1 10rem}
