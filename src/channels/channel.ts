@@ -19,6 +19,13 @@ export interface DeliveryReceipt {
   providerId: string | null;
   status: 'queued' | 'sent' | 'delivered' | 'failed';
   error?: string;
+  /**
+   * A failure worth trying again (a provider 5xx, a 429, a timeout, a connection error); a failure
+   * without it is permanent (Twilio 4xx such as an invalid number, an SMTP 5xx, a refused input).
+   */
+  retryable?: boolean;
+  /** How long the provider asked to wait before trying again (Retry-After), in ms. */
+  retryAfterMs?: number | null;
 }
 
 export interface Channel {

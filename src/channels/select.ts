@@ -56,7 +56,7 @@ function neverThrows(provider: string, channel: Channel): Channel {
       try {
         return await channel.send(message);
       } catch {
-        return { provider, providerId: null, status: 'failed', error: `${provider} delivery failed unexpectedly` };
+        return { provider, providerId: null, status: 'failed', error: `${provider} delivery failed unexpectedly`, retryable: true };
       }
     },
   };

@@ -57,7 +57,7 @@ export function createSmtpChannel(config: SmtpConfig): Channel {
         }
         return { provider: 'smtp', providerId: info.messageId ?? null, status: 'sent' };
       } catch (err) {
-        return failed(redact(smtpReason(err), [password, message.body]));
+        return { ...failed(redact(smtpReason(err), [password, message.body])), retryable: smtpRetryable(err) };
       }
     },
   };
@@ -65,6 +65,16 @@ export function createSmtpChannel(config: SmtpConfig): Channel {
 
 function failed(error: string): DeliveryReceipt {
   return { provider: 'smtp', providerId: null, status: 'failed', error };
+}
+
+/** Connection codes nodemailer reports when no SMTP reply was had (a timeout, a refused connection, DNS). */
+const TRANSIENT = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EPROTOCOL']);
+
+/** SMTP says it itself: a 4xx reply is "try again later", a 5xx is final; no reply at all is retried. */
+export function smtpRetryable(err: unknown): boolean {
+  const e = err as { code?: unknown; responseCode?: unknown };
+  if (typeof e?.responseCode === 'number') return e.responseCode >= 400 && e.responseCode < 500;
+  return typeof e?.code === 'string' && TRANSIENT.has(e.code);
 }
 
 function smtpReason(err: unknown): string {

@@ -43,7 +43,8 @@ export function createTwilioChannels(config: TwilioConfig, publicUrl: string | n
         signal: AbortSignal.timeout(config.timeoutMs),
       });
     } catch (err) {
-      return failed(hide(networkReason(err, config.timeoutMs)));
+      // No answer (a timeout, a refused or reset connection): Twilio may come back, so it is tried again.
+      return { ...failed(hide(networkReason(err, config.timeoutMs))), retryable: true };
     }
     let payload: Record<string, unknown> = {};
     try {
@@ -56,7 +57,11 @@ export function createTwilioChannels(config: TwilioConfig, publicUrl: string | n
     if (!response.ok) {
       const code = typeof payload.code === 'number' || typeof payload.code === 'string' ? String(payload.code) : null;
       const text = typeof payload.message === 'string' ? payload.message : response.statusText;
-      return failed(hide(`twilio ${code ? `error ${code}` : `HTTP ${response.status}`}${text ? `: ${text}` : ''}`));
+      const reason = failed(hide(`twilio ${code ? `error ${code}` : `HTTP ${response.status}`}${text ? `: ${text}` : ''}`));
+      // Twilio's 5xx and 429 (too many requests) pass; its other 4xx (an invalid number, a blocked
+      // destination, bad credentials) say the same again to every retry.
+      if (response.status >= 500 || response.status === 429) return { ...reason, retryable: true, retryAfterMs: retryAfter(response.headers.get('retry-after')) };
+      return reason;
     }
     const sid = typeof payload.sid === 'string' ? payload.sid : null;
     const status = typeof payload.status === 'string' ? receiptStatus(payload.status) : null;
@@ -109,6 +114,14 @@ export function createTwilioChannels(config: TwilioConfig, publicUrl: string | n
 
 function failed(error: string): DeliveryReceipt {
   return { provider: 'twilio', providerId: null, status: 'failed', error };
+}
+
+/** Retry-After in seconds or as an HTTP date, in ms; null when absent or unreadable. */
+export function retryAfter(header: string | null, now = Date.now()): number | null {
+  if (!header) return null;
+  if (/^\d{1,7}$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 function networkReason(err: unknown, timeoutMs: number): string {

@@ -65,7 +65,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const limits = createLimits(deps, tenants);
   const settings = createSettings(deps);
   const hasher = codeHasher(pepper);
-  const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
+  const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher, queue });
   const records = createRecords(deps, limits);
   const voice = createVoice(deps, { tenants, settings });
   const sip = createDigestAuth(deps, createNonces(await loadNonceKey(deps.db, deps.sealer), deps.state));

@@ -13,6 +13,8 @@ export interface BusinessMetrics {
   signIn(outcome: SignInOutcome, factor: SignInFactor): void;
   /** A one-time code was made and handed to its channel; country is the calling code ("44"), "none" for email. */
   codeSent(channel: string, country: string): void;
+  /** One try to deliver a code on a channel: accepted by the provider (2xx), to be retried, or failed. */
+  deliveryAttempt(channel: string, provider: string, outcome: 'accepted' | 'retry' | 'failed'): void;
   /** A one-time code was verified. */
   codeVerified(channel: string): void;
   /** An account was locked by a run of second-factor failures. */

@@ -15,6 +15,7 @@ export interface BusinessCounters extends BusinessMetrics {
 const FAMILIES = [
   ['gatehouse_signins_total', 'Sign-in steps by outcome (success, failure, locked, rate_limited) and factor (password, trusted_device, totp, backup_code)'],
   ['gatehouse_codes_sent_total', 'One-time codes made and handed to a channel, by channel and destination calling code (none for email)'],
+  ['gatehouse_delivery_attempts_total', 'Tries to deliver a code, by channel, provider and outcome (accepted: the provider answered 2xx; retry: a 5xx, 429, timeout or connection error, tried again; failed: refused for good or the last retry)'],
   ['gatehouse_codes_verified_total', 'One-time codes verified, by channel'],
   ['gatehouse_login_locks_total', 'Accounts locked by a run of second-factor failures'],
   ['gatehouse_totp_used_total', 'TOTP codes accepted'],
@@ -34,6 +35,7 @@ export function createBusinessCounters(): BusinessCounters {
   return {
     signIn: (outcome: SignInOutcome, factor: SignInFactor) => add('gatehouse_signins_total', `outcome="${outcome}",factor="${factor}"`),
     codeSent: (channel, country) => add('gatehouse_codes_sent_total', `channel="${channel}",country="${country}"`),
+    deliveryAttempt: (channel, provider, outcome) => add('gatehouse_delivery_attempts_total', `channel="${channel}",provider="${provider}",outcome="${outcome}"`),
     codeVerified: (channel) => add('gatehouse_codes_verified_total', `channel="${channel}"`),
     loginLocked: () => add('gatehouse_login_locks_total', ''),
     totpUsed: () => add('gatehouse_totp_used_total', ''),

@@ -4,8 +4,14 @@
  * account in the path, requires the parameters Twilio requires, answers with Twilio's JSON shapes and
  * error codes, records every request, and can be told to fail the next one (HTTP 500 or a dropped
  * connection). Besides its own account it can hold others (`addAccount`), each with its own numbers.
+ *
+ * Fault injection for the delivery queue: a list of failures for the next requests, or for the next
+ * requests to one number (500, 429 with Retry-After, a hang past the client's timeout, a dropped
+ * connection, an error of Twilio's); every answer slowed by `delayMs`; and, for a number, a status
+ * callback posted (signed as Twilio signs it) to the server after a message or call was accepted,
+ * e.g. "undelivered". `accepted` lists what it took (2xx answers), which is what tests count.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -29,6 +35,19 @@ export interface FakeTwilio {
   addAccount(accountSid: string, authToken: string): void;
   /** The next request answers 500, drops the connection, hangs past any client timeout, or answers this error. */
   failNext(how: Failure): void;
+  /** The next requests (any number, or only those to `to`) fail in these ways, one each, in order. */
+  failSequence(hows: Failure[], to?: string): void;
+  /** Every answer waits this long first (a slow provider); 0 by default. */
+  delayMs: number;
+  /** Messages and calls accepted (2xx), in order. */
+  accepted: FakeTwilioAccepted[];
+  /**
+   * After accepting a message or call to `to`, post this status to the server's status callback: the
+   * StatusCallback URL's path on `serverUrl`, signed over the StatusCallback URL as Twilio signs it.
+   */
+  reportFor(to: string, status: string, options?: { errorCode?: string }): void;
+  /** Where status callbacks go (the server under test's base URL). */
+  callbacksTo(serverUrl: string): void;
   close(): Promise<void>;
 }
 
@@ -39,7 +58,19 @@ export interface FakeNumber {
   capabilities: { voice: boolean; sms: boolean; mms: boolean; fax: boolean };
 }
 
-type Failure = 'http500' | 'drop' | 'hang' | { status: number; code: number; message: string };
+export type Failure = 'http500' | 'drop' | 'hang' | { status: number; code: number; message: string; retryAfter?: string };
+
+export interface FakeTwilioAccepted {
+  sid: string;
+  resource: 'Messages' | 'Calls';
+  to: string;
+  /** The SMS body, or the call's TwiML. */
+  body: string;
+  at: number;
+}
+
+/** Twilio's 429: too many requests, with the seconds to wait. */
+export const tooManyRequests = (retryAfter: string): Failure => ({ status: 429, code: 20429, message: 'Too Many Requests', retryAfter });
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 
@@ -56,20 +87,31 @@ export async function startFakeTwilio(
   const pageTokens = new Map<string, number>();
   const requests: FakeTwilioRequest[] = [];
   let failure: Failure | null = null;
+  const failures: Failure[] = [];
+  const failuresFor = new Map<string, Failure[]>();
+  const reports = new Map<string, { status: string; errorCode?: string }>();
+  const accepted: FakeTwilioAccepted[] = [];
+  let callbackBase: string | null = null;
   const hanging = new Set<ServerResponse>();
+  const state = { delayMs: 0 };
 
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const [path = '', search = ''] = (req.url ?? '').split('?');
     const form = Object.fromEntries(new URLSearchParams(req.method === 'GET' ? search : body));
     requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization, contentType: req.headers['content-type'], form });
+    if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
 
-    const current = failure;
+    const forTo = form.To ? failuresFor.get(form.To) : undefined;
+    const current = failure ?? forTo?.shift() ?? failures.shift() ?? null;
     failure = null;
     if (current === 'drop') return req.socket.destroy();
     if (current === 'hang') return void hanging.add(res);
     if (current === 'http500') return error(res, 500, 20500, 'Internal Server Error');
-    if (current) return error(res, current.status, current.code, current.message);
+    if (current) {
+      if (current.retryAfter !== undefined) res.setHeader('retry-after', current.retryAfter);
+      return error(res, current.status, current.code, current.message);
+    }
 
     const numbersPath = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers\.json$/.exec(path);
     if (numbersPath) {
@@ -96,6 +138,19 @@ export async function startFakeTwilio(
     }
     if (!isCall && !form.Body && !form.MediaUrl) return error(res, 400, 21602, 'Message body is required.');
     const sid = (isCall ? 'CA' : 'SM') + randomBytes(16).toString('hex');
+    accepted.push({ sid, resource: isCall ? 'Calls' : 'Messages', to: form.To, body: (isCall ? form.Twiml : form.Body) ?? '', at: Date.now() });
+    const report = reports.get(form.To);
+    if (report && form.StatusCallback && callbackBase) {
+      const params: Record<string, string> = isCall
+        ? { CallSid: sid, CallStatus: report.status, AccountSid: accountSid }
+        : { MessageSid: sid, MessageStatus: report.status, AccountSid: accountSid, ...(report.errorCode && { ErrorCode: report.errorCode }) };
+      const signature = createHmac('sha1', authToken).update(form.StatusCallback + Object.keys(params).sort().map((k) => k + params[k]).join('')).digest('base64');
+      const target = callbackBase + new URL(form.StatusCallback).pathname;
+      // After the answer, as Twilio reports later; a refused callback is the test's to notice.
+      setTimeout(() => {
+        void fetch(target, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(params) }).catch(() => {});
+      }, 20);
+    }
     json(res, 201, {
       sid,
       account_sid: accountSid,
@@ -162,6 +217,23 @@ export async function startFakeTwilio(
     },
     failNext(how) {
       failure = how;
+    },
+    failSequence(hows, to) {
+      if (to) failuresFor.set(to, [...(failuresFor.get(to) ?? []), ...hows]);
+      else failures.push(...hows);
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(ms: number) {
+      state.delayMs = ms;
+    },
+    accepted,
+    reportFor(to, status, options = {}) {
+      reports.set(to, { status, errorCode: options.errorCode });
+    },
+    callbacksTo(serverUrl) {
+      callbackBase = serverUrl.replace(/\/+$/, '');
     },
     async close() {
       for (const res of hanging) res.destroy();

@@ -62,6 +62,11 @@ export interface OutboxDelivery {
   subject: string | null;
   body: string;
 }
+/** A send's delivery job, written with its request (core/queue): its key and sealed payload. */
+export interface QueuedDelivery {
+  key: string;
+  payload: string | null;
+}
 /** How the request records a delivery to the outbox. */
 const OUTBOX_DELIVERED = { status: 'delivered', provider: 'outbox', error: null, detail: 'outbox: delivered' } as const;
 
@@ -93,7 +98,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
   };
   const verifyDetail = `case when status = 'verified' then 'verified' when status = 'failed' then 'wrong code (' || attempts || '); request is dead' else 'wrong code (' || attempts || ')' end`;
 
-  let open: (o: Opening, outbox?: OutboxDelivery) => Promise<boolean>;
+  let open: (o: Opening, outbox?: OutboxDelivery, job?: QueuedDelivery) => Promise<boolean>;
   let count: (requestId: string, tenantId: number, now: number, hash: string) => Promise<Counted | undefined>;
   let delivered: (requestId: string, tenantId: number, d: Delivery, now: number) => Promise<unknown>;
 
@@ -101,6 +106,8 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
     // The functions plan their own statements (migrations 0011 and 0012).
     const opening = statements.prepare<{ ok: boolean }>('select gh_send_open(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) as ok');
     const openingToOutbox = statements.prepare<{ ok: boolean }>('select gh_send_to_outbox(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) as ok');
+    // Migration 0019: the request and its delivery job, one round trip.
+    const openingQueued = statements.prepare<{ ok: boolean }>('select gh_send_queue(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) as ok');
     const counting = statements.prepare<Counted>(
       `with c as (update verifications set attempts = attempts + 1, updated_at = $1,
          status = case when code_hash = $2 then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
@@ -112,9 +119,13 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
     count = (requestId, tenantId, now, hash) => counting.get(now, hash, requestId, tenantId);
     const delivering = statements.prepare(`with d as (${deliveredSql} returning request_id, tenant_id) ${EVENT} select request_id, tenant_id, 'delivery', ?, ? from d`);
     delivered = (requestId, tenantId, d, now) => delivering.run(d.status, d.provider, d.providerId, d.error, requestId, d.detail, now);
-    open = async (o, outbox) => {
+    open = async (o, outbox, job) => {
       const params = [o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.guardUntil, o.bucket?.key ?? null, o.bucket?.max ?? null, o.bucket?.intervalMs ?? null, o.detail];
-      const row = outbox ? await openingToOutbox.get(...params, outbox.from, outbox.subject, outbox.body) : await opening.get(...params);
+      const row = outbox
+        ? await openingToOutbox.get(...params, outbox.from, outbox.subject, outbox.body)
+        : job
+          ? await openingQueued.get(...params, job.key, job.payload)
+          : await opening.get(...params);
       return row!.ok;
     };
   } else {
@@ -127,8 +138,11 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
        values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const storeMessage = statements.prepare<{ id: number }>(OUTBOX_INSERT);
+    const enqueue = statements.prepare(
+      "insert into delivery_jobs (key, kind, tenant_id, ref, state, run_at, payload, created_at, updated_at) values (?, 'code', ?, ?, 'queued', ?, ?, ?, ?)",
+    );
     // Nothing but these statements between them: they stay in one turn, so in one group commit.
-    open = async (o, outbox) => {
+    open = async (o, outbox, job) => {
       if (o.bucket && !(await take.get(o.bucket.key, o.bucket.max - 1, o.now, o.now + o.bucket.intervalMs))) return false;
       if (o.guardUntil === null) await cancelPrevious.run(o.now, o.tenantId, o.service, o.to);
       else await shortenPrevious.run(o.guardUntil, o.now, o.tenantId, o.service, o.to, o.guardUntil);
@@ -137,6 +151,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
       if (!outbox) {
         await insert.run(...row, 'pending', null, null, null);
         await record(o.requestId, o.tenantId, [created], o.now);
+        if (job) await enqueue.run(job.key, o.tenantId, o.requestId, o.now, job.payload, o.now, o.now);
         return true;
       }
       const message = await storeMessage.get(o.tenantId, o.channel, o.to, outbox.from, outbox.subject, outbox.body, o.now);
@@ -166,9 +181,9 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
     /**
      * A send's writes before delivery: the bucket's token, the previous live code retired, the new
      * one, its 'created' event; with `outbox`, its delivery too: the message stored in the outbox,
-     * and the 'delivery' event. False (and nothing written, nothing delivered) when the bucket was empty.
+     * and the 'delivery' event; with `job`, its delivery job (core/queue), in the same transaction. False (and nothing written, nothing delivered) when the bucket was empty.
      */
-    open: (o: Opening, outbox?: OutboxDelivery) => open(o, outbox),
+    open: (o: Opening, outbox?: OutboxDelivery, job?: QueuedDelivery) => open(o, outbox, job),
     /** The delivery's outcome on the request, with its 'delivery' event. */
     delivered: (requestId: string, tenantId: number, d: Delivery, now: number) => delivered(requestId, tenantId, d, now),
     newest: (tenantId: number, service: string, to: string) => newest.get(tenantId, service, to),

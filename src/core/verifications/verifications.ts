@@ -3,7 +3,7 @@
  * constant-time compare, exactly one success), cancel. Every step leaves an event row; the code
  * itself is never stored, logged or returned.
  */
-import type { Channel, ChannelName, DeliveryReceipt } from '../../channels/channel.js';
+import type { ChannelName, DeliveryReceipt } from '../../channels/channel.js';
 import { hasLineBreak, isSafeVoice, ttsLanguage } from '../../channels/escape.js';
 import { isEmailAddress } from '../../channels/smtp.js';
 import { isE164 } from '../../channels/twilio.js';
@@ -19,7 +19,10 @@ import type { Limits } from '../limits/limits.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { type CodeHasher, newCode, newRequestId } from './codes.js';
 import { VerificationErrors } from './errors.js';
-import { type Delivery, verificationQueries } from './queries.js';
+import { verificationQueries } from './queries.js';
+import type { Queue } from '../queue/queue.js';
+import { CODE_JOB, type CodePayload, codeDelivery } from './delivery.js';
+import { parseFallback } from './fallback.js';
 import type { Settings } from './settings.js';
 
 export const MAX_ATTEMPTS = 5;
@@ -41,6 +44,8 @@ export interface SendInput {
   guardTime?: number | null;
   /** {"limit_name": "key value"} in order, or the same object as a JSON string. */
   limits?: unknown;
+  /** Channels to fall back to: ["call"], or [{"channel": "email", "to": "…"}] (fallback.ts). */
+  fallback?: unknown;
 }
 
 export interface VerifyInput {
@@ -94,11 +99,13 @@ export function parseLimits(input: unknown): Array<[string, string]> {
 }
 
 export function createVerifications(
-  { db, dialect, statements, metrics }: CoreDeps,
-  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher },
+  core: CoreDeps,
+  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher; queue: Queue },
 ) {
-  const { channels, buckets, limits, settings, hasher } = deps;
+  const { db, dialect, statements, metrics } = core;
+  const { channels, buckets, limits, settings, hasher, queue } = deps;
   const q = verificationQueries(statements, dialect, MAX_ATTEMPTS);
+  const delivery = codeDelivery(core, channels, queue);
 
   function validate(input: SendInput) {
     const channel = input.channel ?? 'sms';
@@ -125,7 +132,7 @@ export function createVerifications(
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > 86_400) throw invalid('timeout', 'must be from 1 to 86400 seconds');
     const guardTime = input.guardTime ?? null;
     if (guardTime !== null && (!Number.isInteger(guardTime) || guardTime < 0 || guardTime > 86_400)) throw invalid('guardTime', 'must be from 0 to 86400 seconds');
-    return { input, channel, repeat, length, timeout, guardTime, named: parseLimits(input.limits) };
+    return { input, channel, repeat, length, timeout, guardTime, named: parseLimits(input.limits), fallback: parseFallback(input.fallback, channel) };
   }
 
   async function send(caller: Caller, given: SendInput): Promise<{ requestId: string }> {
@@ -156,11 +163,12 @@ export function createVerifications(
       body: input.body.split('{code}').join(code),
       options: v.channel === 'call' ? { language: input.language ?? undefined, voice: input.voice ?? undefined, repeat: v.repeat } : undefined,
     };
-    const delivery = async (): Promise<Delivery> => {
-      const r = await deliver(channel, message);
-      const detail = `${r.provider}: ${r.status}${r.error ? `: ${r.error}` : ''}`.slice(0, 500);
-      return { status: r.status, provider: r.provider, providerId: r.providerId, error: r.error?.slice(0, 500) ?? null, detail };
+    // A real provider's delivery is a job written with the request (one transaction) and made by the
+    // queue's workers: the send answers at once, and a provider's hiccup or a restart loses nothing.
+    const payload: CodePayload = {
+      stages: delivery.stagesOf({ channel: v.channel, to: message.to, from: message.from, subject: message.subject, body: message.body, options: message.options }, v.fallback, message.subject),
     };
+    const job = channel.local ? undefined : queue.sealed({ kind: CODE_JOB, ref: requestId, tenantId: tenant.id, payload: JSON.stringify(payload) });
     const opened = await q.open(
       {
         requestId,
@@ -177,10 +185,11 @@ export function createVerifications(
       },
       // A delivery to the outbox rides in the opening's writes; any other waits for them.
       channel.local ? { from: message.from, subject: message.subject, body: message.body } : undefined,
+      job,
     );
     if (!opened) throw rateLimited(defaultBucket);
     metrics.codeSent(v.channel, v.channel === 'email' ? 'none' : callingCode(input.to));
-    if (!channel.local) await q.delivered(requestId, tenant.id, await delivery(), now);
+    if (job) queue.wake();
     return { requestId };
   }
 
@@ -188,14 +197,6 @@ export function createVerifications(
   function rateLimited(empty: BucketSpec): GatehouseError {
     const retryAfter = Math.max(1, Math.ceil(empty.intervalMs / empty.max / 1000));
     return new GatehouseError(VerificationErrors.rateLimited, 'Too many OTP request to same destination Number', { details: { retryAfter } });
-  }
-
-  async function deliver(channel: Channel, message: Parameters<Channel['send']>[0]): Promise<DeliveryReceipt> {
-    try {
-      return await channel.send(message);
-    } catch {
-      return { provider: 'unknown', providerId: null, status: 'failed', error: 'delivery failed unexpectedly' };
-    }
   }
 
   /** Why a request that cannot be attempted is refused, from its row; null while it is live. */
@@ -283,6 +284,18 @@ export function createVerifications(
       .returning(['request_id', 'tenant_id'])
       .execute();
     for (const r of rows) await q.record(r.request_id, r.tenant_id, [{ type: 'status', detail: `${status}${error ? `: ${error}` : ''}`.slice(0, 500) }], Date.now());
+    // The attempt it reports on (an SMS that fell back to a call keeps its own row), and the job
+    // waiting for this report, if any: delivered ends it, undelivered falls back, now.
+    const reported = status === 'delivered' ? 'delivered' : status === 'failed' ? 'undelivered' : null;
+    if (reported) {
+      const attempts = await db
+        .updateTable('delivery_attempts')
+        .set({ status: reported, error: error?.slice(0, 500) ?? null })
+        .where('provider_id', '=', providerId)
+        .returning('request_id')
+        .execute();
+      for (const r of [...rows, ...attempts]) await queue.hurry(`${CODE_JOB}:${r.request_id}`, providerId);
+    }
     return rows.length > 0;
   }
 

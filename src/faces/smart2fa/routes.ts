@@ -33,6 +33,12 @@ const SendBody = Type.Object({
   timeout: Type.Optional(Type.Integer()),
   guardTime: Type.Optional(Type.Integer()),
   limits: Type.Optional(Type.Unknown({ description: '{"limit_name": "key value"} in order, or that object as a JSON string' })),
+  fallback: Type.Optional(
+    Type.Array(Type.Union([Type.String({ maxLength: 10 }), Type.Object({ channel: Type.String({ maxLength: 10 }), to: Type.Optional(Text(320)) })]), {
+      maxItems: 2,
+      description: 'Channels that get the same code when this one fails for good, exhausts its retries or is reported undelivered: ["call"] (same number), or [{"channel": "email", "to": "name@example.com"}]',
+    }),
+  ),
 });
 
 const VerifyBody = Type.Object({

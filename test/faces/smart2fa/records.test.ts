@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { twilioSignature } from '../../../src/channels/twilio-status.js';
 import { type FakeTwilio, startFakeTwilio } from '../../helpers/fake-twilio.js';
+import { queueDrained } from '../../helpers/delivery.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type TestServer, apiKey, call, startTestServer } from '../../helpers/server.js';
 import { type TestSmtp, startTestSmtp } from '../../helpers/smtp.js';
@@ -158,6 +159,7 @@ for (const dialect of DIALECTS) {
       const to = randomNumber();
       const sent = await api.send({ to, body: 'Code: {code}' });
       assert.equal(sent.status, 200);
+      await queueDrained(server);
       const request = twilio.requests.at(-1)!;
       assert.equal(request.form.To, to);
       assert.match(request.form.Body!, /^Code: \d{6}$/);
@@ -190,6 +192,7 @@ for (const dialect of DIALECTS) {
     test('a call reads the code digit by digit in the language and voice asked, repeat times', async () => {
       const to = randomNumber();
       assert.equal((await api.send({ to, channel: 'call', body: 'Your code is {code}', language: 'awspolly.ja-JP', voice: 'woman', repeat: 2 })).status, 200);
+      await queueDrained(server);
       const twiml = twilio.requests.at(-1)!.form.Twiml!;
       assert.match(twiml, /language="ja-JP"/);
       assert.match(twiml, /voice="woman"/);
@@ -197,10 +200,11 @@ for (const dialect of DIALECTS) {
       assert.match(twiml, /\d, \d, \d, \d, \d, \d/);
     });
 
-    test('a Twilio error is recorded as a failed delivery, not a 500', async () => {
-      twilio.failNext('http500');
+    test('a Twilio refusal is recorded as a failed delivery, not a 500', async () => {
+      twilio.failNext({ status: 400, code: 21211, message: 'The To number is not a valid phone number.' });
       const sent = await api.send();
       assert.equal(sent.status, 200);
+      await queueDrained(server);
       const sdr = (await api.get(`/2fa/sdr/search/${sent.body.requestID}`)).body.data;
       assert.equal(sdr.deliveryStatus, 'failed');
       assert.match(sdr.deliveryError, /twilio/);

@@ -1,0 +1,157 @@
+/**
+ * Delivering a code: the queue's handler for 'code' jobs. Each claim checks the request first, so a
+ * code is never delivered once it was verified, canceled, spent or expired; then it tries the current
+ * channel once and records the attempt (a delivery_attempts row, the request's delivery columns and a
+ * 'delivery' event). A retryable failure is tried again with backoff; a permanent one, or the last
+ * retry, falls back to the next channel (fallback.ts) or fails the request's delivery. With a next
+ * channel and Twilio status callbacks, an accepted SMS or call waits for Twilio's report: delivered
+ * ends the job, undelivered (or no report in time) falls back.
+ */
+import type { ChannelName, DeliveryReceipt } from '../../channels/channel.js';
+import type { Channels } from '../core.js';
+import type { CoreDeps } from '../context.js';
+import type { ClaimedJob, Outcome, Queue } from '../queue/queue.js';
+import type { Stage } from './fallback.js';
+
+export const CODE_JOB = 'code';
+
+/** What a queued code job holds (sealed at rest). */
+export interface CodePayload {
+  stages: Stage[];
+}
+
+/** How an attempt ended, as delivery_attempts and the metrics name it. */
+export type AttemptOutcome = 'accepted' | 'retry' | 'failed';
+
+const EVENT = 'insert into verification_events (request_id, tenant_id, type, detail, created_at)';
+const ATTEMPT = 'insert into delivery_attempts (job_id, request_id, tenant_id, channel, provider, provider_id, status, error, created_at)';
+const REQUEST_DELIVERY = 'update verifications set delivery_status = ?, provider = ?, provider_id = ?, delivery_error = ? where request_id = ?';
+
+export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps, channels: Channels, queue: Queue) {
+  const settings = config.delivery;
+  const state = statements.prepare<{ status: string; expires_at: number; delivery_status: string; provider_id: string | null }>(
+    'select status, expires_at, delivery_status, provider_id from verifications where request_id = ?',
+  );
+  const event = statements.prepare(`${EVENT} values (?, ?, ?, ?, ?)`);
+  let attempted: (a: Attempt) => Promise<unknown>;
+  if (dialect === 'postgres') {
+    // One round trip: the attempt, the request's delivery columns, its event.
+    const all = statements.prepare(
+      `with a as (${ATTEMPT} values (?, ?, ?, ?, ?, ?, ?, ?, ?)),
+            v as (${REQUEST_DELIVERY})
+       ${EVENT} values (?, ?, 'delivery', ?, ?)`,
+    );
+    attempted = (a) =>
+      all.run(a.jobId, a.requestId, a.tenantId, a.channel, a.provider, a.providerId, a.status, a.error, a.at, a.deliveryStatus, a.provider, a.providerId, a.error, a.requestId, a.requestId, a.tenantId, a.detail, a.at);
+  } else {
+    const attempt = statements.prepare(`${ATTEMPT} values (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const request = statements.prepare(REQUEST_DELIVERY);
+    // One turn of the event loop: one group commit.
+    attempted = async (a) => {
+      await attempt.run(a.jobId, a.requestId, a.tenantId, a.channel, a.provider, a.providerId, a.status, a.error, a.at);
+      await request.run(a.deliveryStatus, a.provider, a.providerId, a.error, a.requestId);
+      await event.run(a.requestId, a.tenantId, 'delivery', a.detail, a.at);
+    };
+  }
+  const failedDelivery = statements.prepare("update verifications set delivery_status = 'failed', delivery_error = ? where request_id = ?");
+
+  /** A report awaited only where one can come: Twilio with a public URL for its callbacks. */
+  const reportable = (r: DeliveryReceipt) => settings.reportTimeoutMs > 0 && r.provider === 'twilio' && r.providerId !== null && config.publicUrl !== null;
+
+  async function handle(job: ClaimedJob): Promise<Outcome> {
+    const { stages } = JSON.parse(job.payload ?? '{"stages":[]}') as CodePayload;
+    const requestId = job.ref;
+    const tenantId = job.tenantId;
+    const v = await state.get(requestId);
+    if (!v) return { type: 'cancel', reason: 'the request no longer exists' };
+    const now = Date.now();
+    // The code is checked before every attempt: never delivered once it cannot be used.
+    if (v.status !== 'pending') return { type: 'cancel', reason: `the request is ${v.status}` };
+    if (Number(v.expires_at) <= now) {
+      await event.run(requestId, tenantId, 'delivery', 'not delivered: the code expired first', now);
+      return { type: 'cancel', reason: 'the code expired before it was delivered' };
+    }
+    const hasNext = job.stage + 1 < stages.length;
+    if (job.note !== null) {
+      // Waiting for Twilio's report on the message or call whose id the note holds.
+      if (v.provider_id === job.note && v.delivery_status === 'delivered') return { type: 'ok' };
+      const why = v.provider_id === job.note && v.delivery_status === 'failed' ? 'reported undelivered' : `not reported delivered within ${settings.reportTimeoutMs / 1000} s`;
+      if (hasNext) {
+        await event.run(requestId, tenantId, 'fallback', `${stages[job.stage]!.channel} ${why}: falling back to ${stages[job.stage + 1]!.channel}`, now);
+        return { type: 'next', error: why };
+      }
+      return { type: 'ok' };
+    }
+    const stage = stages[job.stage];
+    if (!stage) return { type: 'permanent', error: 'no channel left to deliver on' };
+    const r = await channels[stage.channel].send({ channel: stage.channel, tenantId, to: stage.to, from: stage.from, subject: stage.subject, body: stage.body, options: stage.options });
+    const outcome: AttemptOutcome = r.status !== 'failed' ? 'accepted' : r.retryable ? 'retry' : 'failed';
+    const error = r.error?.slice(0, 500) ?? null;
+    const max = settings.attempts;
+    const lastTry = outcome === 'retry' && job.attempt >= max;
+    await attempted({
+      jobId: job.id,
+      requestId,
+      tenantId,
+      channel: stage.channel,
+      provider: r.provider,
+      providerId: r.providerId,
+      status: outcome,
+      error,
+      at: Date.now(),
+      // The request's own delivery status stays Twilio's words (queued, sent, delivered, failed).
+      deliveryStatus: outcome === 'accepted' ? r.status : outcome === 'retry' && !lastTry ? 'retrying' : 'failed',
+      detail: `${stage.channel} ${r.provider}: ${outcome === 'accepted' ? r.status : outcome}${error ? `: ${error}` : ''}`.slice(0, 500),
+    });
+    metrics.deliveryAttempt(stage.channel, r.provider, outcome);
+    if (outcome === 'accepted') return hasNext && reportable(r) ? { type: 'wait', ms: settings.reportTimeoutMs, note: r.providerId } : { type: 'ok' };
+    if (outcome === 'retry' && !lastTry) return { type: 'retry', error: error ?? 'failed', retryAfterMs: r.retryAfterMs ?? null };
+    if (hasNext) {
+      const why = lastTry ? `failed ${job.attempt} times` : 'refused';
+      await event.run(requestId, tenantId, 'fallback', `${stage.channel} ${why}: falling back to ${stages[job.stage + 1]!.channel}`, Date.now());
+      return { type: 'next', error };
+    }
+    return { type: 'permanent', error: lastTry ? `gave up after ${job.attempt} attempts: ${error}` : (error ?? 'failed') };
+  }
+
+  queue.register(CODE_JOB, {
+    handle,
+    // The handler decides when retries end (to fall back); the queue's own limit is only a backstop.
+    maxAttempts: settings.attempts + 1,
+    async ended(job, endState, error) {
+      if (endState === 'failed') await failedDelivery.run(error?.slice(0, 500) ?? 'failed', job.ref);
+    },
+  });
+
+  /** The stages of a send: its own channel, then each fallback with the same message. */
+  function stagesOf(first: Stage, fallback: Array<{ channel: ChannelName; to?: string }>, emailSubject: string | null): Stage[] {
+    return [
+      first,
+      ...fallback.map((f) => ({
+        channel: f.channel,
+        to: f.to ?? first.to,
+        // A phone sender does not carry over to email, nor an email sender to a phone.
+        from: f.channel === 'email' || first.channel === 'email' ? null : first.from,
+        subject: f.channel === 'email' ? (emailSubject ?? 'Your verification code') : null,
+        body: first.body,
+        options: f.channel === 'call' ? first.options : undefined,
+      })),
+    ];
+  }
+
+  return { stagesOf };
+}
+
+interface Attempt {
+  jobId: number;
+  requestId: string;
+  tenantId: number | null;
+  channel: ChannelName;
+  provider: string;
+  providerId: string | null;
+  status: AttemptOutcome;
+  error: string | null;
+  at: number;
+  deliveryStatus: string;
+  detail: string;
+}
