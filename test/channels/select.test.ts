@@ -121,7 +121,7 @@ describe('selectChannels', () => {
     };
     const broken = { prepare: () => ({ get: failing, all: failing, run: failing }), durable: () => null, flush() {} } as Statements;
     const receipt = await selectChannels(config({}), broken).call.send(message);
-    assert.deepEqual(receipt, { provider: 'outbox', providerId: null, status: 'failed', error: 'outbox delivery failed unexpectedly' });
+    assert.deepEqual(receipt, { provider: 'outbox', providerId: null, status: 'failed', error: 'outbox delivery failed unexpectedly', retryable: true });
   });
 });
 

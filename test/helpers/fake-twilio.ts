@@ -37,6 +37,8 @@ export interface FakeTwilio {
   failNext(how: Failure): void;
   /** The next requests (any number, or only those to `to`) fail in these ways, one each, in order. */
   failSequence(hows: Failure[], to?: string): void;
+  /** Failures given to failSequence (for any number) not used yet. */
+  pendingFailures(): number;
   /** Every answer waits this long first (a slow provider); 0 by default. */
   delayMs: number;
   /** Messages and calls accepted (2xx), in order. */
@@ -222,6 +224,7 @@ export async function startFakeTwilio(
       if (to) failuresFor.set(to, [...(failuresFor.get(to) ?? []), ...hows]);
       else failures.push(...hows);
     },
+    pendingFailures: () => failures.length,
     get delayMs() {
       return state.delayMs;
     },

@@ -85,10 +85,10 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
     const stage = stages[job.stage];
     if (!stage) return { type: 'permanent', error: 'no channel left to deliver on' };
     const r = await channels[stage.channel].send({ channel: stage.channel, tenantId, to: stage.to, from: stage.from, subject: stage.subject, body: stage.body, options: stage.options });
-    const outcome: AttemptOutcome = r.status !== 'failed' ? 'accepted' : r.retryable ? 'retry' : 'failed';
     const error = r.error?.slice(0, 500) ?? null;
-    const max = settings.attempts;
-    const lastTry = outcome === 'retry' && job.attempt >= max;
+    const lastTry = r.status === 'failed' && r.retryable === true && job.attempt >= settings.attempts;
+    // The last retry's failure is final: recorded (and counted) as failed.
+    const outcome: AttemptOutcome = r.status !== 'failed' ? 'accepted' : r.retryable && !lastTry ? 'retry' : 'failed';
     await attempted({
       jobId: job.id,
       requestId,
@@ -100,12 +100,12 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
       error,
       at: Date.now(),
       // The request's own delivery status stays Twilio's words (queued, sent, delivered, failed).
-      deliveryStatus: outcome === 'accepted' ? r.status : outcome === 'retry' && !lastTry ? 'retrying' : 'failed',
+      deliveryStatus: outcome === 'accepted' ? r.status : outcome === 'retry' ? 'retrying' : 'failed',
       detail: `${stage.channel} ${r.provider}: ${outcome === 'accepted' ? r.status : outcome}${error ? `: ${error}` : ''}`.slice(0, 500),
     });
     metrics.deliveryAttempt(stage.channel, r.provider, outcome);
     if (outcome === 'accepted') return hasNext && reportable(r) ? { type: 'wait', ms: settings.reportTimeoutMs, note: r.providerId } : { type: 'ok' };
-    if (outcome === 'retry' && !lastTry) return { type: 'retry', error: error ?? 'failed', retryAfterMs: r.retryAfterMs ?? null };
+    if (outcome === 'retry') return { type: 'retry', error: error ?? 'failed', retryAfterMs: r.retryAfterMs ?? null };
     if (hasNext) {
       const why = lastTry ? `failed ${job.attempt} times` : 'refused';
       await event.run(requestId, tenantId, 'fallback', `${stage.channel} ${why}: falling back to ${stages[job.stage + 1]!.channel}`, Date.now());

@@ -103,7 +103,21 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
       .where('request_id', '=', requestId)
       .orderBy('id')
       .execute();
-    return { ...toSdr(row), events: events.map((e) => ({ type: e.type, detail: e.detail, time: Number(e.created_at) })) };
+    // Every try of every channel (a fallback adds the next channel's), oldest first.
+    const tries = await db
+      .selectFrom('delivery_attempts')
+      .select(['channel', 'provider', 'provider_id', 'status', 'error', 'created_at'])
+      .where('request_id', '=', requestId)
+      .orderBy('id')
+      .execute();
+    // A code delivered to the development outbox is delivered in the send itself: its one attempt is the request's own.
+    const deliveryAttempts =
+      tries.length > 0
+        ? tries.map((t) => ({ channel: t.channel, provider: t.provider, providerId: t.provider_id, status: t.status, error: t.error, time: Number(t.created_at) }))
+        : row.provider === 'outbox'
+          ? [{ channel: row.channel, provider: 'outbox', providerId: row.provider_id, status: 'delivered', error: null, time: Number(row.created_at) }]
+          : [];
+    return { ...toSdr(row), events: events.map((e) => ({ type: e.type, detail: e.detail, time: Number(e.created_at) })), deliveryAttempts };
   }
 
   /** Sends counted by channel, status and UTC day over [startTime, endTime]. */
@@ -131,5 +145,43 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
     }));
   }
 
-  return { search, get, usage };
+  /**
+   * Delivery tries counted by channel and UTC day over [startTime, endTime] (of the sends made then):
+   * a send that fell back counts once in usage (by its first channel) and once here per try of each
+   * channel. A code delivered to the development outbox is one try.
+   */
+  async function attemptUsage(caller: Caller, query: { startTime: number; endTime: number; accountSid?: string; subAccounts?: boolean }) {
+    const { filter } = await scoped(caller, query.accountSid, query.subAccounts);
+    const day = sql<number>`v.created_at / ${sql.lit(DAY_MS)}`;
+    const queued = await db
+      .selectFrom('delivery_attempts as a')
+      .innerJoin('verifications as v', 'v.request_id', 'a.request_id')
+      .innerJoin('tenants as t', 't.id', 'v.tenant_id')
+      .where(filter)
+      .where('v.created_at', '>=', query.startTime)
+      .where('v.created_at', '<=', query.endTime)
+      .select((eb) => ['a.channel', day.as('day'), eb.fn.countAll<number>().as('count')])
+      .groupBy(['a.channel', day])
+      .execute();
+    const outbox = await db
+      .selectFrom('verifications as v')
+      .innerJoin('tenants as t', 't.id', 'v.tenant_id')
+      .where(filter)
+      .where('v.provider', '=', 'outbox')
+      .where('v.created_at', '>=', query.startTime)
+      .where('v.created_at', '<=', query.endTime)
+      .select((eb) => ['v.channel', day.as('day'), eb.fn.countAll<number>().as('count')])
+      .groupBy(['v.channel', day])
+      .execute();
+    const counts = new Map<string, number>();
+    for (const r of [...queued, ...outbox]) {
+      const key = `${new Date(Math.floor(Number(r.day)) * DAY_MS).toISOString().slice(0, 10)} ${r.channel}`;
+      counts.set(key, (counts.get(key) ?? 0) + Number(r.count));
+    }
+    return [...counts]
+      .map(([key, count]) => ({ day: key.split(' ')[0]!, channel: key.split(' ')[1]!, count }))
+      .sort((a, b) => a.day.localeCompare(b.day) || a.channel.localeCompare(b.channel));
+  }
+
+  return { search, get, usage, attemptUsage };
 }

@@ -91,7 +91,21 @@ export const recordRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
         params: Type.Object({ requestId: Type.String({ maxLength: 64 }) }),
         response: {
           200: Type.Object({
-            data: Type.Object({ ...SdrData.properties, events: Type.Array(Type.Object({ type: Type.String(), detail: Type.Union([Type.String(), Type.Null()]), date: Type.String() })) }),
+            data: Type.Object({
+              ...SdrData.properties,
+              events: Type.Array(Type.Object({ type: Type.String(), detail: Type.Union([Type.String(), Type.Null()]), date: Type.String() })),
+              deliveryAttempts: Type.Array(
+                Type.Object({
+                  channel: Type.String(),
+                  provider: Type.String(),
+                  providerId: Type.Union([Type.String(), Type.Null()]),
+                  status: Type.String({ description: 'accepted (the provider answered 2xx), delivered or undelivered (its report), retry (tried again), failed' }),
+                  error: Type.Union([Type.String(), Type.Null()]),
+                  date: Type.String(),
+                }),
+                { description: 'Every delivery try of every channel, oldest first (a fallback adds the next channel\'s)' },
+              ),
+            }),
             code: Type.Integer(),
             message: Type.String(),
           }),
@@ -101,7 +115,15 @@ export const recordRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     },
     async (req) => {
       const sdr = await core.records.get(callerOf(req), req.params.requestId);
-      return { data: { ...sdrData(sdr), events: sdr.events.map((e) => ({ type: e.type, detail: e.detail, date: specDate(e.time) })) }, code: 200, message: 'OK' };
+      return {
+        data: {
+          ...sdrData(sdr),
+          events: sdr.events.map((e) => ({ type: e.type, detail: e.detail, date: specDate(e.time) })),
+          deliveryAttempts: sdr.deliveryAttempts.map(({ time, ...a }) => ({ ...a, date: specDate(time) })),
+        },
+        code: 200,
+        message: 'OK',
+      };
     },
   );
 
@@ -114,7 +136,13 @@ export const recordRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
         querystring: Type.Object({ startTime: Type.String({ maxLength: 40 }), endTime: Type.String({ maxLength: 40 }), accountSid: Type.Optional(Type.String({ maxLength: 34 })), subAccounts: Type.Optional(Type.Boolean()) }),
         response: {
           200: Type.Object({
-            data: Type.Object({ startTime: Type.String(), endTime: Type.String(), total: Type.Integer(), result: Type.Array(Type.Object({ day: Type.String(), channel: Type.String(), status: Type.String(), count: Type.Integer() })) }),
+            data: Type.Object({
+              startTime: Type.String(),
+              endTime: Type.String(),
+              total: Type.Integer(),
+              result: Type.Array(Type.Object({ day: Type.String(), channel: Type.String(), status: Type.String(), count: Type.Integer() }), { description: 'Sends, by their first channel' }),
+              attempts: Type.Array(Type.Object({ day: Type.String(), channel: Type.String(), count: Type.Integer() }), { description: 'Delivery tries, by the channel each used (a fallback counts on its own channel)' }),
+            }),
             code: Type.Integer(),
             message: Type.String(),
           }),
@@ -127,7 +155,8 @@ export const recordRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
       const endTime = parseTime('endTime', req.query.endTime, { wholeDay: true })!;
       if (endTime < startTime) throw invalid('endTime', 'must not be before startTime');
       const result = await core.records.usage(callerOf(req), { startTime, endTime, accountSid: req.query.accountSid, subAccounts: req.query.subAccounts });
-      return { data: { startTime: specDate(startTime), endTime: specDate(endTime), total: result.reduce((n, r) => n + r.count, 0), result }, code: 200, message: 'OK' };
+      const attempts = await core.records.attemptUsage(callerOf(req), { startTime, endTime, accountSid: req.query.accountSid, subAccounts: req.query.subAccounts });
+      return { data: { startTime: specDate(startTime), endTime: specDate(endTime), total: result.reduce((n, r) => n + r.count, 0), result, attempts }, code: 200, message: 'OK' };
     },
   );
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type TestServer, apiKey, call, startTestServer } from '../../helpers/server.js';
+import { queueDrained } from '../../helpers/delivery.js';
 import { type Client, client, codeSentTo, randomNumber, subTenant } from './helpers.js';
 
 for (const dialect of DIALECTS) {
@@ -167,6 +168,7 @@ for (const dialect of DIALECTS) {
       try {
         const res = await client(failing).send();
         assert.equal(res.status, 200);
+        await queueDrained(failing);
         const sdr = await client(failing).get(`/2fa/sdr/search/${res.body.requestID}`);
         assert.equal(sdr.body.data.deliveryStatus, 'failed');
         assert.match(sdr.body.data.deliveryError, /no sms channel/);
