@@ -14,6 +14,7 @@ import type { Caller } from '../callers.js';
 import { requireCapability } from '../roles.js';
 import type { Channels } from '../core.js';
 import type { CoreDeps } from '../context.js';
+import type { FraudGuard } from '../fraud/guard.js';
 import { GatehouseError, invalid } from '../errors.js';
 import type { Limits } from '../limits/limits.js';
 import type { Tenant } from '../tenants/tenants.js';
@@ -95,9 +96,9 @@ export function parseLimits(input: unknown): Array<[string, string]> {
 
 export function createVerifications(
   { db, dialect, statements, metrics }: CoreDeps,
-  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher },
+  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher; fraud: FraudGuard },
 ) {
-  const { channels, buckets, limits, settings, hasher } = deps;
+  const { channels, buckets, limits, settings, hasher, fraud } = deps;
   const q = verificationQueries(statements, dialect, MAX_ATTEMPTS);
 
   function validate(input: SendInput) {
@@ -142,6 +143,7 @@ export function createVerifications(
       if (!taken.ok) throw rateLimited(specs[taken.index]!);
     }
 
+    await fraud.admit(tenant, v.channel, input.to);
     const defaultBucket = { key: `default:${tenant.id}:${input.to}`, ...DEFAULT_LIMIT };
     const requestId = newRequestId();
     const code = newCode(v.length);
@@ -242,6 +244,7 @@ export function createVerifications(
     }
     if (counted.status !== 'verified') throw about(requestId, VerificationErrors.wrongCode, 'Invalid OTP Code');
     metrics.codeVerified(counted.channel);
+    await fraud.converted(tenant.id, requestId, counted.channel);
     return { requestId };
   }
 
