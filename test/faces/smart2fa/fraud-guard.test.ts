@@ -112,7 +112,7 @@ for (const dialect of DIALECTS) {
         const to = pumped();
         const sent = await api.send({ to });
         assert.equal(sent.status, 200, `send ${i}: ${sent.text}`);
-        const body = twilio.requests.findLast((r) => r.form.To === to)!.form.Body!;
+        const body = [...twilio.requests].reverse().find((r) => r.form.To === to)!.form.Body!;
         assert.equal((await api.post('/2fa/verify', { requestId: sent.body.requestID, code: /\d{6}/.exec(body)![0] })).status, 200);
       }
       const safe = pumped();
