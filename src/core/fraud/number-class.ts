@@ -47,8 +47,10 @@ const WORDS: Record<NumberClass, string> = {
 export function classify(e164: string): Classified {
   try {
     const parsed = parsePhoneNumberWithError(e164);
-    if (!parsed.isValid()) return { kind: 'invalid', callingCode: null, national: null };
-    return { kind: (parsed.getType() as NumberClass | undefined) ?? 'unknown', callingCode: parsed.countryCallingCode, national: parsed.nationalNumber };
+    // A type is only found for a valid number, so validity is checked (a second metadata walk) only without one.
+    const type = parsed.getType() as NumberClass | undefined;
+    if (!type && !parsed.isValid()) return { kind: 'invalid', callingCode: null, national: null };
+    return { kind: type ?? 'unknown', callingCode: parsed.countryCallingCode, national: parsed.nationalNumber };
   } catch {
     return { kind: 'invalid', callingCode: null, national: null };
   }

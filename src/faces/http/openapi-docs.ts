@@ -35,6 +35,8 @@ function exampleFor(method: string, path: string): Json | undefined {
     'POST /2fa/limits': { name: 'per-recipient', buckets: BUCKETS, description: 'five an hour' },
     'PUT /2fa/limits/{sid}': { buckets: BUCKETS },
     'PUT /2fa/settings/countries': { allowedCallingCodes: ['1', '44'] },
+    'POST /2fa/fraud/blocked-prefixes/lift': { prefix: '+44-771' },
+    'PUT /2fa/fraud/safe-numbers': { numbers: ['+919960639903'] },
   };
   if (exact[key]) return exact[key];
   if (/2faConfig/i.test(path)) return { secretKey: SECRET, code: CODE };
