@@ -148,6 +148,13 @@ export interface Measure {
 }
 
 let series = 100;
+/**
+ * Area codes whose every exchange 200–999 libphonenumber-js (max) finds valid: a send's recipient is a number
+ * Gatehouse accepts (invalid numbers are refused since issue 23), and each series owns 1,000,000 of them.
+ */
+const AREA_CODES = ['415', '628', '650', '212', '646', '917', '312', '773', '213', '310', '617', '206', '303', '404', '305', '702', '512', '718', '202', '503'];
+/** "+1" + an area code + an exchange's first digit (2–9) for this series; the request's 6 digits follow. */
+const sendPrefix = (s: number) => `+1${AREA_CODES[Math.floor((s - 100) / 8) % AREA_CODES.length]}${2 + ((s - 100) % 8)}`;
 const LUA = `
 wrk.method = "POST"
 -- JSON unless the load names its own type (Twilio's webhooks are form-encoded).
@@ -185,7 +192,7 @@ function request()
     return wrk.format(nil, nil, headers, bodies[i][2])
   end
   n = n + 1
-  local body = template:gsub("{to}", prefix .. string.format("%09d", n))
+  local body = template:gsub("{to}", prefix .. string.format("%06d", n))
   return wrk.format(nil, nil, nil, body)
 end
 `;
@@ -226,8 +233,8 @@ export async function measure(name: string, load: Load): Promise<Measure> {
     if (load.sendTemplate) {
       const template = path.join(SCRATCH, `template-${series}.json`);
       writeFileSync(template, load.sendTemplate);
-      // "+1" + 3 digits of this run's series + 9 of the request's number: E.164, never reused.
-      scriptArgs = ['send', `+1${series++}`, template];
+      // A valid North American number: this series' prefix + 6 digits of the request's number, never reused.
+      scriptArgs = ['send', sendPrefix(series++), template];
     } else if (load.cookieBodies) {
       scriptArgs = ['cookies', load.cookieBodies];
     } else {
@@ -280,7 +287,7 @@ export async function measureSteady(name: string, load: Load): Promise<SteadyMea
     body: load.body,
     bodies: load.bodies,
     sendTemplate: load.sendTemplate,
-    prefix: `+1${series++}`,
+    prefix: sendPrefix(series++),
     seconds: load.seconds ?? SECONDS,
     connections: CONNECTIONS,
   };

@@ -20,7 +20,7 @@ import pg from 'pg';
 import { REDIS_URL, createTestDatabase, redisPrefix } from '../test/helpers/services.js';
 import { type BenchServer, type Case, type Load, type Measure, type Pass, SECONDS, bestRounds, bodiesFile, ensureWrk, inBothOrders, interleaved, measure, report, reportSteady, startFloor, startGatehouse, startHelloWorld, startInOrder, steadyOf, steadyRounds, stopping } from './lib.js';
 
-const SEND = JSON.stringify({ service: 'bench', from: '+15550000000', to: '{to}', body: 'code {code}' });
+const SEND = JSON.stringify({ service: 'bench', from: '+14155550000', to: '{to}', body: 'code {code}' });
 
 /** The first start's tenant, from the owner-only file it writes in its data folder (stdout is not a terminal). */
 function credentials(server: BenchServer & { dataDir: string }): string {

@@ -17,7 +17,7 @@ const lines = spec.bodies ? readFileSync(spec.bodies, 'utf8').split('\n').filter
 let next = 0;
 function body() {
   if (lines) return lines[next++ % lines.length];
-  if (spec.sendTemplate) return spec.sendTemplate.replace('{to}', `${spec.prefix}${String(next++).padStart(9, '0')}`);
+  if (spec.sendTemplate) return spec.sendTemplate.replace('{to}', `${spec.prefix}${String(next++).padStart(6, '0')}`);
   return spec.body ?? null;
 }
 const head = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`, ...Object.entries(spec.headers ?? {}).map(([k, v]) => `${k}: ${v}`)];

@@ -18,7 +18,7 @@ import { startFakeTwilio } from '../test/helpers/fake-twilio.js';
 import { type BenchServer, ROOT, fairBestOf, report, spawnServer, startGatehouse, startHelloWorld, startInOrder, stopping } from './lib.js';
 
 const PUBLIC_URL = 'https://gatehouse.example';
-const NUMBER = '+15550107000';
+const NUMBER = '+14155557000';
 
 const twilio = await startFakeTwilio();
 twilio.addNumber(NUMBER);

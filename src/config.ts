@@ -48,6 +48,8 @@ export interface Config {
   smtp: SmtpConfig | null;
   /** Which provider delivers each channel, settled at start (see channels/select.ts). */
   channels: Record<'sms' | 'call' | 'email', ChannelProvider>;
+  /** The SMS-pumping conversion guard (core/fraud/guard.ts, docs/delivery.md "Fraud guard"). */
+  fraud: FraudConfig;
   flexisip: FlexisipConfig;
   sip: SipConfig;
   /** Time a client has to send a whole request, and the longest a connection may stay silent. */
@@ -101,6 +103,19 @@ export interface FlexisipConfig {
   blockingPeriodMs: number;
   /** Usernames no account may take: each entry is the name itself or a regular expression found in it. */
   blacklistedUsernames: readonly (string | RegExp)[];
+}
+
+export interface FraudConfig {
+  /** Off: no prefix is ever blocked (number classes are still refused). */
+  enabled: boolean;
+  /** Sends (to a real provider) in the window before conversion is judged. */
+  minSends: number;
+  /** The lowest conversion (verified ÷ sent, percent) a prefix may keep once it has minSends. */
+  minConversionPercent: number;
+  windowMs: number;
+  blockMs: number;
+  /** National digits after the calling code that make a prefix (+1-415 with 3). */
+  prefixDigits: number;
 }
 
 export interface RateSetting {
@@ -186,6 +201,12 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_FLEXISIP_DOMAIN', '(none)', 'SIP domain of accounts created by public /api endpoints that name none'],
   ['GATEHOUSE_FLEXISIP_BLOCKING_EVENTS', '5', 'email and phone change codes one SIP account may ask for within GATEHOUSE_FLEXISIP_BLOCKING_PERIOD (a recent change to the account counts as one, as upstream counts it); the next request blocks the account (403) until an admin unblocks it; 0: never'],
   ['GATEHOUSE_FLEXISIP_BLOCKING_PERIOD', '1800', 'seconds over which GATEHOUSE_FLEXISIP_BLOCKING_EVENTS are counted'],
+  ['GATEHOUSE_FRAUD_GUARD', 'true', 'the SMS-pumping conversion guard: false never blocks a prefix (premium-rate, shared-cost and invalid numbers are refused regardless)'],
+  ['GATEHOUSE_FRAUD_MIN_SENDS', '30', 'sms/call codes a tenant sends to one prefix within GATEHOUSE_FRAUD_WINDOW before their conversion is judged'],
+  ['GATEHOUSE_FRAUD_MIN_CONVERSION', '20', 'percent of those codes that must be verified; below it, new sends to the prefix are refused (456)'],
+  ['GATEHOUSE_FRAUD_WINDOW', '3600', 'seconds of sends and verifications the conversion is measured over (a sliding window of two halves)'],
+  ['GATEHOUSE_FRAUD_BLOCK', '43200', 'seconds a blocked prefix stays blocked unless an admin lifts it (Twilio Fraud Guard blocks for 12 hours)'],
+  ['GATEHOUSE_FRAUD_PREFIX_DIGITS', '3', 'national digits after the calling code that make a destination prefix (+1-415, +44-771)'],
   ['GATEHOUSE_FLEXISIP_BLACKLISTED_USERNAMES', '(none)', 'comma-separated usernames no SIP account may take; each entry is refused as itself and, as a regular expression, wherever it matches'],
   ['GATEHOUSE_FLEXISIP_DANGEROUS_ENDPOINTS', 'false', 'true to serve the deprecated, unsecure /api endpoints (public creation, info-by-phone, recovery)'],
   ['GATEHOUSE_FLEXISIP_EMAIL_UNIQUE', 'false', 'true to refuse a SIP account email already used in its domain'],
@@ -270,6 +291,18 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     sip: sipSettings(get),
     delivery: deliverySettings(get),
     otel: otelSettings(get),
+    fraud: fraudSettings(get),
+  };
+}
+
+function fraudSettings(get: Get): FraudConfig {
+  return {
+    enabled: boolean('GATEHOUSE_FRAUD_GUARD', get('GATEHOUSE_FRAUD_GUARD') ?? 'true'),
+    minSends: integer('GATEHOUSE_FRAUD_MIN_SENDS', get('GATEHOUSE_FRAUD_MIN_SENDS') ?? '30', 1, 1_000_000),
+    minConversionPercent: integer('GATEHOUSE_FRAUD_MIN_CONVERSION', get('GATEHOUSE_FRAUD_MIN_CONVERSION') ?? '20', 0, 100),
+    windowMs: integer('GATEHOUSE_FRAUD_WINDOW', get('GATEHOUSE_FRAUD_WINDOW') ?? '3600', 60, 86400 * 7) * 1000,
+    blockMs: integer('GATEHOUSE_FRAUD_BLOCK', get('GATEHOUSE_FRAUD_BLOCK') ?? '43200', 1, 86400 * 30) * 1000,
+    prefixDigits: integer('GATEHOUSE_FRAUD_PREFIX_DIGITS', get('GATEHOUSE_FRAUD_PREFIX_DIGITS') ?? '3', 0, 6),
   };
 }
 

@@ -22,6 +22,7 @@ import { codeHasher, loadPepper } from './verifications/codes.js';
 import { createRecords } from './verifications/records.js';
 import { createSettings } from './verifications/settings.js';
 import { createVerifications } from './verifications/verifications.js';
+import { createFraudGuard } from './fraud/guard.js';
 import { createVoice } from './voice/voice.js';
 import { createQueue } from './queue/queue.js';
 import { createFlexisip } from './flexisip/flexisip.js';
@@ -65,7 +66,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const limits = createLimits(deps, tenants);
   const settings = createSettings(deps);
   const hasher = codeHasher(pepper);
-  const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher, queue });
+  const fraud = createFraudGuard(deps, channels);
+  const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher, queue, fraud });
   const records = createRecords(deps, limits);
   const voice = createVoice(deps, { tenants, settings });
   const sip = createDigestAuth(deps, createNonces(await loadNonceKey(deps.db, deps.sealer), deps.state));
@@ -92,6 +94,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     settings,
     buckets,
     verifications,
+    fraud,
     records,
     voice,
     sip,

@@ -23,5 +23,7 @@ export interface BusinessMetrics {
   totpUsed(): void;
   /** A backup code was spent. */
   backupCodeUsed(): void;
+  /** The fraud guard refused a send: its number's type (or an invalid number), or its blocked prefix. */
+  fraudRefused(reason: 'number_type' | 'prefix_blocked'): void;
 }
 

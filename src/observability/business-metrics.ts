@@ -20,6 +20,7 @@ const FAMILIES = [
   ['gatehouse_login_locks_total', 'Accounts locked by a run of second-factor failures'],
   ['gatehouse_totp_used_total', 'TOTP codes accepted'],
   ['gatehouse_backup_codes_used_total', 'Backup codes spent'],
+  ['gatehouse_fraud_refusals_total', 'Sends the fraud guard refused, by reason (number_type: invalid, premium, shared-cost… ; prefix_blocked: low conversion)'],
 ] as const;
 type Family = (typeof FAMILIES)[number][0];
 
@@ -40,6 +41,7 @@ export function createBusinessCounters(): BusinessCounters {
     loginLocked: () => add('gatehouse_login_locks_total', ''),
     totpUsed: () => add('gatehouse_totp_used_total', ''),
     backupCodeUsed: () => add('gatehouse_backup_codes_used_total', ''),
+    fraudRefused: (reason) => add('gatehouse_fraud_refusals_total', `reason="${reason}"`),
     render() {
       const out: string[] = [];
       for (const [name, help] of FAMILIES) {

@@ -9,6 +9,7 @@ import type { SipTables } from '../core/flexisip/tables.js';
 import type { LoginTables } from '../core/login/tables.js';
 import type { SipDirectoryTables } from '../core/sip-directory/tables.js';
 import type { TrustedDeviceTables } from '../core/trusted-devices/tables.js';
+import type { FraudTables } from '../core/fraud/tables.js';
 import type { TwoFactorTables } from '../core/twofactor/tables.js';
 import type { VerificationTables } from '../core/verifications/tables.js';
 import type { VoiceTables } from '../core/voice/tables.js';
@@ -103,7 +104,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables, QueueTables {
+export interface Database extends FraudTables, TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables, QueueTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;

@@ -19,8 +19,8 @@ async function post(resource: string, form: Record<string, string>, auth = `${tw
 }
 
 describe('the fake Twilio REST API', () => {
-  const sms = { To: '+15550002222', From: '+15550001111', Body: 'hi' };
-  const voice = { To: '+15550002222', From: '+15550001111', Twiml: '<Response/>' };
+  const sms = { To: '+14155552222', From: '+14155551111', Body: 'hi' };
+  const voice = { To: '+14155552222', From: '+14155551111', Twiml: '<Response/>' };
 
   it('creates messages and calls with SM/CA SIDs and status queued', async () => {
     const message = await post('Messages', sms);
@@ -60,7 +60,7 @@ describe("the fake's IncomingPhoneNumbers", () => {
     fetch(`${twilio.url}/2010-04-01/Accounts/${twilio.accountSid}/IncomingPhoneNumbers.json${query}`, { method, headers: { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
   it('pages as Twilio does, with a PageToken past the first page, and refuses what Twilio refuses', async () => {
-    for (let i = 0; i < 3; i++) twilio.addNumber(`+1555000300${i}`);
+    for (let i = 0; i < 3; i++) twilio.addNumber(`+1415555030${i}`);
     const first = await list('?PageSize=2');
     assert.equal(first.status, 200);
     assert.equal(first.body.incoming_phone_numbers.length, 2);

@@ -10,7 +10,7 @@ import { type TestServer, startTestServer } from '../helpers/server.js';
 import { type TestSmtp, startTestSmtp } from '../helpers/smtp.js';
 
 const ACCOUNT = `AC${'a'.repeat(32)}`;
-const TWILIO = { TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: 'token-1234', TWILIO_FROM: '+15550001111' };
+const TWILIO = { TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: 'token-1234', TWILIO_FROM: '+14155551111' };
 const SMTP = { SMTP_URL: 'smtp://u:p@127.0.0.1:2525', SMTP_FROM: 'codes@example.com' };
 const config = (env: Record<string, string>) => loadConfig({ NODE_ENV: 'test', GATEHOUSE_DATA_DIR: '/tmp/unused', ...env });
 
@@ -59,7 +59,7 @@ describe('channel settings', () => {
       authToken: 'token-1234',
       apiKey: null,
       twimlAppSid: null,
-      from: '+15550001111',
+      from: '+14155551111',
       messagingServiceSid: null,
       timeoutMs: 3000,
     });
@@ -73,7 +73,7 @@ describe('channel settings', () => {
 
   it('refuses bad Twilio settings, naming the variable', () => {
     refusedNaming('TWILIO_ACCOUNT_SID', { ...TWILIO, TWILIO_ACCOUNT_SID: 'AC123' });
-    refusedNaming('TWILIO_ACCOUNT_SID', { TWILIO_FROM: '+15550001111' });
+    refusedNaming('TWILIO_ACCOUNT_SID', { TWILIO_FROM: '+14155551111' });
     refusedNaming('TWILIO_AUTH_TOKEN', { TWILIO_ACCOUNT_SID: ACCOUNT });
     refusedNaming('TWILIO_API_KEY_SECRET', { TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_API_KEY_SID: `SK${'b'.repeat(32)}` });
     refusedNaming('TWILIO_API_KEY_SID', { TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_API_KEY_SID: 'SK1', TWILIO_API_KEY_SECRET: 'x' });
@@ -105,7 +105,7 @@ describe('channel settings', () => {
 });
 
 describe('selectChannels', () => {
-  const message: OutgoingMessage = { channel: 'sms', tenantId: null, to: '+15550002222', body: 'Code 1234' };
+  const message: OutgoingMessage = { channel: 'sms', tenantId: null, to: '+14155552222', body: 'Code 1234' };
 
   it('hands out a channel that fails every delivery with the reason when nothing is configured', async () => {
     const channels = selectChannels(config({ GATEHOUSE_OUTBOX: 'false' }), { prepare: () => ({}) } as unknown as Statements);
@@ -140,7 +140,7 @@ for (const dialect of DIALECTS) {
           TWILIO_BASE_URL: twilio.url,
           TWILIO_ACCOUNT_SID: twilio.accountSid,
           TWILIO_AUTH_TOKEN: twilio.authToken,
-          TWILIO_FROM: '+15550001111',
+          TWILIO_FROM: '+14155551111',
           GATEHOUSE_PUBLIC_URL: 'https://gh.example.com',
           SMTP_URL: smtp.url,
           SMTP_FROM: 'codes@gatehouse.example',
@@ -157,8 +157,8 @@ for (const dialect of DIALECTS) {
 
     it('sends sms and calls through Twilio and email through SMTP', async () => {
       const { channels } = configured.runtime.core;
-      const sms = await channels.sms.send({ channel: 'sms', tenantId: null, to: '+15550002222', body: 'Code 123456' });
-      const voice = await channels.call.send({ channel: 'call', tenantId: null, to: '+15550002222', body: 'Code 123456', options: { repeat: 2 } });
+      const sms = await channels.sms.send({ channel: 'sms', tenantId: null, to: '+14155552222', body: 'Code 123456' });
+      const voice = await channels.call.send({ channel: 'call', tenantId: null, to: '+14155552222', body: 'Code 123456', options: { repeat: 2 } });
       const mail = await channels.email.send({ channel: 'email', tenantId: null, to: 'a@example.com', subject: 'Code', body: 'Code 123456' });
       assert.deepEqual([sms.provider, sms.status, voice.provider, voice.status, mail.provider, mail.status], ['twilio', 'queued', 'twilio', 'queued', 'smtp', 'sent']);
       assert.deepEqual(twilio.requests.map((r) => r.path.split('/').pop()), ['Messages.json', 'Calls.json']);

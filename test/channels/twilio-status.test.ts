@@ -17,8 +17,8 @@ describe('validateTwilioSignature', () => {
   });
 
   it('accepts a signature computed by hand over the URL and the sorted name+value pairs', () => {
-    const form = { To: '+15551234567', MessageStatus: 'delivered', MessageSid: SM, AccountSid: `AC${'0'.repeat(32)}` };
-    const data = `https://gh.example/2fa/callbacks/twilio/status?r=1AccountSid${form.AccountSid}MessageSid${SM}MessageStatusdeliveredTo+15551234567`;
+    const form = { To: '+14155551234', MessageStatus: 'delivered', MessageSid: SM, AccountSid: `AC${'0'.repeat(32)}` };
+    const data = `https://gh.example/2fa/callbacks/twilio/status?r=1AccountSid${form.AccountSid}MessageSid${SM}MessageStatusdeliveredTo+14155551234`;
     const expected = createHmac('sha1', 'secret-token').update(data).digest('base64');
     assert.equal(validateTwilioSignature('secret-token', 'https://gh.example/2fa/callbacks/twilio/status?r=1', form, expected), true);
   });

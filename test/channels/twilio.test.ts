@@ -29,7 +29,7 @@ function settings(overrides: Partial<TwilioConfig> = {}): TwilioConfig {
     authToken: twilio.authToken,
     apiKey: null,
     twimlAppSid: null,
-    from: '+15550001111',
+    from: '+14155551111',
     messagingServiceSid: null,
     timeoutMs: 5000,
     ...overrides,
@@ -39,14 +39,14 @@ function settings(overrides: Partial<TwilioConfig> = {}): TwilioConfig {
 const sms = (body = 'Your code is 482913', extra: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
   channel: 'sms',
   tenantId: 1,
-  to: '+447700900123',
+  to: '+447712345678',
   body,
   ...extra,
 });
 const call = (options: Record<string, unknown> = {}, body = 'Your code is 482913'): OutgoingMessage => ({
   channel: 'call',
   tenantId: 1,
-  to: '+447700900123',
+  to: '+447712345678',
   body,
   options,
 });
@@ -66,8 +66,8 @@ describe('Twilio SMS', () => {
     assert.equal(req?.authorization, basic(twilio.accountSid, twilio.authToken));
     assert.match(req?.contentType ?? '', /^application\/x-www-form-urlencoded/);
     assert.deepEqual(req?.form, {
-      To: '+447700900123',
-      From: '+15550001111',
+      To: '+447712345678',
+      From: '+14155551111',
       Body: 'Your code is 482913',
       StatusCallback: 'https://gh.example.com/2fa/callbacks/twilio/status',
     });
@@ -77,14 +77,14 @@ describe('Twilio SMS', () => {
     const { sms: channel } = createTwilioChannels(settings(), null);
     const receipt = await channel.send(sms('Code 1234', { from: 'Acme' }));
     assert.equal(receipt.status, 'queued');
-    assert.deepEqual(twilio.requests[0]?.form, { To: '+447700900123', From: 'Acme', Body: 'Code 1234' });
+    assert.deepEqual(twilio.requests[0]?.form, { To: '+447712345678', From: 'Acme', Body: 'Code 1234' });
   });
 
   it('sends through a messaging service when no from is known', async () => {
     const { sms: channel } = createTwilioChannels(settings({ from: null, messagingServiceSid: SERVICE }), null);
     const receipt = await channel.send(sms());
     assert.equal(receipt.status, 'queued');
-    assert.deepEqual(twilio.requests[0]?.form, { To: '+447700900123', MessagingServiceSid: SERVICE, Body: 'Your code is 482913' });
+    assert.deepEqual(twilio.requests[0]?.form, { To: '+447712345678', MessagingServiceSid: SERVICE, Body: 'Your code is 482913' });
   });
 
   it('authenticates with an API key SID and secret when configured', async () => {
@@ -127,8 +127,8 @@ describe('Twilio voice call', () => {
     const [req] = twilio.requests;
     assert.equal(req?.path, `/2010-04-01/Accounts/${twilio.accountSid}/Calls.json`);
     assert.equal(req?.authorization, basic(twilio.accountSid, twilio.authToken));
-    assert.equal(req?.form.To, '+447700900123');
-    assert.equal(req?.form.From, '+15550001111');
+    assert.equal(req?.form.To, '+447712345678');
+    assert.equal(req?.form.From, '+14155551111');
     assert.equal(req?.form.StatusCallback, 'https://gh.example.com/2fa/callbacks/twilio/status');
     assert.equal(
       req?.form.Twiml,
@@ -179,7 +179,7 @@ describe('Twilio voice call', () => {
   it('needs an E.164 from number, since a call cannot come from a sender ID', async () => {
     const { call: channel } = createTwilioChannels(settings({ from: null }), null);
     assert.match((await channel.send({ ...call(), from: 'Acme' })).error ?? '', /E\.164 from/);
-    assert.match((await channel.send({ ...call(), from: '+15550001111', body: ' ' })).error ?? '', /body is empty/);
+    assert.match((await channel.send({ ...call(), from: '+14155551111', body: ' ' })).error ?? '', /body is empty/);
     assert.equal(twilio.requests.length, 0);
   });
 });

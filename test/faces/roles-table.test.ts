@@ -97,7 +97,7 @@ for (const dialect of DIALECTS) {
     });
 
     const probes: Record<Capability, Probe> = {
-      'codes.send': once('POST', '/2fa/send', BASIC, () => ({ service: 'roles', from: '+15550001111', to: `+1555020${String(++sent).padStart(4, '0')}`, body: 'code {code}' })),
+      'codes.send': once('POST', '/2fa/send', BASIC, () => ({ service: 'roles', from: '+14155551111', to: `+1415555${String(++sent).padStart(4, '0')}`, body: 'code {code}' })),
       'codes.policy': once('PUT', '/2fa/settings/countries', BASIC, () => ({ allowedCallingCodes: [] })),
       'records.read': once('GET', '/2fa/sdr/search', BASIC),
       'tenants.read': once('GET', '/admin/tenants', ALL),
@@ -116,9 +116,9 @@ for (const dialect of DIALECTS) {
       // (here: "voice not configured", a 400, since this server has no Twilio account).
       'voice.token': once('GET', '/voicetwilio/token', COMM100),
       'voice.lines.read': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/phonelines?siteId=${site.id}`, ALL) }),
-      'voice.lines.manage': async (a) => ({ other: await as(a, 'POST', `/voiceconfig/phonelines`, ALL, { siteId: site.id, name: 'probe', phoneNumber: '+15550000001' }) }),
+      'voice.lines.manage': async (a) => ({ other: await as(a, 'POST', `/voiceconfig/phonelines`, ALL, { siteId: site.id, name: 'probe', phoneNumber: '+14155550001' }) }),
       'voice.numbers.read': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/phonenumbers?siteId=${site.id}`, ALL) }),
-      'voice.numbers.assign': async (a) => ({ other: await as(a, 'PUT', '/voiceconfig/phonenumbers/+15550000001', ALL, { siteId: site.id }) }),
+      'voice.numbers.assign': async (a) => ({ other: await as(a, 'PUT', '/voiceconfig/phonenumbers/+14155550001', ALL, { siteId: site.id }) }),
       'voice.records.read': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/callrecords?siteId=${site.id}`, ALL) }),
       'voice.account.manage': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/twilioaccount?siteId=${site.id}`, ALL) }),
       'sip.self': async (a) => ({ self: await as(a, 'GET', '/api/accounts/me/provision', ['apiKey', 'jwt']) }),

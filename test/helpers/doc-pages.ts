@@ -7,6 +7,7 @@ export const DOC_PAGES = [
   'README.md',
   'docs/admin.md',
   'docs/smart2fa.md',
+  'docs/delivery.md',
   'docs/comm100.md',
   'docs/voice.md',
   'docs/flexisip.md',

@@ -55,7 +55,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${out}\n${err}`)), 30_000);
+    // A server that did not start is stopped, else it holds the test process open after the failure.
+    const timer = setTimeout(() => (child.kill(), reject(new Error(`server did not start in 30 s:\n${out}\n${err}`))), 30_000);
     const onData = () => {
       const m = /"address":"(http:\/\/[^"]+)"[^\n]*"msg":"gatehouse listening"/.exec(out);
       if (m) {

@@ -58,7 +58,7 @@ for (const dialect of DIALECTS) {
           TWILIO_BASE_URL: twilio.url,
           TWILIO_ACCOUNT_SID: twilio.accountSid,
           TWILIO_AUTH_TOKEN: twilio.authToken,
-          TWILIO_FROM: '+15550001111',
+          TWILIO_FROM: '+14155551111',
           SMTP_URL: smtp.url,
           SMTP_FROM: 'codes@gatehouse.example',
           GATEHOUSE_OUTBOX: 'true',
@@ -74,7 +74,7 @@ for (const dialect of DIALECTS) {
 
     it('a send of a code makes a request span with its queries, and its queued Twilio call a span of its own', async () => {
       exporter.reset();
-      const sent = await client(server).send({ to: '+447700900123' });
+      const sent = await client(server).send({ to: '+447712345678' });
       assert.equal(sent.status, 200, sent.text);
       // The provider is called by the delivery queue's worker, after the answer.
       await queueDrained(server);
@@ -91,7 +91,7 @@ for (const dialect of DIALECTS) {
       // Nothing of the message, its code or its destination is in any span.
       const code = /\d{4,10}/.exec(twilio.requests.at(-1)!.form.Body!)![0];
       const everything = JSON.stringify(exporter.getFinishedSpans().map((s) => [s.name, s.attributes]));
-      for (const secret of [code, '+447700900123', sent.body.requestID]) assert.ok(!everything.includes(secret), `${secret} is in a span`);
+      for (const secret of [code, '+447712345678', sent.body.requestID]) assert.ok(!everything.includes(secret), `${secret} is in a span`);
     });
 
     it('an email goes through SMTP in a span of its own', async () => {

@@ -7,6 +7,7 @@ import type { Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import type { Credentials } from '../credentials/credentials.js';
 import { notFound } from '../errors.js';
+import { channelAccepts, classify } from '../fraud/number-class.js';
 import type { DigestAlgorithm } from '../sip/digest.js';
 import type { Verifications } from '../verifications/verifications.js';
 import { type Access, type DomainScope, createAccess } from './access.js';
@@ -113,6 +114,8 @@ export function createContext(deps: CoreDeps, options: FlexisipOptions) {
 
   async function deliverKey(account: SipAccount, channel: 'sms' | 'email', key: string, purpose: 'creation' | 'recovery' | 'email change') {
     const to = channel === 'sms' ? account.phone! : account.email!;
+    // No key goes by SMS to a number the fraud guard refuses (premium rate, invalid…); the answer stays the same.
+    if (channel === 'sms' && !channelAccepts('sms', classify(to).kind)) return;
     await channels[channel]
       .send({
         channel,

@@ -6,6 +6,7 @@ import type { Caller } from '../callers.js';
 import { now, randomString, sha256Hex } from '../crypto.js';
 import { CommonErrors, GatehouseError, forbidden, notFound } from '../errors.js';
 import type { DigestAlgorithm } from '../sip/digest.js';
+import { FraudErrors } from '../fraud/errors.js';
 import { EMAIL_CHANGE_ATTEMPTS, type SipAccount } from './accounts.js';
 import type { AccountAnswer, FlexisipContext } from './common.js';
 import { Problems, checkAlgorithm, checkEmail, checkPassword, checkPhone, refuse } from './validation.js';
@@ -108,6 +109,10 @@ export function createOwnAccount(ctx: FlexisipContext) {
       body: `Your ${account.domain} code is {code}`,
       length: 4,
       timeout: 600,
+    }).catch((err: unknown) => {
+      // The fraud guard refuses the number itself: upstream's 422 on the phone field, in its words.
+      if (err instanceof GatehouseError && err.code === FraudErrors.numberRefused) refuse('phone', `The phone cannot receive a code: ${err.message}.`);
+      throw err;
     });
     await putPending(account.id, 'phone', phone!, { code_hash: null, request_id: requestId });
   }

@@ -14,6 +14,7 @@ import type { Caller } from '../callers.js';
 import { requireCapability } from '../roles.js';
 import type { Channels } from '../core.js';
 import type { CoreDeps } from '../context.js';
+import type { FraudGuard } from '../fraud/guard.js';
 import { GatehouseError, invalid } from '../errors.js';
 import type { Limits } from '../limits/limits.js';
 import type { Tenant } from '../tenants/tenants.js';
@@ -100,10 +101,10 @@ export function parseLimits(input: unknown): Array<[string, string]> {
 
 export function createVerifications(
   core: CoreDeps,
-  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher; queue: Queue },
+  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher; queue: Queue; fraud: FraudGuard },
 ) {
   const { db, dialect, statements, metrics } = core;
-  const { channels, buckets, limits, settings, hasher, queue } = deps;
+  const { channels, buckets, limits, settings, hasher, queue, fraud } = deps;
   const q = verificationQueries(statements, dialect, MAX_ATTEMPTS);
   const delivery = codeDelivery(core, channels, queue);
 
@@ -149,6 +150,7 @@ export function createVerifications(
       if (!taken.ok) throw rateLimited(specs[taken.index]!);
     }
 
+    await fraud.admit(tenant, v.channel, input.to);
     const defaultBucket = { key: `default:${tenant.id}:${input.to}`, ...DEFAULT_LIMIT };
     const requestId = newRequestId();
     const code = newCode(v.length);
@@ -243,6 +245,7 @@ export function createVerifications(
     }
     if (counted.status !== 'verified') throw about(requestId, VerificationErrors.wrongCode, 'Invalid OTP Code');
     metrics.codeVerified(counted.channel);
+    await fraud.converted(tenant.id, requestId, counted.channel);
     return { requestId };
   }
 

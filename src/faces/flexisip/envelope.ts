@@ -4,6 +4,7 @@
  * WWW-Authenticate header per algorithm.
  */
 import { CommonErrors, type GatehouseError } from '../../core/errors.js';
+import { FraudErrors } from '../../core/fraud/errors.js';
 import { GuessingErrors } from '../../core/guessing/errors.js';
 import { VerificationErrors } from '../../core/verifications/errors.js';
 import type { Envelope } from '../http/errors.js';
@@ -20,6 +21,9 @@ const STATUS: Record<string, number> = {
   [CommonErrors.internal]: 500,
   [VerificationErrors.rateLimited]: 429,
   [GuessingErrors.refused]: 429,
+  // A number no code goes to is an invalid field, as upstream answers a bad phone; a blocked prefix is a refusal.
+  [FraudErrors.numberRefused]: 422,
+  [FraudErrors.prefixBlocked]: 403,
 };
 
 export function flexisipEnvelope(error: GatehouseError): Envelope {

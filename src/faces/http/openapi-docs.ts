@@ -29,12 +29,14 @@ function exampleFor(method: string, path: string): Json | undefined {
     'POST /global/siteAuthenticationConfigs': { siteId: 2, '2FARequirement': 1 },
     'PUT /global/siteAuthenticationConfigs': { siteId: 2, '2FARequirement': 0 },
     'POST /global/jwtToken/login': { partnerId: 1, siteId: 2, email: 'agent@acme.example', password: 'correct horse battery' },
-    'POST /2fa/send': { service: '2FA', from: '+15550001111', to: '+15551234567', body: 'Your verification code is: {code}' },
+    'POST /2fa/send': { service: '2FA', from: '+14155551111', to: '+14155551234', body: 'Your verification code is: {code}' },
     'POST /2fa/verify': { service: '2FA', requestId: REQUEST_ID, code: CODE },
     'POST /2fa/cancel': { requestId: REQUEST_ID },
     'POST /2fa/limits': { name: 'per-recipient', buckets: BUCKETS, description: 'five an hour' },
     'PUT /2fa/limits/{sid}': { buckets: BUCKETS },
     'PUT /2fa/settings/countries': { allowedCallingCodes: ['1', '44'] },
+    'POST /2fa/fraud/blocked-prefixes/lift': { prefix: '+44-771' },
+    'PUT /2fa/fraud/safe-numbers': { numbers: ['+919960639903'] },
   };
   if (exact[key]) return exact[key];
   if (/2faConfig/i.test(path)) return { secretKey: SECRET, code: CODE };
@@ -46,7 +48,7 @@ function exampleFor(method: string, path: string): Json | undefined {
 
 /** Values for fields whose names say what they hold, where a type alone would not pass the schema. */
 const BY_NAME: Record<string, string | number> = {
-  email: 'alice@example.org', phone: '+15551234567', phoneNumber: '+15551234567', number: '+15551234567', to: '+15551234567', from: '+15550001111',
+  email: 'alice@example.org', phone: '+14155551234', phoneNumber: '+14155551234', number: '+14155551234', to: '+14155551234', from: '+14155551111',
   username: 'alice01', password: 'correct-horse', domain: 'sip.example.org', sip: 'sip:alice01@sip.example.org', algorithm: 'SHA-256',
   display_name: 'Alice', dtmf_protocol: 'rfc2833', key: 'front-desk', code: '123456', title: 'Team', description: 'Everyone on the team',
   value: 'a value', name: 'Support', url: 'https://example.org/hello.mp3', siteId: 2, agentId: 2,

@@ -28,7 +28,7 @@ export const opsFace: FastifyPluginAsync<{ runtime: Runtime; metrics: Metrics }>
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_req, reply) => {
     reply.type(metrics.contentType);
-    return metrics.render();
+    return (await metrics.render()) + (await runtime.core.fraud.metricsText());
   });
 
   app.get('/.well-known/jwks.json', { schema: { summary: 'Public keys of the JWTs Gatehouse signs', tags: ['operations'] } }, async () =>

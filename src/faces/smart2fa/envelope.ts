@@ -4,6 +4,7 @@
  * in the spec's style: the code equals the HTTP status and the message names the field at fault.
  */
 import { CommonErrors, type GatehouseError } from '../../core/errors.js';
+import { FraudErrors } from '../../core/fraud/errors.js';
 import { LimitErrors, VerificationErrors } from '../../core/verifications/errors.js';
 import { COMMON_STATUS, type Envelope } from '../http/errors.js';
 
@@ -11,6 +12,8 @@ import { COMMON_STATUS, type Envelope } from '../http/errors.js';
 export const SMART2FA_CODES: Record<string, [number, number]> = {
   [VerificationErrors.rateLimited]: [453, 404],
   [VerificationErrors.countryNotAllowed]: [454, 403],
+  [FraudErrors.numberRefused]: [455, 403],
+  [FraudErrors.prefixBlocked]: [456, 403],
   [VerificationErrors.unknownRequest]: [470, 404],
   [VerificationErrors.alreadyVerified]: [471, 409],
   [VerificationErrors.expired]: [472, 410],

@@ -13,6 +13,7 @@ import { useEnvelope } from '../http/errors.js';
 import { smart2faEnvelope } from './envelope.js';
 import { limitRoutes } from './limit-routes.js';
 import { recordRoutes } from './record-routes.js';
+import { fraudRoutes } from './fraud-routes.js';
 
 const errors = { '4xx': Answer, '5xx': Answer };
 
@@ -85,4 +86,5 @@ export const smart2faFace: FastifyPluginAsync<{ core: Core }> = async (plain, { 
 
   await app.register(limitRoutes, { core });
   await app.register(recordRoutes, { core });
+  await app.register(fraudRoutes, { core });
 };

@@ -21,6 +21,7 @@ import * as m0015 from './0015_token_grantor_expiry.js';
 import * as m0017 from './0017_sip_tombstones.js';
 import * as m0018 from './0018_pending_change_times.js';
 import * as m0019 from './0019_delivery_queue.js';
+import * as m0020 from './0020_fraud_guard.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '0017_sip_tombstones': m0017,
   '0018_pending_change_times': m0018,
   '0019_delivery_queue': m0019,
+  '0020_fraud_guard': m0020,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -89,7 +89,7 @@ describe('a revocation through node A is refused by node B within a second (Post
     const headers = basic(tenant.sid, tenant.authToken);
     let i = 0;
     // Another UK number each time: the default limit allows one send a minute to a number.
-    const sendOnB = () => call(`${b.url}/2fa/send`, { headers, json: { service: '2FA', from: '+15550000000', to: `+4477009${String(++i).padStart(5, '0')}`, body: 'Your code is {code}' } });
+    const sendOnB = () => call(`${b.url}/2fa/send`, { headers, json: { service: '2FA', from: '+14155550000', to: `+4477123${String(++i).padStart(5, '0')}`, body: 'Your code is {code}' } });
     const took = await refusedByB(sendOnB, 403, () => call(`${a.url}/2fa/settings/countries`, { method: 'PUT', headers, json: { allowedCallingCodes: ['1'] } }));
     assert.ok(took <= BOUND_MS, `node B refused after ${took} ms`);
   });

@@ -90,11 +90,11 @@ for (const dialect of DIALECTS) {
       await inOneLifetime(async () => {
         const site = (await call(url('/admin/tenants'), { headers: admin, json: { name: `lists ${++n}` } })).body;
         const headers = basic(site.sid, site.authToken);
-        const send = (to: string) => call(url('/2fa/send'), { headers, json: { service: '2FA', from: '+15550000000', to, body: 'Your code is {code}' } });
+        const send = (to: string) => call(url('/2fa/send'), { headers, json: { service: '2FA', from: '+14155550000', to, body: 'Your code is {code}' } });
         const t = Date.now();
-        assert.equal((await send('+447700900123')).status, 200);
+        assert.equal((await send('+447712345678')).status, 200);
         assert.equal((await call(url('/2fa/settings/countries'), { method: 'PUT', headers, json: { allowedCallingCodes: ['1'] } })).status, 200);
-        const refused = await send('+447700900124');
+        const refused = await send('+447712345679');
         assert.equal(refused.status, 403);
         assert.equal(refused.body.code, 454);
         return Date.now() - t;

@@ -119,6 +119,10 @@ for (const dialect of DIALECTS) {
       const key = await apiKeyOf(w, user);
       const phone = `+3363${String(Date.now()).slice(-7)}`;
       assert.equal((await call(`${w.url}/api/accounts/me/phone/request`, { headers: key, json: { phone: '0612' } })).status, 422);
+      // The fraud guard refuses a premium-rate number: upstream's 422 on the phone field (docs/delivery.md).
+      const premium = await call(`${w.url}/api/accounts/me/phone/request`, { headers: key, json: { phone: '+33899123456' } });
+      assert.equal(premium.status, 422, premium.text);
+      assert.match(premium.body.errors.phone[0], /^The phone cannot receive a code: Destination number is a premium-rate number/);
       const res = await call(`${w.url}/api/accounts/me/phone/request`, { headers: key, json: { phone } });
       assert.equal(res.status, 200);
       const code = /code is (\d{4})/.exec((await outboxTo(w, phone))!.body)![1]!;

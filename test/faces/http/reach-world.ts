@@ -122,7 +122,7 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
     const sipAdminKey = apiKey(sipadmin.key);
     const { headers: tenantCredentials, tokenId } = await tenantBasic(tenantId);
     const limit = await must('limit', api('POST', '/2fa/limits', tenantCredentials, { name: unique('limit_'), buckets: [{ name: 'b', max: '5', interval: '60' }] }));
-    const sent = await must('send', api('POST', '/2fa/send', tenantCredentials, { service: 'reach', from: '+15550001111', to: `+1555${String(randomBytes(3).readUIntBE(0, 3) % 10_000_000).padStart(7, '0')}`, body: 'code {code}' }));
+    const sent = await must('send', api('POST', '/2fa/send', tenantCredentials, { service: 'reach', from: '+14155551111', to: `+1415${2_000_000 + (randomBytes(3).readUIntBE(0, 3) % 8_000_000)}`, body: 'code {code}' }));
     const phoneNumber = w.newNumber();
     await w.assign(phoneNumber, tenantId);
     const lineName = unique('line');

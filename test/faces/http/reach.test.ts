@@ -38,6 +38,8 @@ const NOT_OBJECTS = new Set([
   'dtmf_protocol', 'admin', 'dictionary', 'confirmation_key_expires', 'account_creation_token', 'value', 'key', 'title', 'id',
   'sent_at', 'encrypted', 'conference_id', 'initiated_at', 'ended_at', 'last_status', 'received_at', 'rang_at', 'invite_terminated', 'at', 'state',
   'device_id', 'uuid', 'token', 'recover_key', 'accountSid',
+  // The fraud guard's: a destination prefix and safe-list numbers, inside the caller's own tenant (accountSid names the tenant).
+  'prefix', 'numbers',
 ]);
 
 /** What object a parameter names; null: none; undefined: a name this test does not know. */
@@ -173,12 +175,14 @@ function bodyFor(op: Operation, home: (kind: Kind, name: string) => unknown, wor
     'POST /admin/accounts/{id}/api-keys': () => ({}),
     'POST /global/siteAuthenticationConfigs': () => ({ '2FARequirement': 1 }),
     'PUT /global/siteAuthenticationConfigs': () => ({ '2FARequirement': 1 }),
-    'POST /2fa/send': () => ({ service: 'reach', from: '+15550001111', to: `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`, body: 'code {code}' }),
+    'POST /2fa/send': () => ({ service: 'reach', from: '+14155551111', to: `+1415${2_000_000 + Math.floor(Math.random() * 8e6)}`, body: 'code {code}' }),
     'POST /2fa/verify': () => ({ requestId: home('request', 'requestId'), code: '000000' }),
     'POST /2fa/cancel': () => ({ requestId: home('request', 'requestId') }),
     'POST /2fa/limits': () => ({ name: unique('limit_'), buckets: [{ name: 'b', max: '5', interval: '60' }] }),
     'PUT /2fa/limits/{sid}': () => ({ description: 'reach' }),
     'PUT /2fa/settings/countries': () => ({ allowedCallingCodes: ['1'] }),
+    'POST /2fa/fraud/blocked-prefixes/lift': () => ({ prefix: '+44-771' }),
+    'PUT /2fa/fraud/safe-numbers': () => ({ numbers: ['+919960639903'] }),
     'PUT /voiceconfig/phonenumbers/{phoneNumber}': () => ({ siteId: home('tenant', 'siteId') }),
     'POST /voiceconfig/phonelines': () => ({ siteId: home('tenant', 'siteId'), name: unique('line'), phoneNumber: world.spareNumber(), agentIds: home('accounts', 'agentIds') }),
     'PUT /voiceconfig/phonelines/{id}': () => ({ name: unique('line') }),

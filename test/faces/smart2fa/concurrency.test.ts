@@ -22,7 +22,7 @@ async function burst(urls: string[], headers: Record<string, string>): Promise<M
     Array.from({ length: SENDS }, (_, i) =>
       call(`${urls[i % urls.length]}/2fa/send`, {
         headers,
-        json: { service: 'burst', from: '+15550000000', to: randomNumber(), body: 'code {code}', limits: { [name]: 'shared-key' } },
+        json: { service: 'burst', from: '+14155550000', to: randomNumber(), body: 'code {code}', limits: { [name]: 'shared-key' } },
       }),
     ),
   );
@@ -82,7 +82,7 @@ describe('200 simultaneous sends on three processes sharing PostgreSQL and Redis
   test('two right answers on two processes give exactly one 200', async () => {
     const headers = basic(tenant.sid, tenant.authToken);
     const to = randomNumber();
-    const sent = await call(`${nodes[0]!.url}/2fa/send`, { headers, json: { service: 'race', from: '+15550000000', to, body: 'code {code}' } });
+    const sent = await call(`${nodes[0]!.url}/2fa/send`, { headers, json: { service: 'race', from: '+14155550000', to, body: 'code {code}' } });
     assert.equal(sent.status, 200);
     // The outbox is readable by an admin key; this test reads the row the outbox channel wrote instead.
     const pg = await import('pg');

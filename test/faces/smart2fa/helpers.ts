@@ -16,12 +16,12 @@ export function client(server: TestServer, tenant: { sid: string; authToken: str
     headers,
     post,
     get: (path: string) => call(`${server.url}${path}`, { headers }),
-    send: (fields = {}) => post('/2fa/send', { service: '2FA', from: '+15550000000', to: randomNumber(), body: 'Your code is {code}', ...fields }),
+    send: (fields = {}) => post('/2fa/send', { service: '2FA', from: '+14155550000', to: randomNumber(), body: 'Your code is {code}', ...fields }),
   };
 }
 
 /** A US number no other test uses. */
-export const randomNumber = () => `+1555${String(randomInt(10_000_000)).padStart(7, '0')}`;
+export const randomNumber = () => `+1415${2_000_000 + randomInt(8_000_000)}`;
 
 /** The code in the newest outbox message to `to`. */
 export async function codeSentTo(server: TestServer, to: string): Promise<string> {

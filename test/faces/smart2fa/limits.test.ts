@@ -201,9 +201,9 @@ for (const dialect of DIALECTS) {
       const owner = await subTenant(server, server.admin.tenant, 'prefix');
       const as = client(server, owner);
       await as.post('/2fa/limits', { name: 'uk_mobiles', buckets: [{ name: 'p', max: 2, interval: 3600 }] });
-      for (const to of ['+447700900001', '+447700900002']) assert.equal((await as.send({ to, limits: { uk_mobiles: '+4477' } })).status, 200);
-      assert.equal((await as.send({ to: '+447700900003', limits: { uk_mobiles: '+4477' } })).body.code, 453);
-      const mismatch = await as.send({ to: '+15550001234', limits: { uk_mobiles: '+4477' } });
+      for (const to of ['+447712300001', '+447712300002']) assert.equal((await as.send({ to, limits: { uk_mobiles: '+4477' } })).status, 200);
+      assert.equal((await as.send({ to: '+447712300003', limits: { uk_mobiles: '+4477' } })).body.code, 453);
+      const mismatch = await as.send({ to: '+14155550234', limits: { uk_mobiles: '+4477' } });
       assert.equal(mismatch.status, 400);
       assert.match(mismatch.body.message, /^limits\.uk_mobiles/);
     });

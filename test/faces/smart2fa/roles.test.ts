@@ -59,7 +59,7 @@ for (const dialect of DIALECTS) {
 
     test('an agent\'s API key still sends and verifies codes', async () => {
       const to = randomNumber();
-      const sent = await asAgent('POST', '/2fa/send', { service: '2FA', from: '+15550000000', to, body: 'code {code}' });
+      const sent = await asAgent('POST', '/2fa/send', { service: '2FA', from: '+14155550000', to, body: 'code {code}' });
       assert.equal(sent.status, 200, sent.text);
       const wrong = await asAgent('POST', '/2fa/verify', { requestId: sent.body.requestID, code: '0000000000'.slice(0, 6) });
       assert.notEqual(wrong.status, 403);

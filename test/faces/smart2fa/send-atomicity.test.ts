@@ -61,7 +61,7 @@ describe('concurrent sends to one recipient on PostgreSQL with Redis', { skip: a
     const created = await call(`${server.url}/2fa/limits`, { headers, json: { name, buckets: [{ name: 'many', max: 1_000_000, interval: 1 }] } });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const to = randomNumber();
-    const statuses = await load(server.url, headers, 3000, () => ({ service: 'deadlock', from: '+15550000000', to, body: 'code {code}', limits: { [name]: 'k' } }));
+    const statuses = await load(server.url, headers, 3000, () => ({ service: 'deadlock', from: '+14155550000', to, body: 'code {code}', limits: { [name]: 'k' } }));
     assert.ok(statuses.length >= CONNECTIONS, `only ${statuses.length} sends`);
     assert.deepEqual(statuses.filter((s) => s !== 200), [], statusCounts(statuses));
 
@@ -101,7 +101,7 @@ describe('kill -9 under send load on PostgreSQL', { skip: await skipUnless({ pos
     const created = await call(`${node.url}/2fa/limits`, { headers, json: { name, buckets: [{ name: 'many', max: 1_000_000, interval: 1 }] } });
     assert.equal(created.status, 200);
     let i = 0;
-    const running = load(node.url, headers, 60_000, () => ({ service: 'crash', from: '+15550000000', to: recipients[i++ % recipients.length], body: 'code {code}', limits: { [name]: 'k' } }));
+    const running = load(node.url, headers, 60_000, () => ({ service: 'crash', from: '+14155550000', to: recipients[i++ % recipients.length], body: 'code {code}', limits: { [name]: 'k' } }));
     // Kill once a good number of sends have been answered, mid-flight.
     const db = new pg.Client({ connectionString: database.url });
     await db.connect();

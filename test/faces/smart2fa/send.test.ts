@@ -66,7 +66,7 @@ for (const dialect of DIALECTS) {
       ['an unknown channel', { channel: 'fax' }, 'channel'],
       ['to not E.164 for sms', { to: '5551234' }, 'to'],
       ['to not E.164 for call', { to: 'someone@example.com', channel: 'call' }, 'to'],
-      ['to not an address for email', { to: '+15551234567', channel: 'email', from: 'codes@example.com', subject: 'Code' }, 'to'],
+      ['to not an address for email', { to: '+14155551234', channel: 'email', from: 'codes@example.com', subject: 'Code' }, 'to'],
       ['email without subject', { to: 'a@example.com', channel: 'email', from: 'codes@example.com' }, 'subject'],
       ['a subject with a line break', { to: 'a@example.com', channel: 'email', from: 'codes@example.com', subject: 'x\r\nBcc: b@example.com' }, 'subject'],
       ['length 3', { length: 3 }, 'length'],
@@ -111,7 +111,7 @@ for (const dialect of DIALECTS) {
       const res = await call(`${server.url}/2fa/send`, {
         method: 'POST',
         headers: { ...api.headers, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ service: '2FA', from: '+15550000000', to, body: 'code {code}', length: '8' }).toString(),
+        body: new URLSearchParams({ service: '2FA', from: '+14155550000', to, body: 'code {code}', length: '8' }).toString(),
       });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal((await codeSentTo(server, to)).length, 8);
@@ -190,7 +190,7 @@ for (const dialect of DIALECTS) {
         assert.equal(res.status, 403);
         assert.equal(res.body.code, 454);
       }
-      assert.equal((await subApi.send({ to: '+447700900123' })).status, 200);
+      assert.equal((await subApi.send({ to: '+447712345678' })).status, 200);
       assert.equal((await subApi.send({ to: 'x@example.com', channel: 'email', from: 'c@example.com', subject: 's' })).status, 200);
       const bad = await call(`${server.url}/2fa/settings/countries`, { method: 'PUT', headers: subApi.headers, json: { allowedCallingCodes: ['+44'] } });
       assert.equal(bad.status, 400);

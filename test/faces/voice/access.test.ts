@@ -30,7 +30,7 @@ for (const dialect of DIALECTS) {
       'voice.lines.read': () => ['GET', `/voiceconfig/phonelines?siteId=${s()}`],
       'voice.lines.manage': () => ['POST', '/voiceconfig/phonelines', { siteId: s(), name: 'probe', phoneNumber: '+1' }],
       'voice.numbers.read': () => ['GET', `/voiceconfig/phonenumbers?siteId=${s()}`],
-      'voice.numbers.assign': () => ['PUT', '/voiceconfig/phonenumbers/+15550000001', { siteId: s() }],
+      'voice.numbers.assign': () => ['PUT', '/voiceconfig/phonenumbers/+14155550001', { siteId: s() }],
       'voice.records.read': () => ['GET', `/voiceconfig/callrecords?siteId=${s()}`],
       'voice.account.manage': () => ['GET', `/voiceconfig/twilioaccount?siteId=${s()}`],
     };

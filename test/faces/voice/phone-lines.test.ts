@@ -131,7 +131,7 @@ for (const dialect of DIALECTS) {
       const partner = await w.server.runtime.core.tenants.find(w.partner);
       await w.server.runtime.core.settings.setAllowedCallingCodes(OPERATOR, partner!, ['1']);
       try {
-        const uk = await w.line(w.siteA, { name: 'uk', phoneNumber: await siteNumber(w.siteA), fallback: { type: 'forward', number: '+447700900123' } });
+        const uk = await w.line(w.siteA, { name: 'uk', phoneNumber: await siteNumber(w.siteA), fallback: { type: 'forward', number: '+447712345678' } });
         assert.equal(uk.status, 400);
         assert.match(uk.body.message, /^fallback\.number:/);
       } finally {

@@ -78,7 +78,7 @@ for (const dialect of DIALECTS) {
       await w.webhook('/voicetwilio/statuscallback', { AccountSid: other, CallSid: mine, From: '+1', To: number, CallStatus: 'completed' }, { authToken: token });
       assert.equal((await record(mine)).status, 'ringing');
       const unknown = callSid();
-      await w.webhook('/voicetwilio/statuscallback', { CallSid: unknown, From: '+14155550123', To: '+15550000000', CallStatus: 'ringing' });
+      await w.webhook('/voicetwilio/statuscallback', { CallSid: unknown, From: '+14155550123', To: '+14155550000', CallStatus: 'ringing' });
       assert.equal((await w.api('GET', `/voiceconfig/callrecords/${unknown}`, w.admin)).status, 404);
       assert.equal((await w.webhook('/voicetwilio/statuscallback', { CallSid: unknown, CallStatus: 'ringing' }, { signature: 'bm9wZQ==' })).status, 403);
       // statuses Twilio never sends (even ones that name a property of every JavaScript object) are ignored

@@ -30,7 +30,7 @@ export interface VoiceWorld extends World {
   close(): Promise<void>;
 }
 
-export const randomE164 = () => `+1555${String(randomInt(10_000_000)).padStart(7, '0')}`;
+export const randomE164 = () => `+1415${2_000_000 + randomInt(8_000_000)}`;
 export const callSid = () => `CA${randomBytes(16).toString('hex')}`;
 
 export async function startVoiceWorld(dialect: Dialect, env: Record<string, string> = {}): Promise<VoiceWorld> {

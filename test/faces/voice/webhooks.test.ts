@@ -122,7 +122,7 @@ for (const dialect of DIALECTS) {
 
     test('an agent calls out from its line\'s number to an allowed destination', async () => {
       const { number } = await lineWith();
-      const to = '+447700900123';
+      const to = '+447712345678';
       const res = await w.webhook('/voicetwilio/voice', { CallSid: callSid(), From: `client:agent_${w.agentA1.id}`, To: to, CallerId: number, Direction: 'inbound' });
       assert.deepEqual(verbs(res.text), ['Dial']);
       const dial = parseTwiml(res.text).Response.Dial[0];
@@ -147,7 +147,7 @@ for (const dialect of DIALECTS) {
       const site = await w.server.runtime.core.tenants.find(w.partner);
       await w.server.runtime.core.settings.setAllowedCallingCodes(OPERATOR, site!, ['1']);
       try {
-        refused((await out(`client:agent_${w.agentA1.id}`, '+447700900123', number)).text, /country/);
+        refused((await out(`client:agent_${w.agentA1.id}`, '+447712345678', number)).text, /country/);
         assert.deepEqual(verbs((await out(`client:agent_${w.agentA1.id}`, '+14155550100', number)).text), ['Dial']);
       } finally {
         await w.server.runtime.core.settings.setAllowedCallingCodes(OPERATOR, site!, []);

@@ -127,7 +127,7 @@ for (const dialect of DIALECTS) {
       const send = await call(`${server.url}/2fa/send`, {
         method: 'POST',
         headers: basic(sid, token),
-        json: { service: 'login', from: '+15550001111', to: '+14155550123', body: 'Your code is {code}' },
+        json: { service: 'login', from: '+14155551111', to: '+14155550123', body: 'Your code is {code}' },
       });
       assert.equal(send.body.code, 200, send.text);
       await ops.goto(`${origin}/console/sdr`);

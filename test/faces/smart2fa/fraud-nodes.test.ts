@@ -1,0 +1,73 @@
+/**
+ * The conversion guard is exact across nodes: three server processes sharing PostgreSQL (with the
+ * counts in Redis, and in SQL without Redis) take 150 sends at once to one never-verified prefix,
+ * round-robin; exactly GATEHOUSE_FRAUD_MIN_SENDS reach Twilio and the rest are refused with 456,
+ * and exactly one block is recorded.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { type FakeTwilio, startFakeTwilio } from '../../helpers/fake-twilio.js';
+import { type ServerProcess, bootstrapCredentials, startServerProcess } from '../../helpers/process.js';
+import { basic, call } from '../../helpers/server.js';
+import { type TestDatabase, createTestDatabase, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
+
+const SENDS = 150;
+const MIN_SENDS = 30;
+
+for (const redis of [true, false]) {
+  describe(`the conversion guard on three nodes (PostgreSQL${redis ? ' + Redis' : ', counts in SQL'})`, { skip: await skipUnless({ postgres: true, redis }) }, () => {
+    let database: TestDatabase;
+    let twilio: FakeTwilio;
+    const nodes: ServerProcess[] = [];
+    let tenant: { sid: string; authToken: string };
+    before(async () => {
+      twilio = await startFakeTwilio();
+      database = await createTestDatabase('postgres');
+      const env = {
+        ...sharedNodesEnv(database),
+        ...(!redis && { REDIS_URL: '' }),
+        // startServerProcess waits for the listening line, an info line.
+        LOG_LEVEL: 'info',
+        TWILIO_BASE_URL: twilio.url,
+        TWILIO_ACCOUNT_SID: twilio.accountSid,
+        TWILIO_AUTH_TOKEN: twilio.authToken,
+        TWILIO_FROM: '+14155551111',
+        GATEHOUSE_SMS_CHANNEL: 'twilio',
+      };
+      // One at a time: the first migrates and bootstraps, the others find the database ready.
+      nodes.push(await startServerProcess(env));
+      tenant = bootstrapCredentials(database.dataDir).tenant;
+      nodes.push(await startServerProcess(env));
+      nodes.push(await startServerProcess(env));
+    });
+    after(async () => {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await database?.drop();
+      await twilio?.close();
+    });
+
+    test(`${SENDS} sends at once to one prefix: exactly ${MIN_SENDS} reach Twilio, one block recorded`, async () => {
+      const headers = basic(tenant.sid, tenant.authToken);
+      const answers = await Promise.all(
+        Array.from({ length: SENDS }, (_, i) =>
+          call(`${nodes[i % nodes.length]!.url}/2fa/send`, { headers, json: { service: 'pump', from: '+14155551111', to: `+44771${String(i).padStart(7, '0')}`, body: 'code {code}' } }),
+        ),
+      );
+      const codes = new Map<number, number>();
+      for (const a of answers) codes.set(a.body.code, (codes.get(a.body.code) ?? 0) + 1);
+      assert.deepEqual(Object.fromEntries(codes), { 200: MIN_SENDS, 456: SENDS - MIN_SENDS });
+      assert.equal(twilio.requests.filter((r) => r.form.To?.startsWith('+44771')).length, MIN_SENDS);
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query('select prefix, sent, verified from fraud_blocks');
+        assert.deepEqual(rows, [{ prefix: '+44-771', sent: MIN_SENDS, verified: 0 }]);
+      } finally {
+        await client.end();
+      }
+      const listed = await call(`${nodes[2]!.url}/2fa/fraud/blocked-prefixes`, { headers });
+      assert.deepEqual(listed.body.data.blockedPrefixes.map((b: any) => b.prefix), ['+44-771']);
+    });
+  });
+}
