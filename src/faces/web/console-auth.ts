@@ -2,18 +2,33 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../../core/callers.js';
 import type { Core } from '../../core/core.js';
+import { type Capability, can } from '../../core/roles.js';
 import { CONSOLE_KEY, csrfToken, readCookie } from './cookies.js';
 import { type Html, type Notice, csrfField, html, page } from './html.js';
 import { sendPage } from './respond.js';
 import { consoleCaller, whoIs } from './session.js';
 
-export const TABS = [
-  ['/console', 'Tenants & accounts'],
-  ['/console/limits', 'Limits'],
-  ['/console/sdr', 'Send records'],
-  ['/console/usage', 'Usage'],
-  ['/console/outbox', 'Outbox'],
-] as const;
+/** A console tab: where it goes, its label, and the capability a caller needs to see it. */
+export interface Tab {
+  href: string;
+  label: string;
+  capability: Capability;
+}
+
+/**
+ * The console's tabs, in order. Navigation shows a tab only to a caller whose role has its
+ * capability (roles.ts), so nobody is led to a "Not allowed" page. A new page adds one line here.
+ */
+export const TABS: Tab[] = [
+  { href: '/console', label: 'Tenants & accounts', capability: 'tenants.read' },
+  { href: '/console/limits', label: 'Limits', capability: 'codes.policy' },
+  { href: '/console/sdr', label: 'Send records', capability: 'records.read' },
+  { href: '/console/usage', label: 'Usage', capability: 'records.read' },
+  { href: '/console/outbox', label: 'Outbox', capability: 'outbox.read' },
+];
+
+/** The tabs this caller may use. */
+export const tabsFor = (caller: Pick<Caller, 'role'>): Tab[] => TABS.filter((t) => can(caller, t.capability));
 
 export interface Operator {
   caller: Caller;
@@ -39,7 +54,7 @@ export async function operator(core: Core, request: FastifyRequest, reply: Fasti
     caller,
     csrf,
     send(status, title, tab, body, notice = null) {
-      const nav = html`<nav class="tabs">${TABS.map(([href, label]) => html`<a href="${href}" class="${href === tab ? 'on' : ''}">${label}</a>`)}</nav>`;
+      const nav = html`<nav class="tabs">${tabsFor(caller).map((t) => html`<a href="${t.href}" class="${t.href === tab ? 'on' : ''}">${t.label}</a>`)}</nav>`;
       // Signed in by a key, the header's "Sign out" forgets the key; signed in as an agent, it signs out.
       const signOut = readCookie(request, CONSOLE_KEY) ? '/console/forget' : '/logout';
       return sendPage(reply, status, page({ title, who, csrf, notice, wide: true, signOut }, html`${nav}${body}`));
