@@ -6,6 +6,7 @@ import { type Capability, can } from '../../core/roles.js';
 import { CONSOLE_KEY, csrfToken, readCookie } from './cookies.js';
 import { type Html, type Notice, csrfField, html, page } from './html.js';
 import { sendPage } from './respond.js';
+import { loginPath, safeReturnTo } from './return-to.js';
 import { consoleCaller, whoIs } from './session.js';
 
 /** A console tab: where it goes, its label, and the capability a caller needs to see it. */
@@ -37,16 +38,27 @@ export interface Operator {
   send(status: number, title: string, tab: string, body: Html, notice?: Notice | null): FastifyReply;
 }
 
+/**
+ * The console's sign-in form: an API key, or a link to /login that comes back here. A refused key is
+ * said under the field; the key itself is not written back into the page (a secret stays out of HTML).
+ */
+export function sendKeyForm(core: Core, request: FastifyRequest, reply: FastifyReply, status = 401, error: string | null = null): FastifyReply {
+  const csrf = csrfToken(core, request, reply);
+  const back = safeReturnTo(request.method === 'GET' ? request.url : '/console') ?? '/console';
+  return sendPage(reply, status, page({ title: 'Admin console', notice: error ? { kind: 'error', text: 'The console did not open.' } : null }, html`<section class="card"><form method="post" action="/console/key">${csrfField(csrf)}
+<label for="apiKey">Admin API key</label><input id="apiKey" name="apiKey" type="password" autocomplete="off" required placeholder="gha_…" aria-describedby="apiKey-help">
+${error ? html`<p class="field-error" id="error-apiKey">${error}</p>` : ''}
+<p class="muted help" id="apiKey-help">The key printed at the first start, or any API key: the console shows what that key reaches. It is kept in an HttpOnly cookie of this browser.</p>
+<button type="submit">Open the console</button></form></section>
+<p class="muted">Super agents: <a href="${loginPath(back)}" id="console-sign-in">sign in with your email</a> and come back here; the console then shows your own partner.</p>`));
+}
+
 /** The operator of a console request, or null after answering with the console's sign-in form. */
 export async function operator(core: Core, request: FastifyRequest, reply: FastifyReply): Promise<Operator | null> {
   const caller = await consoleCaller(core, request);
   const csrf = csrfToken(core, request, reply);
   if (!caller) {
-    sendPage(reply, 401, page({ title: 'Admin console' }, html`<section class="card"><form method="post" action="/console/key">${csrfField(csrf)}
-<label for="apiKey">Admin API key</label><input id="apiKey" name="apiKey" type="password" autocomplete="off" required placeholder="gha_…">
-<p class="muted">The key printed at the first start, or any API key: the console shows what that key reaches. It is kept in an HttpOnly cookie of this browser.</p>
-<button type="submit">Open the console</button></form></section>
-<p class="muted">Agents sign in at <a href="/login">/login</a>; a signed-in super agent can use the console for its own partner too.</p>`));
+    sendKeyForm(core, request, reply);
     return null;
   }
   const who = await whoIs(core, caller);
