@@ -8,8 +8,9 @@ import { type Html, html } from './html.js';
 export type FieldErrors = Record<string, string[]>;
 
 /** The errors of a refusal core explains (anything but a failure of the server), keyed by field; null for anything else. */
-export function fieldErrors(err: unknown, fallbackField = 'form'): FieldErrors | null {
+export function fieldErrors(err: unknown, fallbackField = 'form', only?: string[]): FieldErrors | null {
   if (!(err instanceof GatehouseError) || err.code === CommonErrors.internal || err.code === CommonErrors.unavailable) return null;
+  if (only && !only.includes(err.code)) return null;
   const listed = err.details?.errors as FieldErrors | undefined;
   if (listed) return listed;
   const field = err.field?.replace(/^body\./, '') ?? fallbackField;
