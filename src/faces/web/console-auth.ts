@@ -25,6 +25,7 @@ export const TABS: Tab[] = [
   { href: '/console/limits', label: 'Limits', capability: 'codes.policy' },
   { href: '/console/sdr', label: 'Send records', capability: 'records.read' },
   { href: '/console/usage', label: 'Usage', capability: 'records.read' },
+  { href: '/console/voice', label: 'Voice', capability: 'voice.lines.read' },
   { href: '/console/outbox', label: 'Outbox', capability: 'outbox.read' },
 ];
 
