@@ -46,7 +46,7 @@ export interface Operator {
 export function sendKeyForm(core: Core, request: FastifyRequest, reply: FastifyReply, status = 401, error: string | null = null): FastifyReply {
   const csrf = csrfToken(core, request, reply);
   const back = safeReturnTo(request.method === 'GET' ? request.url : '/console') ?? '/console';
-  return sendPage(reply, status, page({ title: 'Admin console', notice: error ? { kind: 'error', text: 'The console did not open.' } : null }, html`<section class="card"><form method="post" action="/console/key">${csrfField(csrf)}
+  return sendPage(reply, status, page({ title: 'Admin console', notice: error ? { kind: 'error', text: `The console did not open: ${error.charAt(0).toLowerCase()}${error.slice(1)}` } : null }, html`<section class="card"><form method="post" action="/console/key">${csrfField(csrf)}
 <label for="apiKey">Admin API key</label><input id="apiKey" name="apiKey" type="password" autocomplete="off" required placeholder="gha_…" aria-describedby="apiKey-help">
 ${error ? html`<p class="field-error" id="error-apiKey">${error}</p>` : ''}
 <p class="muted help" id="apiKey-help">The key printed at the first start, or any API key: the console shows what that key reaches. It is kept in an HttpOnly cookie of this browser.</p>

@@ -17,7 +17,7 @@ import type { Tenant } from '../../core/tenants/tenants.js';
 import { CONSOLE_KEY, clearCookie, setCookie } from './cookies.js';
 import { ConfirmField, confirmBody, confirmLink } from './confirm.js';
 import { type Operator, operator, sendKeyForm } from './console-auth.js';
-import { type FieldErrors, fieldErrors, otherProblems, problem } from './form-errors.js';
+import { type FieldErrors, fieldErrors, otherProblems, problem, refusedNotice } from './form-errors.js';
 import { type Html, type Notice, csrfField, html, when } from './html.js';
 import { FormId } from './respond.js';
 
@@ -202,7 +202,7 @@ ${newAccount}</section>
     const typed = { name: request.body.name, parent: request.body.parent };
     const name = request.body.name.trim();
     const parentRaw = request.body.parent?.trim() ?? '';
-    const refuse = (errors: FieldErrors) => home(op, { notice: { kind: 'error', text: 'The tenant was not created: see below.' }, errors, typed, status: 400 });
+    const refuse = (errors: FieldErrors) => home(op, { notice: refusedNotice('The tenant was not created', errors), errors, typed, status: 400 });
     if (!name) return refuse({ name: ['Give the tenant a name.'] });
     if (name.length > 200) return refuse({ name: ['A name has at most 200 characters.'] });
     if (parentRaw && !/^[1-9][0-9]{0,14}$/.test(parentRaw)) return refuse({ parent: ['Choose a tenant from the list.'] });
@@ -240,7 +240,7 @@ ${newAccount}</section>
     const id = Number(request.params.id);
     const b = request.body;
     const typed = { email: b.email, role: b.role };
-    const refuse = (errors: FieldErrors) => tenantPage(op, id, { notice: { kind: 'error', text: 'The account was not created: see below.' }, errors, typed, status: 400 });
+    const refuse = (errors: FieldErrors) => tenantPage(op, id, { notice: refusedNotice('The account was not created', errors), errors, typed, status: 400 });
     const errors: FieldErrors = {};
     if (!b.email.trim()) errors.email = ['Enter an email.'];
     else if (!/^[^\s@]+@[^\s@]+$/.test(b.email.trim())) errors.email = ['This is not an email address.'];

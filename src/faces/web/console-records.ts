@@ -14,7 +14,7 @@ import type { Tenant } from '../../core/tenants/tenants.js';
 import { usageChart } from './chart.js';
 import { ConfirmField, confirmBody, confirmLink } from './confirm.js';
 import { type Operator, operator } from './console-auth.js';
-import { type FieldErrors, fieldErrors, otherProblems, problem } from './form-errors.js';
+import { type FieldErrors, fieldErrors, otherProblems, problem, refusedNotice } from './form-errors.js';
 import { type Html, type Notice, csrfField, html, when } from './html.js';
 
 const Csrf = Type.String({ maxLength: 100 });
@@ -213,7 +213,7 @@ ${otherProblems(v.errors, ['description', ...Object.keys(v.errors ?? {}).filter(
     const b = request.body as LimitForm;
     const rows = typedRows(b);
     const typed = { name: b.name, description: b.description, rows };
-    const refuse = (errors: FieldErrors) => limitsPage(op, b.tenant, { notice: { kind: 'error', text: 'The limit was not created: see below.' }, errors, typed, status: 400 });
+    const refuse = (errors: FieldErrors) => limitsPage(op, b.tenant, { notice: refusedNotice('The limit was not created', errors), errors, typed, status: 400 });
     const { buckets, index, errors } = bucketsOf(rows);
     if (!b.name?.trim()) errors.name = ['Give the limit a name; sends name it.'];
     if (Object.keys(errors).length) return refuse(errors);
@@ -238,7 +238,7 @@ ${otherProblems(v.errors, ['description', ...Object.keys(v.errors ?? {}).filter(
     const limit = await core.limits.get(op.caller, request.params.sid);
     const b = request.body as LimitForm;
     const rows = typedRows(b);
-    const refuse = (errors: FieldErrors) => limitPage(op, limit, { notice: { kind: 'error', text: 'The limit was not saved: see below.' }, errors, typed: { description: b.description, rows }, status: 400 });
+    const refuse = (errors: FieldErrors) => limitPage(op, limit, { notice: refusedNotice('The limit was not saved', errors), errors, typed: { description: b.description, rows }, status: 400 });
     const { buckets, index, errors } = bucketsOf(rows);
     if (Object.keys(errors).length) return refuse(errors);
     try {

@@ -26,3 +26,9 @@ export const problem = (errors: FieldErrors | null | undefined, field: string): 
 /** Errors of fields the form does not show, so that nothing refused goes unsaid. */
 export const otherProblems = (errors: FieldErrors | null | undefined, shown: string[]): Html =>
   errors ? html`${Object.entries(errors).filter(([f]) => !shown.includes(f)).map(([f, m]) => html`<p class="field-error" id="error-${f}">${m.join(' ')}</p>`)}` : html``;
+
+/** The notice above a refused form: what did not happen, then every reason (also said beside each field). */
+export const refusedNotice = (what: string, errors: FieldErrors): { kind: 'error'; text: string } => ({
+  kind: 'error',
+  text: `${what}: ${Object.values(errors).flat().join(' ')}`,
+});
