@@ -77,6 +77,7 @@ main.wide svg.chart{max-width:56rem}
 .help{margin:.25rem 0 0}
 fieldset.buckets{border:1px solid #dde2ea;border-radius:6px;margin:1rem 0 0;padding:.25rem .75rem .75rem;min-width:0}
 fieldset.buckets legend{font-weight:600;padding:0 .25rem}
+.row.bucket{align-items:flex-start}
 .row.bucket>*{flex:1 1 7rem}
 .confirm .actions{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap}
 .confirm .actions button,.confirm .actions a.button{margin-top:0}

@@ -4,7 +4,7 @@ import type { Caller } from '../../core/callers.js';
 import type { Core } from '../../core/core.js';
 import { type Capability, can } from '../../core/roles.js';
 import { CONSOLE_KEY, csrfToken, readCookie } from './cookies.js';
-import { type Html, type Notice, csrfField, html, page } from './html.js';
+import { type Html, type Notice, csrfField, html, noticeBlock, page } from './html.js';
 import { sendPage } from './respond.js';
 import { loginPath, safeReturnTo } from './return-to.js';
 import { consoleCaller, whoIs } from './session.js';
@@ -70,7 +70,8 @@ export async function operator(core: Core, request: FastifyRequest, reply: Fasti
       const nav = html`<nav class="tabs">${tabsFor(caller).map((t) => html`<a href="${t.href}" class="${t.href === tab ? 'on' : ''}">${t.label}</a>`)}</nav>`;
       // Signed in by a key, the header's "Sign out" forgets the key; signed in as an agent, it signs out.
       const signOut = readCookie(request, CONSOLE_KEY) ? '/console/forget' : '/logout';
-      return sendPage(reply, status, page({ title, who, csrf, notice, wide: true, signOut }, html`${nav}${body}`));
+      // The tabs first, then what happened: the notice belongs to the page below them.
+      return sendPage(reply, status, page({ title, who, csrf, wide: true, signOut }, html`${nav}${noticeBlock(notice)}${body}`));
     },
   };
 }
