@@ -1,7 +1,10 @@
 /**
  * Agent sign-in (/login) over core's Comm100 login flow: email and password, then, as nextStep says,
  * 2FA enrolment (QR code, secret for manual entry, first code, then the backup code shown once) or
- * the code step (a TOTP or backup code, and "trust this device" where the site allows it).
+ * the code step (a TOTP or backup code, and "trust this device" where the site allows it). The
+ * partner is found from the email unless given (core: only once a password matches, only when
+ * unambiguous); a return-to (?next=, return-to.ts) is kept through every step; a finished sign-in
+ * lands there or on My security.
  */
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
