@@ -6,6 +6,7 @@
 export const DOC_PAGES = [
   'README.md',
   'docs/admin.md',
+  'docs/console.md',
   'docs/smart2fa.md',
   'docs/delivery.md',
   'docs/comm100.md',

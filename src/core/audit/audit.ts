@@ -26,6 +26,8 @@ export const AUDIT_EVENTS = [
   'trusted_device_revoked',
   'login_password_failure',
   'login_rate_limited',
+  // A completed sign-in that asked no code (2FA off, or a trusted device): the others end in verify_success.
+  'login_success',
   'site_requirement_set',
   'guessing_refused',
   'guessing_slowed',

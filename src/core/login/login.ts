@@ -44,7 +44,8 @@ export const PRE_LOGIN_TOKEN_PREFIX = 'ghp_';
 export type NextStep = 'isNeed2faSetup' | 'isNeed2faVerify' | 'noNeed';
 
 export interface LoginInput {
-  partnerId: number;
+  /** Absent (the sign-in page): the partner is found from the email, once a password matches (findByEmail). */
+  partnerId?: number;
   siteId?: number;
   email: string;
   password: string;
@@ -125,12 +126,36 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
   const claimsOf = (a: LoginAccount) =>
     a.role === 'agent' ? { role: a.role, siteId: a.tenantId, partnerId: a.parentId } : { role: a.role, partnerId: a.tenantId };
 
-  async function findAccount(input: LoginInput) {
-    let q = db
+  const byEmail = (email: string) =>
+    db
       .selectFrom('accounts')
       .innerJoin('tenants', 'tenants.id', 'accounts.tenant_id')
       .select(['accounts.id', 'accounts.tenant_id', 'accounts.role', 'accounts.password_hash', 'accounts.blocked', 'accounts.activated', 'accounts.email', 'accounts.first_login_at', 'tenants.parent_id'])
-      .where('accounts.email', '=', input.email.trim().toLowerCase());
+      .where('accounts.email', '=', email.trim().toLowerCase());
+  type AccountRow = NonNullable<Awaited<ReturnType<ReturnType<typeof byEmail>['executeTakeFirst']>>>;
+
+  /**
+   * Without a partner id: the email's sign-in accounts (a site's agents when a site id is given) are
+   * candidates, and the partner is taken only from those whose password matches, and only when they
+   * are all one partner's. Nothing about the candidates shows before a password matched, and an
+   * ambiguous email fails like a wrong password (the one uniform message).
+   */
+  async function findByEmail(input: LoginInput): Promise<{ row: AccountRow | undefined; passwordOk: boolean }> {
+    let q = byEmail(input.email);
+    q = input.siteId !== undefined ? q.where('accounts.role', 'in', SITE_AGENT_ROLES).where('accounts.tenant_id', '=', input.siteId) : q.where('accounts.role', 'in', ['superagent', ...SITE_AGENT_ROLES]);
+    // A bound on the hashes one try may cost; an email shared by more partners than this needs its partner id.
+    const rows = await q.orderBy('accounts.role', 'desc').orderBy('accounts.id').limit(5).execute();
+    if (!rows.length) return { row: undefined, passwordOk: await verifyPassword(null, input.password) };
+    const matching: AccountRow[] = [];
+    for (const r of rows) if (await verifyPassword(r.password_hash, input.password)) matching.push(r);
+    const partners = new Set(matching.map((r) => String(r.role === 'superagent' ? r.tenant_id : r.parent_id)));
+    if (partners.size === 1) return { row: matching[0], passwordOk: true };
+    // One candidate and a wrong password: audited as that account's failure, as with a partner id.
+    return { row: rows.length === 1 ? rows[0] : undefined, passwordOk: false };
+  }
+
+  async function findAccount(input: LoginInput & { partnerId: number }) {
+    let q = byEmail(input.email);
     q =
       input.siteId !== undefined
         ? q.where('accounts.role', 'in', SITE_AGENT_ROLES).where('accounts.tenant_id', '=', input.siteId).where('tenants.parent_id', '=', input.partnerId)
@@ -188,8 +213,9 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     const spec = specs[taken.index]!;
     // An empty bucket holds a token again within one token's drip time.
     const retryAfter = Math.max(1, Math.ceil(spec.intervalMs / spec.max / 1000));
-    const row = await findAccount(input);
-    const tenantId = row ? Number(row.tenant_id) : (await db.selectFrom('tenants').select('id').where('id', '=', input.partnerId).executeTakeFirst())?.id;
+    const partnerId = input.partnerId;
+    const row = partnerId === undefined ? undefined : await findAccount({ ...input, partnerId });
+    const tenantId = row ? Number(row.tenant_id) : partnerId === undefined ? undefined : (await db.selectFrom('tenants').select('id').where('id', '=', partnerId).executeTakeFirst())?.id;
     if (tenantId !== undefined) {
       await audit.record({
         tenantId: Number(tenantId),
@@ -204,9 +230,12 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
 
   async function login(input: LoginInput): Promise<LoginResult> {
     await takePasswordTry(input);
-    const row = await findAccount(input);
+    const partnerId = input.partnerId;
     // verifyPassword hashes against a decoy when there is no account, so timing tells nothing.
-    const passwordOk = await verifyPassword(row?.password_hash ?? null, input.password);
+    const { row, passwordOk } =
+      partnerId === undefined
+        ? await findByEmail(input)
+        : await findAccount({ ...input, partnerId }).then(async (found) => ({ row: found, passwordOk: await verifyPassword(found?.password_hash ?? null, input.password) }));
     if (!row || !passwordOk || row.blocked || !row.activated) {
       if (row) {
         await audit.record({
@@ -242,7 +271,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       accountId: account.id,
       email: row.email ?? input.email,
       siteId: account.role === 'agent' ? account.tenantId : null,
-      partnerId: account.role === 'agent' ? (account.parentId ?? input.partnerId) : account.tenantId,
+      partnerId: account.role === 'agent' ? (account.parentId ?? input.partnerId ?? account.tenantId) : account.tenantId,
       role: account.role,
       isShowSkip2fa: requirement === 1,
     };
@@ -256,7 +285,12 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     }
     if (step === null) {
       metrics.signIn('success', base.trustedDeviceDays > 0 ? 'trusted_device' : 'password');
-      const [jwt] = await Promise.all([credentials.signJwt(account.id, claimsOf(account)), signedIn(account.id)]);
+      const [jwt] = await Promise.all([
+        credentials.signJwt(account.id, claimsOf(account)),
+        signedIn(account.id),
+        // No code step ends this sign-in, so nothing else records it: the account's recent activity shows it.
+        audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'login_success', clientAddress: input.clientAddress, detail: { via: base.trustedDeviceDays > 0 ? 'trusted_device' : 'password' } }),
+      ]);
       return { ...base, nextStep: 'noNeed', isShowSkip2fa: false, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
     }
     const preLoginToken = await issuePreLoginToken(account, step, requirement === 1, input.clientAddress);

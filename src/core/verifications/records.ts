@@ -16,6 +16,8 @@ export interface SdrSearch {
   service?: string;
   accountSid?: string;
   subAccounts?: boolean;
+  /** Without accountSid: every tenant in the caller's reach (an admin's reaches beyond its own tree), not only its own. */
+  everyTenant?: boolean;
   startTime?: number;
   endTime?: number;
   sortBy: 'dateCreated' | 'to' | 'status';
@@ -72,14 +74,15 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
     updatedAt: Number(r.updated_at),
   });
 
-  async function scoped(caller: Caller, accountSid: string | undefined, subAccounts: boolean | undefined) {
+  async function scoped(caller: Caller, accountSid: string | undefined, subAccounts: boolean | undefined, everyTenant = false) {
     requireCapability(caller, 'records.read');
+    if (everyTenant && !accountSid) return { scope: null, filter: caller.role === 'admin' ? sql<boolean>`1 = 1` : sql<boolean>`t.path like ${caller.tenantPath + '%'}` };
     const scope = await limits.target(caller, accountSid);
     return { scope, filter: subAccounts ? sql<boolean>`t.path like ${scope.path + '%'}` : sql<boolean>`v.tenant_id = ${scope.id}` };
   }
 
   async function search(caller: Caller, query: SdrSearch): Promise<{ rows: Sdr[]; total: number }> {
-    const { filter } = await scoped(caller, query.accountSid, query.subAccounts);
+    const { filter } = await scoped(caller, query.accountSid, query.subAccounts, query.everyTenant);
     let q = view().where(filter);
     if (query.to) q = q.where('v.to', '=', query.to);
     if (query.channel) q = q.where('v.channel', '=', query.channel);
@@ -93,8 +96,8 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
     return { rows: rows.map(toSdr), total: Number(total.n) };
   }
 
-  async function get(caller: Caller, requestId: string, accountSid?: string, subAccounts = true) {
-    const { filter } = await scoped(caller, accountSid, subAccounts);
+  async function get(caller: Caller, requestId: string, accountSid?: string, subAccounts = true, everyTenant = false) {
+    const { filter } = await scoped(caller, accountSid, subAccounts, everyTenant);
     const row = /^OTP[0-9a-f]{32}$/.test(requestId) ? await view().where(filter).where('v.request_id', '=', requestId).executeTakeFirst() : undefined;
     if (!row) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
     const events = await db
@@ -121,8 +124,8 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
   }
 
   /** Sends counted by channel, status and UTC day over [startTime, endTime]. */
-  async function usage(caller: Caller, query: { startTime: number; endTime: number; accountSid?: string; subAccounts?: boolean }) {
-    const { filter } = await scoped(caller, query.accountSid, query.subAccounts);
+  async function usage(caller: Caller, query: { startTime: number; endTime: number; accountSid?: string; subAccounts?: boolean; everyTenant?: boolean }) {
+    const { filter } = await scoped(caller, query.accountSid, query.subAccounts, query.everyTenant);
     const day = sql<number>`v.created_at / ${sql.lit(DAY_MS)}`;
     const status = effectiveStatus(Date.now());
     const rows = await db

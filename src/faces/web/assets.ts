@@ -74,4 +74,16 @@ main.wide svg.chart{max-width:56rem}
 .badge.bad{background:#fdecea;color:#7a1a14}
 .badge.good{background:#e8f5ec;color:#14532d}
 .field-error{color:#7a1a14;font-size:.9rem;margin:.25rem 0 0}
+.help{margin:.25rem 0 0}
+fieldset.buckets{border:1px solid #dde2ea;border-radius:6px;margin:1rem 0 0;padding:.25rem .75rem .75rem;min-width:0}
+fieldset.buckets legend{font-weight:600;padding:0 .25rem}
+.row.bucket{align-items:flex-start}
+.row.bucket>*{flex:1 1 7rem}
+.confirm .actions{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap}
+.confirm .actions button,.confirm .actions a.button{margin-top:0}
+.actions{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap}
+.actions form{margin:0}
+dl.facts{display:grid;grid-template-columns:minmax(7rem,max-content) 1fr;gap:.25rem 1rem;margin:0}
+dl.facts dt{font-weight:600}
+dl.facts dd{margin:0;overflow-wrap:anywhere}
 `;

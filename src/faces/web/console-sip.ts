@@ -8,14 +8,20 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Core } from '../../core/core.js';
-import { CommonErrors, GatehouseError } from '../../core/errors.js';
-import { requireCapability } from '../../core/roles.js';
+import type { AccountAnswer } from '../../core/flexisip/common.js';
+import { CommonErrors } from '../../core/errors.js';
+import { can, requireCapability } from '../../core/roles.js';
+
+type FlexisipAccountView = AccountAnswer['account'];
 import { type Operator, operator } from './console-auth.js';
 import { type Html, type Notice, csrfField, html, when } from './html.js';
 import { FormId } from './respond.js';
+import { ConfirmField, confirmBody, confirmLink } from './confirm.js';
+import { fieldErrors, otherProblems, problem } from './form-errors.js';
 
 const Csrf = Type.String({ maxLength: 100 });
 const Plain = Type.Object({ _csrf: Csrf }, { additionalProperties: false });
+const Confirmed = Type.Object({ _csrf: Csrf, confirm: ConfirmField }, { additionalProperties: false });
 const IdParams = Type.Object({ id: FormId });
 const DomainParams = Type.Object({ domain: Type.String({ minLength: 1, maxLength: 253 }) });
 const PageQuery = Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })) }, { additionalProperties: false });
@@ -39,19 +45,9 @@ type SipAccountForm = (typeof SipAccountForm)['static'];
 
 const PER_PAGE = 20;
 
-/** A refusal core explains by field (validation or conflict): shown on the page; anything else is thrown on. */
-function fieldErrors(err: unknown): Record<string, string[]> | null {
-  if (!(err instanceof GatehouseError) || (err.code !== CommonErrors.validation && err.code !== CommonErrors.conflict)) return null;
-  const listed = err.details?.errors as Record<string, string[]> | undefined;
-  return listed ?? { [err.field ?? 'form']: [err.message] };
-}
-
-const problems = (errors: Record<string, string[]> | null, field: string): Html =>
-  errors?.[field] ? html`<p class="field-error" id="error-${field}">${errors[field]!.join(' ')}</p>` : html``;
-
-/** Errors of fields the form does not show (none expected), so that nothing refused goes unsaid. */
-const otherProblems = (errors: Record<string, string[]> | null, shown: string[]): Html =>
-  errors ? html`${Object.entries(errors).filter(([f]) => !shown.includes(f)).map(([f, m]) => html`<p class="field-error">${f}: ${m.join(' ')}</p>`)}` : html``;
+const problems = problem;
+/** Refusals said beside the form here (a 403 or 404 stays an error page: the form was not the operator's to use). */
+const FIELD_REFUSALS: string[] = [CommonErrors.validation, CommonErrors.conflict];
 
 export const consoleSip: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
@@ -62,11 +58,11 @@ export const consoleSip: FastifyPluginAsync<{ core: Core }> = async (plain, { co
     return op.send(status, `${tenant.name}: SIP domains`, '/console', html`
 <p class="muted"><a href="/console/tenants/${tenant.id}">← ${tenant.name}</a> · tenant #${tenant.id}</p>
 <section class="card"><h2>SIP domains</h2><p class="muted">The Flexisip domains this tenant owns. Open one to manage its SIP accounts.</p>${domains.length
-      ? html`<div class="table"><table id="sip-domains"><thead><tr><th>Domain</th><th>Added</th></tr></thead><tbody>${domains.map((d) => html`<tr><td class="wrap"><a href="/console/sip/${encodeURIComponent(d.domain)}">${d.domain}</a></td><td>${when(d.createdAt)}</td></tr>`)}</tbody></table></div>`
+      ? html`<div class="table"><table id="sip-domains"><thead><tr><th>Domain</th><th>Added</th></tr></thead><tbody>${domains.map((d) => html`<tr><td class="wrap">${can(op.caller, 'accounts.manage') ? html`<a href="/console/sip/${encodeURIComponent(d.domain)}">${d.domain}</a>` : d.domain}</td><td>${when(d.createdAt)}</td></tr>`)}</tbody></table></div>`
       : html`<p class="muted" id="sip-domains-none">No SIP domain yet.</p>`}
-<h2>Add a SIP domain</h2><form method="post" action="/console/tenants/${tenant.id}/sip-domains">${csrfField(op.csrf)}<div class="row">
+${can(op.caller, 'tenants.manage') ? html`<h2>Add a SIP domain</h2><form method="post" action="/console/tenants/${tenant.id}/sip-domains">${csrfField(op.csrf)}<div class="row">
 <div><label for="sip-domain">Domain</label><input id="sip-domain" name="domain" required maxlength="253" placeholder="sip.example.org" value="${typed}">${problems(errors, 'domain')}</div>
-<button type="submit">Add domain</button></div>${otherProblems(errors, ['domain'])}</form></section>`, notice);
+<button type="submit">Add domain</button></div>${otherProblems(errors, ['domain'])}</form>` : ''}</section>`, notice);
   }
 
   async function accountsPage(op: Operator, domain: string, page = 1, notice: Notice | null = null, errors: Record<string, string[]> | null = null, typed: Partial<SipAccountForm> = {}, status = 200) {
@@ -82,7 +78,7 @@ export const consoleSip: FastifyPluginAsync<{ core: Core }> = async (plain, { co
 <p>${a.blocked ? html`<span class="badge bad">blocked</span>` : html`<span class="badge good">not blocked</span>`}
 ${a.activated ? html`<span class="badge good">activated</span>` : html`<span class="badge bad">not activated</span>`}
 ${a.admin ? html`<span class="badge">admin</span>` : ''}</p>
-<div class="actions">${a.blocked ? action('unblock', 'Unblock') : action('block', 'Block')}${a.activated ? action('deactivate', 'Deactivate') : action('activate', 'Activate')}${action('delete', 'Delete', 'small danger')}</div></div>`;
+<div class="actions">${a.blocked ? action('unblock', 'Unblock') : confirmLink(`/console/sip-accounts/${a.id}/block`, 'Block')}${a.activated ? confirmLink(`/console/sip-accounts/${a.id}/deactivate`, 'Deactivate') : action('activate', 'Activate')}${confirmLink(`/console/sip-accounts/${a.id}/delete`, 'Delete')}</div></div>`;
     });
     const shown = ['username', 'password', 'algorithm', 'display_name', 'email', 'phone'];
     const algorithm = typed.algorithm ?? 'SHA-256';
@@ -117,7 +113,7 @@ ${a.admin ? html`<span class="badge">admin</span>` : ''}</p>
       const added = await core.tenants.addSipDomain(op.caller, id, request.body.domain.trim());
       return domainsPage(op, id, { kind: 'ok', text: `Added ${added.domain}.` });
     } catch (err) {
-      const errors = fieldErrors(err);
+      const errors = fieldErrors(err, 'form', FIELD_REFUSALS);
       if (!errors) throw err;
       return domainsPage(op, id, { kind: 'error', text: 'The domain was not added.' }, errors, request.body.domain, 422);
     }
@@ -149,7 +145,7 @@ ${a.admin ? html`<span class="badge">admin</span>` : ''}</p>
       });
       return accountsPage(op, domain, 1, { kind: 'ok', text: `Created ${account.username}@${account.domain} (#${account.id}).` });
     } catch (err) {
-      const errors = fieldErrors(err);
+      const errors = fieldErrors(err, 'form', FIELD_REFUSALS);
       if (!errors) throw err;
       return accountsPage(op, domain, 1, { kind: 'error', text: 'The account was not created: see the fields below.' }, errors, b, 422);
     }
@@ -167,10 +163,33 @@ ${a.admin ? html`<span class="badge">admin</span>` : ''}</p>
       return accountsPage(op, account.domain, 1, { kind: 'ok', text: `${account.username}@${account.domain}: ${text}` });
     });
 
+  /** A destructive action: its GET page asks (confirm.ts); its post acts only with confirm=yes, else asks again. */
+  const destructive = (path: string, question: (a: FlexisipAccountView) => string, button: string, act: (op: Operator, id: number) => Promise<string>) => {
+    const ask = (op: Operator, a: FlexisipAccountView) =>
+      op.send(200, `${button}?`, '/console', confirmBody({ question: question(a), action: `/console/sip-accounts/${a.id}/${path}`, button, cancel: `/console/sip/${encodeURIComponent(a.domain)}#sip-account-${a.id}`, csrf: op.csrf }));
+    app.get(`/console/sip-accounts/:id/${path}`, { schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const op = await operator(core, request, reply);
+      if (!op) return reply;
+      requireCapability(op.caller, 'accounts.manage');
+      return ask(op, (await f.adminGet(op.caller, Number(request.params.id))).account);
+    });
+    app.post(`/console/sip-accounts/:id/${path}`, { schema: { hide: true, params: IdParams, body: Confirmed } }, async (request, reply) => {
+      const op = await operator(core, request, reply);
+      if (!op) return reply;
+      requireCapability(op.caller, 'accounts.manage');
+      const id = Number(request.params.id);
+      const { account } = await f.adminGet(op.caller, id);
+      if (request.body.confirm !== 'yes') return ask(op, account);
+      const text = await act(op, id);
+      return accountsPage(op, account.domain, 1, { kind: 'ok', text: `${account.username}@${account.domain}: ${text}` });
+    });
+  };
+
   const flag = (change: { blocked?: boolean; activated?: boolean }, text: string) => async (op: Operator, id: number) => (await f.adminSetFlags(op.caller, id, change), text);
-  accountAction('block', flag({ blocked: true }, 'blocked.'));
+  const named = (a: FlexisipAccountView) => `${a.username}@${a.domain}`;
+  destructive('block', (a) => `Block ${named(a)}? It can no longer register or call until it is unblocked.`, 'Block', flag({ blocked: true }, 'blocked.'));
   accountAction('unblock', flag({ blocked: false }, 'unblocked.'));
   accountAction('activate', flag({ activated: true }, 'activated.'));
-  accountAction('deactivate', flag({ activated: false }, 'deactivated.'));
-  accountAction('delete', async (op, id) => (await f.adminDelete(op.caller, id), 'deleted.'));
+  destructive('deactivate', (a) => `Deactivate ${named(a)}? It can no longer register or call until it is activated again.`, 'Deactivate', flag({ activated: false }, 'deactivated.'));
+  destructive('delete', (a) => `Delete ${named(a)} for good? Its username cannot be used again in this domain.`, 'Delete account', async (op, id) => (await f.adminDelete(op.caller, id), 'deleted.'));
 };

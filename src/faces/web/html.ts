@@ -64,10 +64,14 @@ export function page(options: PageOptions, body: Html): string {
 ${who ? html`<span class="who">${who}</span><form method="post" action="${signOut}" class="inline"><input type="hidden" name="_csrf" value="${csrf ?? ''}"><button class="link">Sign out</button></form>` : ''}
 </header>
 <main class="${wide ? 'wide' : 'narrow'}"><h1>${title}</h1>
-${notice ? html`<p class="notice ${notice.kind}" role="${notice.kind === 'error' ? 'alert' : 'status'}">${notice.text}</p>` : ''}
+${noticeBlock(notice)}
 ${body}
 </main></body></html>`.text;
 }
+
+/** A notice as the pages show it (an error is an alert for screen readers). */
+export const noticeBlock = (notice: Notice | null | undefined): Html =>
+  notice ? html`<p class="notice ${notice.kind}" role="${notice.kind === 'error' ? 'alert' : 'status'}">${notice.text}</p>` : html``;
 
 /** The hidden field every form post carries (see csrf.ts). */
 export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;

@@ -1,7 +1,10 @@
 /**
  * Agent sign-in (/login) over core's Comm100 login flow: email and password, then, as nextStep says,
  * 2FA enrolment (QR code, secret for manual entry, first code, then the backup code shown once) or
- * the code step (a TOTP or backup code, and "trust this device" where the site allows it).
+ * the code step (a TOTP or backup code, and "trust this device" where the site allows it). The
+ * partner is found from the email unless given (core: only once a password matches, only when
+ * unambiguous); a return-to (?next=, return-to.ts) is kept through every step; a finished sign-in
+ * lands there or on My security.
  */
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -14,7 +17,8 @@ import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { LOGIN_FLOW, SESSION, TRUSTED_DEVICE, clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
 import { backupCodeBlock, enrolBlock } from './enrol.js';
 import { type Html, type Notice, csrfField, html, page } from './html.js';
-import { FormId, sendPage } from './respond.js';
+import { sendPage } from './respond.js';
+import { safeReturnTo } from './return-to.js';
 import { sessionCaller, whoIs } from './session.js';
 
 /** The sign-in in progress, kept in the gh_login cookie between the password and the code. */
@@ -25,6 +29,8 @@ interface Flow {
   email: string;
   secretKey?: string;
   otpauthUrl?: string;
+  /** Where to go once signed in (return-to.ts checked it). */
+  next?: string;
 }
 
 const FLOW_SECONDS = 300;
@@ -43,10 +49,12 @@ function readFlow(request: FastifyRequest): Flow | null {
 const LoginForm = Type.Object(
   {
     _csrf: Type.String({ maxLength: 100 }),
-    email: Type.String({ minLength: 3, maxLength: 320 }),
-    password: Type.String({ minLength: 1, maxLength: 1024 }),
-    partnerId: FormId,
-    siteId: Type.Optional(Type.Union([FormId, Type.Literal('')])),
+    // Blank fields are the handler's to explain beside the field, the form filled again.
+    email: Type.String({ maxLength: 320 }),
+    password: Type.String({ maxLength: 1024 }),
+    partnerId: Type.Optional(Type.String({ maxLength: 30 })),
+    siteId: Type.Optional(Type.String({ maxLength: 30 })),
+    next: Type.Optional(Type.String({ maxLength: 500 })),
   },
   { additionalProperties: false },
 );
@@ -61,14 +69,32 @@ const CodeForm = Type.Object(
 );
 
 const SavedForm = Type.Object({ _csrf: Type.String({ maxLength: 100 }), saved: Type.Literal('on') }, { additionalProperties: false });
+/** Only `next` is read; anything else in the address is ignored rather than refused. */
+const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) });
+const HOME = '/account/security';
+/** The one answer to every failed password step, whatever failed (no account, wrong password, ambiguous email, wrong partner). */
+const BAD_CREDENTIALS = 'Email or password is incorrect. If you work for more than one partner with this email, give the Partner ID too.';
+const ID_SHAPE = /^[1-9][0-9]{0,14}$/;
 const PlainForm = Type.Object({ _csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
 
-function loginForm(csrf: string, values: { email?: string; partnerId?: string; siteId?: string } = {}): Html {
-  return html`<section class="card"><form method="post" action="/login">${csrfField(csrf)}
-<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="${values.email ?? ''}">
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<div class="row"><div><label for="partnerId">Partner ID</label><input id="partnerId" name="partnerId" inputmode="numeric" pattern="[0-9]+" required value="${values.partnerId ?? ''}"></div>
-<div><label for="siteId">Site ID <span class="muted">(agents)</span></label><input id="siteId" name="siteId" inputmode="numeric" pattern="[0-9]*" value="${values.siteId ?? ''}"></div></div>
+interface LoginValues {
+  email?: string;
+  partnerId?: string;
+  siteId?: string;
+  next?: string | null;
+}
+
+const fieldError = (errors: Record<string, string>, field: string): Html =>
+  errors[field] ? html`<p class="field-error" id="error-${field}">${errors[field]}</p>` : html``;
+
+function loginForm(csrf: string, values: LoginValues = {}, errors: Record<string, string> = {}): Html {
+  return html`<section class="card"><form method="post" action="/login">${csrfField(csrf)}${values.next ? html`<input type="hidden" name="next" value="${values.next}">` : ''}
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="${values.email ?? ''}" aria-describedby="email-help">
+<p class="muted help" id="email-help">The email your account was created with.</p>${fieldError(errors, 'email')}
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>${fieldError(errors, 'password')}
+<div class="row"><div><label for="partnerId">Partner ID <span class="muted">(optional)</span></label><input id="partnerId" name="partnerId" inputmode="numeric" pattern="[0-9]*" value="${values.partnerId ?? ''}" aria-describedby="partner-help">${fieldError(errors, 'partnerId')}</div>
+<div><label for="siteId">Site ID <span class="muted">(optional)</span></label><input id="siteId" name="siteId" inputmode="numeric" pattern="[0-9]*" value="${values.siteId ?? ''}" aria-describedby="partner-help">${fieldError(errors, 'siteId')}</div></div>
+<p class="muted help" id="partner-help">Your company's number in Gatehouse (a super agent's tenant) and your site's. Leave them empty: your email finds them. Give them only if you work for more than one partner or site with the same email.</p>
 <button type="submit">Sign in</button></form></section>
 <p class="muted">Operators: the <a href="/console">admin console</a>. Developers: the <a href="/docs">API reference</a>.</p>`;
 }
@@ -122,43 +148,42 @@ function startSession(request: FastifyRequest, reply: FastifyReply, jwt: string,
 export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
-  async function signedInView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null = null) {
-    const caller = (await sessionCaller(core, request))!;
-    const csrf = csrfToken(core, request, reply);
-    const who = await whoIs(core, caller);
-    const account = await core.accounts.get(caller, caller.accountId!);
-    return sendPage(reply, 200, page({ title: 'Signed in', who, csrf, notice }, html`<section class="card">
-<p>You are signed in as <strong id="signed-in-email">${account.email ?? account.username}</strong>.</p>
-<p class="muted">${caller.role === 'superagent' ? 'Super agent' : 'Agent'} · account ${account.id} · tenant ${caller.tenantSid}</p>
-<p><a href="/account/security">My security</a> — 2FA, backup code, trusted devices, recent sign-ins.</p>
-<form method="post" action="/logout">${csrfField(csrf)}<button class="secondary">Sign out</button></form></section>`));
-  }
-
   async function stepView(request: FastifyRequest, reply: FastifyReply, flow: Flow, notice: Notice | null, status = 200) {
     const csrf = csrfToken(core, request, reply);
     const title = flow.step === 'setup' ? 'Set up two-factor authentication' : 'Enter your code';
     return sendPage(reply, status, page({ title, notice }, html`<p class="muted">Signing in as ${flow.email}</p>${await stepBody(core, csrf, flow)}`));
   }
 
-  function formView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null, status = 200, values = {}) {
-    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(csrfToken(core, request, reply), values)));
+  function formView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null, status = 200, values: LoginValues = {}, errors: Record<string, string> = {}) {
+    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(csrfToken(core, request, reply), values, errors)));
   }
 
-  app.get('/login', { schema: { hide: true } }, async (request, reply) => {
-    if (await sessionCaller(core, request)) return signedInView(request, reply);
+  app.get('/login', { schema: { hide: true, querystring: NextQuery } }, async (request, reply) => {
+    const next = safeReturnTo(request.query.next);
+    // Signed in already: no page of its own, straight on (to the return-to, else My security).
+    if (await sessionCaller(core, request)) return reply.redirect(next ?? HOME, 303);
     const flow = readFlow(request);
     if (flow) return stepView(request, reply, flow, null);
-    return formView(request, reply, null);
+    return formView(request, reply, null, 200, { next });
   });
 
   app.post('/login', { schema: { hide: true, body: LoginForm } }, async (request, reply) => {
     const body = request.body;
-    const values = { email: body.email, partnerId: body.partnerId, siteId: body.siteId };
+    const next = safeReturnTo(body.next);
+    const partnerId = body.partnerId?.trim() ?? '';
+    const siteId = body.siteId?.trim() ?? '';
+    const values: LoginValues = { email: body.email, partnerId, siteId, next };
+    const errors: Record<string, string> = {};
+    if (!body.email.trim()) errors.email = 'Enter your email.';
+    if (!body.password) errors.password = 'Enter your password.';
+    if (partnerId && !ID_SHAPE.test(partnerId)) errors.partnerId = 'A Partner ID is a number, like 12.';
+    if (siteId && !ID_SHAPE.test(siteId)) errors.siteId = 'A Site ID is a number, like 34.';
+    if (Object.keys(errors).length) return formView(request, reply, { kind: 'error', text: 'Please fill in the fields marked below.' }, 400, values, errors);
     let result;
     try {
       result = await core.login.login({
-        partnerId: Number(body.partnerId),
-        siteId: body.siteId ? Number(body.siteId) : undefined,
+        partnerId: partnerId ? Number(partnerId) : undefined,
+        siteId: siteId ? Number(siteId) : undefined,
         email: body.email,
         password: body.password,
         verifiedToken: readCookie(request, TRUSTED_DEVICE),
@@ -167,7 +192,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
       });
     } catch (err) {
       if (err instanceof GatehouseError && err.code === CommonErrors.unauthenticated) {
-        return formView(request, reply, { kind: 'error', text: 'Email or password is incorrect.' }, 401, values);
+        return formView(request, reply, { kind: 'error', text: BAD_CREDENTIALS }, 401, values);
       }
       if (err instanceof GatehouseError && err.code === TwoFactorErrors.passwordRateLimited) {
         reply.header('retry-after', String(err.details?.retryAfter));
@@ -179,7 +204,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
     setCookie(request, reply, DEVICE_COOKIE, result.deviceToken, { expires: new Date(result.deviceTokenExpiresAt) });
     if (result.nextStep === 'noNeed') {
       startSession(request, reply, result.jwtToken!, result.expiresAt!);
-      return reply.redirect('/login', 303);
+      return reply.redirect(next ?? HOME, 303);
     }
     const flow: Flow = {
       token: result.preLoginToken!,
@@ -187,6 +212,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
       mayTrust: result.isShowSkip2fa,
       email: result.email,
       ...(result.secretKey && { secretKey: result.secretKey, otpauthUrl: result.otpauthUrl }),
+      ...(next && { next }),
     };
     setCookie(request, reply, LOGIN_FLOW, Buffer.from(JSON.stringify(flow)).toString('base64url'), { path: '/login', maxAgeSeconds: FLOW_SECONDS });
     return reply.redirect('/login', 303);
@@ -210,19 +236,20 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
       const { notice, restart } = codeFailure(err);
       if (!restart) return stepView(request, reply, flow, notice, 400);
       clearCookie(request, reply, LOGIN_FLOW, '/login');
-      return formView(request, reply, notice, err.code === TwoFactorErrors.accountLocked ? 423 : 400, { email: flow.email });
+      return formView(request, reply, notice, err.code === TwoFactorErrors.accountLocked ? 423 : 400, { email: flow.email, next: safeReturnTo(flow.next) });
     }
     startSession(request, reply, result.jwtToken, result.expiresAt);
     if (result.verifiedToken) setCookie(request, reply, TRUSTED_DEVICE, result.verifiedToken, { maxAgeSeconds: TRUSTED_DEVICE_TTL_MS / 1000 });
-    if (flow.step === 'verify') return reply.redirect('/login', 303);
+    const next = safeReturnTo(flow.next);
+    if (flow.step === 'verify') return reply.redirect(next ?? HOME, 303);
     // Enrolled: the backup code is made now and shown on this answer only (never stored in the clear).
     const caller = await core.credentials.authenticateJwt(result.jwtToken);
     const backup = await core.twoFactor.manage.generateBackupCode(caller, undefined, 'any', request.ip);
     const csrf = csrfToken(core, request, reply);
-    return sendPage(reply, 200, page({ title: 'Save your backup code', who: await whoIs(core, caller), csrf, notice: { kind: 'ok', text: 'Two-factor authentication is on.' } }, backupCodeBlock(csrf, backup, '/login/saved')));
+    return sendPage(reply, 200, page({ title: 'Save your backup code', who: await whoIs(core, caller), csrf, notice: { kind: 'ok', text: 'Two-factor authentication is on.' } }, backupCodeBlock(csrf, backup, next ? `/login/saved?next=${encodeURIComponent(next)}` : '/login/saved')));
   });
 
-  app.post('/login/saved', { schema: { hide: true, body: SavedForm } }, async (_request, reply) => reply.redirect('/login', 303));
+  app.post('/login/saved', { schema: { hide: true, body: SavedForm, querystring: NextQuery } }, async (request, reply) => reply.redirect(safeReturnTo(request.query.next) ?? HOME, 303));
 
   app.post('/login/restart', { schema: { hide: true, body: PlainForm } }, async (request, reply) => {
     clearCookie(request, reply, LOGIN_FLOW, '/login');

@@ -19,10 +19,22 @@ export function sendPage(reply: FastifyReply, status: number, body: string): Fas
   return reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', PAGE_CSP).send(body);
 }
 
-/** A failure as a page: the status of its code and its message (never a stack). */
+/** A validator's words, as a person reads them ("must match pattern ^AC…$" says nothing to one). */
+function readable(message: string): string {
+  const m = /^([\w.[\]]+): (.*)$/.exec(message);
+  if (!m) return message;
+  const [, field, said] = m as unknown as [string, string, string];
+  const what = /must match pattern|must match format|must be (integer|number|string)/.test(said) ? 'is not in the expected form' : said.startsWith('must NOT have more') ? 'is too long' : said.startsWith('must NOT have fewer') ? 'is missing or too short' : said;
+  const name = field.replace(/^(querystring|params|body)\.?/, '') || 'the address';
+  return `“${name}” ${what}.`;
+}
+
+/** A failure as a page: the status of its code and its message (never a stack), with ways on. */
 export function pageEnvelope(error: GatehouseError): Envelope {
   const status = COMMON_STATUS[error.code] ?? 400;
-  const title = status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : status >= 500 ? 'Something went wrong' : 'Please check the form';
-  const body = page({ title, notice: { kind: 'error', text: error.message } }, html`<p><a href="/login">Sign in</a> · <a href="/account/security">My security</a> · <a href="/console">Console</a></p>`);
+  const title = status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : status === 401 ? 'Please sign in' : status >= 500 ? 'Something went wrong' : 'This request was not understood';
+  const text = status === 400 ? readable(error.message) : error.message;
+  const body = page({ title, notice: { kind: 'error', text } }, html`<p class="muted">Go back and try again, or start from one of these:</p>
+<p class="ways"><a href="/console">Admin console</a> · <a href="/account/security">My security</a> · <a href="/login">Sign in</a></p>`);
   return { status, body, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': PAGE_CSP } };
 }

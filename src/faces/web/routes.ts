@@ -13,6 +13,7 @@ import { consolePages } from './console-pages.js';
 import { consoleRecords } from './console-records.js';
 import { consoleSip } from './console-sip.js';
 import { consoleFraud } from './console-fraud.js';
+import { consoleVoice } from './console-voice.js';
 import { loginPages } from './login-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
@@ -51,4 +52,5 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
   await app.register(consoleRecords, { core });
   await app.register(consoleSip, { core });
   await app.register(consoleFraud, { core });
+  await app.register(consoleVoice, { core });
 };

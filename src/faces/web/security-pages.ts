@@ -8,11 +8,14 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../../core/callers.js';
 import type { Core } from '../../core/core.js';
 import { CommonErrors, GatehouseError } from '../../core/errors.js';
+import { ROLE_TITLES, can } from '../../core/roles.js';
 import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
 import { backupCodeBlock, enrolBlock } from './enrol.js';
 import { type Notice, csrfField, html, page, when } from './html.js';
+import { ConfirmField, confirmBody, confirmLink } from './confirm.js';
 import { FormId, sendPage } from './respond.js';
+import { loginPath, safeReturnTo } from './return-to.js';
 import { sessionCaller, whoIs } from './session.js';
 
 const BASE = '/account/security';
@@ -20,6 +23,7 @@ const BASE = '/account/security';
 const ENROL = 'gh_enrol';
 
 const Plain = Type.Object({ _csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
+const Confirmed = Type.Object({ _csrf: Type.String({ maxLength: 100 }), confirm: ConfirmField }, { additionalProperties: false });
 const WithCode = Type.Object({ _csrf: Type.String({ maxLength: 100 }), code: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 const Saved = Type.Object({ _csrf: Type.String({ maxLength: 100 }), saved: Type.Literal('on') }, { additionalProperties: false });
 const DeviceParams = Type.Object({ id: FormId });
@@ -38,6 +42,8 @@ const EVENT_TEXT: Record<string, string> = {
   trusted_device_issued: 'Device trusted',
   trusted_device_revoked: 'Trusted device revoked',
   login_password_failure: 'Wrong password',
+  login_success: 'Signed in',
+  login_rate_limited: 'Too many password tries',
   site_requirement_set: 'Site 2FA policy changed',
 };
 
@@ -55,7 +61,8 @@ export const securityPages: FastifyPluginAsync<{ core: Core }> = async (plain, {
   async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<Caller | null> {
     const caller = await sessionCaller(core, request);
     if (!caller || caller.accountId === null) {
-      reply.redirect('/login', 303);
+      // Signed out (or the session ended): sign in, then come back to this page (a GET; after a post, to My security).
+      reply.redirect(loginPath(request.method === 'GET' ? safeReturnTo(request.url) : BASE), 303);
       return null;
     }
     return caller;
@@ -64,7 +71,8 @@ export const securityPages: FastifyPluginAsync<{ core: Core }> = async (plain, {
   async function view(request: FastifyRequest, reply: FastifyReply, caller: Caller, notice: Notice | null, status = 200) {
     const csrf = csrfToken(core, request, reply);
     const accountId = caller.accountId!;
-    const [config, requirement, backup, devices, events] = await Promise.all([
+    const [account, config, requirement, backup, devices, events] = await Promise.all([
+      core.accounts.get(caller, accountId),
       core.twoFactor.getConfig(accountId),
       core.twoFactor.siteRequirement(caller.tenantId),
       core.twoFactor.manage.backupCodeStatus(caller, undefined, 'any'),
@@ -74,7 +82,7 @@ export const securityPages: FastifyPluginAsync<{ core: Core }> = async (plain, {
     const twoFactor = config
       ? html`<p>Two-factor authentication is <span class="badge good" id="twofactor-state">on</span> since ${when(config.createdAt)}.</p>
 ${requirement === null
-  ? html`<form method="post" action="${BASE}/2fa/off">${csrfField(csrf)}<button class="danger">Turn off 2FA</button></form>`
+  ? html`<div class="actions">${confirmLink(`${BASE}/2fa/off`, 'Turn off 2FA')}</div>`
   : html`<p class="muted">Your site requires 2FA, so it cannot be turned off here.</p>`}`
       : html`<p>Two-factor authentication is <span class="badge bad" id="twofactor-state">off</span>.</p>
 <form method="post" action="${BASE}/2fa/on">${csrfField(csrf)}<button>Turn on 2FA</button></form>`;
@@ -85,16 +93,24 @@ ${requirement === null
     const deviceItems = devices.map(
       (d) => html`<div class="item"><h3>${browserName(d.userAgent)}</h3>
 <p class="muted">from ${d.clientAddress ?? 'an unknown address'} · trusted ${when(d.createdAt)} · last used ${d.lastUsedAt ? when(d.lastUsedAt) : 'not yet'} · until ${when(d.expiresAt)}</p>
-<form method="post" action="${BASE}/devices/${d.id}/revoke">${csrfField(csrf)}<div class="actions"><button class="small secondary">Revoke</button></div></form></div>`,
+<div class="actions">${confirmLink(`${BASE}/devices/${d.id}/revoke`, 'Revoke')}</div></div>`,
     );
     const deviceBlock = devices.length
       ? html`<div id="devices">${deviceItems}</div>
-<form method="post" action="${BASE}/devices/revoke-all">${csrfField(csrf)}<button class="danger">Revoke all</button></form>`
-      : html`<p class="muted" id="no-devices">No trusted devices: every sign-in asks for a code.</p>`;
+<div class="actions">${confirmLink(`${BASE}/devices/revoke-all`, 'Revoke all')}</div>`
+      : html`<p class="muted" id="no-devices">${
+          // Said as it is: a code is asked only with 2FA on, and a device can be trusted only where the site allows it.
+          !config
+            ? 'No trusted devices. With 2FA off, signing in asks for no code, so there is nothing to trust a device for.'
+            : requirement === 1
+              ? 'No trusted devices: every sign-in asks for a code. At the code step, tick "Trust this device" to skip it for 14 days.'
+              : 'No trusted devices: your site does not allow trusting a device, so every sign-in asks for a code.'
+        }</p>`;
     const eventRows = events.map(
       (e) => html`<tr><td>${when(e.at)}</td><td>${EVENT_TEXT[e.event] ?? e.event}</td><td>${e.clientAddress ?? ''}</td></tr>`,
     );
     return sendPage(reply, status, page({ title: 'My security', who: await whoIs(core, caller), csrf, notice }, html`
+<p class="muted">Signed in as <strong id="signed-in-email">${account.email ?? account.username}</strong> · ${ROLE_TITLES[caller.role]} · tenant #${caller.tenantId}${can(caller, 'tenants.read') && caller.role === 'superagent' ? html` · <a href="/console" id="console-link">Admin console</a>` : ''}</p>
 <section class="card"><h2>Two-factor authentication</h2>${twoFactor}</section>
 <section class="card"><h2>Backup code</h2>${backupBlock}</section>
 <section class="card"><h2>Trusted devices</h2>${deviceBlock}</section>
@@ -108,9 +124,21 @@ ${requirement === null
     return caller ? view(request, reply, caller, null) : reply;
   });
 
-  app.post(`${BASE}/2fa/off`, { schema: { hide: true, body: Plain } }, async (request, reply) => {
+  /** The question page of a destructive action (confirm.ts); its post acts only with confirm=yes. */
+  async function ask(request: FastifyRequest, reply: FastifyReply, caller: Caller, title: string, question: string, action: string, button: string) {
+    const csrf = csrfToken(core, request, reply);
+    return sendPage(reply, 200, page({ title, who: await whoIs(core, caller), csrf }, confirmBody({ question, action, button, cancel: BASE, csrf })));
+  }
+
+  app.get(`${BASE}/2fa/off`, { schema: { hide: true } }, async (request, reply) => {
+    const caller = await signedIn(request, reply);
+    return caller ? ask(request, reply, caller, 'Turn off 2FA?', 'Turn off two-factor authentication? Sign-ins will ask for your password only, and your backup code and trusted devices stop counting.', `${BASE}/2fa/off`, 'Turn off 2FA') : reply;
+  });
+
+  app.post(`${BASE}/2fa/off`, { schema: { hide: true, body: Confirmed } }, async (request, reply) => {
     const caller = await signedIn(request, reply);
     if (!caller) return reply;
+    if (request.body.confirm !== 'yes') return reply.redirect(`${BASE}/2fa/off`, 303);
     if ((await core.twoFactor.siteRequirement(caller.tenantId)) !== null) return view(request, reply, caller, { kind: 'error', text: 'Your site requires 2FA.' }, 403);
     await core.twoFactor.manage.deleteConfig(caller, undefined, 'any', request.ip);
     return view(request, reply, caller, { kind: 'ok', text: 'Two-factor authentication is off.' });
@@ -164,16 +192,31 @@ ${requirement === null
 
   app.post(`${BASE}/saved`, { schema: { hide: true, body: Saved } }, async (_request, reply) => reply.redirect(BASE, 303));
 
-  app.post(`${BASE}/devices/:id/revoke`, { schema: { hide: true, params: DeviceParams, body: Plain } }, async (request, reply) => {
+  app.get(`${BASE}/devices/:id/revoke`, { schema: { hide: true, params: DeviceParams } }, async (request, reply) => {
     const caller = await signedIn(request, reply);
     if (!caller) return reply;
+    const device = (await core.trustedDevices.list(caller)).find((d) => d.id === Number(request.params.id));
+    if (!device) return view(request, reply, caller, { kind: 'error', text: 'That device is not trusted any more.' }, 404);
+    return ask(request, reply, caller, 'Revoke this device?', `Revoke ${browserName(device.userAgent)} (from ${device.clientAddress ?? 'an unknown address'})? Its next sign-in asks for a code.`, `${BASE}/devices/${device.id}/revoke`, 'Revoke');
+  });
+
+  app.post(`${BASE}/devices/:id/revoke`, { schema: { hide: true, params: DeviceParams, body: Confirmed } }, async (request, reply) => {
+    const caller = await signedIn(request, reply);
+    if (!caller) return reply;
+    if (request.body.confirm !== 'yes') return reply.redirect(`${BASE}/devices/${request.params.id}/revoke`, 303);
     await core.trustedDevices.revoke(caller, Number(request.params.id), request.ip);
     return view(request, reply, caller, { kind: 'ok', text: 'That device will be asked for a code at its next sign-in.' });
   });
 
-  app.post(`${BASE}/devices/revoke-all`, { schema: { hide: true, body: Plain } }, async (request, reply) => {
+  app.get(`${BASE}/devices/revoke-all`, { schema: { hide: true } }, async (request, reply) => {
+    const caller = await signedIn(request, reply);
+    return caller ? ask(request, reply, caller, 'Revoke every device?', 'Revoke every trusted device? Each asks for a code at its next sign-in, this browser included.', `${BASE}/devices/revoke-all`, 'Revoke all') : reply;
+  });
+
+  app.post(`${BASE}/devices/revoke-all`, { schema: { hide: true, body: Confirmed } }, async (request, reply) => {
     const caller = await signedIn(request, reply);
     if (!caller) return reply;
+    if (request.body.confirm !== 'yes') return reply.redirect(`${BASE}/devices/revoke-all`, 303);
     const n = await core.trustedDevices.revokeAll(caller, undefined, request.ip);
     return view(request, reply, caller, { kind: 'ok', text: `${n} trusted ${n === 1 ? 'device' : 'devices'} revoked.` });
   });

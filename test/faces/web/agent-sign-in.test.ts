@@ -128,7 +128,9 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(await page.locator('#devices .item').innerText(), /last used not yet/, 'the device skipped the code once: its last use is shown');
       assert.match(await page.locator('#events').innerText(), /Backup code used/);
       await browser.shoot(page, 'security');
-      await page.click('#devices button:has-text("Revoke")');
+      await page.click('#devices a:has-text("Revoke")');
+      assert.equal(await page.locator('#devices').count(), 0, 'the question is a page of its own');
+      await page.click('.confirm button:has-text("Revoke")');
       assert.match(await page.locator('.notice.ok').innerText(), /asked for a code/);
       assert.ok(await page.locator('#no-devices').isVisible());
       await page.click('button:has-text("Make a backup code")');
@@ -166,7 +168,9 @@ for (const dialect of DIALECTS) {
       const origin = browser.origin(server.url);
       await signIn(page, origin, 'lin@acme.test', openSite);
       assert.equal(await page.locator('#signed-in-email').innerText(), 'lin@acme.test', 'no 2FA, no code');
-      await page.click('a:has-text("My security")');
+      assert.equal(new URL(page.url()).pathname, '/account/security', 'signing in lands on My security');
+      assert.match(await page.locator('#no-devices').innerText(), /With 2FA off/, 'no code is asked with 2FA off, and the page says so');
+      assert.match(await page.locator('#events').innerText(), /Signed in/, 'the sign-in just made is in the recent activity');
       assert.equal(await page.locator('#twofactor-state').innerText(), 'off');
       await page.click('button:has-text("Turn on 2FA")');
       const uri = URI.parse(await scanQr(page));
@@ -178,7 +182,8 @@ for (const dialect of DIALECTS) {
       await page.check('input[name=saved]');
       await page.click('main button[type=submit]');
       assert.equal(await page.locator('#twofactor-state').innerText(), 'on');
-      await page.click('button:has-text("Turn off 2FA")');
+      await page.click('a:has-text("Turn off 2FA")');
+      await page.click('.confirm button:has-text("Turn off 2FA")');
       assert.equal(await page.locator('#twofactor-state').innerText(), 'off');
       assert.match(await page.locator('#events').innerText(), /2FA turned off/);
       await context.close();

@@ -90,13 +90,15 @@ for (const dialect of DIALECTS) {
       await ops.click(`#account-${agentId} button:has-text("Unlock")`);
       assert.match(await ops.locator('.notice.ok').innerText(), /unlocked/);
       assert.doesNotMatch(await ops.locator(`#account-${agentId}`).innerText(), /locked until/);
-      await ops.click(`#account-${agentId} button:has-text("Block")`);
+      await ops.click(`#account-${agentId} a:has-text("Block")`);
+      await ops.click('.confirm button:has-text("Block")');
       assert.match(await ops.locator(`#account-${agentId}`).innerText(), /blocked/);
       await ops.click(`#account-${agentId} button:has-text("Unblock")`);
       assert.match(await ops.locator(`#account-${agentId}`).innerText(), /active/);
       await signIn();
       assert.equal(await agent.locator('#signed-in-email').innerText(), 'bob@globex.test', 'the unlocked agent signs in');
-      await ops.click(`#account-${agentId} button:has-text("Reset 2FA")`);
+      await ops.click(`#account-${agentId} a:has-text("Reset 2FA")`);
+      await ops.click('.confirm button:has-text("Reset 2FA")');
       assert.match(await ops.locator(`#account-${agentId}`).innerText(), /2FA off/);
       assert.equal(await core.twoFactor.getConfig(agentId), undefined, 'the secret is gone: the next sign-in enrols again');
 
@@ -107,11 +109,15 @@ for (const dialect of DIALECTS) {
       await ops.click('button:has-text("Create limit")');
       assert.match(await ops.locator('.notice.ok').innerText(), /Created limit per-recipient/);
       assert.equal(await ops.locator('#limits .item').count(), 1);
-      await ops.fill('#limits textarea', '[{"name": "per recipient", "max": "3", "interval": "600"}]');
-      await ops.click('#limits button:has-text("Save")');
+      await ops.click('#limits a:has-text("Edit")');
+      await ops.fill('#bucket_max_0', '3');
+      await ops.fill('#bucket_every_0', '10');
+      await ops.selectOption('#bucket_unit_0', 'm');
+      await ops.click('#edit-limit button:has-text("Save")');
       assert.match(await ops.locator('.notice.ok').innerText(), /Saved limit per-recipient/);
-      await ops.goto(`${origin}/console/limits?tenant=${sid}`);
-      assert.match(await ops.locator('#limits textarea').inputValue(), /"max":"3"|"max": "3"/);
+      assert.match(await ops.locator('#limits .buckets-summary').innerText(), /per recipient: 3 per 10 minutes/);
+      const [stored] = (await core.limits.search(await core.credentials.authenticateApiKey(server.admin.apiKey), { page: 0, pageSize: 5, accountSid: sid, sortBy: 'dateCreated', direction: 'desc' })).rows;
+      assert.deepEqual(JSON.parse(stored!.buckets), [{ name: 'per recipient', max: '3', interval: '600' }], 'the editor stores what the API would');
       await ops.fill('#limit-name', 'per-recipient');
       await ops.click('button:has-text("Create limit")');
       assert.match(await ops.locator('.notice.error').innerText(), /already exists/);
@@ -119,7 +125,8 @@ for (const dialect of DIALECTS) {
       await ops.fill('#limit-name', 'temporary');
       await ops.click('button:has-text("Create limit")');
       assert.equal(await ops.locator('#limits .item').count(), 2);
-      await ops.click('#limits .item:has-text("temporary") button:has-text("Delete")');
+      await ops.click('#limits .item:has-text("temporary") a:has-text("Delete")');
+      await ops.click('.confirm button:has-text("Delete limit")');
       assert.match(await ops.locator('.notice.ok').innerText(), /Deleted limit temporary/);
       assert.equal(await ops.locator('#limits .item').count(), 1);
 
@@ -135,7 +142,7 @@ for (const dialect of DIALECTS) {
       await ops.fill('#to', '+14155550123');
       await ops.selectOption('#channel', 'sms');
       await ops.click('button:has-text("Search")');
-      assert.equal(await ops.locator('#sdr-total').innerText(), '1 record');
+      assert.equal(await ops.locator('#sdr-total').innerText(), '1 record for Globex West');
       assert.ok(!ops.url().includes(token), 'no secret in the URL');
       await browser.shoot(ops, 'console-sdr');
       await ops.click('#sdr tbody a');

@@ -93,7 +93,8 @@ for (const dialect of DIALECTS) {
       assert.equal(minted.status, 200, minted.text);
       const key = apiKey(minted.text);
       assert.equal((await call(`${server.url}/api/accounts/me`, { headers: key })).status, 200);
-      await ops.click(`#sip-account-${id} button:has-text("Block")`);
+      await ops.click(`#sip-account-${id} a:has-text("Block")`);
+      await ops.click('.confirm button:has-text("Block")');
       assert.match(await ops.locator('.notice.ok').innerText(), /alice\.smith@.*: blocked\./);
       assert.match(await row.innerText(), /\bblocked/);
       assert.doesNotMatch(await row.innerText(), /not blocked/);
@@ -105,13 +106,15 @@ for (const dialect of DIALECTS) {
       assert.match(await row.innerText(), /not blocked/);
       assert.equal((await call(`${server.url}/api/accounts/me`, { headers: key })).status, 200, 'unblocked, the key works again');
 
-      await ops.click(`#sip-account-${id} button:has-text("Deactivate")`);
+      await ops.click(`#sip-account-${id} a:has-text("Deactivate")`);
+      await ops.click('.confirm button:has-text("Deactivate")');
       assert.match(await row.innerText(), /not activated/);
       assert.equal((await call(`${server.url}/api/accounts/${id}`, { headers: admin })).body.activated, false);
       await ops.click(`#sip-account-${id} button:has-text("Activate")`);
       assert.equal((await call(`${server.url}/api/accounts/${id}`, { headers: admin })).body.activated, true);
 
-      await ops.click(`#sip-account-${id} button:has-text("Delete")`);
+      await ops.click(`#sip-account-${id} a:has-text("Delete")`);
+      await ops.click('.confirm button:has-text("Delete account")');
       assert.match(await ops.locator('.notice.ok').innerText(), /deleted\./);
       assert.equal(await ops.locator('#sip-total').innerText(), '0 accounts');
       assert.equal((await call(`${server.url}/api/accounts/${id}`, { headers: admin })).status, 404);
