@@ -111,7 +111,7 @@ ${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUnt
     return op ? home(op) : reply;
   });
 
-  app.post('/console/key', { schema: { hide: true, body: KeyForm } }, async (request, reply) => {
+  app.post('/console/key', { config: { notAudited: 'login' }, schema: { hide: true, body: KeyForm } }, async (request, reply) => {
     // Checked before it is kept, so a mistyped key says so here rather than showing the form again.
     try {
       // Under the same guessing limit as a key in a header (core/guessing): a form is no way around it.
@@ -124,7 +124,7 @@ ${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUnt
     return reply.redirect('/console', 303);
   });
 
-  app.post('/console/forget', { schema: { hide: true, body: Plain } }, async (request, reply) => {
+  app.post('/console/forget', { config: { notAudited: 'login' }, schema: { hide: true, body: Plain } }, async (request, reply) => {
     clearCookie(request, reply, CONSOLE_KEY, '/console');
     return reply.redirect('/console', 303);
   });

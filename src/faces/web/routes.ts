@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Core } from '../../core/core.js';
 import { refuseCrossSiteCookie } from '../http/authenticate.js';
+import { notAuditedRoutes } from '../http/audit-trail.js';
 import { useEnvelope } from '../http/errors.js';
 import { WEB_CSS } from './assets.js';
 import { checkCsrf } from './cookies.js';
@@ -44,7 +45,7 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(WEB_CSS);
   });
 
-  await app.register(loginPages, { core });
+  await app.register(notAuditedRoutes('login', loginPages), { core });
   await app.register(securityPages, { core });
   await app.register(consolePages, { core });
   await app.register(consoleRecords, { core });
