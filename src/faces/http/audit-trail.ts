@@ -16,6 +16,7 @@
  * route's change (a Flexisip sign-up) is recorded as `anonymous` when it is done.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onSendHookHandler } from 'fastify';
+import type { Caller } from '../../core/callers.js';
 import { changeDetailOf } from '../../core/changes/changes.js';
 import type { Core } from '../../core/core.js';
 
@@ -37,6 +38,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** This state-changing route is not recorded in the admin audit trail, for this reason (audit-trail.ts). */
     notAudited?: NotAudited;
+    /** How a route that finds its caller itself (the pages) finds it, for a refusal answered before it did (identifyCallers). */
+    identify?: (request: FastifyRequest) => Promise<Caller | null>;
   }
   interface FastifyInstance {
     /** Every state-changing route, as `METHOD /url`, with its exclusion if it has one (for the tests and docs). */
@@ -87,11 +90,31 @@ export function notAuditedRoutes<O extends Record<string, unknown>>(reason: NotA
   };
 }
 
+/**
+ * The routes of a plugin that find their caller themselves (the pages: a session or console cookie,
+ * read in the handler) say how, so that a post refused before its handler ran (a field its schema
+ * refuses) is still recorded with its caller.
+ */
+export function identifyCallers(app: FastifyInstance, identify: (request: FastifyRequest) => Promise<Caller | null>): void {
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, identify };
+  });
+}
+
 function auditHook(core: Core): onSendHookHandler {
-  return (request, reply, payload, done) => {
+  const hook: onSendHookHandler = (request, reply, payload, done) => {
     const config = request.routeOptions.config;
-    if (config.notAudited || (request.method === 'GET' && !config.changesState)) return done(null, payload);
-    const caller = request.caller;
+    if (config.notAudited || (request.method === 'GET' && !config.changesState) || unconfirmed(request)) return done(null, payload);
+    const status = reply.statusCode;
+    const refused = status >= 400;
+    // A page finds its caller in its handler: a post refused before it (a field the schema refuses)
+    // asks the page's own way of finding it, on refusals only.
+    const identified = !request.caller && refused && config.identify ? config.identify(request).catch(() => null) : Promise.resolve(request.caller);
+    identified.then((caller) => record(request, reply, payload, done, caller));
+  };
+
+  function record(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void, caller: Caller | null) {
+    const config = request.routeOptions.config;
     const status = reply.statusCode;
     const refused = status >= 400;
     // Nobody identified: a refusal is not recorded (see above); a public route's change is.
@@ -118,7 +141,17 @@ function auditHook(core: Core): onSendHookHandler {
           done(null, payload);
         },
       );
-  };
+  }
+  return hook;
+}
+
+/**
+ * A destructive page's post without confirm=yes changes nothing and asks again (faces/web/confirm.ts):
+ * a route whose body declares `confirm` acts only when it is yes, so only then is there a change.
+ */
+function unconfirmed(request: FastifyRequest): boolean {
+  const body = request.routeOptions.schema?.body as { properties?: Record<string, unknown> } | undefined;
+  return body?.properties?.confirm !== undefined && (request.body as { confirm?: unknown } | undefined)?.confirm !== 'yes';
 }
 
 /**
@@ -148,8 +181,9 @@ function createdId(reply: FastifyReply, payload: unknown): string | number | nul
   if (typeof payload !== 'string' || payload.length > 65_536 || payload[0] !== '{') return null;
   if (!String(reply.getHeader('content-type') ?? '').includes('json')) return null;
   try {
-    const body = JSON.parse(payload) as Record<string, unknown>;
-    const id = body.id ?? body.sid;
+    const body = JSON.parse(payload) as Record<string, unknown> & { data?: Record<string, unknown> };
+    // Smart 2FA wraps its objects in `data`.
+    const id = body.id ?? body.sid ?? body.data?.id ?? body.data?.sid;
     return typeof id === 'string' || typeof id === 'number' ? id : null;
   } catch {
     return null;

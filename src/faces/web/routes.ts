@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Core } from '../../core/core.js';
 import { refuseCrossSiteCookie } from '../http/authenticate.js';
-import { notAuditedRoutes } from '../http/audit-trail.js';
+import { identifyCallers, notAuditedRoutes } from '../http/audit-trail.js';
 import { useEnvelope } from '../http/errors.js';
 import { WEB_CSS } from './assets.js';
 import { checkCsrf } from './cookies.js';
@@ -16,9 +16,12 @@ import { consoleSip } from './console-sip.js';
 import { loginPages } from './login-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
+import { consoleCaller } from './session.js';
 
 export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core }) => {
   useEnvelope(app, pageEnvelope);
+  // The admin audit trail's "who" of a post refused before its handler found it (the console's key cookie is sent to /console only).
+  identifyCallers(app, (request) => consoleCaller(core, request));
   // Every page authenticates by cookie (the session, the console's key, the sign-in in progress): a
   // post another site sends is refused before anything else, by the rule every face shares.
   app.addHook('onRequest', (request, _reply, done) => {
