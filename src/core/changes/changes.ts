@@ -12,7 +12,8 @@
 import type { Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { now } from '../crypto.js';
-import { forbidden, invalid } from '../errors.js';
+import { invalid, notFound } from '../errors.js';
+import { assertReaches } from '../callers.js';
 import { requireCapability } from '../roles.js';
 import type { Tenants } from '../tenants/tenants.js';
 
@@ -155,14 +156,16 @@ export function createChangeLog({ db, statements }: CoreDeps, tenants: Tenants) 
     await statements.durable();
   }
 
-  /** Records the caller may read, newest first (see the module's comment for who reads what). */
-  async function list(caller: Caller, query: ChangeQuery = {}): Promise<Change[]> {
+  /**
+   * Records the caller may read, newest first (see the module's comment for who reads what). No
+   * caller is the operator on the server (the CLI): everything.
+   */
+  async function list(caller: Caller | null, query: ChangeQuery = {}): Promise<Change[]> {
     const limit = query.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalid('limit', 'must be 1 to 500');
-    requireCapability(caller, 'changes.read');
+    if (caller) requireCapability(caller, 'changes.read');
     if (query.outcome !== undefined && !CHANGE_OUTCOMES.includes(query.outcome)) throw invalid('outcome', 'must be done or refused');
-    const scope = query.tenant !== undefined ? (await tenants.get(caller, query.tenant)).path : caller.role === 'admin' ? null : caller.tenantPath;
-    if (scope === undefined) throw forbidden();
+    const scope = query.tenant !== undefined ? (await tenants.find(query.tenant).then((t) => reached(caller, t))).path : !caller || caller.role === 'admin' ? null : caller.tenantPath;
     let q = db.selectFrom('admin_changes').selectAll();
     if (scope !== null) q = q.where('actor_tenant_path', 'like', `${scope}%`);
     if (query.since !== undefined) q = q.where('created_at', '>=', query.since);
@@ -180,7 +183,7 @@ export function createChangeLog({ db, statements }: CoreDeps, tenants: Tenants) 
   }
 
   /** Every record the query matches, newest first, a page at a time (the JSON lines export). */
-  async function* exportAll(caller: Caller, query: Omit<ChangeQuery, 'limit' | 'before'> & { before?: number } = {}): AsyncGenerator<Change> {
+  async function* exportAll(caller: Caller | null, query: Omit<ChangeQuery, 'limit' | 'before'> & { before?: number } = {}): AsyncGenerator<Change> {
     let before = query.before;
     for (;;) {
       const page = await list(caller, { ...query, limit: 500, ...(before !== undefined && { before }) });
@@ -188,6 +191,13 @@ export function createChangeLog({ db, statements }: CoreDeps, tenants: Tenants) 
       if (page.length < 500) return;
       before = page[page.length - 1]!.id;
     }
+  }
+
+  /** The tenant a filter names, when the caller reaches it (the operator reaches every one). */
+  function reached(caller: Caller | null, tenant: { path: string } | undefined): { path: string } {
+    if (!tenant) throw notFound('tenant');
+    if (caller) assertReaches(caller, tenant.path);
+    return tenant;
   }
 
   return { recordChange, list, exportAll };

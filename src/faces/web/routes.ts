@@ -10,6 +10,7 @@ import { identifyCallers, notAuditedRoutes } from '../http/audit-trail.js';
 import { useEnvelope } from '../http/errors.js';
 import { WEB_CSS } from './assets.js';
 import { checkCsrf } from './cookies.js';
+import { consoleAudit } from './console-audit.js';
 import { consolePages } from './console-pages.js';
 import { consoleRecords } from './console-records.js';
 import { consoleSip } from './console-sip.js';
@@ -53,4 +54,5 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
   await app.register(consolePages, { core });
   await app.register(consoleRecords, { core });
   await app.register(consoleSip, { core });
+  await app.register(consoleAudit, { core });
 };
