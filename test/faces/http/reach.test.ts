@@ -38,6 +38,7 @@ const NOT_OBJECTS = new Set([
   'dtmf_protocol', 'admin', 'dictionary', 'confirmation_key_expires', 'account_creation_token', 'value', 'key', 'title', 'id',
   'sent_at', 'encrypted', 'conference_id', 'initiated_at', 'ended_at', 'last_status', 'received_at', 'rang_at', 'invite_terminated', 'at', 'state',
   'device_id', 'uuid', 'token', 'recover_key', 'accountSid',
+  'action', 'objectType', 'objectId', 'outcome', 'surface',
 ]);
 
 /** What object a parameter names; null: none; undefined: a name this test does not know. */
@@ -69,6 +70,7 @@ function kindOf(path: string, where: Where, name: string): Kind | null | undefin
   if (['tenant', 'parent', 'siteId', 'partnerId'].includes(name)) return 'tenant';
   if (['agentId', 'agentid', 'superAgentId', 'superagentId', 'partneruserid'].includes(name)) return 'account';
   if (name === 'agentIds') return 'accounts';
+  if (name === 'actorId') return 'account'; // the admin audit trail's filter by who acted
   if (name === 'lineId') return 'line';
   if (name === 'domain') return 'domain';
   if (name === 'requestId') return 'request';
