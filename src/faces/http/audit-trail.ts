@@ -68,12 +68,17 @@ export function registerAuditTrail(app: FastifyInstance, core: Core): void {
       ),
   });
   const record = auditHook(core);
+  auditHooks.add(record);
   app.addHook('onRoute', (route) => {
     if (![route.method].flat().some((m) => changes(m, route))) return;
     routes.push(route);
-    route.onSend = [...(route.onSend ? [route.onSend].flat() : []), record];
+    // An excluded route (a code send, the hot path) runs no hook at all.
+    if (!route.config?.notAudited) route.onSend = [...(route.onSend ? [route.onSend].flat() : []), record];
   });
 }
+
+/** The hooks registerAuditTrail attached, so that notAuditedRoutes can take them off again. */
+const auditHooks = new WeakSet<onSendHookHandler>();
 
 const changes = (method: string, route: RouteOptions) => MUTATING.has(method) || (method === 'GET' && route.config?.changesState === true);
 
@@ -85,6 +90,8 @@ export function notAuditedRoutes<O extends Record<string, unknown>>(reason: NotA
   return async (app: FastifyInstance, options: O) => {
     app.addHook('onRoute', (route) => {
       route.config = { ...route.config, notAudited: reason };
+      // The parent's onRoute (registerAuditTrail) saw the route first and attached its hook.
+      if (route.onSend) route.onSend = [route.onSend].flat().filter((hook) => !auditHooks.has(hook));
     });
     await plugin(app, options);
   };
