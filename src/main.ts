@@ -36,6 +36,9 @@ const USAGE = `usage: gatehouse <command> [options]
   admin create [--tenant ID|SID]          create an admin account and API key; prints {"apiKey"} (shown once)
   keys rotate                             new master key (key file) and re-seal every secret
   totp --secret BASE32                    print the current code of a TOTP secret (to try the API without a phone)
+  audit [--since T] [--until T] [--tenant ID|SID] [--actor N] [--action A] [--object-type T] [--object-id I]
+        [--outcome done|refused] [--limit N] [--json]
+                                          the admin audit trail, newest first: a table, or JSON lines with --json
 
 settings (environment or GATEHOUSE_CONFIG file):
 ${SETTINGS.map(([n, d, m]) => `  ${n.padEnd(34)} ${m} (default ${d})`).join('\n')}
@@ -48,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
   }
+  running = { key, args: rest };
   const config = loadConfig();
   // A command that meets PostgreSQL missing or unreachable says so in one line (start-refusals.ts).
   try {
@@ -58,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function run(config: ReturnType<typeof loadConfig>, command: string, sub: string | undefined, rest: string[], key: string): Promise<number> {
-  switch (command === 'serve' || command === 'migrate' || command === 'totp' ? command : key) {
+  switch (command === 'serve' || command === 'migrate' || command === 'totp' || command === 'audit' ? command : key) {
     case 'serve':
       return serve(config);
     case 'migrate': {
@@ -151,6 +155,8 @@ async function run(config: ReturnType<typeof loadConfig>, command: string, sub: 
       process.stdout.write(`${totp(secret, Date.now())}\n`);
       return 0;
     }
+    case 'audit':
+      return audit(config, [sub, ...rest].filter((a): a is string => a !== undefined));
     case 'keys rotate': {
       const storage = openStorage(config.database);
       try {
@@ -234,11 +240,53 @@ async function reportMisplacedAccounts(core: Core, log: { warn(obj: object, msg:
 async function withRuntime(config: ReturnType<typeof loadConfig>, fn: (r: Awaited<ReturnType<typeof openRuntime>>) => Promise<void>) {
   const runtime = await (await loadRuntime())(config);
   try {
-    await fn(runtime);
+    await recordedIfChange(runtime.core, () => fn(runtime));
   } finally {
     await runtime.close();
   }
   return 0;
+}
+
+/** The command being run, for the admin audit trail: set once by main. */
+let running: { key: string; args: string[] } = { key: '', args: [] };
+
+/**
+ * A command that changes something is recorded in the admin audit trail like a change over HTTP
+ * (core/changes recordChange): done, or refused with its error code. Only the allow-listed options'
+ * values are kept (changeDetailOf), never a password.
+ */
+async function recordedIfChange(core: Core, fn: () => Promise<void>): Promise<void> {
+  const key = running.key;
+  const { changesSomething, cliChange } = await import('./cli-changes.js');
+  if (!changesSomething(key, running.args)) return fn();
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof GatehouseError) await core.changeLog.recordChange(cliChange(key, running.args, err.code));
+    throw err;
+  }
+  await core.changeLog.recordChange(cliChange(key, running.args, null));
+}
+
+async function audit(config: ReturnType<typeof loadConfig>, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      since: { type: 'string' }, until: { type: 'string' }, tenant: { type: 'string' }, actor: { type: 'string' }, action: { type: 'string' },
+      'object-type': { type: 'string' }, 'object-id': { type: 'string' }, outcome: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' },
+    },
+  });
+  const { auditQuery, auditTable } = await import('./cli-changes.js');
+  const query = auditQuery(values);
+  if (typeof query === 'string') return usage(query);
+  return withRuntime(config, async ({ core }) => {
+    const rows = [];
+    for await (const change of core.changeLog.exportAll(null, query.filters)) {
+      rows.push(change);
+      if (rows.length >= query.limit) break;
+    }
+    process.stdout.write(values.json ? rows.map((c) => `${JSON.stringify({ ...c, at: new Date(c.at).toISOString() })}\n`).join('') : auditTable(rows));
+  });
 }
 
 function print(value: unknown) {

@@ -19,6 +19,7 @@ import { devFace } from './faces/dev/routes.js';
 import { flexisipFace } from './faces/flexisip/routes.js';
 import { registrarFace } from './faces/flexisip/internal-routes.js';
 import { registerAuthentication } from './faces/http/authenticate.js';
+import { registerAuditTrail } from './faces/http/audit-trail.js';
 import { plainEnvelope } from './faces/http/plain-envelope.js';
 import { addSecurityHeaders } from './faces/http/security-headers.js';
 import { documentOperations } from './faces/http/openapi-docs.js';
@@ -206,6 +207,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   });
 
   registerAuthentication(app, core);
+  registerAuditTrail(app, core);
   useInputRules(app);
   useEnvelope(app, plainEnvelope);
   app.setNotFoundHandler((request, reply) => answerUnrouted(notFoundRoute(request.method, pathOf(request.url)), request, reply));

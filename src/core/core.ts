@@ -2,6 +2,7 @@
 import type { Channel } from '../channels/channel.js';
 import { createAccounts } from './accounts/accounts.js';
 import { createAudit } from './audit/audit.js';
+import { createChangeLog } from './changes/changes.js';
 import { createCsrf, loadCsrfKey } from './csrf/csrf.js';
 import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
@@ -49,6 +50,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const twoFactor = createTwoFactor(deps, tenants, pepper);
   await twoFactor.upgradeBackupCodes();
   const audit = createAudit(deps, tenants);
+  const changeLog = createChangeLog(deps, tenants);
   twoFactor.onEvent((e) => audit.recordTwoFactorEvent(e));
   const trustedDevices = createTrustedDevices(deps, twoFactor, audit);
   const buckets = createBuckets(deps.state, deps);
@@ -87,6 +89,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     outbox,
     twoFactor,
     audit,
+    changeLog,
     guessing,
     trustedDevices,
     login,

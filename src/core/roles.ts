@@ -52,6 +52,8 @@ export const CAPABILITIES = {
   // A site admin's reach is its own site: 'all' there is that site only.
   'site.policy': ['set a site\'s 2FA requirement (Comm100 site config)', { admin: 'all', tenant: 'all', superagent: 'all', siteadmin: 'all' }],
   'audit.read': ['read the login and 2FA audit trail', { admin: 'all', tenant: 'all', superagent: 'all', siteadmin: 'own', agent: 'own' }],
+  // A super agent administers its partner's people and lines: it reads who changed them (its tree), as it reads their logins.
+  'changes.read': ['read the admin audit trail (who changed what, done or refused)', { admin: 'all', tenant: 'all', superagent: 'all' }],
   'outbox.read': ['read the development outbox', { admin: 'all' }],
   // A voice token's identity is the caller's account: only people who take calls get one.
   'voice.token': ['get a Twilio Access Token for the browser', { superagent: 'all', siteadmin: 'all', agent: 'all' }],

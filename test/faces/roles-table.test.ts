@@ -111,6 +111,7 @@ for (const dialect of DIALECTS) {
       }),
       'site.policy': async (a) => ({ other: await as(a, 'PUT', '/global/siteAuthenticationConfigs', COMM100, { siteId: site.id, '2FARequirement': 1 }) }),
       'audit.read': forAccount('GET', (id) => `/global/auditEvents?agentId=${id}`, ALL),
+      'changes.read': once('GET', '/admin/changes', ALL),
       'outbox.read': once('GET', '/dev/outbox', ALL),
       // Voice routes refuse a role in the authentication hook; an allowed one reaches the handler
       // (here: "voice not configured", a 400, since this server has no Twilio account).

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 
 export const WRITTEN_ON_REFUSAL: Readonly<Record<string, string>> = {
+  admin_changes: 'the admin audit trail records each refused change (core/changes)',
   audit_events: 'the audit trail records refusals (failed logins, refused 2FA codes)',
   login_locks: 'failed password attempts counted towards a lock-out',
   shared_state: 'rate-limit and guessing counters, nonces (the SQL form of the shared state)',

@@ -12,6 +12,7 @@ import type { Core } from '../../core/core.js';
 import type { Tenant } from '../../core/tenants/tenants.js';
 import { type AuthScheme, callerOf, security } from '../http/authenticate.js';
 import { DateTimeInput, Id, TenantRef, dateTimeOf } from '../http/schemas.js';
+import { changeRoutes } from './change-routes.js';
 
 const AUTH: AuthScheme[] = ['basic', 'apiKey', 'jwt'];
 /** Each route's credentials and the capability it needs (core/roles.ts). */
@@ -101,6 +102,7 @@ const NewApiKey = Type.Object(
 export const adminFace: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const schema = <T extends object>(s: T) => ({ tags, security: security(AUTH), ...s });
+  await app.register(changeRoutes, { core });
 
   app.post('/admin/tenants', { config: access('tenants.manage'), schema: schema({ summary: 'Create a tenant (a sub-tenant of the caller unless an admin names none)', body: NewTenant, response: { 201: Type.Intersect([TenantView, Type.Object({ authToken: Type.String() })]) } }) }, async (req, reply) => {
     const { tenant, authToken } = await core.tenants.create(callerOf(req), req.body);

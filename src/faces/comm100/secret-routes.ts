@@ -39,11 +39,12 @@ export const secretRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
   }
 
   const v1 = ['comm100 v1'];
-  app.post('/2fa/secretkey', { config, schema: schema(v1, { summary: 'Create a 2FA secret key', querystring: Query, body: lenient(TargetFields), response: { 200: SecretView, ...errors } }) }, async (req) =>
+  // Stores nothing (the secret becomes a config only when one is created with it): not in the admin audit trail.
+  app.post('/2fa/secretkey', { config: { ...config, notAudited: 'read' }, schema: schema(v1, { summary: 'Create a 2FA secret key', querystring: Query, body: lenient(TargetFields), response: { 200: SecretView, ...errors } }) }, async (req) =>
     secretFor(callerOf(req), targetOf(req.body, req.query), 'any'),
   );
 
-  app.post('/2fa/code::verify', { config, schema: schema(v1, { summary: 'Verify a 2FA code against a secret key (each code is accepted once)', body: lenient({ secretKey: SecretKey, code: Code }), response: { 200: Result, ...errors } }) }, async (req) => {
+  app.post('/2fa/code::verify', { config: { ...config, notAudited: 'code' }, schema: schema(v1, { summary: 'Verify a 2FA code against a secret key (each code is accepted once)', body: lenient({ secretKey: SecretKey, code: Code }), response: { 200: Result, ...errors } }) }, async (req) => {
     callerOf(req);
     return { result: (await core.twoFactor.manage.checkCode(req.body.secretKey, req.body.code)) ? ('success' as const) : ('fail' as const) };
   });

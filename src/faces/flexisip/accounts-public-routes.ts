@@ -48,7 +48,7 @@ export const accountsPublicRoutes: FastifyPluginAsync<FlexisipRouteOptions> = as
 
   app.post(
     '/accounts/recover-by-phone',
-    { schema: { tags, summary: 'Send a recovery code by SMS (Deprecated, Public, Unsecure)', body: Type.Object({ phone: Type.Optional(Type.String({ maxLength: 40 })), account_creation_token: Type.Optional(Type.String({ maxLength: 300 })) }), response: { 200: Type.Object({}), ...errors } } },
+    { config: { notAudited: 'code' }, schema: { tags, summary: 'Send a recovery code by SMS (Deprecated, Public, Unsecure)', body: Type.Object({ phone: Type.Optional(Type.String({ maxLength: 40 })), account_creation_token: Type.Optional(Type.String({ maxLength: 300 })) }), response: { 200: Type.Object({}), ...errors } } },
     async (req) => {
       await f.recoverByPhone(req.body);
       return {};
@@ -57,14 +57,14 @@ export const accountsPublicRoutes: FastifyPluginAsync<FlexisipRouteOptions> = as
 
   app.get(
     '/accounts/:sip/recover/:recover_key',
-    { config: { secretPath: true, changesState: true }, schema: { tags, summary: 'Activate with a recovery key; answers the hashed password (Deprecated, Public, Unsecure)', params: Type.Object({ sip: Type.String({ maxLength: 330 }), recover_key: Type.String({ maxLength: 100 }) }), response: { 200: Account, ...errors } } },
+    { config: { secretPath: true, changesState: true, notAudited: 'login' }, schema: { tags, summary: 'Activate with a recovery key; answers the hashed password (Deprecated, Public, Unsecure)', params: Type.Object({ sip: Type.String({ maxLength: 330 }), recover_key: Type.String({ maxLength: 100 }) }), response: { 200: Account, ...errors } } },
     async (req) => json(await f.recoverByKey(req.params.sip, req.params.recover_key)),
   );
 
   for (const kind of ['email', 'phone'] as const) {
     app.post(
       `/accounts/:sip/activate/${kind}`,
-      { schema: { tags, summary: `Activate an account with the key received by ${kind} (Deprecated, Public)`, params: Sip, body: KeyBody, response: { 200: Account, ...errors } } },
+      { config: { notAudited: 'code' }, schema: { tags, summary: `Activate an account with the key received by ${kind} (Deprecated, Public)`, params: Sip, body: KeyBody, response: { 200: Account, ...errors } } },
       async (req) => json(await f.activateByKey(req.params.sip, req.body.confirmation_key ?? req.body.code, kind)),
     );
   }

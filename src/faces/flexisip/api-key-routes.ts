@@ -12,7 +12,7 @@ export const apiKeyRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.get(
     '/accounts/me/api_key/:auth_token',
-    { config: { secretPath: true, changesState: true }, schema: { tags, summary: 'A fresh API key from an attached auth_token (Public)', params: Type.Object({ auth_token: Type.String({ maxLength: 300 }) }), response: { 200: Type.Object({ api_key: Type.String() }), ...errors } } },
+    { config: { secretPath: true, changesState: true, notAudited: 'login' }, schema: { tags, summary: 'A fresh API key from an attached auth_token (Public)', params: Type.Object({ auth_token: Type.String({ maxLength: 300 }) }), response: { 200: Type.Object({ api_key: Type.String() }), ...errors } } },
     async (req, reply) => {
       const key = await f.apiKeyFromAuthToken(req.params.auth_token);
       setApiKeyCookie(reply, key);

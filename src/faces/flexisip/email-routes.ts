@@ -14,7 +14,8 @@ export const emailRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plai
 
   app.post(
     '/accounts/me/email/request',
-    { config, schema: { ...base, summary: 'Ask to change the email: a code goes to the new address (User)', body: Type.Object({ email: Type.Optional(Type.String({ maxLength: 320 })) }), response: { 200: Type.Object({}), ...errors } } },
+    // A code sent: the change is its confirmation below, which the admin audit trail records.
+    { config: { ...config, notAudited: 'code' }, schema: { ...base, summary: 'Ask to change the email: a code goes to the new address (User)', body: Type.Object({ email: Type.Optional(Type.String({ maxLength: 320 })) }), response: { 200: Type.Object({}), ...errors } } },
     async (req) => {
       await f.requestEmailChange(callerOf(req), req.body.email);
       return {};

@@ -47,6 +47,7 @@ export const registrarFace: FastifyPluginAsync<{ core: Core }> = async (plain, {
     '/internal/sip/registrations',
     {
       onRequest: guard,
+      config: { notAudited: 'callback' },
       schema: {
         tags,
         summary: 'A registration seen by the registrar: upserts the device (expires 0 removes it)',

@@ -11,7 +11,8 @@ export const messagesRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (p
   app.post(
     '/messages',
     {
-      config: asAdmin,
+      // A message sent, not a change of configuration: not in the admin audit trail.
+      config: { ...asAdmin, notAudited: 'code' },
       schema: {
         tags,
         security: security(ADMIN),

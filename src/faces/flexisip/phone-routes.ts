@@ -14,7 +14,8 @@ export const phoneRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plai
 
   app.post(
     '/accounts/me/phone/request',
-    { config, schema: { ...base, summary: 'A code by SMS to the new phone number (User)', body: Type.Object({ phone: Type.Optional(Type.String({ maxLength: 40 })) }), response: { 200: Type.Object({}), ...errors } } },
+    // A code sent: the change is its confirmation below, which the admin audit trail records.
+    { config: { ...config, notAudited: 'code' }, schema: { ...base, summary: 'A code by SMS to the new phone number (User)', body: Type.Object({ phone: Type.Optional(Type.String({ maxLength: 40 })) }), response: { 200: Type.Object({}), ...errors } } },
     async (req) => {
       await f.requestPhoneChange(callerOf(req), req.body.phone);
       return {};

@@ -31,7 +31,8 @@ const Figures = Type.Object({
 export const statisticsRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const s = core.sipStatistics;
-  const config = asAdmin;
+  // Flexisip's statistics ingestion is operational data, not a change: not in the admin audit trail.
+  const config = { ...asAdmin, notAudited: 'statistics' as const };
   const base = { tags, security: security(ADMIN) };
 
   app.post(

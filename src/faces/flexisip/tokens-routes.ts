@@ -15,7 +15,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.post(
     '/account_creation_request_tokens',
-    { schema: { tags, summary: 'Create an account_creation_request_token (Public)', response: { 201: Token, ...errors } } },
+    { config: { notAudited: 'login' }, schema: { tags, summary: 'Create an account_creation_request_token (Public)', response: { 201: Token, ...errors } } },
     async (_req, reply) => {
       const t = await f.createRequestToken();
       const validation = `/api/account_creation_request_tokens/${t.token}/validate`;
@@ -28,7 +28,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
   // that ran the human check with an admin credential) validates it.
   app.post(
     '/account_creation_request_tokens/:token/validate',
-    { config: { ...asAdmin, secretPath: true }, schema: { tags, summary: 'Validate an account_creation_request_token (Admin, Gatehouse)', security: security(ADMIN), params: Type.Object({ token: Text }), response: { 200: Type.Object({ validated: Type.Boolean() }), ...errors } } },
+    { config: { ...asAdmin, secretPath: true, notAudited: 'login' }, schema: { tags, summary: 'Validate an account_creation_request_token (Admin, Gatehouse)', security: security(ADMIN), params: Type.Object({ token: Text }), response: { 200: Type.Object({ validated: Type.Boolean() }), ...errors } } },
     async (req) => {
       await f.validateRequestToken(callerOf(req), req.params.token);
       return { validated: true };
@@ -37,7 +37,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.post(
     '/account_creation_tokens/send-by-push',
-    { schema: { tags, summary: 'Send an account_creation_token by push notification (Public)', body: Type.Object({ pn_provider: Type.Optional(Text), pn_param: Type.Optional(Text), pn_prid: Type.Optional(Text) }), response: { 200: Type.Object({}), ...errors } } },
+    { config: { notAudited: 'code' }, schema: { tags, summary: 'Send an account_creation_token by push notification (Public)', body: Type.Object({ pn_provider: Type.Optional(Text), pn_param: Type.Optional(Text), pn_prid: Type.Optional(Text) }), response: { 200: Type.Object({}), ...errors } } },
     async (req) => {
       await f.sendByPush({ pn_provider: req.body.pn_provider ?? '', pn_param: req.body.pn_param ?? '', pn_prid: req.body.pn_prid ?? '' });
       return {};
@@ -46,7 +46,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.post(
     '/account_creation_tokens/using-account-creation-request-token',
-    { schema: { tags, summary: 'Exchange a validated account_creation_request_token (Public)', body: Type.Object({ account_creation_request_token: Type.Optional(Text) }), response: { 201: Token, ...errors } } },
+    { config: { notAudited: 'login' }, schema: { tags, summary: 'Exchange a validated account_creation_request_token (Public)', body: Type.Object({ account_creation_request_token: Type.Optional(Text) }), response: { 201: Token, ...errors } } },
     async (req, reply) => {
       const t = await f.creationTokenFromRequest(req.body.account_creation_request_token ?? '');
       reply.status(201);
@@ -75,7 +75,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.post(
     '/accounts/auth_token',
-    { schema: { tags, summary: 'Generate an auth_token (Public)', response: { 201: Token, ...errors } } },
+    { config: { notAudited: 'login' }, schema: { tags, summary: 'Generate an auth_token (Public)', response: { 201: Token, ...errors } } },
     async (_req, reply) => {
       const t = await f.createAuthToken();
       reply.status(201);
@@ -85,7 +85,7 @@ export const tokensRoutes: FastifyPluginAsync<FlexisipRouteOptions> = async (pla
 
   app.get(
     '/accounts/auth_token/:auth_token/attach',
-    { config: { ...asUser('credentials.mint'), secretPath: true, changesState: true }, schema: { tags, summary: 'Attach an auth_token to the authenticated account (User)', security: security(USER), params: Type.Object({ auth_token: Text }), response: { 200: Type.Object({}), ...errors } } },
+    { config: { ...asUser('credentials.mint'), secretPath: true, changesState: true, notAudited: 'login' }, schema: { tags, summary: 'Attach an auth_token to the authenticated account (User)', security: security(USER), params: Type.Object({ auth_token: Text }), response: { 200: Type.Object({}), ...errors } } },
     async (req) => {
       await f.attachAuthToken(callerOf(req), req.params.auth_token);
       return {};

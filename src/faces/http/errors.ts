@@ -73,6 +73,8 @@ export const COMMON_STATUS: Record<string, number> = {
 export function useEnvelope(app: FastifyInstance, toEnvelope: (error: GatehouseError) => Envelope): void {
   app.setErrorHandler((err, request, reply: FastifyReply) => {
     const error = toGatehouseError(err, request);
+    // The admin audit trail records a refusal with its code (audit-trail.ts).
+    request.refusal = error.code;
     const { status, body, headers } = toEnvelope(error);
     if (headers) reply.headers(headers);
     // Every face says when a refused client may try again, whether or not its envelope does.

@@ -163,7 +163,7 @@ export const recordRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { 
   // Public: Twilio calls it. With Twilio configured, only a correctly signed request changes anything.
   app.post(
     TWILIO_STATUS_PATH,
-    { schema: { tags, summary: "Twilio's delivery status callback", body: Type.Record(Type.String(), Type.String()), response: { 200: Answer, ...errors } } },
+    { config: { notAudited: 'callback' }, schema: { tags, summary: "Twilio's delivery status callback", body: Type.Record(Type.String(), Type.String()), response: { 200: Answer, ...errors } } },
     async (req) => {
       const twilio = core.deps.config.twilio;
       const form = req.body;

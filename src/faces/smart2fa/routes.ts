@@ -55,7 +55,8 @@ const CancelBody = Type.Object({ requestId: Type.String({ minLength: 1, maxLengt
 export const smart2faFace: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   useEnvelope(app, smart2faEnvelope);
-  const config = access('codes.send');
+  // Code sends, verifies and cancels are not in the admin audit trail: their SDR is their record.
+  const config = { ...access('codes.send'), notAudited: 'code' as const };
 
   app.post(
     '/2fa/send',

@@ -26,6 +26,7 @@ export const webhookRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, {
   app.post(
     VOICE_PATH,
     {
+      config: { notAudited: 'callback' },
       schema: {
         tags, summary: 'Twilio Voice Callback URL: TwiML for incoming calls to a line and agents\' outgoing calls',
         querystring: Type.Object({ dialed: Type.Optional(Id), recorded: Type.Optional(Id) }),
@@ -42,7 +43,7 @@ export const webhookRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, {
 
   app.post(
     STATUS_CALLBACK_PATH,
-    { schema: { tags, summary: 'Twilio Voice Status Callback URL: keeps the call records', body: Form, response: { 200: Empty, ...errors } } },
+    { config: { notAudited: 'callback' }, schema: { tags, summary: 'Twilio Voice Status Callback URL: keeps the call records', body: Form, response: { 200: Empty, ...errors } } },
     async (req, reply) => {
       const account = await signed(req, req.body);
       await core.voice.calls.applyStatus(req.body, account);
@@ -52,7 +53,7 @@ export const webhookRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, {
 
   app.post(
     FALLBACK_PATH,
-    { schema: { tags, summary: 'Twilio Voice Fallback URL: an apology and hang-up, and the error recorded', body: Form, response: { 200: TwiML, ...errors } } },
+    { config: { notAudited: 'callback' }, schema: { tags, summary: 'Twilio Voice Fallback URL: an apology and hang-up, and the error recorded', body: Form, response: { 200: TwiML, ...errors } } },
     async (req, reply) => {
       const account = await signed(req, req.body);
       const xml = await core.voice.webhooks.fallback(req.body, account);

@@ -28,6 +28,7 @@ export const TABS: Tab[] = [
   { href: '/console/voice', label: 'Voice', capability: 'voice.lines.read' },
   { href: '/console/outbox', label: 'Outbox', capability: 'outbox.read' },
   { href: '/console/fraud', label: 'Fraud guard', capability: 'codes.policy' },
+  { href: '/console/audit', label: 'Audit trail', capability: 'changes.read' },
 ];
 
 /** The tabs this caller may use. */

@@ -175,7 +175,7 @@ ${newAccount}</section>
     return op ? home(op) : reply;
   });
 
-  app.post('/console/key', { schema: { hide: true, body: KeyForm } }, async (request, reply) => {
+  app.post('/console/key', { config: { notAudited: 'login' }, schema: { hide: true, body: KeyForm } }, async (request, reply) => {
     const key = request.body.apiKey.trim();
     if (!key) return sendKeyForm(core, request, reply, 400, 'Enter an API key.');
     // Checked before it is kept, so a mistyped key says so here, under the field.
@@ -191,7 +191,7 @@ ${newAccount}</section>
     return reply.redirect('/console', 303);
   });
 
-  app.post('/console/forget', { schema: { hide: true, body: Plain } }, async (request, reply) => {
+  app.post('/console/forget', { config: { notAudited: 'login' }, schema: { hide: true, body: Plain } }, async (request, reply) => {
     clearCookie(request, reply, CONSOLE_KEY, '/console');
     return reply.redirect('/console', 303);
   });

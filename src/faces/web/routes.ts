@@ -6,9 +6,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Core } from '../../core/core.js';
 import { refuseCrossSiteCookie } from '../http/authenticate.js';
+import { identifyCallers, notAuditedRoutes } from '../http/audit-trail.js';
 import { useEnvelope } from '../http/errors.js';
 import { WEB_CSS } from './assets.js';
 import { checkCsrf } from './cookies.js';
+import { consoleAudit } from './console-audit.js';
 import { consolePages } from './console-pages.js';
 import { consoleRecords } from './console-records.js';
 import { consoleSip } from './console-sip.js';
@@ -17,9 +19,12 @@ import { consoleVoice } from './console-voice.js';
 import { loginPages } from './login-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
+import { consoleCaller } from './session.js';
 
 export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core }) => {
   useEnvelope(app, pageEnvelope);
+  // The admin audit trail's "who" of a post refused before its handler found it (the console's key cookie is sent to /console only).
+  identifyCallers(app, (request) => consoleCaller(core, request));
   // Every page authenticates by cookie (the session, the console's key, the sign-in in progress): a
   // post another site sends is refused before anything else, by the rule every face shares.
   app.addHook('onRequest', (request, _reply, done) => {
@@ -46,11 +51,12 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(WEB_CSS);
   });
 
-  await app.register(loginPages, { core });
+  await app.register(notAuditedRoutes('login', loginPages), { core });
   await app.register(securityPages, { core });
   await app.register(consolePages, { core });
   await app.register(consoleRecords, { core });
   await app.register(consoleSip, { core });
   await app.register(consoleFraud, { core });
   await app.register(consoleVoice, { core });
+  await app.register(consoleAudit, { core });
 };

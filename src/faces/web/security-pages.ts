@@ -190,7 +190,7 @@ ${requirement === null
     return sendPage(reply, 200, page({ title: 'Your new backup code', who: await whoIs(core, caller), csrf, notice: { kind: 'info', text: 'Your previous backup code no longer works.' } }, backupCodeBlock(csrf, code, `${BASE}/saved`)));
   });
 
-  app.post(`${BASE}/saved`, { schema: { hide: true, body: Saved } }, async (_request, reply) => reply.redirect(BASE, 303));
+  app.post(`${BASE}/saved`, { config: { notAudited: 'read' }, schema: { hide: true, body: Saved } }, async (_request, reply) => reply.redirect(BASE, 303));
 
   app.get(`${BASE}/devices/:id/revoke`, { schema: { hide: true, params: DeviceParams } }, async (request, reply) => {
     const caller = await signedIn(request, reply);

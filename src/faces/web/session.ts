@@ -16,9 +16,15 @@ async function quietly(attempt: () => Promise<Caller>): Promise<Caller | null> {
 }
 
 /** The signed-in agent or super agent, or null. */
-export function sessionCaller(core: Core, request: FastifyRequest): Promise<Caller | null> {
+export async function sessionCaller(core: Core, request: FastifyRequest): Promise<Caller | null> {
   const jwt = readCookie(request, SESSION);
-  return jwt ? quietly(() => core.credentials.authenticateJwt(jwt)) : Promise.resolve(null);
+  return identified(request, jwt ? await quietly(() => core.credentials.authenticateJwt(jwt)) : null);
+}
+
+/** The page's caller is its request's caller too: the admin audit trail's "who" (faces/http/audit-trail.ts). */
+function identified(request: FastifyRequest, caller: Caller | null): Caller | null {
+  if (caller) request.caller = caller;
+  return caller;
 }
 
 /** The console's operator: the API key it was given, else the signed-in account (core checks each action's reach). */
@@ -26,7 +32,7 @@ export async function consoleCaller(core: Core, request: FastifyRequest): Promis
   const key = readCookie(request, CONSOLE_KEY);
   // Under the API-key guessing limit (core/guessing) like a key in a header: a cookie is no way around it.
   const byKey = key ? await quietly(() => core.guessing.guard({ scheme: 'apiKey' }, request.ip, () => core.credentials.authenticateApiKey(key))) : null;
-  return byKey ?? sessionCaller(core, request);
+  return byKey ? identified(request, byKey) : sessionCaller(core, request);
 }
 
 /** A short label for the header: the account's email when it has one. */

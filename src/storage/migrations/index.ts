@@ -22,6 +22,7 @@ import * as m0017 from './0017_sip_tombstones.js';
 import * as m0018 from './0018_pending_change_times.js';
 import * as m0019 from './0019_delivery_queue.js';
 import * as m0020 from './0020_fraud_guard.js';
+import * as m0024 from './0024_admin_changes.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '0018_pending_change_times': m0018,
   '0019_delivery_queue': m0019,
   '0020_fraud_guard': m0020,
+  '0024_admin_changes': m0024,
 };
 
 export const migrationProvider: MigrationProvider = {

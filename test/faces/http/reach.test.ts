@@ -40,6 +40,7 @@ const NOT_OBJECTS = new Set([
   'device_id', 'uuid', 'token', 'recover_key', 'accountSid',
   // The fraud guard's: a destination prefix and safe-list numbers, inside the caller's own tenant (accountSid names the tenant).
   'prefix', 'numbers',
+  'action', 'objectType', 'objectId', 'outcome', 'surface',
 ]);
 
 /** What object a parameter names; null: none; undefined: a name this test does not know. */
@@ -71,6 +72,7 @@ function kindOf(path: string, where: Where, name: string): Kind | null | undefin
   if (['tenant', 'parent', 'siteId', 'partnerId'].includes(name)) return 'tenant';
   if (['agentId', 'agentid', 'superAgentId', 'superagentId', 'partneruserid'].includes(name)) return 'account';
   if (name === 'agentIds') return 'accounts';
+  if (name === 'actorId') return 'account'; // the admin audit trail's filter by who acted
   if (name === 'lineId') return 'line';
   if (name === 'domain') return 'domain';
   if (name === 'requestId') return 'request';
