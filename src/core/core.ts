@@ -20,6 +20,7 @@ import { createBuckets } from '../state/buckets.js';
 import { createLimits } from './limits/limits.js';
 import { codeHasher, loadPepper } from './verifications/codes.js';
 import { createRecords } from './verifications/records.js';
+import { createDeliveryView } from './verifications/delivery-view.js';
 import { createSettings } from './verifications/settings.js';
 import { createVerifications } from './verifications/verifications.js';
 import { createVoice } from './voice/voice.js';
@@ -67,6 +68,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const hasher = codeHasher(pepper);
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher, queue });
   const records = createRecords(deps, limits);
+  const delivery = createDeliveryView(deps, limits);
   const voice = createVoice(deps, { tenants, settings });
   const sip = createDigestAuth(deps, createNonces(await loadNonceKey(deps.db, deps.sealer), deps.state));
   const registrarRpc = deps.config.sip.registrarRpcUrl;
@@ -93,6 +95,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     buckets,
     verifications,
     records,
+    delivery,
     voice,
     sip,
     flexisip,
