@@ -45,9 +45,9 @@ async function sends(): Promise<void> {
     outboxAfter: await gatehouse(ROOT, { GATEHOUSE_OUTBOX: 'true' }),
     outboxBefore: await gatehouse(BEFORE_ROOT, { GATEHOUSE_OUTBOX: 'true' }),
   };
-  const send = (s: BenchServer & { dataDir: string }) => ({ url: `${s.url}/2fa/send`, headers: { authorization: auth(s) }, sendTemplate: SEND, pid: s.pid });
+  const send = (s: BenchServer & { dataDir: string }) => ({ url: `${s.url}/2fa/send`, headers: { authorization: auth(s) }, sendTemplate: SEND, pid: s.child.pid });
   const cases: Case[] = [
-    { name: 'hello-world', load: () => ({ url: servers.hello.url, method: 'GET' as const, pid: servers.hello.pid }) },
+    { name: 'hello-world', load: () => ({ url: servers.hello.url, method: 'GET' as const, pid: servers.hello.child.pid }) },
     { name: 'send, Twilio answering in 300 ms (queue)', load: () => send(servers.slowAfter) },
     { name: 'send, Twilio answering in 300 ms (before)', load: () => send(servers.slowBefore) },
     { name: 'send, SQLite outbox (queue)', load: () => send(servers.outboxAfter) },
