@@ -157,7 +157,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   // when it is opened over plain HTTP from any host but localhost: a white page. The assets are ours.
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (csp) => csp.replace(/\s*upgrade-insecure-requests;?/, '') });
 
-  const metrics = createMetrics(runtime.metrics);
+  const metrics = createMetrics(runtime.metrics, () => runtime.core.queue.stats());
   const logRequest = accessLog(logStream, ['trace', 'debug', 'info'].includes(app.log.level));
   /**
    * The metrics and the access line of an answer, counted when it is ready to leave: in the one onSend

@@ -21,6 +21,7 @@ import { createBuckets } from '../state/buckets.js';
 import { createLimits } from './limits/limits.js';
 import { codeHasher, loadPepper } from './verifications/codes.js';
 import { createRecords } from './verifications/records.js';
+import { createDeliveryView } from './verifications/delivery-view.js';
 import { createSettings } from './verifications/settings.js';
 import { createVerifications } from './verifications/verifications.js';
 import { createFraudGuard } from './fraud/guard.js';
@@ -71,6 +72,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const fraud = createFraudGuard(deps, channels);
   const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher, queue, fraud });
   const records = createRecords(deps, limits);
+  const delivery = createDeliveryView(deps, limits);
   const voice = createVoice(deps, { tenants, settings });
   const sip = createDigestAuth(deps, createNonces(await loadNonceKey(deps.db, deps.sealer), deps.state));
   const registrarRpc = deps.config.sip.registrarRpcUrl;
@@ -99,6 +101,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     verifications,
     fraud,
     records,
+    delivery,
     voice,
     sip,
     flexisip,

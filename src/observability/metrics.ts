@@ -10,6 +10,8 @@
  * route share it; their counts stay apart in the counter) with 7 buckets, one per factor of about 5
  * from 1 ms: the page is a fifth of that.
  */
+import type { QueueStats } from '../core/queue/queue.js';
+import { renderQueueGauges } from './queue-metrics.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { type BusinessCounters, createBusinessCounters } from './business-metrics.js';
 
@@ -32,7 +34,7 @@ export interface Metrics {
 const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /** business: the counts core makes (the runtime's); a fresh set when none is given. */
-export function createMetrics(business: BusinessCounters = createBusinessCounters()): Metrics {
+export function createMetrics(business: BusinessCounters = createBusinessCounters(), queue?: () => Promise<QueueStats>): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   /** Counts by method, status and route. */
@@ -82,7 +84,8 @@ export function createMetrics(business: BusinessCounters = createBusinessCounter
         out.push(`gatehouse_http_request_duration_seconds_sum{${s.labels}} ${s.sum}`);
         out.push(`gatehouse_http_request_duration_seconds_count{${s.labels}} ${s.count}`);
       }
-      return `${out.join('\n')}\n\n${business.render()}\n${await registry.metrics()}`;
+      const gauges = queue ? await renderQueueGauges(queue) : '';
+      return `${out.join('\n')}\n\n${business.render()}\n${gauges}${await registry.metrics()}`;
     },
   };
 }

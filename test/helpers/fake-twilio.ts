@@ -47,7 +47,7 @@ export interface FakeTwilio {
    * After accepting a message or call to `to`, post this status to the server's status callback: the
    * StatusCallback URL's path on `serverUrl`, signed over the StatusCallback URL as Twilio signs it.
    */
-  reportFor(to: string, status: string, options?: { errorCode?: string }): void;
+  reportFor(to: string, status: string, options?: { errorCode?: string; resource?: 'Messages' | 'Calls' }): void;
   /** Where status callbacks go (the server under test's base URL). */
   callbacksTo(serverUrl: string): void;
   close(): Promise<void>;
@@ -91,7 +91,7 @@ export async function startFakeTwilio(
   let failure: Failure | null = null;
   const failures: Failure[] = [];
   const failuresFor = new Map<string, Failure[]>();
-  const reports = new Map<string, { status: string; errorCode?: string }>();
+  const reports = new Map<string, { status: string; errorCode?: string; resource: 'Messages' | 'Calls' }>();
   const accepted: FakeTwilioAccepted[] = [];
   let callbackBase: string | null = null;
   const hanging = new Set<ServerResponse>();
@@ -142,7 +142,7 @@ export async function startFakeTwilio(
     const sid = (isCall ? 'CA' : 'SM') + randomBytes(16).toString('hex');
     accepted.push({ sid, resource: isCall ? 'Calls' : 'Messages', to: form.To, body: (isCall ? form.Twiml : form.Body) ?? '', at: Date.now() });
     const report = reports.get(form.To);
-    if (report && form.StatusCallback && callbackBase) {
+    if (report && report.resource === (isCall ? 'Calls' : 'Messages') && form.StatusCallback && callbackBase) {
       const params: Record<string, string> = isCall
         ? { CallSid: sid, CallStatus: report.status, AccountSid: accountSid }
         : { MessageSid: sid, MessageStatus: report.status, AccountSid: accountSid, ...(report.errorCode && { ErrorCode: report.errorCode }) };
@@ -233,7 +233,7 @@ export async function startFakeTwilio(
     },
     accepted,
     reportFor(to, status, options = {}) {
-      reports.set(to, { status, errorCode: options.errorCode });
+      reports.set(to, { status, errorCode: options.errorCode, resource: options.resource ?? 'Messages' });
     },
     callbacksTo(serverUrl) {
       callbackBase = serverUrl.replace(/\/+$/, '');

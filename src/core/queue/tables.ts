@@ -37,7 +37,17 @@ export interface DeliveryAttemptTable {
   created_at: number;
 }
 
+/** A provider's final report on a message or call (Twilio status callback), by its id. */
+export interface DeliveryReportTable {
+  provider_id: string;
+  /** delivered | failed */
+  status: string;
+  error: string | null;
+  created_at: number;
+}
+
 export interface QueueTables {
   delivery_jobs: DeliveryJobTable;
   delivery_attempts: DeliveryAttemptTable;
+  delivery_reports: DeliveryReportTable;
 }

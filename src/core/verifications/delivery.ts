@@ -54,6 +54,20 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
     };
   }
   const failedDelivery = statements.prepare("update verifications set delivery_status = 'failed', delivery_error = ? where request_id = ?");
+  const report = statements.prepare<{ status: string; error: string | null }>('select status, error from delivery_reports where provider_id = ?');
+  // A report that came before the attempt was recorded: applied to the request and the attempt now.
+  const earlyReport = statements.prepare(
+    `update verifications set delivery_status = ?, delivery_error = ? where request_id = ? and provider_id = ?`,
+  );
+  const earlyAttempt = statements.prepare('update delivery_attempts set status = ?, error = ? where provider_id = ?');
+  async function applyEarlyReport(requestId: string, providerId: string): Promise<{ status: string; error: string | null } | undefined> {
+    const r = await report.get(providerId);
+    if (r) {
+      await earlyReport.run(r.status, r.error, requestId, providerId);
+      await earlyAttempt.run(r.status === 'delivered' ? 'delivered' : 'undelivered', r.error, providerId);
+    }
+    return r;
+  }
 
   /** A report awaited only where one can come: Twilio with a public URL for its callbacks. */
   const reportable = (r: DeliveryReceipt) => settings.reportTimeoutMs > 0 && r.provider === 'twilio' && r.providerId !== null && config.publicUrl !== null;
@@ -74,8 +88,9 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
     const hasNext = job.stage + 1 < stages.length;
     if (job.note !== null) {
       // Waiting for Twilio's report on the message or call whose id the note holds.
-      if (v.provider_id === job.note && v.delivery_status === 'delivered') return { type: 'ok' };
-      const why = v.provider_id === job.note && v.delivery_status === 'failed' ? 'reported undelivered' : `not reported delivered within ${settings.reportTimeoutMs / 1000} s`;
+      const r = await applyEarlyReport(requestId, job.note);
+      if (r?.status === 'delivered') return { type: 'ok' };
+      const why = r ? 'reported undelivered' : `not reported delivered within ${settings.reportTimeoutMs / 1000} s`;
       if (hasNext) {
         await event.run(requestId, tenantId, 'fallback', `${stages[job.stage]!.channel} ${why}: falling back to ${stages[job.stage + 1]!.channel}`, now);
         return { type: 'next', error: why };
@@ -104,6 +119,11 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
       detail: `${stage.channel} ${r.provider}: ${outcome === 'accepted' ? r.status : outcome}${error ? `: ${error}` : ''}`.slice(0, 500),
     });
     metrics.deliveryAttempt(stage.channel, r.provider, outcome);
+    if (outcome === 'accepted' && r.providerId !== null && config.publicUrl !== null && r.provider === 'twilio') {
+      const early = await applyEarlyReport(requestId, r.providerId);
+      if (early?.status === 'delivered') return { type: 'ok' };
+      if (early && hasNext) return { type: 'wait', ms: 0, note: r.providerId };
+    }
     if (outcome === 'accepted') return hasNext && reportable(r) ? { type: 'wait', ms: settings.reportTimeoutMs, note: r.providerId } : { type: 'ok' };
     if (outcome === 'retry') return { type: 'retry', error: error ?? 'failed', retryAfterMs: r.retryAfterMs ?? null };
     if (hasNext) {

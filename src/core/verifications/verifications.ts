@@ -291,6 +291,12 @@ export function createVerifications(
     // waiting for this report, if any: delivered ends it, undelivered falls back, now.
     const reported = status === 'delivered' ? 'delivered' : status === 'failed' ? 'undelivered' : null;
     if (reported) {
+      // Kept first: the report may come before the worker recorded the attempt (delivery.ts reads it).
+      await db
+        .insertInto('delivery_reports')
+        .values({ provider_id: providerId, status, error: error?.slice(0, 500) ?? null, created_at: Date.now() })
+        .onConflict((oc) => oc.column('provider_id').doNothing())
+        .execute();
       const attempts = await db
         .updateTable('delivery_attempts')
         .set({ status: reported, error: error?.slice(0, 500) ?? null })

@@ -26,6 +26,7 @@ export const TABS: Tab[] = [
   { href: '/console/sdr', label: 'Send records', capability: 'records.read' },
   { href: '/console/usage', label: 'Usage', capability: 'records.read' },
   { href: '/console/voice', label: 'Voice', capability: 'voice.lines.read' },
+  { href: '/console/delivery', label: 'Delivery', capability: 'records.read' },
   { href: '/console/outbox', label: 'Outbox', capability: 'outbox.read' },
   { href: '/console/fraud', label: 'Fraud guard', capability: 'codes.policy' },
   { href: '/console/audit', label: 'Audit trail', capability: 'changes.read' },

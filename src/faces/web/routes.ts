@@ -16,6 +16,7 @@ import { consoleRecords } from './console-records.js';
 import { consoleSip } from './console-sip.js';
 import { consoleFraud } from './console-fraud.js';
 import { consoleVoice } from './console-voice.js';
+import { consoleDelivery } from './console-delivery.js';
 import { loginPages } from './login-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
@@ -59,4 +60,5 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
   await app.register(consoleFraud, { core });
   await app.register(consoleVoice, { core });
   await app.register(consoleAudit, { core });
+  await app.register(consoleDelivery, { core });
 };

@@ -49,6 +49,16 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('delivery_attempts_request').on('delivery_attempts').columns(['request_id', 'id']).execute();
   await db.schema.createIndex('delivery_attempts_provider_id').on('delivery_attempts').column('provider_id').execute();
 
+  // Twilio's final report on a message or call (delivered or failed), by its SID. Kept apart because
+  // it can arrive before the worker has recorded the attempt it is about.
+  await db.schema
+    .createTable('delivery_reports')
+    .addColumn('provider_id', 'varchar(200)', (c) => c.primaryKey())
+    .addColumn('status', 'varchar(16)', (c) => c.notNull())
+    .addColumn('error', 'varchar(500)')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .execute();
+
   if (!isPostgres(db)) return;
   await sql`
     create function gh_send_queue(
@@ -72,6 +82,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   if (isPostgres(db)) await sql`drop function if exists gh_send_queue`.execute(db);
+  await db.schema.dropTable('delivery_reports').execute();
   await db.schema.dropTable('delivery_attempts').execute();
   await db.schema.dropTable('delivery_jobs').execute();
 }

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { type FaultySmtp, startFaultySmtp } from '../../helpers/faulty-smtp.js';
 import { type FakeTwilio, type Failure, startFakeTwilio, tooManyRequests } from '../../helpers/fake-twilio.js';
 import { queueDrained } from '../../helpers/delivery.js';
-import { type TestServer, startTestServer } from '../../helpers/server.js';
+import { type TestServer, call, startTestServer } from '../../helpers/server.js';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
 import { type Client, client } from './helpers.js';
 
@@ -259,6 +259,25 @@ for (const dialect of DIALECTS) {
       assert.equal(refused.deliveryStatus, 'failed');
       assert.deepEqual(refused.deliveryAttempts.map((x: { status: string }) => x.status), ['failed']);
       assert.equal(smtp.rcpts.get(never), 1);
+    });
+
+    test('/metrics counts tries by channel, provider and outcome, and shows the queue depth and its oldest job', async () => {
+      const text = (await call(`${server.url}/metrics`)).text;
+      const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      const delivery = text.split('\n').filter((l) => l.startsWith('gatehouse_delivery')).join('\n');
+      assert.ok(value('gatehouse_delivery_attempts_total{channel="sms",provider="twilio",outcome="accepted"}') >= 40, delivery);
+      assert.ok(value('gatehouse_delivery_attempts_total{channel="sms",provider="twilio",outcome="retry"}') >= 1);
+      assert.ok(value('gatehouse_delivery_attempts_total{channel="call",provider="twilio",outcome="accepted"}') >= 3);
+      assert.ok(value('gatehouse_delivery_attempts_total{channel="email",provider="smtp",outcome="failed"}') >= 1);
+      assert.equal(value('gatehouse_delivery_queue_depth'), 0);
+      assert.equal(value('gatehouse_delivery_queue_oldest_age_seconds'), 0);
+      // A job due in an hour (a long Retry-After) is in the depth, and ages.
+      await server.runtime.core.queue.enqueue({ kind: 'parked', ref: dialect, tenantId: null, payload: null, runAt: Date.now() + 3_600_000 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const later = (await call(`${server.url}/metrics`)).text;
+      assert.match(later, /^gatehouse_delivery_queue_depth 1$/m);
+      assert.ok(Number(/^gatehouse_delivery_queue_oldest_age_seconds (\S+)$/m.exec(later)![1]) >= 0.05);
+      await db().deleteFrom('delivery_jobs').where('kind', '=', 'parked').execute();
     });
 
     test('usage counts sends by first channel and tries by channel, separately', async () => {
