@@ -32,7 +32,7 @@ function auth(server: { dataDir: string }): string {
   const { tenant } = JSON.parse(readFileSync(path.join(server.dataDir, 'bootstrap-credentials.json'), 'utf8')) as { tenant: { sid: string; authToken: string } };
   return `Basic ${Buffer.from(`${tenant.sid}:${tenant.authToken}`).toString('base64')}`;
 }
-const twilioEnv = (t: FakeTwilio) => ({ TWILIO_ACCOUNT_SID: t.accountSid, TWILIO_AUTH_TOKEN: t.authToken, TWILIO_BASE_URL: t.url, GATEHOUSE_OUTBOX: 'false' });
+const twilioEnv = (t: FakeTwilio) => ({ TWILIO_ACCOUNT_SID: t.accountSid, TWILIO_AUTH_TOKEN: t.authToken, TWILIO_BASE_URL: t.url, GATEHOUSE_OUTBOX: 'false', GATEHOUSE_FRAUD_GUARD: 'false' });
 
 async function sends(): Promise<void> {
   ensureWrk();
@@ -76,7 +76,7 @@ async function drain(dialect: 'sqlite' | 'postgres'): Promise<void> {
   let n = 0;
   const enqueue = async () => {
     for (let i = 0; i < DRAIN_JOBS; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, () => core.verifications.send(caller, { service: 'drain', from: '+15550000000', to: `+1415${String(n++).padStart(7, '0')}`, body: 'code {code}' })));
+      await Promise.all(Array.from({ length: 50 }, () => core.verifications.send(caller, { service: 'drain', from: '+15550000000', to: `+1415${2_000_000 + n++}`, body: 'code {code}' })));
     }
   };
   const depth = async () => (await core.queue.stats()).depth;

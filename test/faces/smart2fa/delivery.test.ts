@@ -43,6 +43,7 @@ for (const dialect of DIALECTS) {
           GATEHOUSE_DELIVERY_BACKOFF_MAX_MS: '100',
           GATEHOUSE_DELIVERY_POLL_MS: '50',
           GATEHOUSE_DELIVERY_REPORT_TIMEOUT: '1',
+          GATEHOUSE_FRAUD_GUARD: 'false',
         },
       });
       twilio.callbacksTo(server.url);
