@@ -56,6 +56,19 @@ export interface Config {
   loginRate: { account: RateSetting; address: RateSetting };
   /** OpenTelemetry traces: where they go over OTLP/HTTP and the service name they carry; null: no traces (the SDK is not even loaded). */
   otel: { endpoint: string; serviceName: string } | null;
+  /** Tenant webhooks (core/events): who may be called, what TLS roots are trusted, how long to wait, when to try again. */
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** true: URLs may resolve to loopback, private, link-local and metadata addresses (tests, closed networks). */
+  allowPrivate: boolean;
+  /** Extra PEM certificates trusted besides Node's roots (an internal CA); null: the roots only. */
+  caPem: string | null;
+  /** How long one attempt waits for the receiver's answer. */
+  timeoutMs: number;
+  /** The waits before each retry, in order: their count is the number of retries after the first attempt. */
+  retryDelaysMs: number[];
 }
 
 /** Gatehouse as a SIP peer: where SIP MESSAGEs go, and the registrar it can ask to drop a registration. */
@@ -177,6 +190,10 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_REGISTRAR_RPC_URL', '(none)', 'http:// URL of Kamailio\'s JSON-RPC (jsonrpcs), so removing a device also unregisters it there'],
   ['OTEL_EXPORTER_OTLP_ENDPOINT', '(none)', 'http(s):// base URL of an OpenTelemetry collector (OTLP over HTTP; spans go to <it>/v1/traces); unset: no traces, and the OpenTelemetry SDK is not loaded'],
   ['OTEL_SERVICE_NAME', 'gatehouse', 'service.name of the spans'],
+  ['GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE', 'false', 'true to let tenant webhook URLs resolve to loopback, private, link-local or metadata addresses (tests, closed networks); false refuses them at registration and at every delivery'],
+  ['GATEHOUSE_WEBHOOKS_CA', '(none)', "extra CA certificates tenant webhook receivers are trusted with, besides Node's roots: PEM text, or @/path/to/ca.pem"],
+  ['GATEHOUSE_WEBHOOKS_TIMEOUT', '10', 'seconds one webhook delivery waits for the receiver to answer'],
+  ['GATEHOUSE_WEBHOOKS_RETRY', '5,300,1800,7200,18000,36000,36000', 'seconds to wait before each retry of a failed webhook delivery (decimals allowed), comma-separated; their count is the number of retries'],
 ];
 
 type Env = Record<string, string | undefined>;
@@ -244,6 +261,24 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     },
     sip: sipSettings(get),
     otel: otelSettings(get),
+    webhooks: webhookSettings(get, cwd),
+  };
+}
+
+function webhookSettings(get: Get, cwd: string): WebhookConfig {
+  const ca = get('GATEHOUSE_WEBHOOKS_CA');
+  const caPem = ca === undefined ? null : ca.startsWith('@') ? readFileOr('GATEHOUSE_WEBHOOKS_CA', path.resolve(cwd, ca.slice(1))) : ca;
+  if (caPem !== null && !caPem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('GATEHOUSE_WEBHOOKS_CA', 'must be PEM certificates (-----BEGIN CERTIFICATE-----)');
+  const retry = get('GATEHOUSE_WEBHOOKS_RETRY') ?? '5,300,1800,7200,18000,36000,36000';
+  const delays = retry.split(',').map((d) => d.trim());
+  if (delays.length > 20 || delays.some((d) => !/^\d{1,6}(\.\d{1,3})?$/.test(d))) {
+    throw new ConfigError('GATEHOUSE_WEBHOOKS_RETRY', `must be up to 20 comma-separated seconds such as 5,300,1800, got "${retry}"`);
+  }
+  return {
+    allowPrivate: boolean('GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE', get('GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE') ?? 'false'),
+    caPem,
+    timeoutMs: integer('GATEHOUSE_WEBHOOKS_TIMEOUT', get('GATEHOUSE_WEBHOOKS_TIMEOUT') ?? '10', 1, 120) * 1000,
+    retryDelaysMs: delays.map((d) => Math.round(Number(d) * 1000)),
   };
 }
 

@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import type { DestinationStream } from 'pino';
 import { CommonErrors, GatehouseError } from './core/errors.js';
 import { adminFace } from './faces/admin/routes.js';
+import { webhookRoutes } from './faces/admin/webhook-routes.js';
 import { envelopeForPath } from './faces/envelopes.js';
 import { comm100LoginFace } from './faces/comm100/login-face.js';
 import { comm100TwoFactorFace } from './faces/comm100/routes.js';
@@ -216,6 +217,10 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(voiceFace, { core });
   await app.register(flexisipFace, { core });
   await app.register(registrarFace, { core });
+  await app.register(webhookRoutes, { core });
+  // Webhook deliveries are posted by every serving process (they share the table: core/events/worker.ts).
+  app.addHook('onReady', async () => core.webhookWorker.start());
+  app.addHook('onClose', async () => core.webhookWorker.stop());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -7,6 +7,9 @@ import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
 import { deviceCookies, loadDeviceKey } from './login/device-cookies.js';
+import { createEvents } from './events/events.js';
+import { createWebhooks } from './events/webhooks.js';
+import { createWebhookWorker } from './events/worker.js';
 import { createLogin } from './login/login.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
@@ -50,7 +53,12 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const buckets = createBuckets(deps.state, deps);
   const guessing = createGuessing(deps, audit);
   const devices = deviceCookies(await loadDeviceKey(deps.db, deps.sealer));
-  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets, devices });
+  const webhooks = createWebhooks(deps, tenants);
+  const events = createEvents(webhooks);
+  // Built here, started only by a server (server.ts): the command line raises events but posts none.
+  const webhookWorker = createWebhookWorker(deps);
+  webhooks.onQueued(webhookWorker.wake);
+  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets, devices, events });
   // A password change or a 2FA reset ends the account's JWTs, trusted devices and logins in progress.
   const revokeSessions = async (accountId: number) => {
     await credentials.revokeJwts(accountId);
@@ -62,7 +70,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const limits = createLimits(deps, tenants);
   const settings = createSettings(deps);
   const hasher = codeHasher(pepper);
-  const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher });
+  const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher, events });
   const records = createRecords(deps, limits);
   const voice = createVoice(deps, { tenants, settings });
   const sip = createDigestAuth(deps, createNonces(await loadNonceKey(deps.db, deps.sealer), deps.state));
@@ -96,6 +104,9 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     sipStatistics,
     sipMessages,
     csrf,
+    webhooks,
+    events,
+    webhookWorker,
   };
 }
 

@@ -21,5 +21,7 @@ export interface BusinessMetrics {
   totpUsed(): void;
   /** A backup code was spent. */
   backupCodeUsed(): void;
+  /** A webhook delivery attempt failed: retry (another attempt is scheduled), gave_up (the schedule is spent), refused (the SSRF rule). */
+  webhookFailed(outcome: 'retry' | 'gave_up' | 'refused'): void;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Generated, Kysely } from 'kysely';
 import type { AuditTables } from '../core/audit/tables.js';
+import type { EventTables } from '../core/events/tables.js';
 import type { SipTables } from '../core/flexisip/tables.js';
 import type { LoginTables } from '../core/login/tables.js';
 import type { SipDirectoryTables } from '../core/sip-directory/tables.js';
@@ -102,7 +103,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables {
+export interface Database extends EventTables, TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;

@@ -15,6 +15,7 @@ import { requireCapability } from '../roles.js';
 import type { Channels } from '../core.js';
 import type { CoreDeps } from '../context.js';
 import { GatehouseError, invalid } from '../errors.js';
+import type { Events } from '../events/events.js';
 import type { Limits } from '../limits/limits.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { type CodeHasher, newCode, newRequestId } from './codes.js';
@@ -95,9 +96,9 @@ export function parseLimits(input: unknown): Array<[string, string]> {
 
 export function createVerifications(
   { db, dialect, statements, metrics }: CoreDeps,
-  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher },
+  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher; events: Events },
 ) {
-  const { channels, buckets, limits, settings, hasher } = deps;
+  const { channels, buckets, limits, settings, hasher, events } = deps;
   const q = verificationQueries(statements, dialect, MAX_ATTEMPTS);
 
   function validate(input: SendInput) {
@@ -180,7 +181,9 @@ export function createVerifications(
     );
     if (!opened) throw rateLimited(defaultBucket);
     metrics.codeSent(v.channel, v.channel === 'email' ? 'none' : callingCode(input.to));
-    if (!channel.local) await q.delivered(requestId, tenant.id, await delivery(), now);
+    const delivered = channel.local ? null : await delivery();
+    if (delivered) await q.delivered(requestId, tenant.id, delivered, now);
+    await events.sent(tenant.id, { requestId, service: input.service, channel: v.channel, to: input.to }, delivered);
     return { requestId };
   }
 
@@ -240,6 +243,7 @@ export function createVerifications(
       if (!reason) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
       return refuse(requestId, tenant.id, reason, now);
     }
+    await events.attempted(tenant.id, requestId, counted);
     if (counted.status !== 'verified') throw about(requestId, VerificationErrors.wrongCode, 'Invalid OTP Code');
     metrics.codeVerified(counted.channel);
     return { requestId };
@@ -265,6 +269,7 @@ export function createVerifications(
       return { requestId: input.requestId };
     }
     await q.record(input.requestId, tenant.id, [{ type: 'cancel', detail: 'canceled' }], now);
+    await events.canceled(tenant.id, input.requestId);
     return { requestId: input.requestId };
   }
 
@@ -283,6 +288,7 @@ export function createVerifications(
       .returning(['request_id', 'tenant_id'])
       .execute();
     for (const r of rows) await q.record(r.request_id, r.tenant_id, [{ type: 'status', detail: `${status}${error ? `: ${error}` : ''}`.slice(0, 500) }], Date.now());
+    for (const r of rows) await events.deliveryStatus(r.tenant_id, r.request_id, status, error);
     return rows.length > 0;
   }
 
