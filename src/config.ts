@@ -56,8 +56,26 @@ export interface Config {
   loginRate: { account: RateSetting; address: RateSetting };
   /** OpenTelemetry traces: where they go over OTLP/HTTP and the service name they carry; null: no traces (the SDK is not even loaded). */
   otel: { endpoint: string; serviceName: string } | null;
+  /** The delivery queue (core/queue): its workers, retries and fallback timing. */
+  delivery: DeliveryConfig;
   /** Tenant webhooks (core/events): who may be called, what TLS roots are trusted, how long to wait, when to try again. */
   webhooks: WebhookConfig;
+}
+
+export interface DeliveryConfig {
+  /** Tries of one channel before the code falls back to the next channel, or is recorded failed. */
+  attempts: number;
+  /** The first retry's delay; each next one doubles, up to backoffMaxMs, with jitter. */
+  backoffMs: number;
+  backoffMaxMs: number;
+  /** How long a claimed job is its worker's: after it, another worker (or the restarted process) takes it. */
+  leaseMs: number;
+  /** Jobs one process delivers at once. */
+  concurrency: number;
+  /** How often a process looks for due jobs it was not woken for (another process's, a retry's). */
+  pollMs: number;
+  /** With a fallback channel and Twilio status callbacks: how long to wait for "delivered" before falling back; 0: never wait. */
+  reportTimeoutMs: number;
 }
 
 export interface WebhookConfig {
@@ -190,6 +208,13 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_REGISTRAR_RPC_URL', '(none)', 'http:// URL of Kamailio\'s JSON-RPC (jsonrpcs), so removing a device also unregisters it there'],
   ['OTEL_EXPORTER_OTLP_ENDPOINT', '(none)', 'http(s):// base URL of an OpenTelemetry collector (OTLP over HTTP; spans go to <it>/v1/traces); unset: no traces, and the OpenTelemetry SDK is not loaded'],
   ['OTEL_SERVICE_NAME', 'gatehouse', 'service.name of the spans'],
+  ['GATEHOUSE_DELIVERY_ATTEMPTS', '5', 'tries of one channel (a provider 5xx, 429, timeout or connection error is tried again) before the code falls back to the next channel or is recorded failed'],
+  ['GATEHOUSE_DELIVERY_BACKOFF_MS', '1000', 'milliseconds before the first retry; each next retry waits twice as long (with jitter), or what Retry-After asks'],
+  ['GATEHOUSE_DELIVERY_BACKOFF_MAX_MS', '60000', 'the longest wait between two retries, in milliseconds'],
+  ['GATEHOUSE_DELIVERY_LEASE', '60', 'seconds a worker holds a claimed delivery; a job whose worker died is delivered again after it'],
+  ['GATEHOUSE_DELIVERY_CONCURRENCY', '16', 'deliveries one process makes at once'],
+  ['GATEHOUSE_DELIVERY_POLL_MS', '1000', 'milliseconds between two looks for due deliveries (a send wakes its own process at once)'],
+  ['GATEHOUSE_DELIVERY_REPORT_TIMEOUT', '120', 'seconds to wait for Twilio to report an SMS or call delivered before a send with a fallback channel falls back (needs GATEHOUSE_PUBLIC_URL); 0: fall back only on a failure'],
   ['GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE', 'false', 'true to let tenant webhook URLs resolve to loopback, private, link-local or metadata addresses (tests, closed networks); false refuses them at registration and at every delivery'],
   ['GATEHOUSE_WEBHOOKS_CA', '(none)', "extra CA certificates tenant webhook receivers are trusted with, besides Node's roots: PEM text, or @/path/to/ca.pem"],
   ['GATEHOUSE_WEBHOOKS_TIMEOUT', '10', 'seconds one webhook delivery waits for the receiver to answer'],
@@ -260,6 +285,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
       address: rate('GATEHOUSE_LOGIN_RATE_ADDRESS', get('GATEHOUSE_LOGIN_RATE_ADDRESS') ?? '100/600'),
     },
     sip: sipSettings(get),
+    delivery: deliverySettings(get),
     otel: otelSettings(get),
     webhooks: webhookSettings(get, cwd),
   };
@@ -341,6 +367,21 @@ function rate(variable: string, value: string): RateSetting {
 }
 
 type Get = (name: string) => string | undefined;
+
+function deliverySettings(get: Get): DeliveryConfig {
+  const backoffMs = integer('GATEHOUSE_DELIVERY_BACKOFF_MS', get('GATEHOUSE_DELIVERY_BACKOFF_MS') ?? '1000', 1, 3_600_000);
+  const backoffMaxMs = integer('GATEHOUSE_DELIVERY_BACKOFF_MAX_MS', get('GATEHOUSE_DELIVERY_BACKOFF_MAX_MS') ?? '60000', 1, 86_400_000);
+  if (backoffMaxMs < backoffMs) throw new ConfigError('GATEHOUSE_DELIVERY_BACKOFF_MAX_MS', 'must be at least GATEHOUSE_DELIVERY_BACKOFF_MS');
+  return {
+    attempts: integer('GATEHOUSE_DELIVERY_ATTEMPTS', get('GATEHOUSE_DELIVERY_ATTEMPTS') ?? '5', 1, 100),
+    backoffMs,
+    backoffMaxMs,
+    leaseMs: integer('GATEHOUSE_DELIVERY_LEASE', get('GATEHOUSE_DELIVERY_LEASE') ?? '60', 1, 3600) * 1000,
+    concurrency: integer('GATEHOUSE_DELIVERY_CONCURRENCY', get('GATEHOUSE_DELIVERY_CONCURRENCY') ?? '16', 1, 1000),
+    pollMs: integer('GATEHOUSE_DELIVERY_POLL_MS', get('GATEHOUSE_DELIVERY_POLL_MS') ?? '1000', 10, 600_000),
+    reportTimeoutMs: integer('GATEHOUSE_DELIVERY_REPORT_TIMEOUT', get('GATEHOUSE_DELIVERY_REPORT_TIMEOUT') ?? '120', 0, 86_400) * 1000,
+  };
+}
 
 function channelSettings(get: Get, outboxEnabled: boolean): Pick<Config, 'publicUrl' | 'twilio' | 'smtp' | 'channels'> {
   const publicUrl = get('GATEHOUSE_PUBLIC_URL');

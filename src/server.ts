@@ -178,6 +178,10 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   // Requests in flight when shutdown starts finish normally, but their connections must not carry
   // another request: Node stops reading new requests once the server closes, and the client would wait.
   let closing = false;
+  // The delivery queue's workers run in a server, not in a CLI command: started once the app is
+  // ready, stopped (their deliveries in flight recorded) when it closes, before storage closes.
+  app.addHook('onReady', () => core.queue.start());
+  app.addHook('onClose', () => core.queue.stop());
   app.addHook('preClose', (done) => {
     closing = true;
     done();

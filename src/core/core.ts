@@ -26,6 +26,7 @@ import { createRecords } from './verifications/records.js';
 import { createSettings } from './verifications/settings.js';
 import { createVerifications } from './verifications/verifications.js';
 import { createVoice } from './voice/voice.js';
+import { createQueue } from './queue/queue.js';
 import { createFlexisip } from './flexisip/flexisip.js';
 import { createDigestAuth } from './sip/authenticate.js';
 import { createGuessing } from './guessing/guessing.js';
@@ -40,6 +41,8 @@ export interface Channels {
 
 export async function createCore(deps: CoreDeps, channels: Channels) {
   const tenants = createTenants(deps);
+  // The delivery queue: handlers register on it below; a server starts its workers (server.ts).
+  const queue = createQueue(deps);
   const accounts = createAccounts(deps, tenants);
   const signingKeys = await loadSigningKeys(deps.db, deps.sealer);
   const credentials = createCredentials(deps, accounts, signingKeys);
@@ -83,6 +86,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   return {
     deps,
     channels,
+    queue,
     tenants,
     accounts,
     credentials,

@@ -13,6 +13,7 @@ import type { TrustedDeviceTables } from '../core/trusted-devices/tables.js';
 import type { TwoFactorTables } from '../core/twofactor/tables.js';
 import type { VerificationTables } from '../core/verifications/tables.js';
 import type { VoiceTables } from '../core/voice/tables.js';
+import type { QueueTables } from '../core/queue/tables.js';
 
 export interface TenantTable {
   id: Generated<number>;
@@ -103,7 +104,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database extends EventTables, TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables {
+export interface Database extends EventTables, TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables, QueueTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;

@@ -21,5 +21,6 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'sip_accounts', key: 'account_id', column: 'provisioning_token', context: (id) => `sip_provisioning:${id}` },
   { table: 'sip_secrets', key: 'name', column: 'sealed', context: (name) => `sip_secret:${name}` },
   { table: 'server_secrets', key: 'name', column: 'sealed', context: (name) => `server_secret:${name}` },
+  { table: 'delivery_jobs', key: 'key', column: 'payload', context: (key) => `delivery_job:${key}` },
   { table: 'webhooks', key: 'sid', column: 'secret', context: (sid) => `webhook_secret:${sid}` },
 ];
