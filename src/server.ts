@@ -222,9 +222,9 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(flexisipFace, { core });
   await app.register(registrarFace, { core });
   await app.register(webhookRoutes, { core });
-  // Webhook deliveries are posted by every serving process (they share the table: core/events/worker.ts).
-  app.addHook('onReady', async () => core.webhookWorker.start());
-  app.addHook('onClose', async () => core.webhookWorker.stop());
+  // Codes that expire while pending raise verification.expired, found by a sweep (core/events/expiry-sweep.ts).
+  app.addHook('onReady', async () => core.expiredEvents.start());
+  app.addHook('onClose', () => core.expiredEvents.stop());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -9,7 +9,8 @@ import { loadSigningKeys } from './credentials/signing-keys.js';
 import { deviceCookies, loadDeviceKey } from './login/device-cookies.js';
 import { createEvents } from './events/events.js';
 import { createWebhooks } from './events/webhooks.js';
-import { createWebhookWorker } from './events/worker.js';
+import { registerWebhookDelivery } from './events/delivery.js';
+import { expirySweep } from './events/expiry-sweep.js';
 import { createLogin } from './login/login.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
@@ -56,11 +57,11 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const buckets = createBuckets(deps.state, deps);
   const guessing = createGuessing(deps, audit);
   const devices = deviceCookies(await loadDeviceKey(deps.db, deps.sealer));
-  const webhooks = createWebhooks(deps, tenants);
+  const webhooks = createWebhooks(deps, tenants, queue);
   const events = createEvents(webhooks);
-  // Built here, started only by a server (server.ts): the command line raises events but posts none.
-  const webhookWorker = createWebhookWorker(deps);
-  webhooks.onQueued(webhookWorker.wake);
+  registerWebhookDelivery(deps, queue);
+  // Started by a server only (server.ts), like the queue's workers.
+  const expiredEvents = expirySweep(deps, queue);
   const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets, devices, events });
   // A password change or a 2FA reset ends the account's JWTs, trusted devices and logins in progress.
   const revokeSessions = async (accountId: number) => {
@@ -110,7 +111,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     csrf,
     webhooks,
     events,
-    webhookWorker,
+    expiredEvents,
   };
 }
 

@@ -10,16 +10,20 @@
  * A webhook registered now hears of codes that expire from now on, not of older ones.
  */
 import type { CoreDeps } from '../context.js';
+import type { Queue } from '../queue/queue.js';
+import { WEBHOOK_JOB } from './delivery.js';
 import { eventBody } from './catalogue.js';
 import { newMessageId } from './signing.js';
 import { subscribes } from './webhooks.js';
 
 const CURSOR = 'webhooks.expired_swept_until';
+/** How often: verification.expired fires within about this long of the expiry. */
+const SWEEP_MS = 1000;
 /** The longest a code lives (a send's timeout is at most 86 400 s): bounds the scan by created_at, which is indexed. */
 const MAX_TIMEOUT_MS = 86_400_000;
 
-export function expirySweep({ db }: CoreDeps, onQueued: () => void) {
-  return async function sweep(now: number = Date.now()): Promise<number> {
+export function expirySweep({ db }: CoreDeps, queue: Queue) {
+  async function sweep(now: number = Date.now()): Promise<number> {
     const queued = await db.transaction().execute(async (trx) => {
       const cursor = await trx.selectFrom('meta').select('value').where('key', '=', CURSOR).executeTakeFirst();
       if (!cursor) {
@@ -49,18 +53,40 @@ export function expirySweep({ db }: CoreDeps, onQueued: () => void) {
           const payload = eventBody('verification.expired', { requestId: v.request_id, accountSid: v.sid, service: v.service, channel: v.channel, to: v.to, attempts: Number(v.attempts) }, at);
           for (const h of hooks.filter((x) => Number(x.tenant_id) === tenantId)) {
             const t = Date.now();
+            const sid = newMessageId(t);
             const r = await trx
               .insertInto('webhook_deliveries')
-              .values({ sid: newMessageId(t), webhook_id: h.id, tenant_id: tenantId, event_type: 'verification.expired', event_key: `verification.expired:${v.request_id}`, payload, status: 'pending', attempts: 0, next_attempt_at: t, created_at: t, updated_at: t })
+              .values({ sid, webhook_id: h.id, tenant_id: tenantId, event_type: 'verification.expired', event_key: `verification.expired:${v.request_id}`, payload, status: 'pending', attempts: 0, next_attempt_at: t, job_ref: sid, created_at: t, updated_at: t })
               .onConflict((oc) => oc.columns(['webhook_id', 'event_key']).doNothing())
               .executeTakeFirst();
-            n += Number(r.numInsertedOrUpdatedRows ?? 0);
+            if (Number(r.numInsertedOrUpdatedRows ?? 0) !== 1) continue;
+            await queue.enqueueIn(trx, { kind: WEBHOOK_JOB, ref: sid, tenantId, payload: null });
+            n++;
           }
         }
       }
       return n;
     });
-    if (queued) onQueued();
+    if (queued) queue.wake();
     return queued;
+  }
+
+  // Every serving process sweeps (server.ts starts it); the cursor makes each window one process's.
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> | null = null;
+  return {
+    sweep,
+    start() {
+      if (timer) return;
+      timer = setInterval(() => {
+        if (!running) running = sweep().catch(() => 0).finally(() => (running = null));
+      }, SWEEP_MS);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await running;
+    },
   };
 }

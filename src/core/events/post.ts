@@ -14,8 +14,24 @@ export interface PostOptions {
   timeoutMs: number;
 }
 
-/** How an attempt ended: the receiver's status, or why there was none; `refused` is the address guard's. */
-export type Attempt = { status: number; error: string | null } | { status: null; error: string; refused: boolean };
+/**
+ * How an attempt ended: the receiver's status (null when it never answered) or why there was none;
+ * `refused`: the address guard refused the host; `retryAfterMs`: the receiver's Retry-After.
+ */
+export interface Attempt {
+  status: number | null;
+  error: string | null;
+  refused?: boolean;
+  retryAfterMs?: number | null;
+}
+
+/** Retry-After in seconds or as an HTTP date, in ms from now; null when absent or unreadable. */
+export function retryAfter(value: string | undefined, now = Date.now()): number | null {
+  if (!value) return null;
+  if (/^\d{1,7}$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
 
 export function createPoster(options: PostOptions) {
   const ca = options.caPem ? [...rootCertificates, options.caPem] : undefined;
@@ -52,8 +68,11 @@ export function createPoster(options: PostOptions) {
         },
         (res) => {
           res.resume();
-          res.on('end', () => done({ status: res.statusCode ?? 0, error: null }));
-          res.on('error', () => done({ status: res.statusCode ?? 0, error: null }));
+          const status = res.statusCode ?? 0;
+          // Only an answer asking to come back later is taken at its word on when.
+          const later = status === 429 || status === 503 ? retryAfter(res.headers['retry-after']) : null;
+          res.on('end', () => done({ status, error: null, retryAfterMs: later }));
+          res.on('error', () => done({ status, error: null, retryAfterMs: later }));
         },
       );
       const timer = setTimeout(() => {

@@ -9,6 +9,9 @@ import { newTimeOrderedSid } from '../crypto.js';
 
 export const SECRET_PREFIX = 'whsec_';
 
+/** The sealing context of a webhook's secret at rest (core/secrets/sealed-columns.ts re-seals with it). */
+export const secretContext = (webhookSid: string) => `webhook_secret:${webhookSid}`;
+
 /** A new signing secret: 32 random bytes (the spec allows 24 to 64), base64 after the prefix. */
 export const newSecret = (): string => SECRET_PREFIX + randomBytes(32).toString('base64');
 

@@ -30,9 +30,10 @@ export interface WebhookDeliveryTable {
   payload: string;
   status: DeliveryStatus;
   attempts: number;
+  /** When the next attempt is due (while pending). */
   next_attempt_at: number;
-  /** While a worker holds the delivery: until when; another worker may claim it after. */
-  lease_until: number | null;
+  /** The ref of the delivery queue's job that posts it: the sid, then "<sid>:r<time>" after each resend. */
+  job_ref: string;
   /** The receiver's last HTTP status; null when it never answered. */
   last_status: number | null;
   last_error: string | null;

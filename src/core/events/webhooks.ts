@@ -15,15 +15,16 @@ import type { Tenants } from '../tenants/tenants.js';
 import { type Lookup, UnsafeAddressError, safeAddresses, systemLookup } from './address-guard.js';
 import { EVENT_TYPES, type EventType, eventBody, isEventType } from './catalogue.js';
 import { WebhookErrors } from './errors.js';
-import { newMessageId, newSecret } from './signing.js';
+import { newMessageId, newSecret, secretContext } from './signing.js';
 import type { DeliveryStatus } from './tables.js';
+import { type Queue, jobKey } from '../queue/queue.js';
+import { WEBHOOK_JOB } from './delivery.js';
 
 /** Endpoints per tenant: every event fans out to each, so the fan-out is bounded. */
 export const MAX_WEBHOOKS = 10;
 /** Deliveries a list shows at most. */
 export const MAX_LISTED = 200;
 
-export const secretContext = (sid: string) => `webhook_secret:${sid}`;
 
 export interface Webhook {
   id: string;
@@ -82,25 +83,26 @@ const toWebhook = (r: WebhookRow): Webhook => ({
 /** Whether a webhook subscribed to these events receives this one. */
 export const subscribes = (events: readonly string[], type: string) => events.length === 0 || events.includes(type);
 
-export function createWebhooks(deps: CoreDeps, tenants: Tenants, options: { lookup?: Lookup } = {}) {
+export function createWebhooks(deps: CoreDeps, tenants: Tenants, queue: Queue, options: { lookup?: Lookup } = {}) {
   const { db, statements, sealer, config, changes } = deps;
   const lookup = options.lookup ?? systemLookup;
-  const listeners: Array<() => void> = [];
 
   // The hot path's read: a tenant's webhooks and what each subscribes to.
   const hooksOf = statements.prepare<{ id: number; events: string }>('select id, events from webhooks where tenant_id = ?');
   const hooksCache = freshCache<number, Array<{ id: number; events: string[] }>>(changes);
   const insert = statements.prepare(
-    `insert into webhook_deliveries (sid, webhook_id, tenant_id, event_type, event_key, payload, status, attempts, next_attempt_at, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) on conflict (webhook_id, event_key) do nothing`,
+    `insert into webhook_deliveries (sid, webhook_id, tenant_id, event_type, event_key, payload, status, attempts, next_attempt_at, job_ref, created_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) on conflict (webhook_id, event_key) do nothing`,
   );
 
   /**
-   * Puts one delivery on the queue. The one place deliveries are queued: when the shared delivery
-   * queue lands, this also writes its job of kind 'webhook', and the worker below gives way to it.
+   * Puts one delivery on the queue: its record, and the delivery queue's job of kind 'webhook' that
+   * posts it (core/events/delivery.ts). Both prepared statements, one after the other: on SQLite they
+   * join the group commit of the writes that raised the event, so all commit together or none does.
    */
   async function enqueueWebhook(job: WebhookJob): Promise<void> {
-    await insert.run(job.sid, job.webhookId, job.tenantId, job.type, job.key, job.payload, job.at, job.at, job.at);
+    const added = await insert.run(job.sid, job.webhookId, job.tenantId, job.type, job.key, job.payload, job.at, job.sid, job.at, job.at);
+    if (added === 1) await queue.enqueue({ kind: WEBHOOK_JOB, ref: job.sid, tenantId: job.tenantId, payload: null });
   }
 
   /**
@@ -116,7 +118,6 @@ export function createWebhooks(deps: CoreDeps, tenants: Tenants, options: { look
       await enqueueWebhook({ sid: newMessageId(at), webhookId: hook.id, tenantId, type, key, payload: eventBody(type, data, at), at });
       n++;
     }
-    if (n) for (const wake of listeners) wake();
     return n;
   }
 
@@ -222,24 +223,34 @@ export function createWebhooks(deps: CoreDeps, tenants: Tenants, options: { look
   }
 
   /**
-   * Posts a delivery again, whatever became of it: the same message (id and body), due now, its
-   * attempts counted afresh. Refused (409) while a worker is posting it.
+   * Posts a delivery again: the same message (id and body), due now. A pending one waiting for its
+   * next retry is moved to now; a delivered or failed one gets a new job, its attempts counted
+   * afresh. Refused (409) while a worker is posting it.
    */
   async function resend(caller: Caller, sid: string, deliveryId: string): Promise<Delivery> {
     const hook = await find(caller, sid);
-    const t = Date.now();
-    const done = await db
-      .updateTable('webhook_deliveries')
-      .set({ status: 'pending', attempts: 0, next_attempt_at: t, lease_until: null, updated_at: t })
-      .where('sid', '=', deliveryId)
-      .where('webhook_id', '=', hook.id)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', t)]))
-      .executeTakeFirst();
-    const row = await db.selectFrom('webhook_deliveries').select(deliveryColumns).where('sid', '=', deliveryId).where('webhook_id', '=', hook.id).executeTakeFirst();
+    const read = () => db.selectFrom('webhook_deliveries').select([...deliveryColumns, 'job_ref']).where('sid', '=', deliveryId).where('webhook_id', '=', hook.id).executeTakeFirst();
+    const row = await read();
     if (!row) throw notFound('delivery');
-    if (Number(done.numUpdatedRows) !== 1) throw conflict('this delivery is being posted right now: try again when the attempt has ended');
-    for (const wake of listeners) wake();
-    return toDelivery(sid, row);
+    const t = Date.now();
+    if (row.status === 'pending') {
+      if (!(await queue.hurry(jobKey(WEBHOOK_JOB, row.job_ref)))) throw conflict('this delivery is being posted right now: try again when the attempt has ended');
+      await db.updateTable('webhook_deliveries').set({ next_attempt_at: t, updated_at: t }).where('sid', '=', deliveryId).where('job_ref', '=', row.job_ref).execute();
+    } else {
+      const ref = `${deliveryId}:r${t}`;
+      await db.transaction().execute(async (trx) => {
+        const moved = await trx
+          .updateTable('webhook_deliveries')
+          .set({ status: 'pending', attempts: 0, next_attempt_at: t, job_ref: ref, updated_at: t })
+          .where('sid', '=', deliveryId)
+          .where('job_ref', '=', row.job_ref)
+          .executeTakeFirst();
+        if (Number(moved.numUpdatedRows) !== 1) throw conflict('this delivery was resent at the same moment: look at it again');
+        await queue.enqueueIn(trx, { kind: WEBHOOK_JOB, ref, tenantId: Number(hook.tenant_id), payload: null });
+      });
+      queue.wake();
+    }
+    return toDelivery(sid, (await read())!);
   }
 
   return {
@@ -251,10 +262,6 @@ export function createWebhooks(deps: CoreDeps, tenants: Tenants, options: { look
     resend,
     raise,
     enqueueWebhook,
-    /** Called after a raise or a resend queued something, so a worker in this process starts at once. */
-    onQueued(wake: () => void) {
-      listeners.push(wake);
-    },
   };
 }
 

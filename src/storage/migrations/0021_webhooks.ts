@@ -1,8 +1,8 @@
 /**
  * Tenant webhooks (issue 23, item 4): the endpoints a tenant registered (their signing secret sealed,
- * core/secrets/sealed-columns.ts) and every event delivery to them, one row per (event, webhook),
- * which is both the record the console and API list and, until the shared delivery queue takes the
- * posting over, the queue itself (a lease claimed with SKIP LOCKED on PostgreSQL).
+ * core/secrets/sealed-columns.ts) and every event delivery to them, one row per (event, webhook): the
+ * record the console and API list. The posting itself is a job of kind 'webhook' on the delivery
+ * queue (0019), named by job_ref.
  */
 import type { Kysely } from 'kysely';
 import { withId } from './columns.js';
@@ -33,14 +33,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('status', 'varchar(16)', (c) => c.notNull())
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
-    .addColumn('lease_until', 'bigint')
+    // The ref of the queue job posting it now ("<sid>", then "<sid>:r<time>" after a resend).
+    .addColumn('job_ref', 'varchar(64)', (c) => c.notNull())
     .addColumn('last_status', 'integer')
     .addColumn('last_error', 'varchar(500)')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addColumn('delivered_at', 'bigint')
     .execute();
-  await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
   await db.schema.createIndex('webhook_deliveries_webhook').on('webhook_deliveries').columns(['webhook_id', 'created_at']).execute();
   await db.schema.createIndex('webhook_deliveries_once').on('webhook_deliveries').columns(['webhook_id', 'event_key']).unique().execute();
 }
