@@ -6,12 +6,14 @@
 import { request } from 'node:https';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { UnsafeAddressError, guardedLookup, safeAddresses } from './address-guard.js';
+import { type Lookup, UnsafeAddressError, guardedLookup, safeAddresses } from './address-guard.js';
 
 export interface PostOptions {
   allowPrivate: boolean;
   caPem: string | null;
   timeoutMs: number;
+  /** The resolver (tests stand in a rebinding DNS); the operating system's by default. */
+  lookup?: Lookup;
 }
 
 /**
@@ -35,7 +37,7 @@ export function retryAfter(value: string | undefined, now = Date.now()): number 
 
 export function createPoster(options: PostOptions) {
   const ca = options.caPem ? [...rootCertificates, options.caPem] : undefined;
-  const lookup = guardedLookup(options.allowPrivate);
+  const lookup = guardedLookup(options.allowPrivate, options.lookup);
 
   return async function post(url: string, headers: Record<string, string>, body: string): Promise<Attempt> {
     const target = new URL(url);
