@@ -12,6 +12,7 @@ import { checkCsrf } from './cookies.js';
 import { consolePages } from './console-pages.js';
 import { consoleRecords } from './console-records.js';
 import { consoleSip } from './console-sip.js';
+import { consoleWebhooks } from './console-webhooks.js';
 import { loginPages } from './login-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
@@ -49,4 +50,5 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
   await app.register(consolePages, { core });
   await app.register(consoleRecords, { core });
   await app.register(consoleSip, { core });
+  await app.register(consoleWebhooks, { core });
 };
