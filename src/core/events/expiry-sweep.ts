@@ -7,7 +7,8 @@
  * deliveries it queues. A crash before the commit leaves the cursor where it was; the unique
  * (webhook, event key) index makes a second queueing of the same expiry a no-op anyway.
  *
- * A webhook registered now hears of codes that expire from now on, not of older ones.
+ * A webhook hears of codes that expire after it was registered, not of older ones. While no webhook
+ * listens for verification.expired, the sweep reads one small table and writes nothing.
  */
 import type { CoreDeps } from '../context.js';
 import type { Queue } from '../queue/queue.js';
@@ -24,6 +25,9 @@ const MAX_TIMEOUT_MS = 86_400_000;
 
 export function expirySweep({ db }: CoreDeps, queue: Queue) {
   async function sweep(now: number = Date.now()): Promise<number> {
+    // Nobody listens: nothing to find, and the cursor is not written (an idle deployment writes nothing).
+    const listening = await db.selectFrom('webhooks').select(['id', 'tenant_id', 'events', 'created_at']).execute();
+    if (!listening.some((h) => subscribes(JSON.parse(h.events) as string[], 'verification.expired'))) return 0;
     const queued = await db.transaction().execute(async (trx) => {
       const cursor = await trx.selectFrom('meta').select('value').where('key', '=', CURSOR).executeTakeFirst();
       if (!cursor) {
@@ -35,23 +39,26 @@ export function expirySweep({ db }: CoreDeps, queue: Queue) {
       // Whoever moves the cursor owns the window (from, now]; another process finds it moved and stops.
       const moved = await trx.updateTable('meta').set({ value: String(now) }).where('key', '=', CURSOR).where('value', '=', cursor.value).executeTakeFirst();
       if (Number(moved.numUpdatedRows) !== 1) return 0;
-      const hooks = (await trx.selectFrom('webhooks').select(['id', 'tenant_id', 'events']).execute()).filter((h) => subscribes(JSON.parse(h.events) as string[], 'verification.expired'));
+      const hooks = (await trx.selectFrom('webhooks').select(['id', 'tenant_id', 'events', 'created_at']).execute()).filter((h) => subscribes(JSON.parse(h.events) as string[], 'verification.expired'));
       let n = 0;
       for (const tenantId of new Set(hooks.map((h) => Number(h.tenant_id)))) {
+        const theirs = hooks.filter((x) => Number(x.tenant_id) === tenantId);
+        // A webhook hears of codes that expire after it was registered, whatever the cursor says.
+        const since = Math.max(from, Math.min(...theirs.map((h) => Number(h.created_at))));
         const expired = await trx
           .selectFrom('verifications as v')
           .innerJoin('tenants as t', 't.id', 'v.tenant_id')
           .select(['v.request_id', 'v.service', 'v.channel', 'v.to', 'v.attempts', 'v.expires_at', 't.sid'])
           .where('v.tenant_id', '=', tenantId)
-          .where('v.created_at', '>', from - MAX_TIMEOUT_MS)
+          .where('v.created_at', '>', since - MAX_TIMEOUT_MS)
           .where('v.status', '=', 'pending')
-          .where('v.expires_at', '>', from)
+          .where('v.expires_at', '>', since)
           .where('v.expires_at', '<=', now)
           .execute();
         for (const v of expired) {
           const at = Number(v.expires_at);
           const payload = eventBody('verification.expired', { requestId: v.request_id, accountSid: v.sid, service: v.service, channel: v.channel, to: v.to, attempts: Number(v.attempts) }, at);
-          for (const h of hooks.filter((x) => Number(x.tenant_id) === tenantId)) {
+          for (const h of theirs.filter((x) => Number(x.created_at) < at)) {
             const t = Date.now();
             const sid = newMessageId(t);
             const r = await trx
