@@ -38,8 +38,19 @@ export function registerWebhookDelivery(deps: CoreDeps, queue: Queue, options: D
     return base === undefined ? null : Math.round(base * (0.8 + Math.random() * 0.4));
   };
 
-  const record = (sid: string, ref: string, values: Record<string, unknown>) =>
-    db.updateTable('webhook_deliveries').set({ ...values, updated_at: Date.now() }).where('sid', '=', sid).where('job_ref', '=', ref).execute();
+  /**
+   * Writes what an attempt did on the delivery's record. Best effort: when it fails (the database is
+   * away for a moment) the attempt's outcome still goes to the queue, whose own row is the authority;
+   * `ended` below writes the final state again. Throwing here instead would make a 2xx a retry, and
+   * the receiver would get the same delivery twice.
+   */
+  const record = async (sid: string, ref: string, values: Record<string, unknown>) => {
+    try {
+      await db.updateTable('webhook_deliveries').set({ ...values, updated_at: Date.now() }).where('sid', '=', sid).where('job_ref', '=', ref).execute();
+    } catch {
+      // See above.
+    }
+  };
 
   queue.register(WEBHOOK_JOB, {
     maxAttempts,
@@ -75,16 +86,16 @@ export function registerWebhookDelivery(deps: CoreDeps, queue: Queue, options: D
       return last ? { type: 'permanent', error: `gave up after ${job.attempt} attempts: ${error}` } : { type: 'retry', error, retryAfterMs: wait };
     },
     async ended(job, state, error) {
-      // A job that ended without the handler's own record (its bug, or a payload that failed to open).
-      if (state === 'failed') {
-        await db
-          .updateTable('webhook_deliveries')
-          .set({ status: 'failed', last_error: error?.slice(0, 500) ?? null, updated_at: Date.now() })
-          .where('sid', '=', deliveryOf(job.ref))
-          .where('job_ref', '=', job.ref)
-          .where('status', '=', 'pending')
-          .execute();
-      }
+      // The record of a job that ended while the handler's own write did not land (or never ran).
+      if (state === 'canceled') return;
+      const t = Date.now();
+      await db
+        .updateTable('webhook_deliveries')
+        .set(state === 'done' ? { status: 'delivered', delivered_at: t, updated_at: t } : { status: 'failed', last_error: error?.slice(0, 500) ?? null, updated_at: t })
+        .where('sid', '=', deliveryOf(job.ref))
+        .where('job_ref', '=', job.ref)
+        .where('status', '=', 'pending')
+        .execute();
     },
   });
 }
