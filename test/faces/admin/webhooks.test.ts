@@ -130,6 +130,30 @@ for (const dialect of DIALECTS) {
       for (const e of events) assert.ok(!Number.isNaN(Date.parse(e.timestamp)));
     });
 
+    it('a provider\'s status report raises verification.delivered, or verification.failed with its error', async () => {
+      const tenant = (await call(`${server.url}/admin/tenants`, { headers: admin, json: { name: 'reported' } })).body;
+      const created = await register(tenant.id, { url: `${receiver.url}/reported`, events: ['verification.delivered', 'verification.failed'] });
+      const c = client(server, { sid: tenant.sid, authToken: tenant.authToken });
+      const start = receiver.received.length;
+      const ids: string[] = [];
+      for (const status of ['delivered', 'failed', 'sent'] as const) {
+        const requestId = (await c.send({ to: randomNumber() })).body.requestID as string;
+        ids.push(requestId);
+        const row = await server.runtime.storage.db.selectFrom('verifications').select('provider_id').where('request_id', '=', requestId).executeTakeFirstOrThrow();
+        // What the Twilio status callback route calls (faces/voice), here with the outbox's message id.
+        assert.ok(await server.runtime.core.verifications.deliveryStatus(row.provider_id!, status as never, status === 'failed' ? '30005' : undefined));
+      }
+      const got = await receiver.waitFor(start + 2);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(receiver.received.length, start + 2, 'a status that is neither delivered nor failed raises nothing');
+      const events = got.slice(start).map((r) => new Webhook(created.body.secret).verify(r.body, r.headers as Record<string, string>) as { type: string; data: { requestId: string; status: string; error?: string } });
+      const of = (id: string) => events.find((e) => e.data.requestId === id);
+      assert.equal(of(ids[0]!)?.type, 'verification.delivered');
+      assert.equal(of(ids[1]!)?.type, 'verification.failed');
+      assert.equal(of(ids[1]!)?.data.error, '30005');
+      assert.equal(of(ids[2]!), undefined);
+    });
+
     it('a receiver answering 500 twice is retried with the same message id until it answers 2xx: delivered once, then resent on request', async () => {
       const tenant = (await call(`${server.url}/admin/tenants`, { headers: admin, json: { name: 'flaky' } })).body;
       const created = await register(tenant.id, { url: `${receiver.url}/flaky`, events: ['verification.canceled'] });
