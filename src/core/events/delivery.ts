@@ -27,7 +27,20 @@ export interface DeliveryOptions {
 export const deliveryOf = (ref: string) => ref.split(':')[0]!;
 
 export function registerWebhookDelivery(deps: CoreDeps, queue: Queue, options: DeliveryOptions = {}) {
-  const { db, sealer, config, metrics } = deps;
+  const { statements, sealer, config, metrics } = deps;
+  // Prepared statements, not Kysely: a delivery is not a change of configuration, so it must not
+  // expire this process's caches (storage/changes.ts), nor commit SQLite's open write group early.
+  const load = statements.prepare<{ payload: string; job_ref: string; webhook: string; url: string; secret: string }>(
+    'select d.payload, d.job_ref, w.sid as webhook, w.url, w.secret from webhook_deliveries d inner join webhooks w on w.id = d.webhook_id where d.sid = ?',
+  );
+  const recordDelivered = statements.prepare(
+    "update webhook_deliveries set status = 'delivered', attempts = ?, last_status = ?, last_error = null, delivered_at = ?, next_attempt_at = ?, updated_at = ? where sid = ? and job_ref = ?",
+  );
+  const recordFailure = statements.prepare(
+    'update webhook_deliveries set status = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? where sid = ? and job_ref = ?',
+  );
+  const endDelivered = statements.prepare("update webhook_deliveries set status = 'delivered', delivered_at = ?, updated_at = ? where sid = ? and job_ref = ? and status = 'pending'");
+  const endFailed = statements.prepare("update webhook_deliveries set status = 'failed', last_error = ?, updated_at = ? where sid = ? and job_ref = ? and status = 'pending'");
   const { retryDelaysMs } = config.webhooks;
   const post = options.post ?? createPoster(config.webhooks);
   const maxAttempts = retryDelaysMs.length + 1;
@@ -44,9 +57,9 @@ export function registerWebhookDelivery(deps: CoreDeps, queue: Queue, options: D
    * `ended` below writes the final state again. Throwing here instead would make a 2xx a retry, and
    * the receiver would get the same delivery twice.
    */
-  const record = async (sid: string, ref: string, values: Record<string, unknown>) => {
+  const record = async (write: () => Promise<unknown>) => {
     try {
-      await db.updateTable('webhook_deliveries').set({ ...values, updated_at: Date.now() }).where('sid', '=', sid).where('job_ref', '=', ref).execute();
+      await write();
     } catch {
       // See above.
     }
@@ -56,12 +69,7 @@ export function registerWebhookDelivery(deps: CoreDeps, queue: Queue, options: D
     maxAttempts,
     async handle(job) {
       const sid = deliveryOf(job.ref);
-      const row = await db
-        .selectFrom('webhook_deliveries as d')
-        .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
-        .select(['d.payload', 'd.job_ref', 'w.sid as webhook', 'w.url', 'w.secret'])
-        .where('d.sid', '=', sid)
-        .executeTakeFirst();
+      const row = await load.get(sid);
       // Its webhook was deleted (and the record with it), or a resend replaced this job.
       if (!row || row.job_ref !== job.ref) return { type: 'cancel', reason: 'the delivery is gone or was resent' };
       const secret = sealer.open(row.secret, secretContext(row.webhook));
@@ -73,7 +81,7 @@ export function registerWebhookDelivery(deps: CoreDeps, queue: Queue, options: D
       }
       const t = Date.now();
       if (a.status !== null && a.status >= 200 && a.status < 300) {
-        await record(sid, job.ref, { status: 'delivered', attempts: job.attempt, last_status: a.status, last_error: null, delivered_at: t, next_attempt_at: t });
+        await record(() => recordDelivered.run(job.attempt, a.status, t, t, t, sid, job.ref));
         return { type: 'ok' };
       }
       const error = (a.error ?? `HTTP ${a.status}`).slice(0, 500);
@@ -81,7 +89,7 @@ export function registerWebhookDelivery(deps: CoreDeps, queue: Queue, options: D
       const wait = refused ? null : a.retryAfterMs ?? delayBefore(job.attempt);
       const last = wait === null || job.attempt >= maxAttempts;
       metrics.webhookFailed(refused ? 'refused' : last ? 'gave_up' : 'retry');
-      await record(sid, job.ref, { status: last ? 'failed' : 'pending', attempts: job.attempt, last_status: a.status, last_error: error, next_attempt_at: last ? t : t + wait! });
+      await record(() => recordFailure.run(last ? 'failed' : 'pending', job.attempt, a.status, error, last ? t : t + wait!, t, sid, job.ref));
       if (refused) return { type: 'permanent', error };
       return last ? { type: 'permanent', error: `gave up after ${job.attempt} attempts: ${error}` } : { type: 'retry', error, retryAfterMs: wait };
     },
@@ -89,13 +97,8 @@ export function registerWebhookDelivery(deps: CoreDeps, queue: Queue, options: D
       // The record of a job that ended while the handler's own write did not land (or never ran).
       if (state === 'canceled') return;
       const t = Date.now();
-      await db
-        .updateTable('webhook_deliveries')
-        .set(state === 'done' ? { status: 'delivered', delivered_at: t, updated_at: t } : { status: 'failed', last_error: error?.slice(0, 500) ?? null, updated_at: t })
-        .where('sid', '=', deliveryOf(job.ref))
-        .where('job_ref', '=', job.ref)
-        .where('status', '=', 'pending')
-        .execute();
+      if (state === 'done') await endDelivered.run(t, t, deliveryOf(job.ref), job.ref);
+      else await endFailed.run(error?.slice(0, 500) ?? null, t, deliveryOf(job.ref), job.ref);
     },
   });
 }
