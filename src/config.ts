@@ -60,6 +60,8 @@ export interface Config {
   otel: { endpoint: string; serviceName: string } | null;
   /** The delivery queue (core/queue): its workers, retries and fallback timing. */
   delivery: DeliveryConfig;
+  /** Tenant webhooks (core/events): who may be called, what TLS roots are trusted, how long to wait, when to try again. */
+  webhooks: WebhookConfig;
 }
 
 export interface DeliveryConfig {
@@ -76,6 +78,17 @@ export interface DeliveryConfig {
   pollMs: number;
   /** With a fallback channel and Twilio status callbacks: how long to wait for "delivered" before falling back; 0: never wait. */
   reportTimeoutMs: number;
+}
+
+export interface WebhookConfig {
+  /** true: URLs may resolve to loopback, private, link-local and metadata addresses (tests, closed networks). */
+  allowPrivate: boolean;
+  /** Extra PEM certificates trusted besides Node's roots (an internal CA); null: the roots only. */
+  caPem: string | null;
+  /** How long one attempt waits for the receiver's answer. */
+  timeoutMs: number;
+  /** The waits before each retry, in order: their count is the number of retries after the first attempt. */
+  retryDelaysMs: number[];
 }
 
 /** Gatehouse as a SIP peer: where SIP MESSAGEs go, and the registrar it can ask to drop a registration. */
@@ -223,6 +236,10 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_DELIVERY_CONCURRENCY', '16', 'deliveries one process makes at once'],
   ['GATEHOUSE_DELIVERY_POLL_MS', '1000', 'milliseconds between two looks for due deliveries (a send wakes its own process at once)'],
   ['GATEHOUSE_DELIVERY_REPORT_TIMEOUT', '120', 'seconds to wait for Twilio to report an SMS or call delivered before a send with a fallback channel falls back (needs GATEHOUSE_PUBLIC_URL); 0: fall back only on a failure'],
+  ['GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE', 'false', 'true to let tenant webhook URLs resolve to loopback, private, link-local or metadata addresses (tests, closed networks); false refuses them at registration and at every delivery'],
+  ['GATEHOUSE_WEBHOOKS_CA', '(none)', "extra CA certificates tenant webhook receivers are trusted with, besides Node's roots: PEM text, or @/path/to/ca.pem"],
+  ['GATEHOUSE_WEBHOOKS_TIMEOUT', '10', 'seconds one webhook delivery waits for the receiver to answer'],
+  ['GATEHOUSE_WEBHOOKS_RETRY', '5,300,1800,7200,18000,36000,36000', 'seconds to wait before each retry of a failed webhook delivery (decimals allowed), comma-separated; their count is the number of retries'],
 ];
 
 type Env = Record<string, string | undefined>;
@@ -292,6 +309,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     delivery: deliverySettings(get),
     otel: otelSettings(get),
     fraud: fraudSettings(get),
+    webhooks: webhookSettings(get, cwd),
   };
 }
 
@@ -303,6 +321,23 @@ function fraudSettings(get: Get): FraudConfig {
     windowMs: integer('GATEHOUSE_FRAUD_WINDOW', get('GATEHOUSE_FRAUD_WINDOW') ?? '3600', 60, 86400 * 7) * 1000,
     blockMs: integer('GATEHOUSE_FRAUD_BLOCK', get('GATEHOUSE_FRAUD_BLOCK') ?? '43200', 1, 86400 * 30) * 1000,
     prefixDigits: integer('GATEHOUSE_FRAUD_PREFIX_DIGITS', get('GATEHOUSE_FRAUD_PREFIX_DIGITS') ?? '3', 0, 6),
+  };
+}
+
+function webhookSettings(get: Get, cwd: string): WebhookConfig {
+  const ca = get('GATEHOUSE_WEBHOOKS_CA');
+  const caPem = ca === undefined ? null : ca.startsWith('@') ? readFileOr('GATEHOUSE_WEBHOOKS_CA', path.resolve(cwd, ca.slice(1))) : ca;
+  if (caPem !== null && !caPem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('GATEHOUSE_WEBHOOKS_CA', 'must be PEM certificates (-----BEGIN CERTIFICATE-----)');
+  const retry = get('GATEHOUSE_WEBHOOKS_RETRY') ?? '5,300,1800,7200,18000,36000,36000';
+  const delays = retry.split(',').map((d) => d.trim());
+  if (delays.length > 20 || delays.some((d) => !/^\d{1,6}(\.\d{1,3})?$/.test(d))) {
+    throw new ConfigError('GATEHOUSE_WEBHOOKS_RETRY', `must be up to 20 comma-separated seconds such as 5,300,1800, got "${retry}"`);
+  }
+  return {
+    allowPrivate: boolean('GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE', get('GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE') ?? 'false'),
+    caPem,
+    timeoutMs: integer('GATEHOUSE_WEBHOOKS_TIMEOUT', get('GATEHOUSE_WEBHOOKS_TIMEOUT') ?? '10', 1, 120) * 1000,
+    retryDelaysMs: delays.map((d) => Math.round(Number(d) * 1000)),
   };
 }
 

@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import type { DestinationStream } from 'pino';
 import { CommonErrors, GatehouseError } from './core/errors.js';
 import { adminFace } from './faces/admin/routes.js';
+import { webhookRoutes } from './faces/admin/webhook-routes.js';
 import { envelopeForPath } from './faces/envelopes.js';
 import { comm100LoginFace } from './faces/comm100/login-face.js';
 import { comm100TwoFactorFace } from './faces/comm100/routes.js';
@@ -222,6 +223,10 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(voiceFace, { core });
   await app.register(flexisipFace, { core });
   await app.register(registrarFace, { core });
+  await app.register(webhookRoutes, { core });
+  // Codes that expire while pending raise verification.expired, found by a sweep (core/events/expiry-sweep.ts).
+  app.addHook('onReady', async () => core.expiredEvents.start());
+  app.addHook('onClose', () => core.expiredEvents.stop());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -8,6 +8,10 @@ import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
 import { deviceCookies, loadDeviceKey } from './login/device-cookies.js';
+import { createEvents } from './events/events.js';
+import { createWebhooks } from './events/webhooks.js';
+import { registerWebhookDelivery } from './events/delivery.js';
+import { expirySweep } from './events/expiry-sweep.js';
 import { createLogin } from './login/login.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
@@ -57,7 +61,12 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const buckets = createBuckets(deps.state, deps);
   const guessing = createGuessing(deps, audit);
   const devices = deviceCookies(await loadDeviceKey(deps.db, deps.sealer));
-  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets, devices });
+  const webhooks = createWebhooks(deps, tenants, queue);
+  const events = createEvents(webhooks);
+  registerWebhookDelivery(deps, queue);
+  // Started by a server only (server.ts), like the queue's workers.
+  const expiredEvents = expirySweep(deps, queue);
+  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets, devices, events });
   // A password change or a 2FA reset ends the account's JWTs, trusted devices and logins in progress.
   const revokeSessions = async (accountId: number) => {
     await credentials.revokeJwts(accountId);
@@ -70,7 +79,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const settings = createSettings(deps);
   const hasher = codeHasher(pepper);
   const fraud = createFraudGuard(deps, channels);
-  const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher, queue, fraud });
+  const verifications = createVerifications(deps, { channels, buckets, limits, settings, hasher, queue, fraud, events });
   const records = createRecords(deps, limits);
   const delivery = createDeliveryView(deps, limits);
   const voice = createVoice(deps, { tenants, settings });
@@ -109,6 +118,9 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     sipStatistics,
     sipMessages,
     csrf,
+    webhooks,
+    events,
+    expiredEvents,
   };
 }
 

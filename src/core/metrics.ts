@@ -25,5 +25,7 @@ export interface BusinessMetrics {
   backupCodeUsed(): void;
   /** The fraud guard refused a send: its number's type (or an invalid number), or its blocked prefix. */
   fraudRefused(reason: 'number_type' | 'prefix_blocked'): void;
+  /** A webhook delivery attempt failed: retry (another attempt is scheduled), gave_up (the schedule is spent), refused (the SSRF rule). */
+  webhookFailed(outcome: 'retry' | 'gave_up' | 'refused'): void;
 }
 

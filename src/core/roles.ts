@@ -63,6 +63,7 @@ export const CAPABILITIES = {
   'voice.numbers.assign': ['give a deployment number to a site', { admin: 'all' }],
   'voice.records.read': ['read call records', { admin: 'all', tenant: 'all', superagent: 'all' }],
   'voice.account.manage': ['set a site\'s own Twilio account', { admin: 'all', tenant: 'all' }],
+  'webhooks.manage': ['register, list and delete event webhooks; list their deliveries and resend one', { admin: 'all', tenant: 'all' }],
 } as const satisfies Record<string, readonly [string, Cells]>;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -21,6 +21,7 @@ const FAMILIES = [
   ['gatehouse_totp_used_total', 'TOTP codes accepted'],
   ['gatehouse_backup_codes_used_total', 'Backup codes spent'],
   ['gatehouse_fraud_refusals_total', 'Sends the fraud guard refused, by reason (number_type: invalid, premium, shared-cost… ; prefix_blocked: low conversion)'],
+  ['gatehouse_webhook_failures_total', 'Failed tenant webhook delivery attempts, by outcome: retry (another attempt is scheduled), gave_up (the retry schedule is spent: the delivery failed), refused (the address is not allowed)'],
 ] as const;
 type Family = (typeof FAMILIES)[number][0];
 
@@ -28,6 +29,8 @@ export function createBusinessCounters(): BusinessCounters {
   const counts = new Map<Family, Map<string, number>>(FAMILIES.map(([name]) => [name, new Map()]));
   counts.get('gatehouse_login_locks_total')!.set('', 0);
   counts.get('gatehouse_totp_used_total')!.set('', 0);
+  // Shown from the start so an alert on a rate of failures works before the first one.
+  for (const outcome of ['retry', 'gave_up', 'refused']) counts.get('gatehouse_webhook_failures_total')!.set(`outcome="${outcome}"`, 0);
   // Label values come from core's own small sets (channels, outcomes, calling codes): no escaping needed.
   const add = (family: Family, labels: string) => {
     const series = counts.get(family)!;
@@ -42,6 +45,7 @@ export function createBusinessCounters(): BusinessCounters {
     totpUsed: () => add('gatehouse_totp_used_total', ''),
     backupCodeUsed: () => add('gatehouse_backup_codes_used_total', ''),
     fraudRefused: (reason) => add('gatehouse_fraud_refusals_total', `reason="${reason}"`),
+    webhookFailed: (outcome) => add('gatehouse_webhook_failures_total', `outcome="${outcome}"`),
     render() {
       const out: string[] = [];
       for (const [name, help] of FAMILIES) {

@@ -6,6 +6,7 @@
 import type { Generated, Kysely } from 'kysely';
 import type { AuditTables } from '../core/audit/tables.js';
 import type { ChangeTables } from '../core/changes/tables.js';
+import type { EventTables } from '../core/events/tables.js';
 import type { SipTables } from '../core/flexisip/tables.js';
 import type { LoginTables } from '../core/login/tables.js';
 import type { SipDirectoryTables } from '../core/sip-directory/tables.js';
@@ -105,7 +106,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database extends FraudTables, TwoFactorTables, AuditTables, ChangeTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables, QueueTables {
+export interface Database extends EventTables, FraudTables, TwoFactorTables, AuditTables, ChangeTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables, QueueTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;

@@ -123,6 +123,7 @@ for (const dialect of DIALECTS) {
       'voice.records.read': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/callrecords?siteId=${site.id}`, ALL) }),
       'voice.account.manage': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/twilioaccount?siteId=${site.id}`, ALL) }),
       'sip.self': async (a) => ({ self: await as(a, 'GET', '/api/accounts/me/provision', ['apiKey', 'jwt']) }),
+      'webhooks.manage': async (a) => ({ other: await as(a, 'GET', `/admin/tenants/${site.id}/webhooks`, ALL) }),
     };
 
     test('every capability of the table has a probe here', () => {

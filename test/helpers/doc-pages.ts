@@ -13,6 +13,7 @@ export const DOC_PAGES = [
   'docs/voice.md',
   'docs/flexisip.md',
   'docs/operations.md',
+  'docs/delivery.md',
   'docs/security.md',
   'bench/README.md',
 ] as const;

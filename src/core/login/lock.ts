@@ -9,6 +9,7 @@
  * failure that holds place 10 locks the account and records the lock, so it is recorded once.
  */
 import type { Audit } from '../audit/audit.js';
+import type { Events } from '../events/events.js';
 import type { Statements } from '../../storage/statements.js';
 import { now } from '../crypto.js';
 
@@ -37,7 +38,7 @@ export const BUMP_SQL = `insert into login_locks (account_id, failures, locked_u
  * Every statement is prepared once (storage/statements.ts): reserving and ending a try are on the
  * endlogin hot path. Audit events of a lock or an unlock are rare and go through audit.record.
  */
-export function createLoginLock(statements: Statements, audit: Audit, lockMs: number) {
+export function createLoginLock(statements: Statements, audit: Audit, lockMs: number, events?: Pick<Events, 'locked' | 'unlocked'>) {
   const bumpStatement = statements.prepare<BumpedLock>(BUMP_SQL);
   const bump = async (accountId: number, t: number) => (await bumpStatement.get(accountId, t))!;
   const lift = statements.prepare('update login_locks set locked_until = null, failures = 0, updated_at = ? where account_id = ? and locked_until = ?');
@@ -61,6 +62,7 @@ export function createLoginLock(statements: Statements, audit: Audit, lockMs: nu
       // The lock has run out: one node lifts it (and records the unlock), then the count restarts.
       if ((await lift.run(t, account.id, lockedUntil)) === 1) {
         await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'unlock', clientAddress, detail: { lockedUntil } });
+        await events?.unlocked(account.tenantId, account.id, 'expired');
       }
       t = now();
       row = await bump(account.id, t);
@@ -85,6 +87,7 @@ export function createLoginLock(statements: Statements, audit: Audit, lockMs: nu
     await clear.run(now(), account.id);
     if (before.lockedUntil !== null) {
       await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'unlock', clientAddress, detail: { lockedUntil: before.lockedUntil, by } });
+      await events?.unlocked(account.tenantId, account.id, 'operator');
     }
     return before.lockedUntil !== null;
   }
@@ -101,6 +104,7 @@ export function createLoginLock(statements: Statements, audit: Audit, lockMs: nu
     const lockedUntil = t + lockMs;
     await lockNow.run(lockedUntil, t, account.id);
     await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'lock', clientAddress, detail: { failures: LOCK_AFTER_FAILURES, lockedUntil } });
+    await events?.locked(account.tenantId, account.id, lockedUntil);
     return lockedUntil;
   }
 

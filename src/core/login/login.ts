@@ -35,6 +35,7 @@ import { TwoFactorErrors } from '../twofactor/errors.js';
 import type { TwoFactor } from '../twofactor/twofactor.js';
 import type { DeviceCookies } from './device-cookies.js';
 import { accountLocked, badCredentials, badPreLoginToken, codeVerifyFailed, loginTimeout, passwordRateLimited, retriesExceeded } from './errors.js';
+import type { Events } from '../events/events.js';
 import { createLoginLock } from './lock.js';
 import { type Opening, type Outcome, loginQueries } from './queries.js';
 
@@ -117,10 +118,10 @@ const TOTP_SHAPE = /^\d{6}$/;
 
 export type Login = ReturnType<typeof createLogin>;
 
-export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit; buckets: Buckets; devices: DeviceCookies }) {
+export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit; buckets: Buckets; devices: DeviceCookies; events?: Events }) {
   const { db, config, metrics } = deps;
   const { twoFactor, credentials, trustedDevices, audit, buckets, devices } = parts;
-  const lock = createLoginLock(deps.statements, audit, config.login.lockMs);
+  const lock = createLoginLock(deps.statements, audit, config.login.lockMs, parts.events);
   const queries = loginQueries(deps.statements, deps.dialect, MAX_CODE_ATTEMPTS);
 
   const claimsOf = (a: LoginAccount) =>

@@ -22,4 +22,5 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'sip_secrets', key: 'name', column: 'sealed', context: (name) => `sip_secret:${name}` },
   { table: 'server_secrets', key: 'name', column: 'sealed', context: (name) => `server_secret:${name}` },
   { table: 'delivery_jobs', key: 'key', column: 'payload', context: (key) => `delivery_job:${key}` },
+  { table: 'webhooks', key: 'sid', column: 'secret', context: (sid) => `webhook_secret:${sid}` },
 ];

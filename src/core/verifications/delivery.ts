@@ -10,6 +10,7 @@
 import type { ChannelName, DeliveryReceipt } from '../../channels/channel.js';
 import type { Channels } from '../core.js';
 import type { CoreDeps } from '../context.js';
+import type { Events } from '../events/events.js';
 import type { ClaimedJob, Outcome, Queue } from '../queue/queue.js';
 import type { Stage } from './fallback.js';
 
@@ -17,6 +18,8 @@ export const CODE_JOB = 'code';
 
 /** What a queued code job holds (sealed at rest). */
 export interface CodePayload {
+  /** The send's service, for the tenant's events. */
+  service?: string;
   stages: Stage[];
 }
 
@@ -27,7 +30,7 @@ const EVENT = 'insert into verification_events (request_id, tenant_id, type, det
 const ATTEMPT = 'insert into delivery_attempts (job_id, request_id, tenant_id, channel, provider, provider_id, status, error, created_at)';
 const REQUEST_DELIVERY = 'update verifications set delivery_status = ?, provider = ?, provider_id = ?, delivery_error = ? where request_id = ?';
 
-export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps, channels: Channels, queue: Queue) {
+export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps, channels: Channels, queue: Queue, events: Events) {
   const settings = config.delivery;
   const state = statements.prepare<{ status: string; expires_at: number; delivery_status: string; provider_id: string | null }>(
     'select status, expires_at, delivery_status, provider_id from verifications where request_id = ?',
@@ -73,7 +76,7 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
   const reportable = (r: DeliveryReceipt) => settings.reportTimeoutMs > 0 && r.provider === 'twilio' && r.providerId !== null && config.publicUrl !== null;
 
   async function handle(job: ClaimedJob): Promise<Outcome> {
-    const { stages } = JSON.parse(job.payload ?? '{"stages":[]}') as CodePayload;
+    const { stages, service = '' } = JSON.parse(job.payload ?? '{"stages":[]}') as CodePayload;
     const requestId = job.ref;
     const tenantId = job.tenantId;
     const v = await state.get(requestId);
@@ -119,6 +122,10 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
       detail: `${stage.channel} ${r.provider}: ${outcome === 'accepted' ? r.status : outcome}${error ? `: ${error}` : ''}`.slice(0, 500),
     });
     metrics.deliveryAttempt(stage.channel, r.provider, outcome);
+    // The tenant hears of a channel's acceptance, and of the delivery's final failure, once each.
+    const facts = { requestId, service, channel: stage.channel, to: stage.to };
+    if (outcome === 'accepted') await events.sent(tenantId!, facts, { status: r.status, provider: r.provider, providerId: r.providerId, error: null });
+    else if (outcome === 'failed' && !hasNext) await events.sent(tenantId!, facts, { status: 'failed', provider: r.provider, providerId: r.providerId, error });
     if (outcome === 'accepted' && r.providerId !== null && config.publicUrl !== null && r.provider === 'twilio') {
       const early = await applyEarlyReport(requestId, r.providerId);
       if (early?.status === 'delivered') return { type: 'ok' };

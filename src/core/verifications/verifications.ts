@@ -16,6 +16,7 @@ import type { Channels } from '../core.js';
 import type { CoreDeps } from '../context.js';
 import type { FraudGuard } from '../fraud/guard.js';
 import { GatehouseError, invalid } from '../errors.js';
+import type { Events } from '../events/events.js';
 import type { Limits } from '../limits/limits.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { type CodeHasher, newCode, newRequestId } from './codes.js';
@@ -101,12 +102,12 @@ export function parseLimits(input: unknown): Array<[string, string]> {
 
 export function createVerifications(
   core: CoreDeps,
-  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher; queue: Queue; fraud: FraudGuard },
+  deps: { channels: Channels; buckets: Buckets; limits: Limits; settings: Settings; hasher: CodeHasher; queue: Queue; fraud: FraudGuard; events: Events },
 ) {
   const { db, dialect, statements, metrics } = core;
-  const { channels, buckets, limits, settings, hasher, queue, fraud } = deps;
+  const { channels, buckets, limits, settings, hasher, queue, fraud, events } = deps;
   const q = verificationQueries(statements, dialect, MAX_ATTEMPTS);
-  const delivery = codeDelivery(core, channels, queue);
+  const delivery = codeDelivery(core, channels, queue, events);
 
   function validate(input: SendInput) {
     const channel = input.channel ?? 'sms';
@@ -168,6 +169,7 @@ export function createVerifications(
     // A real provider's delivery is a job written with the request (one transaction) and made by the
     // queue's workers: the send answers at once, and a provider's hiccup or a restart loses nothing.
     const payload: CodePayload = {
+      service: input.service,
       stages: delivery.stagesOf({ channel: v.channel, to: message.to, from: message.from, subject: message.subject, body: message.body, options: message.options }, v.fallback, message.subject),
     };
     const job = channel.local ? undefined : queue.sealed({ kind: CODE_JOB, ref: requestId, tenantId: tenant.id, payload: JSON.stringify(payload) });
@@ -192,6 +194,8 @@ export function createVerifications(
     if (!opened) throw rateLimited(defaultBucket);
     metrics.codeSent(v.channel, v.channel === 'email' ? 'none' : callingCode(input.to));
     if (job) queue.wake();
+    // A code for the outbox is there now; a queued one raises its event when the provider answers (delivery.ts).
+    if (!job) await events.sent(tenant.id, { requestId, service: input.service, channel: v.channel, to: input.to }, null);
     return { requestId };
   }
 
@@ -243,6 +247,7 @@ export function createVerifications(
       if (!reason) throw new GatehouseError(VerificationErrors.unknownRequest, 'Invalid OTP Unique Id');
       return refuse(requestId, tenant.id, reason, now);
     }
+    await events.attempted(tenant.id, requestId, counted);
     if (counted.status !== 'verified') throw about(requestId, VerificationErrors.wrongCode, 'Invalid OTP Code');
     metrics.codeVerified(counted.channel);
     await fraud.converted(tenant.id, requestId, counted.channel);
@@ -269,6 +274,7 @@ export function createVerifications(
       return { requestId: input.requestId };
     }
     await q.record(input.requestId, tenant.id, [{ type: 'cancel', detail: 'canceled' }], now);
+    await events.canceled(tenant.id, input.requestId);
     return { requestId: input.requestId };
   }
 
@@ -305,6 +311,7 @@ export function createVerifications(
         .execute();
       for (const r of [...rows, ...attempts]) await queue.hurry(`${CODE_JOB}:${r.request_id}`, providerId);
     }
+    for (const r of rows) await events.deliveryStatus(r.tenant_id, r.request_id, status, error);
     return rows.length > 0;
   }
 

@@ -30,6 +30,7 @@ export const TABS: Tab[] = [
   { href: '/console/outbox', label: 'Outbox', capability: 'outbox.read' },
   { href: '/console/fraud', label: 'Fraud guard', capability: 'codes.policy' },
   { href: '/console/audit', label: 'Audit trail', capability: 'changes.read' },
+  { href: '/console/webhooks', label: 'Webhooks', capability: 'webhooks.manage' },
 ];
 
 /** The tabs this caller may use. */

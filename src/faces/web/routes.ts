@@ -17,6 +17,7 @@ import { consoleSip } from './console-sip.js';
 import { consoleFraud } from './console-fraud.js';
 import { consoleVoice } from './console-voice.js';
 import { consoleDelivery } from './console-delivery.js';
+import { consoleWebhooks } from './console-webhooks.js';
 import { loginPages } from './login-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
@@ -61,4 +62,5 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
   await app.register(consoleVoice, { core });
   await app.register(consoleAudit, { core });
   await app.register(consoleDelivery, { core });
+  await app.register(consoleWebhooks, { core });
 };

@@ -42,6 +42,8 @@ export interface Objects {
   actionId?: number;
   statsMessageId?: string;
   statsCallId?: string;
+  /** A webhook (wh_…) listening only for login.unlocked, so nothing the reach test does posts to it. */
+  webhookId?: string;
 }
 
 export interface Caller {
@@ -77,6 +79,8 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
   const w = await startVoiceWorld(dialect, {
     GATEHOUSE_EXTERNAL_JWT_ISSUER: ISSUER,
     GATEHOUSE_EXTERNAL_JWT_PUBLIC_KEY: idp.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    // The targets' webhooks point at 127.0.0.1 (no DNS here); none is ever posted to.
+    GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE: 'true',
   });
   const { server, admin } = w;
   const url = server.url;
@@ -148,6 +152,7 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
     await must('message statistics', api('POST', '/api/statistics/messages', sipAdminKey, { id: statsMessageId, from: `sip:${sip.address}`, sent_at: at, encrypted: false }));
     await must('message device', api('PATCH', `/api/statistics/messages/${statsMessageId}/to/${sipadmin.address}/devices/dev-1`, sipAdminKey, { last_status: 200, received_at: at }));
     await must('call statistics', api('POST', '/api/statistics/calls', sipAdminKey, { id: statsCallId, from: `sip:${sip.address}`, to: `sip:${sipadmin.address}`, initiated_at: at }));
+    const webhook = await must('webhook', api('POST', `/admin/tenants/${tenantId}/webhooks`, admin, { url: 'https://127.0.0.1:9/reach', events: ['login.unlocked'] }));
     return {
       objects: {
         tenant: t,
@@ -168,6 +173,7 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
         actionId: action.id,
         statsMessageId,
         statsCallId,
+        webhookId: webhook.id,
       },
       keys: { agent: agent.key, superagent: superagent.key, sipadmin: sipadmin.key, sip: sip.key },
     };

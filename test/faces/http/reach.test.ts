@@ -25,7 +25,7 @@ const BATCH = Number(process.env.GATEHOUSE_REACH_BATCH ?? 40);
 
 type Kind =
   | 'tenant' | 'tenantSid' | 'account' | 'accounts' | 'domain' | 'address' | 'email' | 'apiKey' | 'authToken' | 'sipAuthToken' | 'trustedDevice'
-  | 'limit' | 'request' | 'phoneNumber' | 'line' | 'callRecord' | 'contactsList' | 'accountType' | 'action' | 'statsMessage' | 'statsCall';
+  | 'limit' | 'request' | 'phoneNumber' | 'line' | 'callRecord' | 'contactsList' | 'accountType' | 'action' | 'statsMessage' | 'statsCall' | 'webhook';
 type Where = 'path' | 'query' | 'body';
 
 /** Parameter names that name no object: values, filters, secrets, or a name inside the caller's own object. */
@@ -37,7 +37,9 @@ const NOT_OBJECTS = new Set([
   'direction', 'authToken', 'apiKeySid', 'apiKeySecret', 'twimlAppSid', 'algorithm', 'old_password', 'display_name',
   'dtmf_protocol', 'admin', 'dictionary', 'confirmation_key_expires', 'account_creation_token', 'value', 'key', 'title', 'id',
   'sent_at', 'encrypted', 'conference_id', 'initiated_at', 'ended_at', 'last_status', 'received_at', 'rang_at', 'invite_terminated', 'at', 'state',
-  'device_id', 'uuid', 'token', 'recover_key', 'accountSid',
+  'device_id', 'uuid', 'token', 'recover_key', 'accountSid', 'url', 'events',
+  // A delivery is named inside its webhook's path: the webhook is the object aimed at.
+  'deliveryId',
   // The fraud guard's: a destination prefix and safe-list numbers, inside the caller's own tenant (accountSid names the tenant).
   'prefix', 'numbers',
   'action', 'objectType', 'objectId', 'outcome', 'surface',
@@ -55,6 +57,7 @@ function kindOf(path: string, where: Where, name: string): Kind | null | undefin
       if (path.startsWith('/api/contacts_lists/')) return 'contactsList';
       if (path.startsWith('/api/account_types/')) return 'accountType';
       if (/\/2faConfig\/\{id\}$/.test(path)) return 'account';
+      if (path.startsWith('/admin/webhooks/')) return 'webhook';
       return undefined;
     }
     const byName: Record<string, Kind> = {
@@ -158,6 +161,7 @@ function valueOf(objects: Objects, kind: Kind, accountRole: AccountRole, self?: 
     case 'action': return objects.actionId;
     case 'statsMessage': return objects.statsMessageId;
     case 'statsCall': return objects.statsCallId;
+    case 'webhook': return objects.webhookId;
   }
 }
 
@@ -204,6 +208,7 @@ function bodyFor(op: Operation, home: (kind: Kind, name: string) => unknown, wor
     'POST /api/statistics/calls': () => ({ id: unique('call'), from: `sip:${home('address', 'from')}`, to: `sip:${home('address', 'to')}`, initiated_at: AT }),
     'PATCH /api/statistics/calls/{call_id}/devices/{device_id}': () => ({ rang_at: AT }),
     'PATCH /api/statistics/calls/{call_id}': () => ({ ended_at: AT }),
+    'POST /admin/tenants/{tenant}/webhooks': () => ({ url: 'https://127.0.0.1:9/reach' }),
   };
   if (bodies[key]) return bodies[key]();
   // Comm100's 2FA routes: a valid secret and its current code, the account named by the target.
@@ -219,6 +224,7 @@ const PLAIN_VALUES: Record<string, () => string> = {
   uuid: () => 'device-uuid',
   startTime: () => '2026-01-01T00:00:00Z',
   endTime: () => '2027-01-01T00:00:00Z',
+  deliveryId: () => `msg_${'0'.repeat(32)}`,
 };
 
 interface Case {
@@ -311,7 +317,7 @@ function refusal(c: Case, res: Reply): string | null {
 function secretsOf(c: Pick<Case, 'target'>, sent: string): string[] {
   const o = c.target.objects;
   const people = Object.values(o.account).flatMap((a) => [a.email, a.address ?? '']);
-  return [...people, o.domain ?? '', o.tenant?.sid ?? '', o.limitSid ?? '', o.requestId ?? '', o.callSid ?? '', o.phoneNumber ?? '', o.lineName ?? '', o.sipAuthToken ?? '', o.statsMessageId ?? '', o.statsCallId ?? '']
+  return [...people, o.domain ?? '', o.tenant?.sid ?? '', o.limitSid ?? '', o.requestId ?? '', o.callSid ?? '', o.phoneNumber ?? '', o.lineName ?? '', o.sipAuthToken ?? '', o.statsMessageId ?? '', o.statsCallId ?? '', o.webhookId ?? '']
     .filter((v) => v.length > 0 && !sent.includes(v));
 }
 
