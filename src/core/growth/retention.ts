@@ -64,7 +64,7 @@ export interface PruneResult {
   deleted: Record<string, number>;
 }
 
-export function createRetention(db: Db, dialect: 'sqlite' | 'postgres', days: RetentionDays, node = randomUUID()) {
+export function createRetention(db: Db, dialect: 'sqlite' | 'postgres', days: RetentionDays, node: string = randomUUID()) {
   const rest = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(ms, 1), 1000)));
 
   /** Takes or renews the lease; false when another node holds it. */
