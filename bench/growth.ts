@@ -203,7 +203,7 @@ async function fill(s: Site, rows: number, end: number): Promise<void> {
     created: `(${start} + (g * ${Math.floor((365 * DAY_MS) / rows)}))`,
   };
   const series = (lo: number, hi: number) =>
-    pgd ? `generate_series(${lo}, ${hi}) as s(g)` : `(with recursive s(g) as (select ${lo} union all select g + 1 from s where g < ${hi}) select g from s) s`;
+    pgd ? `generate_series(${lo}::bigint, ${hi}) as s(g)` : `(with recursive s(g) as (select ${lo} union all select g + 1 from s where g < ${hi}) select g from s) s`;
   const triggers = pgd ? [] : await sql.all<{ sql: string }>("select sql from sqlite_master where type = 'trigger' and tbl_name = 'verifications'");
   if (pgd) await sql.run('alter table verifications disable trigger user');
   else for (const t of await sql.all<{ name: string }>("select name from sqlite_master where type = 'trigger' and tbl_name = 'verifications'")) await sql.run(`drop trigger ${t.name}`);
@@ -428,7 +428,7 @@ async function pruningLatency(s: Site, end: number): Promise<void> {
   const old = end - 430 * DAY_MS;
   const pgd = s.sql.dialect === 'postgres';
   const hex = (e: string, w: number) => (pgd ? `lpad(to_hex(${e}), ${w}, '0')` : `printf('%0${w}x', ${e})`);
-  const series = pgd ? `generate_series(1, ${BACKLOG}) as s(g)` : `(with recursive s(g) as (select 1 union all select g + 1 from s where g < ${BACKLOG}) select g from s) s`;
+  const series = pgd ? `generate_series(1::bigint, ${BACKLOG}) as s(g)` : `(with recursive s(g) as (select 1 union all select g + 1 from s where g < ${BACKLOG}) select g from s) s`;
   const t0 = Date.now();
   if (!pgd) await s.sql.run('begin');
   await s.sql.run(`insert into verifications (request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at, delivery_status)

@@ -25,8 +25,11 @@ export type UsageScope = { tenantId: number } | { pathPrefix: string };
 /** A pending code past its timeout is reported as expired, whether or not anyone tried it since. */
 const effectiveStatus = (now: number) => sql<string>`case when v.status = 'pending' and v.expires_at <= ${sql.lit(now)} then 'expired' else v.status end`;
 
+// One tenant is named on both sides of the join: SQLite otherwise scanned every tenant first.
 const scopeOf = (alias: 'v' | 'u', scope: UsageScope): RawBuilder<boolean> =>
-  'tenantId' in scope ? sql<boolean>`${sql.ref(`${alias}.tenant_id`)} = ${scope.tenantId}` : sql<boolean>`t.path like ${scope.pathPrefix + '%'}`;
+  'tenantId' in scope
+    ? sql<boolean>`${sql.ref(`${alias}.tenant_id`)} = ${scope.tenantId} and t.id = ${scope.tenantId}`
+    : sql<boolean>`t.path like ${scope.pathPrefix + '%'}`;
 
 const dayText = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
