@@ -21,7 +21,21 @@ export interface MaintenanceLeaseTable {
   expires_at: number;
 }
 
+/** Flexisip statistics per tenant, UTC day and domain (migration 0025 says which domain each counts by). */
+export interface SipStatisticsDailyTable {
+  tenant_id: number;
+  day: number;
+  domain: string;
+  messages_sent: number;
+  messages_encrypted: number;
+  messages_received: number;
+  calls_total: number;
+  calls_answered: number;
+  calls_duration_ms: number;
+}
+
 export interface GrowthTables {
   usage_daily: UsageDailyTable;
+  sip_statistics_daily: SipStatisticsDailyTable;
   maintenance_leases: MaintenanceLeaseTable;
 }

@@ -92,6 +92,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       .execute(db);
   }
 
+  await sipStatisticsRollups(db, pg);
+
   // Counts of the sends made before this migration, so that reports read the same the moment after.
   await sql
     .raw(
@@ -103,10 +105,143 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute(db);
 }
 
+/**
+ * Flexisip statistics per tenant, UTC day and domain, as core/sip-statistics/statistics.ts compiles
+ * them: messages sent and encrypted (by the sender's domain and day sent), recipients reached (by the
+ * recipient's domain and the day of its first 2xx delivery), calls (by the caller's domain and day
+ * initiated), answered, and the milliseconds from answer to end. Devices are reported after their
+ * message or call, and a later report can change a recipient's first delivery or a call's answer:
+ * each message recipient and each call keeps the inputs of its contribution in a row of its own
+ * (sip_statistics_recipients, sip_statistics_call_figures), whose triggers move the day's counters
+ * from the old contribution to the new. Those rows go with their message or call (on delete cascade),
+ * and no delete changes a counter.
+ */
+async function sipStatisticsRollups(db: Kysely<any>, pg: boolean): Promise<void> {
+  await db.schema
+    .createTable('sip_statistics_daily')
+    .addColumn('tenant_id', 'integer', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('day', 'integer', (c) => c.notNull())
+    .addColumn('domain', 'varchar(256)', (c) => c.notNull())
+    .addColumn('messages_sent', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('messages_encrypted', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('messages_received', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('calls_total', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('calls_answered', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('calls_duration_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addPrimaryKeyConstraint('sip_statistics_daily_pk', ['tenant_id', 'day', 'domain'])
+    .execute();
+  await db.schema
+    .createTable('sip_statistics_recipients')
+    .addColumn('message_id', 'varchar(64)', (c) => c.notNull().references('sip_statistics_messages.id').onDelete('cascade'))
+    .addColumn('to_username', 'varchar(256)', (c) => c.notNull())
+    .addColumn('to_domain', 'varchar(256)', (c) => c.notNull())
+    .addColumn('tenant_id', 'integer', (c) => c.notNull())
+    /** The first 2xx delivery to any of the recipient's devices; null: none yet. */
+    .addColumn('first_at', 'bigint')
+    .addPrimaryKeyConstraint('sip_statistics_recipients_pk', ['message_id', 'to_username', 'to_domain'])
+    .execute();
+  await db.schema
+    .createTable('sip_statistics_call_figures')
+    .addColumn('call_id', 'varchar(64)', (c) => c.primaryKey().references('sip_statistics_calls.id').onDelete('cascade'))
+    .addColumn('tenant_id', 'integer', (c) => c.notNull())
+    .addColumn('day', 'integer', (c) => c.notNull())
+    .addColumn('domain', 'varchar(256)', (c) => c.notNull())
+    /** The first acceptance by any device; null: not answered. */
+    .addColumn('answered_at', 'bigint')
+    .addColumn('ended_at', 'bigint')
+    .execute();
+
+  const bump = (tenant: string, day: string, domain: string, sets: Record<string, string>) => {
+    const cols = Object.keys(sets);
+    return `insert into sip_statistics_daily ${pg ? 'as d ' : ''}(tenant_id, day, domain, ${cols.join(', ')})
+      values (${tenant}, ${day}, ${domain}, ${cols.map((c) => sets[c]).join(', ')})
+      on conflict (tenant_id, day, domain) do update set ${cols.map((c) => `${c} = ${pg ? 'd.' : ''}${c} + ${sets[c]}`).join(', ')};`;
+  };
+  const dayOf = (t: string) => `${t} / ${DAY_MS}`;
+  const firstDelivery = (row: string) => `(select min(received_at) from sip_statistics_message_devices
+      where message_id = ${row}.message_id and to_username = ${row}.to_username and to_domain = ${row}.to_domain and last_status >= 200 and last_status < 300)`;
+  const answeredAt = (row: string) => `(select min(invite_terminated_at) from sip_statistics_call_devices where call_id = ${row}.call_id and invite_terminated_state = 'accepted')`;
+  const duration = (row: string) => `case when ${row}.ended_at is not null and ${row}.answered_at is not null and ${row}.ended_at > ${row}.answered_at then ${row}.ended_at - ${row}.answered_at else 0 end`;
+  const answered = (row: string) => `case when ${row}.answered_at is null then 0 else 1 end`;
+
+  // Each trigger body, as statements; PostgreSQL wraps them in a function, SQLite in the trigger.
+  const bodies: Array<{ name: string; on: string; when: string; event: string; body: string }> = [
+    {
+      name: 'sip_statistics_messages_rollup', on: 'sip_statistics_messages', event: 'after insert', when: '',
+      body: bump('new.tenant_id', dayOf('new.sent_at'), 'new.from_domain', { messages_sent: '1', messages_encrypted: 'new.encrypted' }),
+    },
+    {
+      name: 'sip_statistics_message_devices_rollup', on: 'sip_statistics_message_devices', event: 'after insert or update', when: '',
+      body: `insert into sip_statistics_recipients (message_id, to_username, to_domain, tenant_id, first_at)
+          values (new.message_id, new.to_username, new.to_domain, (select tenant_id from sip_statistics_messages where id = new.message_id), ${firstDelivery('new')})
+          on conflict (message_id, to_username, to_domain) do update set first_at = excluded.first_at;`,
+    },
+    {
+      name: 'sip_statistics_recipients_insert', on: 'sip_statistics_recipients', event: 'after insert', when: 'new.first_at is not null',
+      body: bump('new.tenant_id', dayOf('new.first_at'), 'new.to_domain', { messages_received: '1' }),
+    },
+    {
+      name: 'sip_statistics_recipients_update', on: 'sip_statistics_recipients', event: 'after update', when: 'old.first_at is distinct from new.first_at',
+      body: `${pg ? 'if old.first_at is not null then ' : ''}${bump('old.tenant_id', dayOf('old.first_at'), 'old.to_domain', { messages_received: '-1' }).replace('values (', pg ? 'values (' : 'select ').replace(/\)\s*on conflict/, pg ? ') on conflict' : ' where old.first_at is not null on conflict')}${pg ? ' end if;' : ''}
+        ${pg ? 'if new.first_at is not null then ' : ''}${bump('new.tenant_id', dayOf('new.first_at'), 'new.to_domain', { messages_received: '1' }).replace('values (', pg ? 'values (' : 'select ').replace(/\)\s*on conflict/, pg ? ') on conflict' : ' where new.first_at is not null on conflict')}${pg ? ' end if;' : ''}`,
+    },
+    {
+      name: 'sip_statistics_calls_insert', on: 'sip_statistics_calls', event: 'after insert', when: '',
+      body: `insert into sip_statistics_call_figures (call_id, tenant_id, day, domain, answered_at, ended_at)
+          values (new.id, new.tenant_id, ${dayOf('new.initiated_at')}, new.from_domain, null, new.ended_at);`,
+    },
+    {
+      name: 'sip_statistics_calls_ended', on: 'sip_statistics_calls', event: 'after update', when: 'old.ended_at is distinct from new.ended_at',
+      body: 'update sip_statistics_call_figures set ended_at = new.ended_at where call_id = new.id;',
+    },
+    {
+      name: 'sip_statistics_call_devices_rollup', on: 'sip_statistics_call_devices', event: 'after insert or update', when: '',
+      body: `update sip_statistics_call_figures set answered_at = ${answeredAt('new')} where call_id = new.call_id;`,
+    },
+    {
+      name: 'sip_statistics_call_figures_insert', on: 'sip_statistics_call_figures', event: 'after insert', when: '',
+      body: bump('new.tenant_id', 'new.day', 'new.domain', { calls_total: '1', calls_answered: answered('new'), calls_duration_ms: duration('new') }),
+    },
+    {
+      name: 'sip_statistics_call_figures_update', on: 'sip_statistics_call_figures', event: 'after update', when: '',
+      body: bump('new.tenant_id', 'new.day', 'new.domain', { calls_answered: `${answered('new')} - ${answered('old')}`, calls_duration_ms: `(${duration('new')}) - (${duration('old')})` }),
+    },
+  ];
+  for (const b of bodies) {
+    if (pg) {
+      await sql.raw(`create function gh_${b.name}() returns trigger language plpgsql as $$ begin ${b.body} return null; end $$`).execute(db);
+      await sql.raw(`create trigger ${b.name} ${b.event} on ${b.on} for each row ${b.when ? `when (${b.when})` : ''} execute function gh_${b.name}()`).execute(db);
+    } else {
+      // SQLite fires one trigger per event: "insert or update" is two.
+      for (const event of b.event === 'after insert or update' ? ['after insert', 'after update'] : [b.event]) {
+        const when = b.when.replace(/is distinct from/g, 'is not');
+        await sql.raw(`create trigger ${b.name}${event === 'after update' && b.event.includes(' or ') ? '_update' : ''} ${event} on ${b.on} ${when ? `when ${when}` : ''} begin ${b.body} end`).execute(db);
+      }
+    }
+  }
+
+  // What was recorded before this migration.
+  await sql.raw(`insert into sip_statistics_recipients (message_id, to_username, to_domain, tenant_id, first_at)
+    select d.message_id, d.to_username, d.to_domain, m.tenant_id, min(case when d.last_status >= 200 and d.last_status < 300 then d.received_at end)
+    from sip_statistics_message_devices d join sip_statistics_messages m on m.id = d.message_id group by d.message_id, d.to_username, d.to_domain, m.tenant_id`).execute(db);
+  await sql.raw(`insert into sip_statistics_call_figures (call_id, tenant_id, day, domain, answered_at, ended_at)
+    select c.id, c.tenant_id, ${dayOf('c.initiated_at')}, c.from_domain, ${answeredAt('c').replace('call_id = c.call_id', 'call_id = c.id')}, c.ended_at from sip_statistics_calls c`).execute(db);
+  // The triggers above counted the recipients and calls just inserted; the messages are counted here.
+  await sql.raw(`insert into sip_statistics_daily (tenant_id, day, domain, messages_sent, messages_encrypted)
+    select tenant_id, ${dayOf('sent_at')}, from_domain, count(*), sum(encrypted) from sip_statistics_messages group by tenant_id, ${dayOf('sent_at')}, from_domain
+    on conflict (tenant_id, day, domain) do update set messages_sent = excluded.messages_sent, messages_encrypted = excluded.messages_encrypted`).execute(db);
+}
+
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop trigger verifications_usage_update${sql.raw(isPostgres(db) ? ' on verifications' : '')}`.execute(db);
   await sql`drop trigger verifications_usage_insert${sql.raw(isPostgres(db) ? ' on verifications' : '')}`.execute(db);
   if (isPostgres(db)) await sql`drop function gh_usage_count()`.execute(db);
+  // Their triggers go with them; PostgreSQL's trigger functions are dropped apart.
+  for (const table of ['sip_statistics_call_figures', 'sip_statistics_recipients', 'sip_statistics_daily']) await db.schema.dropTable(table).execute();
+  if (isPostgres(db)) {
+    const { rows } = await sql<{ name: string }>`select proname as name from pg_proc where proname like 'gh_sip_statistics_%'`.execute(db);
+    for (const r of rows) await sql.raw(`drop function ${r.name}() cascade`).execute(db);
+  }
   await db.schema.dropIndex('sip_statistics_calls_created').execute();
   await db.schema.dropIndex('sip_statistics_messages_created').execute();
   await db.schema.dropTable('maintenance_leases').execute();
