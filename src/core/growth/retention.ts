@@ -43,6 +43,14 @@ export const RETENTION: readonly RetentionLine[] = [
   { kind: 'sipStatistics', table: 'sip_statistics_messages', time: 'created_at', walk: 'created_at' },
   { kind: 'sipStatistics', table: 'sip_statistics_calls', time: 'created_at', walk: 'created_at' },
   { kind: 'outbox', table: 'outbox_messages', time: 'created_at', walk: 'id' },
+  // Tables other work adds (migrations 0019, 0021, 0024): a line whose table does not exist yet is skipped.
+  // A job is dated by its end; one still queued or running never goes.
+  { kind: 'deliveries', table: 'delivery_jobs', time: 'updated_at', walk: 'id', also: "state in ('done', 'failed', 'canceled')" },
+  { kind: 'deliveries', table: 'delivery_attempts', time: 'created_at', walk: 'id' },
+  // Keyed by the provider's id: it needs an index on created_at to be walked (0019 should add delivery_reports_created).
+  { kind: 'deliveries', table: 'delivery_reports', time: 'created_at', walk: 'created_at' },
+  { kind: 'deliveries', table: 'webhook_deliveries', time: 'created_at', walk: 'id', also: "status <> 'pending'" },
+  { kind: 'adminAudit', table: 'admin_changes', time: 'created_at', walk: 'id' },
 ];
 
 export const DAY_MS = 86_400_000;
@@ -129,9 +137,10 @@ export function createRetention(db: Db, dialect: 'sqlite' | 'postgres', days: Re
     try {
       const result: PruneResult = { expired: 0, deleted: {} };
       result.expired = await drain('verifications', () => expireBatch(options.now ?? Date.now(), batch), batch, options.onBatch);
+      const present = new Set((await db.introspection.getTables()).map((t) => t.name));
       for (const line of options.lines ?? RETENTION) {
         const age = days[line.kind];
-        if (!age) continue;
+        if (!age || !present.has(line.table)) continue;
         const cutoff = now - age * DAY_MS;
         result.deleted[line.table] = (result.deleted[line.table] ?? 0) + (await drain(line.table, () => deleteBatch(line, cutoff, batch), batch, options.onBatch));
       }
