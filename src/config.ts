@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isSmsSender } from './channels/twilio.js';
 import { type SipProxy, parseSipProxy } from './core/sip/message.js';
+import type { RetentionDays } from './core/growth/retention.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -56,6 +57,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Password tries allowed per email and per client address: `max` per `intervalMs`, refilling evenly. */
   loginRate: { account: RateSetting; address: RateSetting };
+  /** Days each kind of data is kept (0: for ever), and seconds between pruning passes (0: this node never prunes). */
+  retention: { days: RetentionDays; intervalMs: number };
   /** OpenTelemetry traces: where they go over OTLP/HTTP and the service name they carry; null: no traces (the SDK is not even loaded). */
   otel: { endpoint: string; serviceName: string } | null;
   /** The delivery queue (core/queue): its workers, retries and fallback timing. */
@@ -227,6 +230,14 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_REGISTRAR_SECRET', '(none)', 'secret the SIP registrar sends in x-gatehouse-registrar-secret to /internal/sip/…; unset: those routes answer 404'],
   ['GATEHOUSE_SIP_PROXY', '(none)', 'udp:host:port of the SIP proxy that POST /api/messages sends SIP MESSAGEs through; unset: that endpoint answers 503'],
   ['GATEHOUSE_REGISTRAR_RPC_URL', '(none)', 'http:// URL of Kamailio\'s JSON-RPC (jsonrpcs), so removing a device also unregisters it there'],
+  ['GATEHOUSE_RETENTION_VERIFICATIONS', '400', 'days verification rows (SDRs) and their events are kept (0: for ever); usage reports read roll-ups and keep every day'],
+  ['GATEHOUSE_RETENTION_DELIVERIES', '30', 'days delivery jobs, delivery attempts and webhook deliveries are kept (0: for ever)'],
+  ['GATEHOUSE_RETENTION_LOGIN_AUDIT', '400', 'days login audit rows are kept (0: for ever)'],
+  ['GATEHOUSE_RETENTION_ADMIN_AUDIT', '400', 'days admin audit rows are kept (0: for ever)'],
+  ['GATEHOUSE_RETENTION_CALLS', '400', 'days call records and their events are kept (0: for ever)'],
+  ['GATEHOUSE_RETENTION_SIP_STATISTICS', '400', 'days SIP message and call statistics are kept (0: for ever)'],
+  ['GATEHOUSE_RETENTION_OUTBOX', '7', 'days development outbox messages are kept (0: for ever)'],
+  ['GATEHOUSE_RETENTION_INTERVAL', '60', 'seconds between pruning passes (one node at a time prunes); 0: this node never prunes'],
   ['OTEL_EXPORTER_OTLP_ENDPOINT', '(none)', 'http(s):// base URL of an OpenTelemetry collector (OTLP over HTTP; spans go to <it>/v1/traces); unset: no traces, and the OpenTelemetry SDK is not loaded'],
   ['OTEL_SERVICE_NAME', 'gatehouse', 'service.name of the spans'],
   ['GATEHOUSE_DELIVERY_ATTEMPTS', '5', 'tries of one channel (a provider 5xx, 429, timeout or connection error is tried again) before the code falls back to the next channel or is recorded failed'],
@@ -307,6 +318,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     },
     sip: sipSettings(get),
     delivery: deliverySettings(get),
+    retention: retentionSettings(get),
     otel: otelSettings(get),
     fraud: fraudSettings(get),
     webhooks: webhookSettings(get, cwd),
@@ -601,6 +613,22 @@ function readFileOr(variable: string, file: string): string {
   } catch {
     throw new ConfigError(variable, `cannot read ${file}`);
   }
+}
+
+function retentionSettings(get: Get): Config['retention'] {
+  const days = (name: string, fallback: string) => integer(name, get(name) ?? fallback, 0, 36_500);
+  return {
+    days: {
+      verifications: days('GATEHOUSE_RETENTION_VERIFICATIONS', '400'),
+      deliveries: days('GATEHOUSE_RETENTION_DELIVERIES', '30'),
+      loginAudit: days('GATEHOUSE_RETENTION_LOGIN_AUDIT', '400'),
+      adminAudit: days('GATEHOUSE_RETENTION_ADMIN_AUDIT', '400'),
+      calls: days('GATEHOUSE_RETENTION_CALLS', '400'),
+      sipStatistics: days('GATEHOUSE_RETENTION_SIP_STATISTICS', '400'),
+      outbox: days('GATEHOUSE_RETENTION_OUTBOX', '7'),
+    },
+    intervalMs: integer('GATEHOUSE_RETENTION_INTERVAL', get('GATEHOUSE_RETENTION_INTERVAL') ?? '60', 0, 86_400) * 1000,
+  };
 }
 
 function integer(variable: string, value: string, min: number, max: number): number {

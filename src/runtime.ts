@@ -15,6 +15,7 @@ import { createRedisState } from './state/redis-state.js';
 import type { SharedState } from './state/shared-state.js';
 import { createSqlState } from './state/sql-state.js';
 import { sweepBuckets } from './state/buckets-sql.js';
+import { startPruning } from './core/growth/pruning.js';
 import { dataDirRefusal, databaseRefusal, redisRefusal } from './start-refusals.js';
 import { type Storage, migrate, openStorage } from './storage/storage.js';
 
@@ -65,6 +66,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
       void sweepBuckets(storage.db).catch(() => {});
     }, 60_000);
     sweeper.unref();
+    const pruning = startPruning(storage.db, storage.dialect, config.retention);
     return {
       config,
       storage,
@@ -73,6 +75,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
       metrics,
       async close() {
         clearInterval(sweeper);
+        await pruning.stop();
         await state?.close();
         await storage.close();
         await tracing?.flush();

@@ -8,6 +8,7 @@ import type { AuditTables } from '../core/audit/tables.js';
 import type { ChangeTables } from '../core/changes/tables.js';
 import type { EventTables } from '../core/events/tables.js';
 import type { SipTables } from '../core/flexisip/tables.js';
+import type { GrowthTables } from '../core/growth/tables.js';
 import type { LoginTables } from '../core/login/tables.js';
 import type { SipDirectoryTables } from '../core/sip-directory/tables.js';
 import type { TrustedDeviceTables } from '../core/trusted-devices/tables.js';
@@ -106,7 +107,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database extends EventTables, FraudTables, TwoFactorTables, AuditTables, ChangeTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables, QueueTables {
+export interface Database extends EventTables, FraudTables, TwoFactorTables, AuditTables, ChangeTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables, QueueTables, GrowthTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;

@@ -13,6 +13,7 @@ import { GatehouseError, invalid, notFound } from '../errors.js';
 import { createAccess } from '../flexisip/access.js';
 import { isUniqueViolation } from '../../storage/errors.js';
 import { DAY_MS, dayOf, parseDay, parseIso8601 } from '../iso8601.js';
+import type { Db } from '../../storage/database.js';
 
 /** Answered 400 by the Flexisip face, as the upstream API answers database refusals. */
 export const StatisticsErrors = {
@@ -248,80 +249,121 @@ export function createSipStatistics(deps: CoreDeps) {
     if (query.domain !== undefined && !domain) throw invalid('domain', 'The domain must be a domain name.');
     const end = to + DAY_MS;
     const prefix = caller.role === 'admin' ? '/' : caller.tenantPath;
-    // A literal, not a parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
-    const day = (column: string) => sql<number>`(${sql.ref(column)} / ${sql.lit(DAY_MS)})`;
-    const inReach = sql<boolean>`tenants.path like ${`${prefix}%`}`;
-
-    const sent = await db
-      .selectFrom('sip_statistics_messages as m')
-      .innerJoin('tenants', 'tenants.id', 'm.tenant_id')
-      .select([day('m.sent_at').as('day'), 'm.from_domain as domain'])
-      .select((eb) => [eb.fn.countAll<number>().as('sent'), eb.fn.sum<number>('m.encrypted').as('encrypted')])
-      .where(inReach).where('m.sent_at', '>=', from).where('m.sent_at', '<', end)
-      .$if(domain !== null, (q) => q.where('m.from_domain', '=', domain!))
-      .groupBy([day('m.sent_at'), 'm.from_domain'])
-      .execute();
-
-    const firstDeliveries = db
-      .selectFrom('sip_statistics_message_devices as d')
-      .innerJoin('sip_statistics_messages as m', 'm.id', 'd.message_id')
-      .innerJoin('tenants', 'tenants.id', 'm.tenant_id')
-      .select(['d.to_domain as domain'])
-      .select((eb) => eb.fn.min<number>('d.received_at').as('first_at'))
-      .where(inReach).where('d.last_status', '>=', 200).where('d.last_status', '<', 300)
-      .groupBy(['d.message_id', 'd.to_username', 'd.to_domain']);
-    const received = await db
-      .selectFrom(firstDeliveries.as('r'))
-      .select([day('r.first_at').as('day'), 'r.domain'])
-      .select((eb) => eb.fn.countAll<number>().as('received'))
-      .where('r.first_at', '>=', from).where('r.first_at', '<', end)
-      .$if(domain !== null, (q) => q.where('r.domain', '=', domain!))
-      .groupBy([day('r.first_at'), 'r.domain'])
-      .execute();
-
-    const answers = db
-      .selectFrom('sip_statistics_call_devices')
-      .select('call_id')
-      .select((eb) => eb.fn.min<number>('invite_terminated_at').as('answered_at'))
-      .where('invite_terminated_state', '=', 'accepted')
-      .groupBy('call_id');
-    const calls = await db
-      .selectFrom('sip_statistics_calls as c')
-      .innerJoin('tenants', 'tenants.id', 'c.tenant_id')
-      .leftJoin(answers.as('a'), 'a.call_id', 'c.id')
-      .select([day('c.initiated_at').as('day'), 'c.from_domain as domain'])
-      .select((eb) => [
-        eb.fn.countAll<number>().as('total'),
-        eb.fn.count<number>('a.call_id').as('answered'),
-        eb.fn.sum<number>(sql`case when c.ended_at is not null and a.answered_at is not null and c.ended_at > a.answered_at then c.ended_at - a.answered_at else 0 end`).as('duration_ms'),
-      ])
-      .where(inReach).where('c.initiated_at', '>=', from).where('c.initiated_at', '<', end)
-      .$if(domain !== null, (q) => q.where('c.from_domain', '=', domain!))
-      .groupBy([day('c.initiated_at'), 'c.from_domain'])
-      .execute();
-
-    const figures = new Map<string, DailyFigures>();
-    const at = (dayIndex: number | string, dom: string) => {
-      const date = dayOf(Number(dayIndex));
-      const key = `${date} ${dom}`;
-      let f = figures.get(key);
-      if (!f) {
-        f = { date, domain: dom, messages: { sent: 0, received: 0, encrypted: 0 }, calls: { total: 0, answered: 0, duration: 0 } };
-        figures.set(key, f);
-      }
-      return f;
-    };
-    for (const r of sent) Object.assign(at(r.day, r.domain).messages, { sent: Number(r.sent), encrypted: Number(r.encrypted ?? 0) });
-    for (const r of received) at(r.day, r.domain).messages.received = Number(r.received);
-    for (const r of calls) {
-      at(r.day, r.domain).calls = { total: Number(r.total), answered: Number(r.answered), duration: Math.round(Number(r.duration_ms ?? 0) / 1000) };
-    }
+    const figures = await rolledFigures(db, prefix, from, end, domain);
     // A Flexisip admin sees its own domain's figures only, though the records are its tenant's.
     const scope = caller.role === 'sipadmin' ? await access.adminScope(caller) : null;
-    return [...figures.values()]
-      .filter((f) => scope === null || access.inScope(scope, f.domain))
-      .sort((a, b) => a.date.localeCompare(b.date) || a.domain.localeCompare(b.domain));
+    return figures.filter((f) => scope === null || access.inScope(scope, f.domain));
   }
 
   return { recordMessage, recordMessageDevice, recordCall, recordCallDevice, endCall, compiled };
+}
+
+/** A (date, domain) entry of the figures, made on first use. */
+function figuresMap() {
+  const figures = new Map<string, DailyFigures>();
+  const at = (dayIndex: number | string, dom: string) => {
+    const date = dayOf(Number(dayIndex));
+    const key = `${date} ${dom}`;
+    let f = figures.get(key);
+    if (!f) {
+      f = { date, domain: dom, messages: { sent: 0, received: 0, encrypted: 0 }, calls: { total: 0, answered: 0, duration: 0 } };
+      figures.set(key, f);
+    }
+    return f;
+  };
+  const list = () => [...figures.values()].sort((a, b) => a.date.localeCompare(b.date) || a.domain.localeCompare(b.domain));
+  return { at, list };
+}
+
+/**
+ * The figures from the roll-ups (sip_statistics_daily, migration 0025) for days [from, end) of the
+ * tenants whose path starts with `prefix`: the same as rawFigures counts from the records, and the
+ * same after the records are pruned.
+ */
+export async function rolledFigures(db: Db, prefix: string, from: number, end: number, domain: string | null): Promise<DailyFigures[]> {
+  const rows = await db
+    .selectFrom('sip_statistics_daily as d')
+    .innerJoin('tenants', 'tenants.id', 'd.tenant_id')
+    .select(['d.day', 'd.domain'])
+    .select((eb) => [
+      eb.fn.sum<number>('d.messages_sent').as('sent'), eb.fn.sum<number>('d.messages_encrypted').as('encrypted'), eb.fn.sum<number>('d.messages_received').as('received'),
+      eb.fn.sum<number>('d.calls_total').as('total'), eb.fn.sum<number>('d.calls_answered').as('answered'), eb.fn.sum<number>('d.calls_duration_ms').as('duration_ms'),
+    ])
+    .where(sql<boolean>`tenants.path like ${`${prefix}%`}`)
+    .where('d.day', '>=', Math.floor(from / DAY_MS)).where('d.day', '<', Math.ceil(end / DAY_MS))
+    .$if(domain !== null, (q) => q.where('d.domain', '=', domain!))
+    .groupBy(['d.day', 'd.domain'])
+    .execute();
+  const { at, list } = figuresMap();
+  for (const r of rows) {
+    // Counters moved to zero (a first delivery that moved to another day) are no figure.
+    if (Number(r.sent) === 0 && Number(r.received) === 0 && Number(r.total) === 0) continue;
+    const f = at(Number(r.day), r.domain);
+    f.messages = { sent: Number(r.sent), received: Number(r.received), encrypted: Number(r.encrypted) };
+    f.calls = { total: Number(r.total), answered: Number(r.answered), duration: Math.round(Number(r.duration_ms) / 1000) };
+  }
+  return list();
+}
+
+/** The figures counted from the records themselves (what compiled read before the roll-ups; tests compare the two). */
+export async function rawFigures(db: Db, prefix: string, from: number, end: number, domain: string | null): Promise<DailyFigures[]> {
+  // A literal, not a parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
+  const day = (column: string) => sql<number>`(${sql.ref(column)} / ${sql.lit(DAY_MS)})`;
+  const inReach = sql<boolean>`tenants.path like ${`${prefix}%`}`;
+
+  const sent = await db
+    .selectFrom('sip_statistics_messages as m')
+    .innerJoin('tenants', 'tenants.id', 'm.tenant_id')
+    .select([day('m.sent_at').as('day'), 'm.from_domain as domain'])
+    .select((eb) => [eb.fn.countAll<number>().as('sent'), eb.fn.sum<number>('m.encrypted').as('encrypted')])
+    .where(inReach).where('m.sent_at', '>=', from).where('m.sent_at', '<', end)
+    .$if(domain !== null, (q) => q.where('m.from_domain', '=', domain!))
+    .groupBy([day('m.sent_at'), 'm.from_domain'])
+    .execute();
+
+  const firstDeliveries = db
+    .selectFrom('sip_statistics_message_devices as d')
+    .innerJoin('sip_statistics_messages as m', 'm.id', 'd.message_id')
+    .innerJoin('tenants', 'tenants.id', 'm.tenant_id')
+    .select(['d.to_domain as domain'])
+    .select((eb) => eb.fn.min<number>('d.received_at').as('first_at'))
+    .where(inReach).where('d.last_status', '>=', 200).where('d.last_status', '<', 300)
+    .groupBy(['d.message_id', 'd.to_username', 'd.to_domain']);
+  const received = await db
+    .selectFrom(firstDeliveries.as('r'))
+    .select([day('r.first_at').as('day'), 'r.domain'])
+    .select((eb) => eb.fn.countAll<number>().as('received'))
+    .where('r.first_at', '>=', from).where('r.first_at', '<', end)
+    .$if(domain !== null, (q) => q.where('r.domain', '=', domain!))
+    .groupBy([day('r.first_at'), 'r.domain'])
+    .execute();
+
+  const answers = db
+    .selectFrom('sip_statistics_call_devices')
+    .select('call_id')
+    .select((eb) => eb.fn.min<number>('invite_terminated_at').as('answered_at'))
+    .where('invite_terminated_state', '=', 'accepted')
+    .groupBy('call_id');
+  const calls = await db
+    .selectFrom('sip_statistics_calls as c')
+    .innerJoin('tenants', 'tenants.id', 'c.tenant_id')
+    .leftJoin(answers.as('a'), 'a.call_id', 'c.id')
+    .select([day('c.initiated_at').as('day'), 'c.from_domain as domain'])
+    .select((eb) => [
+      eb.fn.countAll<number>().as('total'),
+      eb.fn.count<number>('a.call_id').as('answered'),
+      eb.fn.sum<number>(sql`case when c.ended_at is not null and a.answered_at is not null and c.ended_at > a.answered_at then c.ended_at - a.answered_at else 0 end`).as('duration_ms'),
+    ])
+    .where(inReach).where('c.initiated_at', '>=', from).where('c.initiated_at', '<', end)
+    .$if(domain !== null, (q) => q.where('c.from_domain', '=', domain!))
+    .groupBy([day('c.initiated_at'), 'c.from_domain'])
+    .execute();
+
+  const { at, list } = figuresMap();
+  for (const r of sent) Object.assign(at(r.day, r.domain).messages, { sent: Number(r.sent), encrypted: Number(r.encrypted ?? 0) });
+  for (const r of received) at(r.day, r.domain).messages.received = Number(r.received);
+  for (const r of calls) {
+    at(r.day, r.domain).calls = { total: Number(r.total), answered: Number(r.answered), duration: Math.round(Number(r.duration_ms ?? 0) / 1000) };
+  }
+  return list();
 }

@@ -6,6 +6,7 @@ import type { CoreDeps } from '../context.js';
 import { GatehouseError } from '../errors.js';
 import type { Limits } from '../limits/limits.js';
 import { VerificationErrors } from './errors.js';
+import { usageReport } from '../growth/usage.js';
 
 export interface SdrSearch {
   page: number;
@@ -41,9 +42,8 @@ export interface Sdr {
   updatedAt: number;
 }
 
-const DAY_MS = 86_400_000;
-
 /** A pending code past its timeout is reported as expired, whether or not anyone tried it since. */
+const DAY_MS = 86_400_000;
 const effectiveStatus = (now: number) => sql<string>`case when v.status = 'pending' and v.expires_at <= ${sql.lit(now)} then 'expired' else v.status end`;
 
 export function createRecords({ db }: CoreDeps, limits: Limits) {
@@ -123,29 +123,12 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
     return { ...toSdr(row), events: events.map((e) => ({ type: e.type, detail: e.detail, time: Number(e.created_at) })), deliveryAttempts };
   }
 
-  /** Sends counted by channel, status and UTC day over [startTime, endTime]. */
+  /** Sends counted by channel, status and UTC day over [startTime, endTime], from the roll-ups (core/growth/usage.ts). */
   async function usage(caller: Caller, query: { startTime: number; endTime: number; accountSid?: string; subAccounts?: boolean; everyTenant?: boolean }) {
-    const { filter } = await scoped(caller, query.accountSid, query.subAccounts, query.everyTenant);
-    const day = sql<number>`v.created_at / ${sql.lit(DAY_MS)}`;
-    const status = effectiveStatus(Date.now());
-    const rows = await db
-      .selectFrom('verifications as v')
-      .innerJoin('tenants as t', 't.id', 'v.tenant_id')
-      .where(filter)
-      .where('v.created_at', '>=', query.startTime)
-      .where('v.created_at', '<=', query.endTime)
-      .select((eb) => ['v.channel', status.as('status'), day.as('day'), eb.fn.countAll<number>().as('count')])
-      .groupBy(['v.channel', status, day])
-      .orderBy(day)
-      .orderBy('v.channel')
-      .orderBy(status)
-      .execute();
-    return rows.map((r) => ({
-      day: new Date(Math.floor(Number(r.day)) * DAY_MS).toISOString().slice(0, 10),
-      channel: r.channel,
-      status: r.status,
-      count: Number(r.count),
-    }));
+    const { scope } = await scoped(caller, query.accountSid, query.subAccounts, query.everyTenant);
+    // Every tenant in reach (the console's default): the caller's whole tree, or every tenant for an admin.
+    const over = scope === null ? { pathPrefix: caller.role === 'admin' ? '' : caller.tenantPath } : query.subAccounts ? { pathPrefix: scope.path } : { tenantId: scope.id };
+    return usageReport(db, over, query.startTime, query.endTime, Date.now());
   }
 
   /**

@@ -1,0 +1,101 @@
+/**
+ * The usage report (sends counted by UTC day of the send, channel and status, as /2fa/usage and the
+ * console chart show it), read from the roll-ups (usage_daily, migration 0025) so that it costs the
+ * same at any size and stays the same after raw rows are pruned.
+ *
+ * It equals the count from raw rows exactly: whole days come from the counters; a pending code past
+ * its expiry that the expiry pass has not reached yet (a minute's worth at most) is moved from pending
+ * to expired, as the raw report's effective status does; the parts of a day at either end of a range
+ * that does not start or end on a day's edge are counted from raw rows.
+ */
+import { type RawBuilder, sql } from 'kysely';
+import type { Db } from '../../storage/database.js';
+import { DAY_MS } from './retention.js';
+
+export interface UsageRow {
+  day: string;
+  channel: string;
+  status: string;
+  count: number;
+}
+
+/** Whose sends: one tenant, or every tenant whose path starts with a prefix (its sub-accounts). */
+export type UsageScope = { tenantId: number } | { pathPrefix: string };
+
+/** A pending code past its timeout is reported as expired, whether or not anyone tried it since. */
+const effectiveStatus = (now: number) => sql<string>`case when v.status = 'pending' and v.expires_at <= ${sql.lit(now)} then 'expired' else v.status end`;
+
+// One tenant is named on both sides of the join: SQLite otherwise scanned every tenant first.
+const scopeOf = (alias: 'v' | 'u', scope: UsageScope): RawBuilder<boolean> =>
+  'tenantId' in scope
+    ? sql<boolean>`${sql.ref(`${alias}.tenant_id`)} = ${scope.tenantId} and t.id = ${scope.tenantId}`
+    : sql<boolean>`t.path like ${scope.pathPrefix + '%'}`;
+
+const dayText = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
+/** The report counted from raw rows over [startTime, endTime] (what it was before roll-ups). */
+export async function rawUsage(db: Db, scope: UsageScope, startTime: number, endTime: number, now: number): Promise<UsageRow[]> {
+  const day = sql<number>`v.created_at / ${sql.lit(DAY_MS)}`;
+  const status = effectiveStatus(now);
+  const rows = await db
+    .selectFrom('verifications as v')
+    .innerJoin('tenants as t', 't.id', 'v.tenant_id')
+    .where(scopeOf('v', scope))
+    .where('v.created_at', '>=', startTime)
+    .where('v.created_at', '<=', endTime)
+    .select((eb) => ['v.channel', status.as('status'), day.as('day'), eb.fn.countAll<number>().as('count')])
+    .groupBy(['v.channel', status, day])
+    .execute();
+  return sorted(rows.map((r) => ({ day: dayText(Math.floor(Number(r.day))), channel: r.channel, status: r.status, count: Number(r.count) })));
+}
+
+/** The same report from the roll-ups. */
+export async function usageReport(db: Db, scope: UsageScope, startTime: number, endTime: number, now: number): Promise<UsageRow[]> {
+  // Whole days [first, last): from the counters; the rest at either end from raw rows.
+  const first = Math.ceil(startTime / DAY_MS);
+  const last = Math.floor((endTime + 1) / DAY_MS);
+  if (first >= last) return rawUsage(db, scope, startTime, endTime, now);
+  const counts = new Map<string, UsageRow>();
+  const add = (day: string, channel: string, status: string, n: number) => {
+    const key = `${day} ${channel} ${status}`;
+    const row = counts.get(key);
+    if (row) row.count += n;
+    else counts.set(key, { day, channel, status, count: n });
+  };
+  const edges = [
+    startTime < first * DAY_MS ? rawUsage(db, scope, startTime, first * DAY_MS - 1, now) : [],
+    last * DAY_MS <= endTime ? rawUsage(db, scope, last * DAY_MS, endTime, now) : [],
+  ];
+  const rolled = db
+    .selectFrom('usage_daily as u')
+    .innerJoin('tenants as t', 't.id', 'u.tenant_id')
+    .where(scopeOf('u', scope))
+    .where('u.day', '>=', first)
+    .where('u.day', '<', last)
+    .select((eb) => ['u.day', 'u.channel', 'u.status', eb.fn.sum<number>('u.count').as('count')])
+    .groupBy(['u.day', 'u.channel', 'u.status'])
+    .execute();
+  const late = db
+    .selectFrom('verifications as v')
+    .innerJoin('tenants as t', 't.id', 'v.tenant_id')
+    .where(scopeOf('v', scope))
+    .where(sql<boolean>`v.status = 'pending'`)
+    .where('v.expires_at', '<=', now)
+    .where('v.created_at', '>=', first * DAY_MS)
+    .where('v.created_at', '<', last * DAY_MS)
+    .select((eb) => [sql<number>`v.created_at / ${sql.lit(DAY_MS)}`.as('day'), 'v.channel', eb.fn.countAll<number>().as('count')])
+    .groupBy([sql`v.created_at / ${sql.lit(DAY_MS)}`, 'v.channel'])
+    .execute();
+  for (const r of await rolled) add(dayText(Number(r.day)), r.channel, r.status, Number(r.count));
+  for (const r of await late) {
+    add(dayText(Math.floor(Number(r.day))), r.channel, 'pending', -Number(r.count));
+    add(dayText(Math.floor(Number(r.day))), r.channel, 'expired', Number(r.count));
+  }
+  for (const part of await Promise.all(edges)) for (const r of part) add(r.day, r.channel, r.status, r.count);
+  return sorted([...counts.values()].filter((r) => r.count !== 0));
+}
+
+function sorted(rows: UsageRow[]): UsageRow[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return rows.sort((a, b) => cmp(a.day, b.day) || cmp(a.channel, b.channel) || cmp(a.status, b.status));
+}
