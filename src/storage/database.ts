@@ -7,6 +7,7 @@ import type { Generated, Kysely } from 'kysely';
 import type { AuditTables } from '../core/audit/tables.js';
 import type { SipTables } from '../core/flexisip/tables.js';
 import type { LoginTables } from '../core/login/tables.js';
+import type { PasskeyTables } from '../core/passkeys/tables.js';
 import type { SipDirectoryTables } from '../core/sip-directory/tables.js';
 import type { TrustedDeviceTables } from '../core/trusted-devices/tables.js';
 import type { TwoFactorTables } from '../core/twofactor/tables.js';
@@ -102,7 +103,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables {
+export interface Database extends TwoFactorTables, AuditTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables, PasskeyTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;
