@@ -492,10 +492,17 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return { accountId: account.id, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
   }
 
+  /** The passkey options of a login in progress (its second step), for a page that asks again; null when none. */
+  async function passkeyOptionsFor(preLoginToken: string): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
+    const row = await db.selectFrom('pre_login_tokens').select(['account_id', 'step', 'expires_at']).where('token_hash', '=', sha256Hex(preLoginToken)).executeTakeFirst();
+    if (!row || row.step !== 'verify' || Number(row.expires_at) <= now()) return null;
+    return passkeys.secondFactorOptions(Number(row.account_id), preLoginToken);
+  }
+
   /** Ends every login in progress of an account: its password changed or its 2FA was reset. */
   async function forgetPreLoginTokens(accountId: number): Promise<void> {
     await db.deleteFrom('pre_login_tokens').where('account_id', '=', accountId).execute();
   }
 
-  return { login, endLogin, passkeySignIn, verifyForAccount, issuePreLoginToken, forgetPreLoginTokens, lockState: lock.state, unlock, unlockById };
+  return { login, endLogin, passkeySignIn, passkeyOptionsFor, verifyForAccount, issuePreLoginToken, forgetPreLoginTokens, lockState: lock.state, unlock, unlockById };
 }

@@ -14,6 +14,7 @@ import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { LOGIN_FLOW, SESSION, TRUSTED_DEVICE, clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
 import { backupCodeBlock, enrolBlock } from './enrol.js';
 import { type Html, type Notice, csrfField, html, page } from './html.js';
+import { passkeyAutofillAttributes, passkeySignInSection, passkeyStepSection } from './passkey-pages.js';
 import { FormId, sendPage } from './respond.js';
 import { sessionCaller, whoIs } from './session.js';
 
@@ -63,13 +64,13 @@ const CodeForm = Type.Object(
 const SavedForm = Type.Object({ _csrf: Type.String({ maxLength: 100 }), saved: Type.Literal('on') }, { additionalProperties: false });
 const PlainForm = Type.Object({ _csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
 
-function loginForm(csrf: string, values: { email?: string; partnerId?: string; siteId?: string } = {}): Html {
+function loginForm(core: Core, csrf: string, values: { email?: string; partnerId?: string; siteId?: string } = {}): Html {
   return html`<section class="card"><form method="post" action="/login">${csrfField(csrf)}
-<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="${values.email ?? ''}">
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username webauthn"${passkeyAutofillAttributes(core, csrf)} required value="${values.email ?? ''}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <div class="row"><div><label for="partnerId">Partner ID</label><input id="partnerId" name="partnerId" inputmode="numeric" pattern="[0-9]+" required value="${values.partnerId ?? ''}"></div>
 <div><label for="siteId">Site ID <span class="muted">(agents)</span></label><input id="siteId" name="siteId" inputmode="numeric" pattern="[0-9]*" value="${values.siteId ?? ''}"></div></div>
-<button type="submit">Sign in</button></form></section>
+<button type="submit">Sign in</button></form></section>${passkeySignInSection(core, csrf)}
 <p class="muted">Operators: the <a href="/console">admin console</a>. Developers: the <a href="/docs">API reference</a>.</p>`;
 }
 
@@ -85,7 +86,7 @@ async function stepBody(core: Core, csrf: string, flow: Flow): Promise<Html> {
   }
   return html`<section class="card"><form method="post" action="/login/code">${csrfField(csrf)}
 ${codeField('Code from your authenticator app', 'Six digits, or your backup code if you have lost the app.')}${trust}
-<button type="submit">Verify</button></form></section>
+<button type="submit">Verify</button></form></section>${passkeyStepSection(core, csrf)}
 <form method="post" action="/login/restart">${csrfField(csrf)}<button class="link">Use another account</button></form>`;
 }
 
@@ -141,7 +142,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
   }
 
   function formView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null, status = 200, values = {}) {
-    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(csrfToken(core, request, reply), values)));
+    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(core, csrfToken(core, request, reply), values)));
   }
 
   app.get('/login', { schema: { hide: true } }, async (request, reply) => {

@@ -13,6 +13,7 @@ import { consolePages } from './console-pages.js';
 import { consoleRecords } from './console-records.js';
 import { consoleSip } from './console-sip.js';
 import { loginPages } from './login-pages.js';
+import { passkeyPages } from './passkey-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
 
@@ -46,6 +47,7 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
 
   await app.register(loginPages, { core });
   await app.register(securityPages, { core });
+  await app.register(passkeyPages, { core });
   await app.register(consolePages, { core });
   await app.register(consoleRecords, { core });
   await app.register(consoleSip, { core });

@@ -12,6 +12,7 @@ import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
 import { backupCodeBlock, enrolBlock } from './enrol.js';
 import { type Notice, csrfField, html, page, when } from './html.js';
+import { passkeySecuritySection } from './passkey-pages.js';
 import { FormId, sendPage } from './respond.js';
 import { sessionCaller, whoIs } from './session.js';
 
@@ -96,6 +97,7 @@ ${requirement === null
     );
     return sendPage(reply, status, page({ title: 'My security', who: await whoIs(core, caller), csrf, notice }, html`
 <section class="card"><h2>Two-factor authentication</h2>${twoFactor}</section>
+${await passkeySecuritySection(core, caller, csrf)}
 <section class="card"><h2>Backup code</h2>${backupBlock}</section>
 <section class="card"><h2>Trusted devices</h2>${deviceBlock}</section>
 <section class="card"><h2>Recent sign-in activity</h2>${events.length
