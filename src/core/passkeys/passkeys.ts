@@ -232,7 +232,7 @@ export function createPasskeys(deps: CoreDeps, parts: { audit: Audit; challenges
       if (/unique|duplicate/i.test((err as Error).message)) throw await fail('this passkey is already registered');
       throw err;
     }
-    await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'passkey_registered', clientAddress, detail: { passkeyId: id, aaguid: info.aaguid, backedUp: info.credentialBackedUp } });
+    await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'passkey_registered', clientAddress, detail: { credential: id, aaguid: info.aaguid, backedUp: info.credentialBackedUp } });
     return view((await db.selectFrom('passkeys').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as Row);
   }
 
@@ -256,7 +256,7 @@ export function createPasskeys(deps: CoreDeps, parts: { audit: Audit; challenges
     const { account, row } = await ownRow(caller, id);
     const label = cleanName(name);
     await db.updateTable('passkeys').set({ name: label }).where('id', '=', row.id).execute();
-    await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'passkey_renamed', clientAddress, detail: { passkeyId: Number(row.id) } });
+    await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'passkey_renamed', clientAddress, detail: { credential: Number(row.id) } });
     return view({ ...row, name: label });
   }
 
@@ -265,14 +265,14 @@ export function createPasskeys(deps: CoreDeps, parts: { audit: Audit; challenges
     // The last passkey of a phishing-resistant site's account is its only way in: keep it.
     if ((await phishingResistant(account.tenantId)) && (await count(account.id)) <= 1) throw lastPasskey();
     await db.deleteFrom('passkeys').where('id', '=', row.id).execute();
-    await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'passkey_removed', clientAddress, detail: { passkeyId: Number(row.id), by: 'owner' } });
+    await audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'passkey_removed', clientAddress, detail: { credential: Number(row.id), by: 'owner' } });
   }
 
   /** An admin's "reset 2FA": the account's passkeys go with its TOTP secret (a password change keeps them). */
   async function removeAll(accountId: number, tenantId: number, actorAccountId: number | null, clientAddress: string | null): Promise<number> {
     const gone = await db.deleteFrom('passkeys').where('account_id', '=', accountId).returning('id').execute();
     for (const r of gone) {
-      await audit.record({ tenantId, accountId, event: 'passkey_removed', clientAddress, detail: { passkeyId: Number(r.id), by: 'reset', actorAccountId } });
+      await audit.record({ tenantId, accountId, event: 'passkey_removed', clientAddress, detail: { credential: Number(r.id), by: 'reset', actorAccountId } });
     }
     return gone.length;
   }
@@ -358,7 +358,7 @@ export function createPasskeys(deps: CoreDeps, parts: { audit: Audit; challenges
     // A counter that does not grow (authenticators without one always send 0) means a second copy of the key.
     if ((stored > 0 || info.newCounter > 0) && info.newCounter <= stored) {
       const t = now();
-      await audit.record({ tenantId: tenantId!, accountId: Number(row.account_id), event: 'passkey_counter_regressed', clientAddress, detail: { passkeyId: Number(row.id), stored, presented: info.newCounter } });
+      await audit.record({ tenantId: tenantId!, accountId: Number(row.account_id), event: 'passkey_counter_regressed', clientAddress, detail: { credential: Number(row.id), stored, presented: info.newCounter } });
       for (const listener of listeners) await listener({ type: 'cloned_authenticator', accountId: Number(row.account_id), tenantId: tenantId!, passkeyId: Number(row.id), at: t });
       return { ok: false, reason: 'signature counter went backwards (a cloned authenticator?)', accountId, tenantId };
     }
@@ -371,7 +371,7 @@ export function createPasskeys(deps: CoreDeps, parts: { audit: Audit; challenges
       .where((eb) => (info.newCounter === 0 ? eb('counter', '=', 0) : eb('counter', '<', info.newCounter)))
       .executeTakeFirst();
     if (Number(moved.numUpdatedRows) !== 1) return failed('signature counter already used');
-    await audit.record({ tenantId: tenantId!, accountId: Number(row.account_id), event: 'passkey_used', clientAddress, detail: { passkeyId: Number(row.id), ceremony: purpose, userVerified: info.userVerified } });
+    await audit.record({ tenantId: tenantId!, accountId: Number(row.account_id), event: 'passkey_used', clientAddress, detail: { credential: Number(row.id), ceremony: purpose, userVerified: info.userVerified } });
     return { ok: true, use: { accountId: Number(row.account_id), tenantId: tenantId!, passkeyId: Number(row.id), userVerified: info.userVerified } };
   }
 
