@@ -321,10 +321,11 @@ export function createPasskeys(deps: CoreDeps, parts: { audit: Audit; challenges
       .select(['accounts.tenant_id', 'accounts.blocked', 'accounts.activated'])
       .where('passkeys.credential_id', '=', credentialId)
       .executeTakeFirst()) as (Row & { tenant_id: number; blocked: number; activated: number }) | undefined;
-    const accountId = row ? Number(row.account_id) : expectedAccount;
+    // A removed passkey is no row any more: its user handle still says whose it was, for the audit trail.
+    const accountId = row ? Number(row.account_id) : (expectedAccount ?? accountOfHandle(r.response?.userHandle));
     const tenantId = row ? Number(row.tenant_id) : null;
     const failed = async (reason: string) => {
-      const tenant = tenantId ?? (expectedAccount !== null ? Number((await db.selectFrom('accounts').select('tenant_id').where('id', '=', expectedAccount).executeTakeFirst())?.tenant_id ?? 0) : 0);
+      const tenant = tenantId ?? (accountId !== null ? Number((await db.selectFrom('accounts').select('tenant_id').where('id', '=', accountId).executeTakeFirst())?.tenant_id ?? 0) : 0);
       if (tenant) await audit.record({ tenantId: tenant, accountId, event: 'passkey_failure', clientAddress, detail: { ceremony: purpose, reason } });
       return { ok: false as const, reason, accountId, tenantId: tenant || null };
     };

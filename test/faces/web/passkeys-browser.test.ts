@@ -328,9 +328,12 @@ for (const dialect of DIALECTS) {
       assert.ok(admin);
       const again = await call(`${origin}/global/jwtToken/login`, { json: { partnerId: partner, siteId: strictSite, email: 'vic@acme.test', password: PASSWORD } });
       assert.equal(again.body.passkeyRegistrationRequired, true, 'no passkey yet: this sign-in must register one');
-      // Vic registers a passkey in the browser, from a session of his own.
+      // The site asks for 2FA: this first sign-in sets up TOTP (its recovery), then must register a passkey.
+      assert.equal(again.body.nextStep, 'isNeed2faSetup');
+      const setup = await call(`${origin}/global/endlogin`, { json: { preLoginToken: again.body.preLoginToken, secretKey: again.body.secretKey, code: new TOTP({ secret: Secret.fromBase32(again.body.secretKey) }).generate() } });
+      assert.equal(setup.status, 200, setup.text);
       await signOut();
-      await passwordSignIn('vic@acme.test', strictSite);
+      await context.addCookies([{ name: 'gh_session', value: setup.body.jwtToken, url: origin }]);
       await page.goto(`${origin}/account/security`);
       assert.match(await page.locator('#passkeys .notice.info').innerText(), /requires signing in with a passkey/);
       await page.locator('#passkey-add').waitFor({ state: 'visible' });
@@ -349,10 +352,12 @@ for (const dialect of DIALECTS) {
       assert.equal(await page.locator('h1').innerText(), 'Remove a passkey');
       await page.click('button.danger');
       assert.match(await page.locator('.notice.error').innerText(), /requires signing in with a passkey: add another passkey/);
+      assert.equal(await core.passkeys.count(Number(login.body.agentId)), 1, 'kept');
       await signOut();
     });
 
     it('removes a passkey on its confirmation page; the removed passkey no longer signs in', async () => {
+      const ada = (await server.runtime.core.deps.db.selectFrom('accounts').select('id').where('email', '=', 'ada@acme.test').executeTakeFirstOrThrow()).id;
       await passwordSignIn();
       await page.locator('#passkey-step').waitFor({ state: 'visible' });
       await page.click('#passkey-step');
@@ -365,6 +370,11 @@ for (const dialect of DIALECTS) {
       await page.click('button.danger');
       assert.match(await page.locator('.notice.ok').innerText(), /Passkey removed/);
       assert.equal(await audited('passkey_removed'), 1);
+      // The authenticator keeps its copy of Ada's (removed) passkey; Vic's goes, so that it offers Ada's alone.
+      const { credentials } = await auth.cdp.send('WebAuthn.getCredentials', { authenticatorId: auth.id });
+      for (const c of credentials) {
+        if (Buffer.from(c.userHandle ?? '', 'base64').toString('utf8') !== `gh-account-${ada}`) await auth.cdp.send('WebAuthn.removeCredential', { authenticatorId: auth.id, credentialId: c.credentialId });
+      }
       await signOut();
       await page.goto(`${origin}/login`);
       await page.locator('#passkey-signin').waitFor({ state: 'visible' });
@@ -382,9 +392,7 @@ for (const dialect of DIALECTS) {
       const admin = await core.credentials.authenticateApiKey(server.admin.apiKey);
       await core.accounts.update(admin, Number(vic), { password: 'another long password' });
       assert.equal(await core.passkeys.count(Number(vic)), 1, 'a password change keeps passkeys');
-      // Vic also has TOTP (for recovery); the admin's reset is the DELETE of his 2FA config.
-      const secret = await core.twoFactor.newSecretFor(Number(vic));
-      await core.twoFactor.saveConfig(Number(vic), secret.secretKey, new TOTP({ secret: Secret.fromBase32(secret.secretKey) }).generate());
+      // Vic has TOTP too (set up at his first sign-in): the admin's reset is the DELETE of his 2FA config.
       const reset = await call(`${origin}/global/agent2faConfigs/${vic}`, { method: 'DELETE', headers: { 'x-api-key': server.admin.apiKey } });
       assert.ok(reset.status < 500, reset.text);
       assert.equal(await core.passkeys.count(Number(vic)), 0, 'the reset took them');
