@@ -23,14 +23,19 @@ const Requirement = Type.Integer({ minimum: 0, maximum: 1, description: '0: ever
 /** Gatehouse's own setting beside the documented one (docs/passkeys.md). */
 const PhishingResistant = Type.Boolean({ description: 'Gatehouse: true = the site\'s agents must sign in with a passkey (TOTP then serves only to enrol; backup codes to recover)' });
 const Body = lenient({ '2FARequirement': Requirement, siteId: Type.Optional(Id), phishingResistantOnly: Type.Optional(PhishingResistant) });
-const View = Type.Object({ siteId: Type.Integer(), '2FARequirement': Requirement, phishingResistantOnly: PhishingResistant });
+// Shown only when on, so that a site that never used it answers exactly the documented body.
+const View = Type.Object({ siteId: Type.Integer(), '2FARequirement': Requirement, phishingResistantOnly: Type.Optional(PhishingResistant) });
 
 export const siteConfigRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { core }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const manage = core.twoFactor.manage;
   const schema = <T extends object>(s: T, auth = AUTH) => ({ tags: ['comm100 v2 site'], security: security(auth), ...s });
   const requirement = (value: number): TwoFactorRequirement => (value === 1 ? 1 : 0);
-  const view = async (v: { siteId: number; requirement: TwoFactorRequirement }) => ({ siteId: v.siteId, '2FARequirement': v.requirement, phishingResistantOnly: await core.passkeys.phishingResistant(v.siteId) });
+  const view = async (v: { siteId: number; requirement: TwoFactorRequirement }) => ({
+    siteId: v.siteId,
+    '2FARequirement': v.requirement,
+    ...((await core.passkeys.phishingResistant(v.siteId)) && { phishingResistantOnly: true }),
+  });
   /** Sets the 2FARequirement (which checks the caller may), then the Gatehouse-own policy when the body names it. */
   const set = async (req: { body: { '2FARequirement': number; siteId?: number; phishingResistantOnly?: boolean }; query: { siteId?: number }; ip: string } & Parameters<typeof callerOf>[0]) => {
     const caller = callerOf(req);
