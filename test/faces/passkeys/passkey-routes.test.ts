@@ -24,7 +24,7 @@ async function freePort(): Promise<number> {
 /** In the page: navigator.credentials.create with JSON options, answered as RegistrationResponseJSON (text: no compiled helper leaks in). */
 const create = (options: unknown) => `(async (o) => {
   const unb64 = (t) => Uint8Array.from(atob(t.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((t.length + 3) % 4)), (c) => c.charCodeAt(0));
-  const b64 = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\\\+/g, '-').replace(/\\\\//g, '_').replace(/=+$/, '');
+  const b64 = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
   const c = await navigator.credentials.create({ publicKey: { ...o, challenge: unb64(o.challenge), user: { ...o.user, id: unb64(o.user.id) },
     excludeCredentials: (o.excludeCredentials || []).map((x) => ({ type: 'public-key', id: unb64(x.id) })) } });
   return { id: c.id, rawId: b64(c.rawId), type: c.type, clientExtensionResults: {},
