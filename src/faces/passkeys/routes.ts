@@ -69,8 +69,9 @@ export const passkeyRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, {
 
   app.patch('/passkeys/:id', {
     config,
-    schema: schema({ summary: 'Rename one of the caller\'s passkeys', params: Params, body: Type.Object({ name: Name }, { additionalProperties: false }), response: { 200: PasskeyView, ...errors } }),
-  }, async (req) => passkeyView(await core.passkeys.rename(callerOf(req), req.params.id, req.body.name, req.ip)));
+    // name is checked by core after the passkey is found to be the caller's: another's answers 404 whatever the body.
+    schema: schema({ summary: 'Rename one of the caller\'s passkeys (name is required)', params: Params, body: Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false }), response: { 200: PasskeyView, ...errors } }),
+  }, async (req) => passkeyView(await core.passkeys.rename(callerOf(req), req.params.id, req.body.name ?? '', req.ip)));
 
   app.delete('/passkeys/:id', {
     config,
