@@ -45,6 +45,11 @@ export interface Config {
   voice: { tokenTtlSeconds: number };
   /** Base URL Twilio reaches this server at (status callbacks); null when not public. */
   publicUrl: string | null;
+  /**
+   * Passkeys (WebAuthn): the relying party ID (the public URL's host) and every origin a ceremony may
+   * come from (the public URL's, then GATEHOUSE_PASSKEY_ORIGINS); null without a public URL (no passkeys).
+   */
+  passkeys: { rpId: string; rpName: string; origins: string[] } | null;
   twilio: TwilioConfig | null;
   smtp: SmtpConfig | null;
   /** Which provider delivers each channel, settled at start (see channels/select.ts). */
@@ -195,6 +200,8 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['GATEHOUSE_LOGIN_RATE_ACCOUNT', '10/600', 'password tries per email address: N/seconds, refilling evenly'],
   ['GATEHOUSE_LOGIN_RATE_ADDRESS', '100/600', 'password tries per client address: N/seconds, refilling evenly'],
   ['GATEHOUSE_PUBLIC_URL', '(none)', 'https://host the internet reaches Gatehouse at; Twilio status callbacks go to <it>/2fa/callbacks/twilio/status'],
+  ['GATEHOUSE_PASSKEY_ORIGINS', '(none)', 'more origins passkey ceremonies may come from, comma-separated (https://host[:port], or http://localhost:port), each on the public URL\'s host or a subdomain of it; the relying party ID is the public URL\'s host'],
+  ['GATEHOUSE_PASSKEY_RP_NAME', 'Gatehouse', 'the name an authenticator shows for passkeys made here'],
   ['TWILIO_ACCOUNT_SID', '(none)', 'AC… of the Twilio account that sends SMS and places calls'],
   ['TWILIO_AUTH_TOKEN', '(none)', "the account's auth token (also checks the signature of status callbacks)"],
   ['TWILIO_API_KEY_SID', '(none)', 'SK… API key used instead of the auth token for REST calls'],
@@ -310,6 +317,7 @@ export function loadConfig(processEnv: Env = process.env, cwd = process.cwd()): 
     },
     voice: { tokenTtlSeconds: integer('GATEHOUSE_VOICE_TOKEN_TTL', get('GATEHOUSE_VOICE_TOKEN_TTL') ?? '3600', 60, 86400) },
     ...channelSettings(get, outboxEnabled),
+    passkeys: passkeySettings(get),
     flexisip: flexisipSettings(get),
     requestTimeoutMs: integer('GATEHOUSE_REQUEST_TIMEOUT', get('GATEHOUSE_REQUEST_TIMEOUT') ?? '30', 1, 3600) * 1000,
     loginRate: {
@@ -351,6 +359,39 @@ function webhookSettings(get: Get, cwd: string): WebhookConfig {
     timeoutMs: integer('GATEHOUSE_WEBHOOKS_TIMEOUT', get('GATEHOUSE_WEBHOOKS_TIMEOUT') ?? '10', 1, 120) * 1000,
     retryDelaysMs: delays.map((d) => Math.round(Number(d) * 1000)),
   };
+}
+
+/**
+ * The relying party of passkeys is the public URL's host (its RP ID); a ceremony is accepted from its
+ * origin and from the extra origins listed, which must be secure contexts on that host or below it
+ * (WebAuthn refuses any other pairing in the browser anyway; refusing it here says so at start).
+ */
+function passkeySettings(get: Get): Config['passkeys'] {
+  const publicUrl = get('GATEHOUSE_PUBLIC_URL');
+  const extra = get('GATEHOUSE_PASSKEY_ORIGINS');
+  if (!publicUrl) {
+    if (extra) throw new ConfigError('GATEHOUSE_PASSKEY_ORIGINS', 'needs GATEHOUSE_PUBLIC_URL, whose host is the passkeys\' relying party ID');
+    return null;
+  }
+  const base = new URL(httpUrl('GATEHOUSE_PUBLIC_URL', publicUrl));
+  const rpId = base.hostname.toLowerCase();
+  const origins = [base.origin.toLowerCase()];
+  for (const item of (extra ?? '').split(',').map((o) => o.trim()).filter(Boolean)) {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new ConfigError('GATEHOUSE_PASSKEY_ORIGINS', `${item} is not a valid origin`);
+    }
+    const host = url.hostname.toLowerCase();
+    const secure = url.protocol === 'https:' || (url.protocol === 'http:' && host === 'localhost');
+    if (!secure || url.origin.toLowerCase() !== item.toLowerCase().replace(/\/+$/, '')) {
+      throw new ConfigError('GATEHOUSE_PASSKEY_ORIGINS', `${item} must be an origin (no path) over https://, or http://localhost`);
+    }
+    if (host !== rpId && !host.endsWith(`.${rpId}`)) throw new ConfigError('GATEHOUSE_PASSKEY_ORIGINS', `${item} is not on ${rpId}, the relying party ID`);
+    if (!origins.includes(url.origin.toLowerCase())) origins.push(url.origin.toLowerCase());
+  }
+  return { rpId, rpName: get('GATEHOUSE_PASSKEY_RP_NAME') ?? 'Gatehouse', origins };
 }
 
 function otelSettings(get: Get): Config['otel'] {

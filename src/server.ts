@@ -28,6 +28,7 @@ import { useEnvelope } from './faces/http/errors.js';
 import { useInputRules } from './faces/http/input-rules.js';
 import { lazyCompilers } from './faces/http/lazy-compilers.js';
 import { opsFace } from './faces/ops/routes.js';
+import { passkeyRoutes } from './faces/passkeys/routes.js';
 import { smart2faFace } from './faces/smart2fa/routes.js';
 import { webFace } from './faces/web/routes.js';
 import { voiceFace } from './faces/voice/routes.js';
@@ -220,6 +221,7 @@ export async function buildServer(runtime: Runtime, options: ServerOptions = {})
   await app.register(comm100LoginFace, { core });
   await app.register(smart2faFace, { core });
   await app.register(webFace, { core });
+  await app.register(passkeyRoutes, { core });
   await app.register(voiceFace, { core });
   await app.register(flexisipFace, { core });
   await app.register(registrarFace, { core });

@@ -13,6 +13,9 @@ import { createWebhooks } from './events/webhooks.js';
 import { registerWebhookDelivery } from './events/delivery.js';
 import { expirySweep } from './events/expiry-sweep.js';
 import { createLogin } from './login/login.js';
+import { createChallenges } from './passkeys/challenges.js';
+import { createPasskeys } from './passkeys/passkeys.js';
+import { loadServerKey } from './secrets/server-keys.js';
 import { createOutbox } from './outbox/outbox.js';
 import { createTenants } from './tenants/tenants.js';
 import { createTrustedDevices } from './trusted-devices/trusted-devices.js';
@@ -61,12 +64,14 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const buckets = createBuckets(deps.state, deps);
   const guessing = createGuessing(deps, audit);
   const devices = deviceCookies(await loadDeviceKey(deps.db, deps.sealer));
+  const challenges = createChallenges(await loadServerKey(deps.db, deps.sealer, 'server_secrets', 'passkey_challenge_key'), deps.state);
+  const passkeys = createPasskeys(deps, { audit, challenges });
   const webhooks = createWebhooks(deps, tenants, queue);
   const events = createEvents(webhooks);
   registerWebhookDelivery(deps, queue);
   // Started by a server only (server.ts), like the queue's workers.
   const expiredEvents = expirySweep(deps, queue);
-  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets, devices, events });
+  const login = createLogin(deps, { twoFactor, credentials, trustedDevices, audit, buckets, devices, passkeys, events });
   // A password change or a 2FA reset ends the account's JWTs, trusted devices and logins in progress.
   const revokeSessions = async (accountId: number) => {
     await credentials.revokeJwts(accountId);
@@ -75,6 +80,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   };
   accounts.onPasswordChange(revokeSessions);
   twoFactor.onEvent((e) => (e.type === 'removal' && e.accountId !== null ? revokeSessions(e.accountId) : undefined));
+  // An admin's "reset 2FA" (a removal by someone else) takes the passkeys too; turning one's own TOTP off does not.
+  twoFactor.onEvent((e) => (e.type === 'removal' && e.accountId !== null && e.actorAccountId !== e.accountId ? passkeys.removeAll(e.accountId, e.tenantId, e.actorAccountId, e.ip).then(() => undefined) : undefined));
   const limits = createLimits(deps, tenants);
   const settings = createSettings(deps);
   const hasher = codeHasher(pepper);
@@ -104,6 +111,7 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     guessing,
     trustedDevices,
     login,
+    passkeys,
     limits,
     settings,
     buckets,

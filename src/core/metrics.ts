@@ -6,7 +6,7 @@
 
 /** How a sign-in step ended: the password step (factor password, or trusted_device when a trusted device skipped 2FA) or a second factor. */
 export type SignInOutcome = 'success' | 'failure' | 'locked' | 'rate_limited';
-export type SignInFactor = 'password' | 'trusted_device' | 'totp' | 'backup_code';
+export type SignInFactor = 'password' | 'trusted_device' | 'totp' | 'backup_code' | 'passkey';
 
 export interface BusinessMetrics {
   /** A sign-in step ended: a password that led to a JWT or was refused, or a TOTP or backup code tried. */

@@ -64,6 +64,8 @@ export const CAPABILITIES = {
   'voice.records.read': ['read call records', { admin: 'all', tenant: 'all', superagent: 'all' }],
   'voice.account.manage': ['set a site\'s own Twilio account', { admin: 'all', tenant: 'all' }],
   'webhooks.manage': ['register, list and delete event webhooks; list their deliveries and resend one', { admin: 'all', tenant: 'all' }],
+  // A passkey is made by its owner's authenticator: nobody registers, renames or removes another's (an admin's 2FA reset removes them all).
+  'passkeys.manage': ['register, list, rename and remove one\'s own passkeys', { superagent: 'own', siteadmin: 'own', agent: 'own' }],
 } as const satisfies Record<string, readonly [string, Cells]>;
 
 export type Capability = keyof typeof CAPABILITIES;

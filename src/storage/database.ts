@@ -10,6 +10,7 @@ import type { EventTables } from '../core/events/tables.js';
 import type { SipTables } from '../core/flexisip/tables.js';
 import type { GrowthTables } from '../core/growth/tables.js';
 import type { LoginTables } from '../core/login/tables.js';
+import type { PasskeyTables } from '../core/passkeys/tables.js';
 import type { SipDirectoryTables } from '../core/sip-directory/tables.js';
 import type { TrustedDeviceTables } from '../core/trusted-devices/tables.js';
 import type { FraudTables } from '../core/fraud/tables.js';
@@ -107,7 +108,7 @@ export interface OutboxMessageTable {
   created_at: number;
 }
 
-export interface Database extends EventTables, FraudTables, TwoFactorTables, AuditTables, ChangeTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables, QueueTables, GrowthTables {
+export interface Database extends EventTables, FraudTables, TwoFactorTables, AuditTables, ChangeTables, LoginTables, TrustedDeviceTables, VerificationTables, VoiceTables, SipTables, SipDirectoryTables, QueueTables, GrowthTables, PasskeyTables {
   tenants: TenantTable;
   auth_tokens: AuthTokenTable;
   sip_domains: SipDomainTable;

@@ -124,6 +124,8 @@ for (const dialect of DIALECTS) {
       'voice.account.manage': async (a) => ({ other: await as(a, 'GET', `/voiceconfig/twilioaccount?siteId=${site.id}`, ALL) }),
       'sip.self': async (a) => ({ self: await as(a, 'GET', '/api/accounts/me/provision', ['apiKey', 'jwt']) }),
       'webhooks.manage': async (a) => ({ other: await as(a, 'GET', `/admin/tenants/${site.id}/webhooks`, ALL) }),
+      // Passkeys are the caller's own only: the routes name no other account.
+      'passkeys.manage': async (a) => ({ self: await as(a, 'GET', '/passkeys', COMM100) }),
     };
 
     test('every capability of the table has a probe here', () => {

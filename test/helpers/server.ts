@@ -27,6 +27,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Reuse a database (e.g. a second node on the same PostgreSQL); the caller drops it. */
   database?: TestDatabase;
+  /** Listen on this port rather than a random one (a test whose public URL must name the port). */
+  port?: number;
 }
 
 export async function startTestServer(dialect: Dialect, options: TestServerOptions = {}): Promise<TestServer> {
@@ -51,7 +53,7 @@ export async function startTestServer(dialect: Dialect, options: TestServerOptio
   const runtime = await openRuntime(config);
   const app = await buildServer(runtime, { logStream });
   const admin = (await bootstrapIfEmpty(runtime.core)) ?? ({} as BootstrapCredentials);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {

@@ -31,6 +31,13 @@ export const AUDIT_EVENTS = [
   'site_requirement_set',
   'guessing_refused',
   'guessing_slowed',
+  'passkey_registered',
+  'passkey_used',
+  'passkey_failure',
+  'passkey_renamed',
+  'passkey_removed',
+  'passkey_counter_regressed',
+  'site_phishing_resistant_set',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

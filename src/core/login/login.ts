@@ -33,6 +33,9 @@ import { CommonErrors, GatehouseError, invalid, notFound } from '../errors.js';
 import type { TrustedDevices } from '../trusted-devices/trusted-devices.js';
 import { TwoFactorErrors } from '../twofactor/errors.js';
 import type { TwoFactor } from '../twofactor/twofactor.js';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { phishingResistantRequired } from '../passkeys/errors.js';
+import type { Passkeys } from '../passkeys/passkeys.js';
 import type { DeviceCookies } from './device-cookies.js';
 import { accountLocked, badCredentials, badPreLoginToken, codeVerifyFailed, loginTimeout, passwordRateLimited, retriesExceeded } from './errors.js';
 import type { Events } from '../events/events.js';
@@ -73,6 +76,10 @@ export interface LoginResult {
   trustedDeviceDays: number;
   jwtToken?: string;
   expiresAt?: number;
+  /** isNeed2faVerify for an account with passkeys: the WebAuthn assertion options of this login (endlogin takes the assertion). */
+  passkeyOptions?: PublicKeyCredentialRequestOptionsJSON;
+  /** The site is phishing-resistant only and the account has no passkey yet: it must register one now (docs/passkeys.md). */
+  passkeyRegistrationRequired?: boolean;
   /** A new device cookie for this browser: the password was right. */
   deviceToken: string;
   deviceTokenExpiresAt: number;
@@ -85,7 +92,10 @@ export interface LoginResult {
 
 export interface EndLoginInput {
   preLoginToken: string;
+  /** A TOTP or backup code; ignored when an assertion is given. */
   code: string;
+  /** A passkey's WebAuthn assertion (AuthenticationResponseJSON) in place of the code. */
+  assertion?: unknown;
   secretKey?: string;
   /** isSKip2fa: trust this device for 14 days (honoured under 2FARequirement 1 only). */
   trustDevice: boolean;
@@ -109,23 +119,32 @@ export interface LoginAccount {
 }
 
 /** step: the TOTP step a right TOTP code matched, for the outcome to claim (null when the code was not one, or setup claimed it). */
-type CodeCheck = { ok: true; method: 'totp' | 'backup_code'; step: number | null } | { ok: false; method: 'totp' | 'backup_code'; reason: string };
+type Method = 'totp' | 'backup_code' | 'passkey';
+type CodeCheck = { ok: true; method: Method; step: number | null } | { ok: false; method: Method; reason: string };
 
 /** A site administrator signs in as the agent it is. */
 const loginRole = (role: string): 'agent' | 'superagent' => (role === 'superagent' ? 'superagent' : 'agent');
 
+/** The claims of a login's JWT: an agent's site and partner, a super agent's partner. */
+export const claimsOf = (a: LoginAccount) =>
+  a.role === 'agent' ? { role: a.role, siteId: a.tenantId, partnerId: a.parentId } : { role: a.role, partnerId: a.tenantId };
+
 const TOTP_SHAPE = /^\d{6}$/;
+
+/** A passkey assertion presented in place of a code, with the login it answers. */
+interface Assertion {
+  assertion: unknown;
+  preLoginToken: string;
+  clientAddress: string | null;
+}
 
 export type Login = ReturnType<typeof createLogin>;
 
-export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit; buckets: Buckets; devices: DeviceCookies; events?: Events }) {
+export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; credentials: Credentials; trustedDevices: TrustedDevices; audit: Audit; buckets: Buckets; devices: DeviceCookies; passkeys: Passkeys; events?: Events }) {
   const { db, config, metrics } = deps;
-  const { twoFactor, credentials, trustedDevices, audit, buckets, devices } = parts;
+  const { twoFactor, credentials, trustedDevices, audit, buckets, devices, passkeys } = parts;
   const lock = createLoginLock(deps.statements, audit, config.login.lockMs, parts.events);
   const queries = loginQueries(deps.statements, deps.dialect, MAX_CODE_ATTEMPTS);
-
-  const claimsOf = (a: LoginAccount) =>
-    a.role === 'agent' ? { role: a.role, siteId: a.tenantId, partnerId: a.parentId } : { role: a.role, partnerId: a.tenantId };
 
   const byEmail = (email: string) =>
     db
@@ -258,10 +277,12 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     };
     // The password was right: this browser earns (or renews) its device cookie, whatever step follows.
     const device = devices.issue(input.email.trim().toLowerCase());
-    const [config2fa, requirement, siteIds] = await Promise.all([
+    const [config2fa, requirement, siteIds, passkeyCount, phishingResistant] = await Promise.all([
       twoFactor.getConfig(account.id),
       twoFactor.siteRequirement(account.tenantId),
       sitesOf(account, row.email ?? input.email),
+      passkeys.count(account.id),
+      passkeys.phishingResistant(account.tenantId),
     ]);
     const base = {
       deviceToken: device.token,
@@ -277,13 +298,19 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
       isShowSkip2fa: requirement === 1,
     };
     let step: 'setup' | 'verify' | null = null;
-    if (config2fa) {
-      const trustedUntil = requirement === 1 ? await trustedDevices.trustedUntil(account.id, input.verifiedToken) : null;
+    const hasPasskey = passkeyCount > 0 && passkeys.enabled();
+    if (config2fa || hasPasskey) {
+      // An agent with a passkey and no TOTP is asked for the passkey, not sent to TOTP setup. A
+      // phishing-resistant site takes no trusted device instead (its token is a bearer cookie).
+      const trustedUntil = requirement === 1 && !phishingResistant ? await trustedDevices.trustedUntil(account.id, input.verifiedToken) : null;
       if (trustedUntil === null) step = 'verify';
       else base.trustedDeviceDays = Math.ceil((trustedUntil - now()) / 86_400_000);
     } else if (requirement !== null) {
       step = 'setup';
     }
+    // Phishing-resistant only, and no passkey yet (a new account, or after an admin's reset): this sign-in must register one.
+    const registration = phishingResistant && !hasPasskey ? { passkeyRegistrationRequired: true } : {};
+    if (phishingResistant) base.isShowSkip2fa = false;
     if (step === null) {
       metrics.signIn('success', base.trustedDeviceDays > 0 ? 'trusted_device' : 'password');
       const [jwt] = await Promise.all([
@@ -292,15 +319,18 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
         // No code step ends this sign-in, so nothing else records it: the account's recent activity shows it.
         audit.record({ tenantId: account.tenantId, accountId: account.id, event: 'login_success', clientAddress: input.clientAddress, detail: { via: base.trustedDeviceDays > 0 ? 'trusted_device' : 'password' } }),
       ]);
-      return { ...base, nextStep: 'noNeed', isShowSkip2fa: false, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
+      return { ...base, ...registration, nextStep: 'noNeed', isShowSkip2fa: false, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
     }
-    const preLoginToken = await issuePreLoginToken(account, step, requirement === 1, input.clientAddress);
+    const preLoginToken = await issuePreLoginToken(account, step, base.isShowSkip2fa, input.clientAddress);
     // Expired tokens are kept an hour (so they answer "Timeout", not "not valid"), then dropped.
     await db.deleteFrom('pre_login_tokens').where('expires_at', '<', now() - 3_600_000).execute();
-    if (step === 'verify') return { ...base, nextStep: 'isNeed2faVerify', preLoginToken };
+    if (step === 'verify') {
+      const passkeyOptions = hasPasskey ? await passkeys.secondFactorOptions(account.id, preLoginToken) : null;
+      return { ...base, ...registration, nextStep: 'isNeed2faVerify', preLoginToken, ...(passkeyOptions && { passkeyOptions }) };
+    }
     const secret = await twoFactor.newSecretFor(account.id);
     const qrcodeUrl = await twoFactor.qrcodeUrl(secret.otpauthUrl);
-    return { ...base, nextStep: 'isNeed2faSetup', preLoginToken, secretKey: secret.secretKey, otpauthUrl: secret.otpauthUrl, qrcodeUrl };
+    return { ...base, ...registration, nextStep: 'isNeed2faSetup', preLoginToken, secretKey: secret.secretKey, otpauthUrl: secret.otpauthUrl, qrcodeUrl };
   }
 
   /** Comm100's siteIds: the sites where this email is an agent of the partner, or a super agent's partner's sites. */
@@ -326,7 +356,11 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
   }
 
   /** Checks a TOTP or backup code (or, during setup, saves the new secret its code proves). */
-  async function checkCode(accountId: number, step: string, code: string, secretKey: string | undefined, opened: Opening | null): Promise<CodeCheck> {
+  async function checkCode(accountId: number, step: string, code: string, secretKey: string | undefined, opened: Opening | null, passkey: Assertion | null): Promise<CodeCheck> {
+    if (passkey) {
+      const result = await passkeys.verifySecondFactor(accountId, passkey.preLoginToken, passkey.assertion, passkey.clientAddress);
+      return result.ok ? { ok: true, method: 'passkey', step: null } : { ok: false, method: 'passkey', reason: result.reason };
+    }
     const clean = code.replace(/\s/g, '');
     if (step === 'setup') {
       if (!secretKey) throw invalid('secretKey', 'is required to set up 2FA');
@@ -360,15 +394,16 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     via: string,
     clientAddress: string | null,
     opened: (Opening & { tokenHash: string; at: number }) | null,
+    passkey: Assertion | null = null,
   ): Promise<{ check: CodeCheck; spent: boolean }> {
     const reservation = opened ? await lock.settle(account, opened.lock, opened.at, clientAddress) : await lock.reserve(account, clientAddress);
     if (reservation.locked) {
-      metrics.signIn('locked', TOTP_SHAPE.test(code.replace(/\s/g, '')) || step === 'setup' ? 'totp' : 'backup_code');
+      metrics.signIn('locked', passkey ? 'passkey' : TOTP_SHAPE.test(code.replace(/\s/g, '')) || step === 'setup' ? 'totp' : 'backup_code');
       throw accountLocked(reservation.lockedUntil);
     }
     let check: CodeCheck;
     try {
-      check = await checkCode(account.id, step, code, secretKey, opened);
+      check = await checkCode(account.id, step, code, secretKey, opened, passkey);
     } catch (err) {
       await lock.release(account.id);
       throw err;
@@ -387,7 +422,7 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     metrics.signIn(check.ok ? 'success' : 'failure', check.method);
     if (check.ok) {
       if (check.method === 'totp') metrics.totpUsed();
-      else metrics.backupCodeUsed();
+      else if (check.method === 'backup_code') metrics.backupCodeUsed();
     }
     if (!check.ok) {
       await queries.failed(who, { method: check.method, reason: check.reason, via });
@@ -419,10 +454,15 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     };
     let outcome: { check: CodeCheck; spent: boolean };
     try {
-      outcome = await checkUnderLock(account, row.step, input.code, input.secretKey, 'endlogin', input.clientAddress, { ...opened, tokenHash, at: t });
+      const passkey = input.assertion !== undefined && input.assertion !== null ? { assertion: input.assertion, preLoginToken: input.preLoginToken, clientAddress: input.clientAddress } : null;
+      // Phishing-resistant only: an account with a passkey signs in with it; its backup code stays a way to recover.
+      if (!passkey && row.step === 'verify' && TOTP_SHAPE.test(input.code.replace(/\s/g, '')) && (await passkeys.phishingResistant(account.tenantId)) && (await passkeys.count(account.id)) > 0) {
+        throw phishingResistantRequired();
+      }
+      outcome = await checkUnderLock(account, row.step, input.code, input.secretKey, 'endlogin', input.clientAddress, { ...opened, tokenHash, at: t }, passkey);
     } catch (err) {
       // A malformed request is not a guess: give its try back.
-      if (err instanceof GatehouseError && err.code === CommonErrors.validation) await queries.giveBack(tokenHash);
+      if (err instanceof GatehouseError && (err.code === CommonErrors.validation || err.code === 'phishing_resistant_required')) await queries.giveBack(tokenHash);
       throw err;
     }
     if (!outcome.check.ok) throw codeVerifyFailed(MAX_CODE_ATTEMPTS - Number(row.attempts));
@@ -462,10 +502,42 @@ export function createLogin(deps: CoreDeps, parts: { twoFactor: TwoFactor; crede
     return lock.unlock({ id: Number(row.id), tenantId: Number(row.tenant_id) }, null, null);
   }
 
+  /**
+   * A passwordless sign-in with a passkey whose authenticator verified its user: that is the password
+   * and the second factor together, so it answers a JWT at once (under the same account lock).
+   */
+  async function passkeySignIn(assertion: unknown, clientAddress: string | null): Promise<{ accountId: number; jwtToken: string; expiresAt: number }> {
+    let use;
+    try {
+      use = await passkeys.identify(assertion, clientAddress);
+    } catch (err) {
+      metrics.signIn('failure', 'passkey');
+      throw err;
+    }
+    const state = await lock.state(use.accountId);
+    if (state.lockedUntil !== null) {
+      metrics.signIn('locked', 'passkey');
+      throw accountLocked(state.lockedUntil);
+    }
+    const row = await db.selectFrom('accounts').innerJoin('tenants', 'tenants.id', 'accounts.tenant_id').select(['accounts.role', 'tenants.parent_id']).where('accounts.id', '=', use.accountId).executeTakeFirstOrThrow();
+    const account: LoginAccount = { id: use.accountId, tenantId: use.tenantId, parentId: row.parent_id === null ? null : Number(row.parent_id), role: loginRole(row.role) };
+    await lock.succeed(account.id);
+    const [jwt] = await Promise.all([credentials.signJwt(account.id, claimsOf(account)), signedIn(account.id)]);
+    metrics.signIn('success', 'passkey');
+    return { accountId: account.id, jwtToken: jwt.token, expiresAt: jwt.expiresAt };
+  }
+
+  /** The passkey options of a login in progress (its second step), for a page that asks again; null when none. */
+  async function passkeyOptionsFor(preLoginToken: string): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
+    const row = await db.selectFrom('pre_login_tokens').select(['account_id', 'step', 'expires_at']).where('token_hash', '=', sha256Hex(preLoginToken)).executeTakeFirst();
+    if (!row || row.step !== 'verify' || Number(row.expires_at) <= now()) return null;
+    return passkeys.secondFactorOptions(Number(row.account_id), preLoginToken);
+  }
+
   /** Ends every login in progress of an account: its password changed or its 2FA was reset. */
   async function forgetPreLoginTokens(accountId: number): Promise<void> {
     await db.deleteFrom('pre_login_tokens').where('account_id', '=', accountId).execute();
   }
 
-  return { login, endLogin, verifyForAccount, issuePreLoginToken, forgetPreLoginTokens, lockState: lock.state, unlock, unlockById };
+  return { login, endLogin, passkeySignIn, passkeyOptionsFor, verifyForAccount, issuePreLoginToken, forgetPreLoginTokens, lockState: lock.state, unlock, unlockById };
 }

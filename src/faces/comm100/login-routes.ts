@@ -66,11 +66,18 @@ const LoginView = Type.Object({
   isFirstLogin: Type.Boolean({ description: 'the account never completed a login before' }),
   days: Type.Integer({ description: 'days left of the trusted device that let this login skip 2FA; 0 when none did' }),
   trialInfo: Type.Object({}, { description: 'always {}: Gatehouse has no trials' }),
+  // Gatehouse's own fields (docs/passkeys.md); every documented field above keeps its meaning.
+  passkeyOptions: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Gatehouse: isNeed2faVerify for an account with passkeys: options for navigator.credentials.get() (PublicKeyCredentialRequestOptionsJSON); endlogin takes the assertion in place of a code' })),
+  passkeyRegistrationRequired: Type.Optional(Type.Boolean({ description: 'Gatehouse: the site is phishing-resistant only and the account has no passkey: register one (POST /passkeys) with the JWT this login ends with' })),
 });
+
+/** A passkey's assertion (AuthenticationResponseJSON) in place of the code. */
+const Assertion = Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Gatehouse: a passkey assertion (AuthenticationResponseJSON) answering the login\'s passkeyOptions, in place of code' }));
 
 const EndLoginBody = lenient({
   preLoginToken: Token('the token login answered'),
-  code: Code,
+  code: Type.Optional(Code),
+  assertion: Assertion,
   secretKey: OptionalSecretKey,
   isSetCookie: Type.Optional(Type.Boolean({ default: false })),
   isSKip2fa: Type.Optional(Type.Boolean({ default: false })),
@@ -160,24 +167,30 @@ export const loginRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
       isFirstLogin: r.isFirstLogin,
       days: r.trustedDeviceDays,
       trialInfo: {},
+      ...(r.passkeyOptions && { passkeyOptions: r.passkeyOptions }),
+      ...(r.passkeyRegistrationRequired && { passkeyRegistrationRequired: true }),
     };
   });
 
-  const endLogin = (req: FastifyRequest, body: { preLoginToken: string; code: string; secretKey?: string; isSKip2fa?: boolean; isSkip2fa?: boolean }) =>
-    core.login.endLogin({
+  const endLogin = (req: FastifyRequest, body: { preLoginToken: string; code?: string; assertion?: unknown; secretKey?: string; isSKip2fa?: boolean; isSkip2fa?: boolean }) => {
+    // A code, or (Gatehouse's own) a passkey's assertion in its place.
+    if (body.code === undefined && body.assertion === undefined) throw new GatehouseError('validation', 'code: is required (or assertion, a passkey\'s)', { field: 'code' });
+    return core.login.endLogin({
       preLoginToken: body.preLoginToken,
-      code: body.code,
+      code: body.code ?? '',
+      ...(body.assertion !== undefined && { assertion: body.assertion }),
       secretKey: body.secretKey || undefined,
       trustDevice: Boolean(body.isSKip2fa || body.isSkip2fa),
       clientAddress: req.ip,
       userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
     });
+  };
 
   for (const path of ['/global/endlogin', '/partnerloginapi/endlogin']) {
     app.post(path, {
       schema: {
         tags: ['comm100 login'],
-        summary: 'Second step of login: a TOTP or backup code (and secretKey during setup) for a JWT',
+        summary: 'Second step of login: a TOTP or backup code (and secretKey during setup), or a passkey assertion, for a JWT',
         body: EndLoginBody,
         response: { 200: EndLoginView, ...errors },
       },

@@ -17,7 +17,8 @@ import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { LOGIN_FLOW, SESSION, TRUSTED_DEVICE, clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
 import { backupCodeBlock, enrolBlock } from './enrol.js';
 import { type Html, type Notice, csrfField, html, page } from './html.js';
-import { sendPage } from './respond.js';
+import { passkeyAutofillAttributes, passkeySignInSection, passkeyStepSection } from './passkey-pages.js';
+import { FormId, sendPage } from './respond.js';
 import { safeReturnTo } from './return-to.js';
 import { sessionCaller, whoIs } from './session.js';
 
@@ -87,15 +88,15 @@ interface LoginValues {
 const fieldError = (errors: Record<string, string>, field: string): Html =>
   errors[field] ? html`<p class="field-error" id="error-${field}">${errors[field]}</p>` : html``;
 
-function loginForm(csrf: string, values: LoginValues = {}, errors: Record<string, string> = {}): Html {
+function loginForm(core: Core, csrf: string, values: LoginValues = {}, errors: Record<string, string> = {}): Html {
   return html`<section class="card"><form method="post" action="/login">${csrfField(csrf)}${values.next ? html`<input type="hidden" name="next" value="${values.next}">` : ''}
-<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="${values.email ?? ''}" aria-describedby="email-help">
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username webauthn"${passkeyAutofillAttributes(core, csrf)} required value="${values.email ?? ''}" aria-describedby="email-help">
 <p class="muted help" id="email-help">The email your account was created with.</p>${fieldError(errors, 'email')}
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>${fieldError(errors, 'password')}
 <div class="row"><div><label for="partnerId">Partner ID <span class="muted">(optional)</span></label><input id="partnerId" name="partnerId" inputmode="numeric" pattern="[0-9]*" value="${values.partnerId ?? ''}" aria-describedby="partner-help">${fieldError(errors, 'partnerId')}</div>
 <div><label for="siteId">Site ID <span class="muted">(optional)</span></label><input id="siteId" name="siteId" inputmode="numeric" pattern="[0-9]*" value="${values.siteId ?? ''}" aria-describedby="partner-help">${fieldError(errors, 'siteId')}</div></div>
 <p class="muted help" id="partner-help">Your company's number in Gatehouse (a super agent's tenant) and your site's. Leave them empty: your email finds them. Give them only if you work for more than one partner or site with the same email.</p>
-<button type="submit">Sign in</button></form></section>
+<button type="submit">Sign in</button></form></section>${passkeySignInSection(core, csrf)}
 <p class="muted">Operators: the <a href="/console">admin console</a>. Developers: the <a href="/docs">API reference</a>.</p>`;
 }
 
@@ -111,7 +112,7 @@ async function stepBody(core: Core, csrf: string, flow: Flow): Promise<Html> {
   }
   return html`<section class="card"><form method="post" action="/login/code">${csrfField(csrf)}
 ${codeField('Code from your authenticator app', 'Six digits, or your backup code if you have lost the app.')}${trust}
-<button type="submit">Verify</button></form></section>
+<button type="submit">Verify</button></form></section>${passkeyStepSection(core, csrf)}
 <form method="post" action="/login/restart">${csrfField(csrf)}<button class="link">Use another account</button></form>`;
 }
 
@@ -155,7 +156,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
   }
 
   function formView(request: FastifyRequest, reply: FastifyReply, notice: Notice | null, status = 200, values: LoginValues = {}, errors: Record<string, string> = {}) {
-    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(csrfToken(core, request, reply), values, errors)));
+    return sendPage(reply, status, page({ title: 'Sign in', notice }, loginForm(core, csrfToken(core, request, reply), values, errors)));
   }
 
   app.get('/login', { schema: { hide: true, querystring: NextQuery } }, async (request, reply) => {

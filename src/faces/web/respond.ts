@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { GatehouseError } from '../../core/errors.js';
 import { COMMON_STATUS, type Envelope } from '../http/errors.js';
 import { html, page } from './html.js';
+import { PASSKEY_SCRIPT_TAG, withPasskeyScript } from './passkey-script.js';
 
 /**
  * No script runs on these pages and no inline style is allowed; images are the page's own or data:
@@ -16,7 +17,9 @@ export const FormId = Type.String({ pattern: '^[1-9][0-9]{0,14}$', maxLength: 15
 
 export function sendPage(reply: FastifyReply, status: number, body: string): FastifyReply {
   // Every page here is someone's own (codes, secrets, accounts): no cache may keep it.
-  return reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', PAGE_CSP).send(body);
+  // A page carrying the passkey script (passkey-script.ts) allows that one script and its fetches; no other.
+  const csp = body.includes(PASSKEY_SCRIPT_TAG) ? withPasskeyScript(PAGE_CSP) : PAGE_CSP;
+  return reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', csp).send(body);
 }
 
 /** A validator's words, as a person reads them ("must match pattern ^AC…$" says nothing to one). */

@@ -19,6 +19,7 @@ import { consoleVoice } from './console-voice.js';
 import { consoleDelivery } from './console-delivery.js';
 import { consoleWebhooks } from './console-webhooks.js';
 import { loginPages } from './login-pages.js';
+import { passkeyPages } from './passkey-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
 import { consoleCaller } from './session.js';
@@ -55,6 +56,7 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
 
   await app.register(notAuditedRoutes('login', loginPages), { core });
   await app.register(securityPages, { core });
+  await app.register(passkeyPages, { core });
   await app.register(consolePages, { core });
   await app.register(consoleRecords, { core });
   await app.register(consoleSip, { core });

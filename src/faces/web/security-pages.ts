@@ -14,6 +14,7 @@ import { clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
 import { backupCodeBlock, enrolBlock } from './enrol.js';
 import { type Notice, csrfField, html, page, when } from './html.js';
 import { ConfirmField, confirmBody, confirmLink } from './confirm.js';
+import { passkeySecuritySection } from './passkey-pages.js';
 import { FormId, sendPage } from './respond.js';
 import { loginPath, safeReturnTo } from './return-to.js';
 import { sessionCaller, whoIs } from './session.js';
@@ -112,6 +113,7 @@ ${requirement === null
     return sendPage(reply, status, page({ title: 'My security', who: await whoIs(core, caller), csrf, notice }, html`
 <p class="muted">Signed in as <strong id="signed-in-email">${account.email ?? account.username}</strong> · ${ROLE_TITLES[caller.role]} · tenant #${caller.tenantId}${can(caller, 'tenants.read') && caller.role === 'superagent' ? html` · <a href="/console" id="console-link">Admin console</a>` : ''}</p>
 <section class="card"><h2>Two-factor authentication</h2>${twoFactor}</section>
+${await passkeySecuritySection(core, caller, csrf)}
 <section class="card"><h2>Backup code</h2>${backupBlock}</section>
 <section class="card"><h2>Trusted devices</h2>${deviceBlock}</section>
 <section class="card"><h2>Recent sign-in activity</h2>${events.length

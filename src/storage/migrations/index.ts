@@ -25,6 +25,7 @@ import * as m0020 from './0020_fraud_guard.js';
 import * as m0024 from './0024_admin_changes.js';
 import * as m0021 from './0021_webhooks.js';
 import * as m0025 from './0025_growth.js';
+import * as m0022 from './0022_passkeys.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -49,6 +50,7 @@ const migrations: Record<string, Migration> = {
   '0024_admin_changes': m0024,
   '0021_webhooks': m0021,
   '0025_growth': m0025,
+  '0022_passkeys': m0022,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -31,6 +31,8 @@ export interface Objects {
   /** A Flexisip auth token its SIP user attached (not yet redeemed). */
   sipAuthToken?: string;
   trustedDeviceId?: number;
+  /** A passkey of the agent (a stored row: the routes that name it never check its key). */
+  passkeyId?: number;
   limitSid?: string;
   requestId?: string;
   phoneNumber?: string;
@@ -135,6 +137,11 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
     await must('call record', w.webhook('/voicetwilio/statuscallback', { CallSid: record, From: '+14155550123', To: phoneNumber, Direction: 'inbound', CallStatus: 'completed', Timestamp: new Date().toUTCString() }));
     await core.trustedDevices.issue({ id: agent.id, tenantId }, '192.0.2.1', 'reach');
     const device = await db.selectFrom('trusted_devices').select('id').where('account_id', '=', agent.id).executeTakeFirstOrThrow();
+    const passkey = await db
+      .insertInto('passkeys')
+      .values({ account_id: agent.id, credential_id: unique('cred'), public_key: 'AA', counter: 0, transports: 'internal', backed_up: 0, device_type: 'singleDevice', aaguid: '00000000-0000-0000-0000-000000000000', name: 'reach', created_at: Date.now(), last_used_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await must('2fa config', api('POST', '/global/agent2faConfigs', apiKey(agent.key), { secretKey: SECRET, code: nowCode(SECRET) }));
     await must('super agent 2fa config', api('POST', '/partnerglobal/superagent2faConfigs', apiKey(superagent.key), { secretKey: SECRET, code: nowCode(SECRET) }));
     await must('site 2fa policy', api('PUT', '/global/siteAuthenticationConfigs', admin, { siteId: tenantId, '2FARequirement': 1 }));
@@ -162,6 +169,7 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
         authTokenId: tokenId,
         sipAuthToken,
         trustedDeviceId: Number(device.id),
+        passkeyId: Number(passkey.id),
         limitSid: limit.sid,
         requestId: sent.requestID ?? sent.requestId,
         phoneNumber,

@@ -25,7 +25,7 @@ const BATCH = Number(process.env.GATEHOUSE_REACH_BATCH ?? 40);
 
 type Kind =
   | 'tenant' | 'tenantSid' | 'account' | 'accounts' | 'domain' | 'address' | 'email' | 'apiKey' | 'authToken' | 'sipAuthToken' | 'trustedDevice'
-  | 'limit' | 'request' | 'phoneNumber' | 'line' | 'callRecord' | 'contactsList' | 'accountType' | 'action' | 'statsMessage' | 'statsCall' | 'webhook';
+  | 'passkey' | 'limit' | 'request' | 'phoneNumber' | 'line' | 'callRecord' | 'contactsList' | 'accountType' | 'action' | 'statsMessage' | 'statsCall' | 'webhook';
 type Where = 'path' | 'query' | 'body';
 
 /** Parameter names that name no object: values, filters, secrets, or a name inside the caller's own object. */
@@ -37,7 +37,7 @@ const NOT_OBJECTS = new Set([
   'direction', 'authToken', 'apiKeySid', 'apiKeySecret', 'twimlAppSid', 'algorithm', 'old_password', 'display_name',
   'dtmf_protocol', 'admin', 'dictionary', 'confirmation_key_expires', 'account_creation_token', 'value', 'key', 'title', 'id',
   'sent_at', 'encrypted', 'conference_id', 'initiated_at', 'ended_at', 'last_status', 'received_at', 'rang_at', 'invite_terminated', 'at', 'state',
-  'device_id', 'uuid', 'token', 'recover_key', 'accountSid', 'url', 'events',
+  'device_id', 'uuid', 'token', 'recover_key', 'accountSid', 'url', 'events', 'response', 'phishingResistantOnly',
   // A delivery is named inside its webhook's path: the webhook is the object aimed at.
   'deliveryId',
   // The fraud guard's: a destination prefix and safe-list numbers, inside the caller's own tenant (accountSid names the tenant).
@@ -53,6 +53,7 @@ function kindOf(path: string, where: Where, name: string): Kind | null | undefin
       if (path.startsWith('/admin/api-keys/')) return 'apiKey';
       if (path.startsWith('/admin/tenants/{tenant}/auth-tokens/')) return 'authToken';
       if (path.startsWith('/global/trustedDevices/')) return 'trustedDevice';
+      if (path.startsWith('/passkeys/')) return 'passkey';
       if (path.startsWith('/voiceconfig/phonelines/')) return 'line';
       if (path.startsWith('/api/contacts_lists/')) return 'contactsList';
       if (path.startsWith('/api/account_types/')) return 'accountType';
@@ -151,6 +152,7 @@ function valueOf(objects: Objects, kind: Kind, accountRole: AccountRole, self?: 
     case 'authToken': return objects.authTokenId;
     case 'sipAuthToken': return objects.sipAuthToken;
     case 'trustedDevice': return objects.trustedDeviceId;
+    case 'passkey': return objects.passkeyId;
     case 'limit': return objects.limitSid;
     case 'request': return objects.requestId;
     case 'phoneNumber': return objects.phoneNumber;
