@@ -73,6 +73,8 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
       metrics,
       async close() {
         clearInterval(sweeper);
+        // The uses noted in the last second are written before storage closes.
+        await core.credentials.lastUsed.stop();
         await state?.close();
         await storage.close();
         await tracing?.flush();

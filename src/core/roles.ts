@@ -61,6 +61,8 @@ export const CAPABILITIES = {
   'voice.numbers.assign': ['give a deployment number to a site', { admin: 'all' }],
   'voice.records.read': ['read call records', { admin: 'all', tenant: 'all', superagent: 'all' }],
   'voice.account.manage': ['set a site\'s own Twilio account', { admin: 'all', tenant: 'all' }],
+  // As minting: who may revoke a credential sees it (prefix, owner, dates; never the secret). Auth tokens need `all`.
+  'credentials.read': ['list API keys and auth tokens (prefix, owner, created, expires, last used, by whom)', { admin: 'all', tenant: 'all', superagent: 'own', siteadmin: 'own', agent: 'own', sipadmin: 'domain', sip: 'own' }],
 } as const satisfies Record<string, readonly [string, Cells]>;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -88,6 +88,10 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     if (domain !== null) {
       if (!(await tenants.ownsDomain(tenant.id, domain))) throw invalid('domain', 'is not a SIP domain of this tenant');
       if (!input.username) throw invalid('username', 'an account in a SIP domain needs a username');
+      // Upstream's rule (0017): a deleted account's username is never given to anyone else in its domain.
+      if (await db.selectFrom('sip_tombstones').select('username').where('domain', '=', domain).where('username', '=', input.username).executeTakeFirst()) {
+        throw conflict('this username belonged to a deleted account of the domain and is not given again', 'username');
+      }
     }
     const email = input.email?.trim().toLowerCase() || null;
     if (email && !EMAIL.test(email)) throw invalid('email', 'must be an email address');
@@ -141,6 +145,12 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     return toAccount(row);
   }
 
+  /** An account by id, no reach check: the operator's (CLI) and internal use only. */
+  async function find(id: number): Promise<Account | undefined> {
+    const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
   /** The accounts of a tenant the caller may read: with scope `own`, only its own account. */
   async function list(caller: Caller, tenantRef: string | number): Promise<Account[]> {
     if (requireCapability(caller, 'accounts.read') === 'own') {
@@ -188,12 +198,14 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     }));
   }
 
+  /** Changes an account. No caller means the operator (CLI). */
   async function update(
-    caller: Caller,
+    caller: Caller | null,
     id: number,
     changes: { blocked?: boolean; activated?: boolean; password?: string; displayName?: string | null; phone?: string | null },
   ): Promise<Account> {
-    await get(caller, id, 'accounts.manage');
+    if (caller) await get(caller, id, 'accounts.manage');
+    else if (!(await db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst())) throw notFound('account');
     if (changes.password !== undefined && changes.password.length < 8) throw invalid('password', 'must be at least 8 characters');
     if (changes.phone && !E164.test(changes.phone)) throw invalid('phone', 'must be an E.164 number such as +14155550100');
     const row = await db
@@ -239,6 +251,7 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
   return {
     create,
     get,
+    find,
     list,
     update,
     misplaced,

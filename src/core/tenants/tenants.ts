@@ -5,6 +5,7 @@ import type { CoreDeps } from '../context.js';
 import { newSid, newToken, now, sha256Hex } from '../crypto.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
 import { assertMintsNoLongerThan } from '../credentials/lifetimes.js';
+import { creatorOf, secretPrefix } from '../credentials/provenance.js';
 import { requireCapability } from '../roles.js';
 import type { TenantTable } from '../../storage/database.js';
 import { isUniqueViolation } from '../../storage/errors.js';
@@ -93,7 +94,7 @@ export function createTenants({ db }: CoreDeps) {
         .values({ sid, name, parent_id: parent?.id ?? null, path: `${parent?.path ?? '/'}${sid}/`, email, created_at: t, updated_at: t })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await trx.insertInto('auth_tokens').values({ tenant_id: row.id, token_hash: sha256Hex(authToken), created_at: t }).execute();
+      await trx.insertInto('auth_tokens').values({ tenant_id: row.id, token_hash: sha256Hex(authToken), prefix: secretPrefix(authToken), created_by: creatorOf(caller), created_at: t }).execute();
       return toTenant(row);
     });
     return { tenant, authToken };
@@ -128,7 +129,7 @@ export function createTenants({ db }: CoreDeps) {
     const authToken = newToken(AUTH_TOKEN_PREFIX);
     const row = await db
       .insertInto('auth_tokens')
-      .values({ tenant_id: tenant.id, token_hash: sha256Hex(authToken), created_at: now() })
+      .values({ tenant_id: tenant.id, token_hash: sha256Hex(authToken), prefix: secretPrefix(authToken), created_by: creatorOf(caller), created_at: now() })
       .returning('id')
       .executeTakeFirstOrThrow();
     return { id: Number(row.id), authToken };

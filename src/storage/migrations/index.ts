@@ -20,6 +20,7 @@ import * as m0014 from './0014_server_secrets.js';
 import * as m0015 from './0015_token_grantor_expiry.js';
 import * as m0017 from './0017_sip_tombstones.js';
 import * as m0018 from './0018_pending_change_times.js';
+import * as m0023 from './0023_credential_inventory.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '0015_token_grantor_expiry': m0015,
   '0017_sip_tombstones': m0017,
   '0018_pending_change_times': m0018,
+  '0023_credential_inventory': m0023,
 };
 
 export const migrationProvider: MigrationProvider = {
