@@ -11,6 +11,7 @@ export const DOC_PAGES = [
   'docs/voice.md',
   'docs/flexisip.md',
   'docs/operations.md',
+  'docs/cli.md',
   'docs/security.md',
   'bench/README.md',
 ] as const;

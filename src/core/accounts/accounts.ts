@@ -151,6 +151,13 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     return row && toAccount(row);
   }
 
+  /** Every account, or a tenant's (operator only: the CLI), by id. */
+  async function listAll(tenantId?: number): Promise<Account[]> {
+    let query = db.selectFrom('accounts').selectAll().orderBy('id');
+    if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
+    return (await query.execute()).map(toAccount);
+  }
+
   /** The accounts of a tenant the caller may read: with scope `own`, only its own account. */
   async function list(caller: Caller, tenantRef: string | number): Promise<Account[]> {
     if (requireCapability(caller, 'accounts.read') === 'own') {
@@ -252,6 +259,7 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     create,
     get,
     find,
+    listAll,
     list,
     update,
     misplaced,

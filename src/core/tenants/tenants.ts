@@ -100,6 +100,11 @@ export function createTenants({ db }: CoreDeps) {
     return { tenant, authToken };
   }
 
+  /** Every tenant (operator only: the CLI), by id. */
+  async function all(): Promise<Tenant[]> {
+    return (await db.selectFrom('tenants').selectAll().orderBy('id').execute()).map(toTenant);
+  }
+
   /** The tenants a caller reaches: all for an admin, else its own subtree. */
   async function list(caller: Caller, options: { parent?: string | number } = {}): Promise<Tenant[]> {
     requireCapability(caller, 'tenants.read');
@@ -171,5 +176,5 @@ export function createTenants({ db }: CoreDeps) {
     return rows.map((r) => ({ domain: r.domain, createdAt: Number(r.created_at) }));
   }
 
-  return { find, get, create, list, setEmail, addAuthToken, revokeAuthToken, addSipDomain, ownsDomain, listSipDomains };
+  return { find, get, create, all, list, setEmail, addAuthToken, revokeAuthToken, addSipDomain, ownsDomain, listSipDomains };
 }
