@@ -17,7 +17,11 @@ import { verifyPassword } from './passwords.js';
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
 
-export function createLifecycle({ db, dialect }: CoreDeps, accounts: Accounts, tenants: Tenants) {
+/** Wrong current passwords one account may send to a password change in CHANGE_WINDOW_MS: a stolen session is no password oracle. */
+export const CHANGE_TRIES = 10;
+const CHANGE_WINDOW_MS = 15 * 60_000;
+
+export function createLifecycle({ db, dialect, state }: CoreDeps, accounts: Accounts, tenants: Tenants) {
   /** An admin's (or a tenant's, or a Flexisip admin's in its domain) reset: the new password, every session ended. */
   async function resetPassword(caller: Caller | null, id: number, password: string): Promise<Account> {
     if (password.length < 8) throw invalid('password', 'must be at least 8 characters');
@@ -32,7 +36,12 @@ export function createLifecycle({ db, dialect }: CoreDeps, accounts: Accounts, t
     if (caller.accountId === null) throw forbidden('only an account has a password');
     const row = await db.selectFrom('accounts').select(['id', 'password_hash']).where('id', '=', caller.accountId).executeTakeFirst();
     if (!row) throw notFound('account');
-    if (!(await verifyPassword(row.password_hash, current))) throw invalid('current', 'is not your current password');
+    const tries = `password-change:${caller.accountId}`;
+    if ((await state.count(tries)) >= CHANGE_TRIES) throw forbidden('too many wrong passwords; try again in 15 minutes');
+    if (!(await verifyPassword(row.password_hash, current))) {
+      await state.increment(tries, CHANGE_WINDOW_MS);
+      throw invalid('current', 'is not your current password');
+    }
     if (next.length < 8) throw invalid('password', 'must be at least 8 characters');
     if (next === current) throw invalid('password', 'must differ from the current password');
     await accounts.update(null, caller.accountId, { password: next });

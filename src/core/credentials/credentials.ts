@@ -7,7 +7,7 @@
  * is decided again on every request.
  */
 import { type KeyObject, createPublicKey } from 'node:crypto';
-import { type JWTPayload, errors as joseErrors, jwtVerify, decodeProtectedHeader } from 'jose';
+import { type JWTPayload, errors as joseErrors, jwtVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Selectable } from 'kysely';
 import type { AccountTable } from '../../storage/database.js';
 import type { AccountRole, Caller } from '../callers.js';
@@ -217,6 +217,22 @@ export function createCredentials({ db, statements, changes, config, state }: Co
     return { token, expiresAt: exp * 1000 };
   }
 
+  /**
+   * The same session under the account's next credentials generation (a password change keeps the
+   * session that made it). Called before the change, while the token is still good: it checks the
+   * token and answers the signing of its successor (its own claims, expiring no later than it did).
+   */
+  async function successorOf(token: string): Promise<() => Promise<{ token: string; expiresAt: number }>> {
+    // Only Gatehouse's own tokens: an external issuer's token is not ours to extend.
+    const { kid } = decodeProtectedHeader(token);
+    if (!kid || !(await signingKeys.publicKey(kid))) throw unauthenticated('not a Gatehouse session');
+    const caller = await authenticateJwt(token);
+    if (caller.accountId === null) throw unauthenticated('bearer token has no account');
+    const { iss: _iss, sub: _sub, iat: _iat, nbf: _nbf, exp, jti: _jti, aud: _aud, [GENERATION_CLAIM]: _gen, ...claims } = decodeJwt(token);
+    const accountId = caller.accountId;
+    return () => signJwt(accountId, claims, exp! * 1000);
+  }
+
   /** A JWT for an account the caller may mint for (roles.ts), expiring no later than the caller's credential. */
   async function issueJwt(caller: Caller, accountId: number) {
     const account = await accounts.get(caller, accountId, 'credentials.mint');
@@ -279,5 +295,5 @@ export function createCredentials({ db, statements, changes, config, state }: Co
     }
   }
 
-  return { lastUsed, revokeJwts, authenticateBasic, authenticateApiKey, authenticateJwt, signJwt, issueJwt, createApiKey, revokeApiKey, jwks: () => signingKeys.jwks() };
+  return { lastUsed, revokeJwts, authenticateBasic, authenticateApiKey, authenticateJwt, signJwt, successorOf, issueJwt, createApiKey, revokeApiKey, jwks: () => signingKeys.jwks() };
 }

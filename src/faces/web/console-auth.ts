@@ -13,6 +13,7 @@ export const TABS = [
   ['/console/sdr', 'Send records'],
   ['/console/usage', 'Usage'],
   ['/console/outbox', 'Outbox'],
+  ['/console/credentials', 'Credentials'],
 ] as const;
 
 export interface Operator {

@@ -89,6 +89,7 @@ ${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUnt
     return op.send(status, tenant.name, '/console', html`
 <p class="muted">Tenant #${tenant.id} · <span class="wrap">${tenant.sid}</span> · created ${when(tenant.createdAt)} · <a href="/console">all tenants</a></p>
 <p><a href="/console/tenants/${tenant.id}/sip-domains" id="sip-domains-link">SIP domains and Flexisip accounts →</a></p>
+<p><a href="/console/credentials?tenant=${tenant.id}" id="credentials-link">Credentials, password resets and deletion →</a></p>
 <section class="card"><h2>2FA requirement</h2><p>Now: <strong id="requirement">${REQUIREMENT_TEXT[current]}</strong></p>
 <form method="post" action="/console/tenants/${tenant.id}/requirement">${csrfField(op.csrf)}<div class="row">
 <div><label for="requirement-select">Require 2FA</label><select id="requirement-select" name="requirement">

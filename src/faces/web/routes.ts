@@ -10,9 +10,11 @@ import { useEnvelope } from '../http/errors.js';
 import { WEB_CSS } from './assets.js';
 import { checkCsrf } from './cookies.js';
 import { consolePages } from './console-pages.js';
+import { consoleCredentials } from './console-credentials.js';
 import { consoleRecords } from './console-records.js';
 import { consoleSip } from './console-sip.js';
 import { loginPages } from './login-pages.js';
+import { passwordPages } from './password-pages.js';
 import { pageEnvelope } from './respond.js';
 import { securityPages } from './security-pages.js';
 
@@ -46,7 +48,9 @@ export const webFace: FastifyPluginAsync<{ core: Core }> = async (app, { core })
 
   await app.register(loginPages, { core });
   await app.register(securityPages, { core });
+  await app.register(passwordPages, { core });
   await app.register(consolePages, { core });
   await app.register(consoleRecords, { core });
   await app.register(consoleSip, { core });
+  await app.register(consoleCredentials, { core });
 };

@@ -11,6 +11,7 @@ import { CommonErrors, GatehouseError } from '../../core/errors.js';
 import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
 import { backupCodeBlock, enrolBlock } from './enrol.js';
+import { passwordSection } from './password-pages.js';
 import { type Notice, csrfField, html, page, when } from './html.js';
 import { FormId, sendPage } from './respond.js';
 import { sessionCaller, whoIs } from './session.js';
@@ -97,6 +98,7 @@ ${requirement === null
     return sendPage(reply, status, page({ title: 'My security', who: await whoIs(core, caller), csrf, notice }, html`
 <section class="card"><h2>Two-factor authentication</h2>${twoFactor}</section>
 <section class="card"><h2>Backup code</h2>${backupBlock}</section>
+${passwordSection(csrf)}
 <section class="card"><h2>Trusted devices</h2>${deviceBlock}</section>
 <section class="card"><h2>Recent sign-in activity</h2>${events.length
       ? html`<div class="table"><table id="events"><thead><tr><th>When</th><th>What</th><th>From</th></tr></thead><tbody>${eventRows}</tbody></table></div>`
