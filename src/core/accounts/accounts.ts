@@ -1,7 +1,7 @@
 /** One table for every person or device that logs in: agents, super agents, admins, SIP accounts. */
 import type { Selectable } from 'kysely';
 import type { AccountTable } from '../../storage/database.js';
-import { isUniqueViolation } from '../../storage/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../storage/errors.js';
 import { ACCOUNT_ROLES, type AccountRole, type Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { now } from '../crypto.js';
@@ -127,6 +127,8 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
       if (isUniqueViolation(err)) {
         throw conflict('an account with this email already exists in the tenant, or with this username in its SIP domain (in the tenant, without one)', email ? 'email' : 'username');
       }
+      // The tenant (or its SIP domain) was deleted between the check above and the insert.
+      if (isForeignKeyViolation(err)) throw conflict('the tenant or its SIP domain was deleted meanwhile', 'tenant');
       throw err;
     }
   }

@@ -210,6 +210,37 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(url(`/admin/tenants/${parent.id}`), { headers: basic(parent.sid, parent.authToken) })).status, 401, 'its auth token went with it');
     });
 
+    test('200 requests at once with one key all pass, and its last use is written once', async () => {
+      const key = await newKey(agent.id);
+      const answers = await Promise.all(Array.from({ length: 200 }, () => call(url(`/admin/tenants/${site.id}`), { headers: apiKey(key.apiKey) })));
+      assert.deepEqual([...new Set(answers.map((a) => a.status))], [200]);
+      await server.runtime.core.credentials.lastUsed.flush();
+      const row = await server.runtime.storage.db.selectFrom('api_keys').select('last_used_at').where('id', '=', key.id).executeTakeFirstOrThrow();
+      assert.ok(row.last_used_at !== null);
+    });
+
+    test('accounts created while their tenant is deleted: each answer is a success or a refusal, and no account is left without its tenant', async () => {
+      const doomed = (await call(url('/admin/tenants'), { headers: basic(partner.sid, partner.authToken), json: { name: 'doomed' } })).body;
+      const creations = Array.from({ length: 20 }, (_, i) =>
+        call(url('/admin/accounts'), { headers: admin, json: { tenant: String(doomed.id), email: `race-${i}@inv.test`, password: 'a long password' } }),
+      );
+      const deletion = (async () => {
+        for (let i = 0; i < 50; i++) {
+          const res = await call(url(`/admin/tenants/${doomed.id}`), { method: 'DELETE', headers: admin });
+          if (res.status !== 409) return res;
+          // Refused while accounts exist: delete them and try again, as an operator would.
+          const listed = await call(url(`/admin/accounts?tenant=${doomed.id}`), { headers: admin });
+          for (const a of listed.body.accounts ?? []) await call(url(`/admin/accounts/${a.id}`), { method: 'DELETE', headers: admin });
+        }
+        return null;
+      })();
+      const answers = await Promise.all([...creations, deletion]);
+      for (const a of answers) if (a) assert.ok([201, 204, 404, 409].includes(a.status), `${a.status} ${a.text}`);
+      const gone = (await call(url(`/admin/tenants/${doomed.id}`), { headers: admin })).status === 404;
+      const orphans = await server.runtime.storage.db.selectFrom('accounts').select('id').where('tenant_id', '=', doomed.id).execute();
+      if (gone) assert.deepEqual(orphans, [], 'no account outlives its tenant');
+    });
+
     test('bad input names the field; the new routes are in /openapi.json', async () => {
       const bad = await call(url('/admin/api-keys?tenant=nope'), { headers: admin });
       assert.equal(bad.status, 400);
