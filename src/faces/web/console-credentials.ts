@@ -63,13 +63,13 @@ export const consoleCredentials: FastifyPluginAsync<{ core: Core }> = async (pla
     const manageable = accounts.filter((a) => mayActOn(op.caller, 'accounts.manage', { id: a.id, role: a.role, tenantPath: t.path, domain: a.domain }));
     const rows = manageable.map(
       (a) => html`<tr id="account-${a.id}"><td>${who(a)}</td><td>${a.role}</td><td>${when(a.createdAt)}</td>
-<td><div class="actions"><a class="button small secondary" href="/console/accounts/${a.id}/reset-password">Reset password</a>${a.id === op.caller.accountId ? '' : confirmLink(`/console/accounts/${a.id}/delete`, 'Delete account')}</div></td></tr>`,
+<td><div class="actions"><a class="button small secondary" href="${BASE}/accounts/${a.id}/reset-password">Reset password</a>${a.id === op.caller.accountId ? '' : confirmLink(`${BASE}/accounts/${a.id}/delete`, 'Delete account')}</div></td></tr>`,
     );
     const mayDelete = can(op.caller, 'tenants.manage') && !(op.caller.role !== 'admin' && op.caller.tenantId === t.id);
     return html`<section class="card"><h2>Accounts of ${t.name}</h2>${rows.length
       ? html`<div class="table"><table id="accounts"><thead><tr><th>Account</th><th>Role</th><th>Created</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`
       : html`<p class="muted">No account here you may manage.</p>`}
-${mayDelete ? html`<p class="muted">A tenant is deleted once it has no accounts and no sub-tenants.</p><div class="actions">${confirmLink(`/console/tenants/${t.id}/delete`, `Delete ${t.name}`)}</div>` : ''}</section>`;
+${mayDelete ? html`<p class="muted">A tenant is deleted once it has no accounts and no sub-tenants.</p><div class="actions">${confirmLink(`${BASE}/tenants/${t.id}/delete`, `Delete ${t.name}`)}</div>` : ''}</section>`;
   }
 
   async function list(op: Operator, tenant: number | null, notice: Notice | null = null, found: string | null = null, status = 200) {
@@ -208,7 +208,7 @@ ${accounts}`, notice);
   );
 
   destructive(
-    '/console/accounts/:id/delete',
+    `${BASE}/accounts/:id/delete`,
     async (op, id) => {
       const a = await core.accounts.get(op.caller, id, 'accounts.manage');
       const sip = a.domain && a.username ? ` Its SIP username ${a.username} is never given again in ${a.domain}.` : '';
@@ -221,7 +221,7 @@ ${accounts}`, notice);
   );
 
   destructive(
-    '/console/tenants/:id/delete',
+    `${BASE}/tenants/:id/delete`,
     async (op, id) => {
       const t = await core.tenants.get(op.caller, id);
       return { question: `Delete the tenant ${t.name}? Its auth tokens, SIP domains, settings and records go with it. Only a tenant without accounts and sub-tenants is deleted.`, button: 'Delete tenant', cancel: `${BASE}?tenant=${t.id}` };
@@ -237,15 +237,15 @@ ${accounts}`, notice);
   const resetPage = async (op: Operator, id: number, notice: Notice | null = null, status = 200) => {
     const a = await core.accounts.get(op.caller, id, 'accounts.manage');
     return op.send(status, 'Reset password', BASE, html`<section class="card confirm"><p>Set a new password for ${who(a)}? Every session of the account ends at once (its web sessions, JWTs and trusted devices); tell the person the new password.</p>
-<form method="post" action="/console/accounts/${a.id}/reset-password">${csrfField(op.csrf)}<input type="hidden" name="confirm" value="yes">
+<form method="post" action="${BASE}/accounts/${a.id}/reset-password">${csrfField(op.csrf)}<input type="hidden" name="confirm" value="yes">
 <label for="new-password">New password</label><input id="new-password" name="password" type="password" minlength="8" maxlength="1024" required autocomplete="new-password">
 <div class="actions"><button class="danger">Reset password</button> <a class="button secondary" href="${BASE}?tenant=${a.tenantId}">Cancel</a></div></form></section>`, notice);
   };
-  app.get('/console/accounts/:id/reset-password', { schema: { hide: true, params: IdParams } }, async (request, reply) => {
+  app.get(`${BASE}/accounts/:id/reset-password`, { schema: { hide: true, params: IdParams } }, async (request, reply) => {
     const op = await operator(core, request, reply);
     return op ? resetPage(op, Number(request.params.id)) : reply;
   });
-  app.post('/console/accounts/:id/reset-password', { schema: { hide: true, params: IdParams, body: ResetForm } }, async (request, reply) => {
+  app.post(`${BASE}/accounts/:id/reset-password`, { schema: { hide: true, params: IdParams, body: ResetForm } }, async (request, reply) => {
     const op = await operator(core, request, reply);
     if (!op) return reply;
     const id = Number(request.params.id);

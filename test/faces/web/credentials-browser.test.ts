@@ -85,6 +85,53 @@ for (const dialect of DIALECTS) {
       assert.equal((await call(`${server.url}/admin/tenants/${site.id}`, { headers: apiKey(spare.apiKey) })).status, 200, 'the owner\'s other key still works');
     });
 
+    it('an operator resets a password, deletes an account and then its emptied tenant, each after a page that asks', async () => {
+      const admin = apiKey(server.admin.apiKey);
+      const shop = (await call(`${server.url}/admin/tenants`, { headers: admin, json: { name: 'Initrode', parent: String(partner.id) } })).body;
+      const temp = (await call(`${server.url}/admin/accounts`, { headers: admin, json: { tenant: String(shop.id), email: 'temp@initrode.test', password: PASSWORD, role: 'agent' } })).body;
+      const tempJwt = (await call(`${server.url}/admin/accounts/${temp.id}/jwt`, { method: 'POST', headers: admin })).body.token;
+      const origin = browser.origin(server.url);
+      const ops = await (await browser.context()).newPage();
+      await ops.goto(`${origin}/console`);
+      await ops.fill('#apiKey', server.admin.apiKey);
+      await ops.click('button[type=submit]');
+      await ops.goto(`${origin}/console/tenants/${shop.id}`);
+      await ops.click('#credentials-link');
+      assert.ok(await ops.locator(`#accounts #account-${temp.id}`).isVisible());
+      await browser.shoot(ops, 'console-credentials-tenant');
+
+      // Reset password: its own page asks for the new one; the account's JWTs end.
+      await ops.click(`#account-${temp.id} a:has-text("Reset password")`);
+      assert.equal(await ops.locator('h1').innerText(), 'Reset password');
+      await browser.shoot(ops, 'console-reset-password');
+      await ops.fill('#new-password', 'a new long password');
+      await ops.click('.confirm button.danger');
+      assert.match(await ops.locator('.notice.ok').innerText(), /New password set for temp@initrode\.test/);
+      assert.equal((await call(`${server.url}/admin/tenants/${shop.id}`, { headers: { authorization: `Bearer ${tempJwt}` } })).status, 401);
+
+      // The tenant still has an account: refused, said on the tenant's page, nothing deleted.
+      await ops.click('a:has-text("Delete Initrode")');
+      assert.equal(await ops.locator('h1').innerText(), 'Delete tenant');
+      await ops.click('.confirm button.danger');
+      assert.match(await ops.locator('.notice.error').innerText(), /still has 1 account: delete the accounts first/);
+      assert.equal((await call(`${server.url}/admin/tenants/${shop.id}`, { headers: admin })).status, 200);
+
+      // Delete the account: asked first; Cancel keeps it.
+      await ops.click(`#account-${temp.id} a:has-text("Delete account")`);
+      assert.equal(await ops.locator('h1').innerText(), 'Delete account');
+      await ops.click('.confirm a:has-text("Cancel")');
+      assert.equal((await call(`${server.url}/admin/accounts/${temp.id}`, { headers: admin })).status, 200, 'cancelled: still there');
+      await ops.click(`#account-${temp.id} a:has-text("Delete account")`);
+      await ops.click('.confirm button.danger');
+      assert.match(await ops.locator('.notice.ok').innerText(), /Deleted temp@initrode\.test/);
+      assert.equal((await call(`${server.url}/admin/accounts/${temp.id}`, { headers: admin })).status, 404);
+
+      await ops.click('a:has-text("Delete Initrode")');
+      await ops.click('.confirm button.danger');
+      assert.match(await ops.locator('.notice.ok').innerText(), /Deleted the tenant Initrode/);
+      assert.equal((await call(`${server.url}/admin/tenants/${shop.id}`, { headers: admin })).status, 404);
+    });
+
     it('a person changes their password: this session goes on, another one ends', async () => {
       const origin = browser.origin(server.url);
       const signIn = async (password: string) => {
