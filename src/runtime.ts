@@ -76,6 +76,8 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
       async close() {
         clearInterval(sweeper);
         await pruning.stop();
+        // The uses noted in the last second are written before storage closes.
+        await core.credentials.lastUsed.stop();
         await state?.close();
         await storage.close();
         await tracing?.flush();

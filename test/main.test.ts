@@ -17,23 +17,23 @@ for (const dialect of DIALECTS) {
         const boot = JSON.parse(readFileSync(path.join(db.dataDir, 'bootstrap-credentials.json'), 'utf8'));
         assert.match(boot.apiKey, /^gha_/, 'serve writes the bootstrap admin key on first start');
 
-        const tenant = await runCli(['tenant', 'create', '--name', 'Acme'], env);
+        const tenant = await runCli(['tenant', 'create', '--name', 'Acme', '--json'], env);
         assert.equal(tenant.code, 0, tenant.stderr);
         const t = JSON.parse(tenant.stdout);
         assert.deepEqual(Object.keys(t).sort(), ['authToken', 'id', 'sid']);
         assert.match(t.sid, /^AC[0-9a-f]{32}$/);
         assert.equal((await call(`${server.url}/admin/tenants/${t.id}`, { headers: basic(t.sid, t.authToken) })).status, 200);
 
-        const site = JSON.parse((await runCli(['tenant', 'create', '--name', 'Site', '--parent', t.sid], env)).stdout);
-        const listed = JSON.parse((await runCli(['tenant', 'list'], env)).stdout);
+        const site = JSON.parse((await runCli(['tenant', 'create', '--name', 'Site', '--parent', t.sid, '--json'], env)).stdout);
+        const listed = JSON.parse((await runCli(['tenant', 'list', '--json'], env)).stdout);
         assert.equal(listed.find((x: { id: number }) => x.id === site.id).parentId, t.id);
 
-        const account = await runCli(['account', 'create', '--tenant', String(site.id), '--email', 'agent@acme.test', '--password', 'a long password', '--role', 'agent'], env);
+        const account = await runCli(['account', 'create', '--tenant', String(site.id), '--email', 'agent@acme.test', '--password', 'a long password', '--role', 'agent', '--json'], env);
         assert.equal(account.code, 0, account.stderr);
         const accountId = JSON.parse(account.stdout).id;
         assert.equal(typeof accountId, 'number');
 
-        const admin = await runCli(['admin', 'create'], env);
+        const admin = await runCli(['admin', 'create', '--json'], env);
         const { apiKey: key } = JSON.parse(admin.stdout);
         assert.match(key, /^gha_/);
         const read = await call(`${server.url}/admin/accounts/${accountId}`, { headers: apiKey(key) });
@@ -41,7 +41,7 @@ for (const dialect of DIALECTS) {
         assert.equal(read.body.email, 'agent@acme.test');
 
         const jwt = (await call(`${server.url}/admin/accounts/${accountId}/jwt`, { method: 'POST', headers: apiKey(key) })).body.token;
-        const rotated = await runCli(['keys', 'rotate'], env);
+        const rotated = await runCli(['keys', 'rotate', '--json'], env);
         assert.equal(rotated.code, 0, rotated.stderr);
         assert.equal(JSON.parse(rotated.stdout).resealed, 5, 'the JWT signing key, the Smart 2FA code pepper, the Digest nonce key, the device-cookie key and the CSRF key were re-sealed');
         const keyFile = JSON.parse(readFileSync(path.join(db.dataDir, 'master.key'), 'utf8'));
@@ -56,7 +56,7 @@ for (const dialect of DIALECTS) {
         } finally {
           await again.stop();
         }
-        const migrated = await runCli(['migrate'], env);
+        const migrated = await runCli(['migrate', '--json'], env);
         assert.deepEqual(JSON.parse(migrated.stdout), { applied: [] });
       } finally {
         await server.stop();
@@ -87,7 +87,7 @@ describe('the gatehouse command line', () => {
   test('a refused input is reported without a stack trace', async () => {
     const db = await createTestDatabase('sqlite');
     try {
-      const res = await runCli(['account', 'create', '--tenant', '424242', '--email', 'a@b.test'], { DATABASE_URL: db.url, GATEHOUSE_DATA_DIR: db.dataDir });
+      const res = await runCli(['account', 'create', '--tenant', '424242', '--email', 'a@b.test', '--password', 'a long password'], { DATABASE_URL: db.url, GATEHOUSE_DATA_DIR: db.dataDir });
       assert.equal(res.code, 1);
       assert.equal(res.stderr.trim(), 'gatehouse: tenant: no such tenant');
     } finally {

@@ -6,6 +6,8 @@ import { createChangeLog } from './changes/changes.js';
 import { createCsrf, loadCsrfKey } from './csrf/csrf.js';
 import type { CoreDeps } from './context.js';
 import { createCredentials } from './credentials/credentials.js';
+import { createCredentialInventory } from './credentials/inventory.js';
+import { createLifecycle } from './accounts/lifecycle.js';
 import { loadSigningKeys } from './credentials/signing-keys.js';
 import { deviceCookies, loadDeviceKey } from './login/device-cookies.js';
 import { createEvents } from './events/events.js';
@@ -53,6 +55,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   const accounts = createAccounts(deps, tenants);
   const signingKeys = await loadSigningKeys(deps.db, deps.sealer);
   const credentials = createCredentials(deps, accounts, signingKeys);
+  const inventory = createCredentialInventory(deps, accounts, tenants);
+  const lifecycle = createLifecycle(deps, accounts, tenants);
   const outbox = createOutbox(deps);
   const pepper = await loadPepper(deps.db, deps.sealer);
   const twoFactor = createTwoFactor(deps, tenants, pepper);
@@ -104,6 +108,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
     tenants,
     accounts,
     credentials,
+    inventory,
+    lifecycle,
     outbox,
     twoFactor,
     audit,

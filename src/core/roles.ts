@@ -66,6 +66,8 @@ export const CAPABILITIES = {
   'webhooks.manage': ['register, list and delete event webhooks; list their deliveries and resend one', { admin: 'all', tenant: 'all' }],
   // A passkey is made by its owner's authenticator: nobody registers, renames or removes another's (an admin's 2FA reset removes them all).
   'passkeys.manage': ['register, list, rename and remove one\'s own passkeys', { superagent: 'own', siteadmin: 'own', agent: 'own' }],
+  // As minting: who may revoke a credential sees it (prefix, owner, dates; never the secret). Auth tokens need `all`.
+  'credentials.read': ['list API keys and auth tokens (prefix, owner, created, expires, last used, by whom)', { admin: 'all', tenant: 'all', superagent: 'own', siteadmin: 'own', agent: 'own', sipadmin: 'domain', sip: 'own' }],
 } as const satisfies Record<string, readonly [string, Cells]>;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -37,6 +37,10 @@ export interface AuthTokenTable {
   tenant_id: number;
   token_hash: string;
   created_at: number;
+  /** 0023: the secret's first characters, its creator, its last use (see that migration). */
+  prefix: string | null;
+  created_by: string | null;
+  last_used_at: number | null;
 }
 
 export interface SipDomainTable {
@@ -75,6 +79,10 @@ export interface ApiKeyTable {
   name: string | null;
   created_at: number;
   expires_at: number | null;
+  /** 0023: the secret's first characters, its creator, its last use (see that migration). */
+  prefix: string | null;
+  created_by: string | null;
+  last_used_at: number | null;
 }
 
 export interface SigningKeyTable {

@@ -105,6 +105,7 @@ for (const dialect of DIALECTS) {
       'accounts.read': forAccount('GET', (id) => `/admin/accounts/${id}`, ALL),
       'accounts.manage': forAccount('PATCH', (id) => `/admin/accounts/${id}`, ALL, { displayName: 'renamed' }),
       'credentials.mint': forAccount('POST', (id) => `/admin/accounts/${id}/jwt`, ALL),
+      'credentials.read': forAccount('GET', (id) => `/admin/accounts/${id}/api-keys`, ALL),
       'twofactor.manage': async (a) => ({
         ...(a.self !== null && { self: await as(a, 'GET', '/global/trustedDevices', COMM100) }),
         other: await as(a, 'GET', `/global/trustedDevices?agentId=${a.other}`, COMM100),

@@ -14,6 +14,7 @@ export const DOC_PAGES = [
   'docs/flexisip.md',
   'docs/operations.md',
   'docs/delivery.md',
+  'docs/cli.md',
   'docs/security.md',
   'bench/README.md',
 ] as const;

@@ -1,7 +1,7 @@
 /** One table for every person or device that logs in: agents, super agents, admins, SIP accounts. */
 import type { Selectable } from 'kysely';
 import type { AccountTable } from '../../storage/database.js';
-import { isUniqueViolation } from '../../storage/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../storage/errors.js';
 import { ACCOUNT_ROLES, type AccountRole, type Caller } from '../callers.js';
 import type { CoreDeps } from '../context.js';
 import { now } from '../crypto.js';
@@ -88,6 +88,10 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     if (domain !== null) {
       if (!(await tenants.ownsDomain(tenant.id, domain))) throw invalid('domain', 'is not a SIP domain of this tenant');
       if (!input.username) throw invalid('username', 'an account in a SIP domain needs a username');
+      // Upstream's rule (0017): a deleted account's username is never given to anyone else in its domain.
+      if (await db.selectFrom('sip_tombstones').select('username').where('domain', '=', domain).where('username', '=', input.username).executeTakeFirst()) {
+        throw conflict('this username belonged to a deleted account of the domain and is not given again', 'username');
+      }
     }
     const email = input.email?.trim().toLowerCase() || null;
     if (email && !EMAIL.test(email)) throw invalid('email', 'must be an email address');
@@ -123,6 +127,8 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
       if (isUniqueViolation(err)) {
         throw conflict('an account with this email already exists in the tenant, or with this username in its SIP domain (in the tenant, without one)', email ? 'email' : 'username');
       }
+      // The tenant (or its SIP domain) was deleted between the check above and the insert.
+      if (isForeignKeyViolation(err)) throw conflict('the tenant or its SIP domain was deleted meanwhile', 'tenant');
       throw err;
     }
   }
@@ -139,6 +145,19 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     if (!row) throw notFound('account');
     assertActsOn(caller, capability, { id: Number(row.id), role: row.role, tenantPath: row.tenant_path, domain: row.domain });
     return toAccount(row);
+  }
+
+  /** An account by id, no reach check: the operator's (CLI) and internal use only. */
+  async function find(id: number): Promise<Account | undefined> {
+    const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  /** Every account, or a tenant's (operator only: the CLI), by id. */
+  async function listAll(tenantId?: number): Promise<Account[]> {
+    let query = db.selectFrom('accounts').selectAll().orderBy('id');
+    if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
+    return (await query.execute()).map(toAccount);
   }
 
   /** The accounts of a tenant the caller may read: with scope `own`, only its own account. */
@@ -188,12 +207,14 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
     }));
   }
 
+  /** Changes an account. No caller means the operator (CLI). */
   async function update(
-    caller: Caller,
+    caller: Caller | null,
     id: number,
     changes: { blocked?: boolean; activated?: boolean; password?: string; displayName?: string | null; phone?: string | null },
   ): Promise<Account> {
-    await get(caller, id, 'accounts.manage');
+    if (caller) await get(caller, id, 'accounts.manage');
+    else if (!(await db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst())) throw notFound('account');
     if (changes.password !== undefined && changes.password.length < 8) throw invalid('password', 'must be at least 8 characters');
     if (changes.phone && !E164.test(changes.phone)) throw invalid('phone', 'must be an E.164 number such as +14155550100');
     const row = await db
@@ -239,6 +260,8 @@ export function createAccounts({ db }: CoreDeps, tenants: Tenants) {
   return {
     create,
     get,
+    find,
+    listAll,
     list,
     update,
     misplaced,

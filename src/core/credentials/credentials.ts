@@ -7,7 +7,7 @@
  * is decided again on every request.
  */
 import { type KeyObject, createPublicKey } from 'node:crypto';
-import { type JWTPayload, errors as joseErrors, jwtVerify, decodeProtectedHeader } from 'jose';
+import { type JWTPayload, errors as joseErrors, jwtVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Selectable } from 'kysely';
 import type { AccountTable } from '../../storage/database.js';
 import type { AccountRole, Caller } from '../callers.js';
@@ -19,6 +19,8 @@ import { assertMintsNoLongerThan, mintedExpiry } from './lifetimes.js';
 import { freshCache } from '../fresh-cache.js';
 import { signEdDsaJwt } from './jws.js';
 import type { SigningKeys } from './signing-keys.js';
+import { createLastUsed } from './last-used.js';
+import { creatorOf, secretPrefix } from './provenance.js';
 
 export const API_KEY_PREFIX = 'gha_';
 
@@ -55,7 +57,7 @@ function algorithmsFor(key: KeyObject): string[] {
 /** The private claim holding the account's credentials generation when the token was signed. */
 export const GENERATION_CLAIM = 'gh_gen';
 
-export function createCredentials({ db, statements, changes, config }: CoreDeps, accounts: Accounts, signingKeys: SigningKeys) {
+export function createCredentials({ db, statements, changes, config, state }: CoreDeps, accounts: Accounts, signingKeys: SigningKeys) {
   const external = config.jwt.external && (() => {
     const key = createPublicKey(config.jwt.external.publicKeyPem);
     return { ...config.jwt.external, key, algorithms: algorithmsFor(key) };
@@ -89,26 +91,28 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
   // Keyed by the token's hash, as the table is: a Map finds it as the unique index did, and a
   // wrong token is never kept, so it costs a lookup every time.
   const generationOf = statements.prepare<{ credentials_valid_after: number | string | null }>('select credentials_valid_after from accounts where id = ?');
-  const basicTenant = statements.prepare<{ id: number; sid: string; path: string }>(
-    'select tenants.id, tenants.sid, tenants.path from auth_tokens inner join tenants on tenants.id = auth_tokens.tenant_id where auth_tokens.token_hash = ? and tenants.sid = ?',
+  const lastUsed = createLastUsed(statements, state);
+  const basicTenant = statements.prepare<{ id: number; sid: string; path: string; token_id: number }>(
+    'select tenants.id, tenants.sid, tenants.path, auth_tokens.id as token_id from auth_tokens inner join tenants on tenants.id = auth_tokens.tenant_id where auth_tokens.token_hash = ? and tenants.sid = ?',
   );
-  const basicCache = freshCache<string, { id: number; sid: string; path: string }>(changes);
+  const basicCache = freshCache<string, { id: number; sid: string; path: string; token_id: number }>(changes);
 
   /** HTTP Basic: tenant SID + auth token (the Smart 2FA scheme). */
   async function authenticateBasic(sid: string, token: string): Promise<Caller> {
     const hash = sha256Hex(token);
     const row = await basicCache.read(`${sid}:${hash}`, () => basicTenant.get(hash, sid));
     if (!row) throw unauthenticated('invalid account SID or auth token');
+    lastUsed.note('auth_token', Number(row.token_id), now());
     return { tenantId: Number(row.id), tenantSid: row.sid, tenantPath: row.path, accountId: null, role: 'tenant', via: 'basic', expiresAt: null };
   }
 
   // Agents' requests (Comm100 faces, admin) authenticate this way: a statement prepared once too.
-  const apiKeyAccount = statements.prepare<AccountWithTenant & { key_expires_at: number | null }>(
-    `select accounts.*, tenants.sid as tenant_sid, tenants.path as tenant_path, api_keys.expires_at as key_expires_at
+  const apiKeyAccount = statements.prepare<AccountWithTenant & { key_expires_at: number | null; key_id: number }>(
+    `select accounts.*, tenants.sid as tenant_sid, tenants.path as tenant_path, api_keys.expires_at as key_expires_at, api_keys.id as key_id
      from accounts inner join tenants on tenants.id = accounts.tenant_id inner join api_keys on api_keys.account_id = accounts.id
      where api_keys.key_hash = ?`,
   );
-  const apiKeyCache = freshCache<string, AccountWithTenant & { key_expires_at: number | null }>(changes);
+  const apiKeyCache = freshCache<string, AccountWithTenant & { key_expires_at: number | null; key_id: number }>(changes);
 
   async function authenticateApiKey(apiKey: string): Promise<Caller> {
     const hash = sha256Hex(apiKey);
@@ -116,7 +120,9 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
     const row = await apiKeyCache.read(hash, () => apiKeyAccount.get(hash));
     const expiresAt = row?.key_expires_at == null ? null : Number(row.key_expires_at);
     if (expiresAt !== null && expiresAt <= now()) throw unauthenticated('this API key has expired');
-    return accountCaller(row, 'api_key', expiresAt);
+    const caller = accountCaller(row, 'api_key', expiresAt);
+    lastUsed.note('api_key', Number(row!.key_id), now());
+    return caller;
   }
 
   async function authenticateJwt(token: string): Promise<Caller> {
@@ -211,6 +217,22 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
     return { token, expiresAt: exp * 1000 };
   }
 
+  /**
+   * The same session under the account's next credentials generation (a password change keeps the
+   * session that made it). Called before the change, while the token is still good: it checks the
+   * token and answers the signing of its successor (its own claims, expiring no later than it did).
+   */
+  async function successorOf(token: string): Promise<() => Promise<{ token: string; expiresAt: number }>> {
+    // Only Gatehouse's own tokens: an external issuer's token is not ours to extend.
+    const { kid } = decodeProtectedHeader(token);
+    if (!kid || !(await signingKeys.publicKey(kid))) throw unauthenticated('not a Gatehouse session');
+    const caller = await authenticateJwt(token);
+    if (caller.accountId === null) throw unauthenticated('bearer token has no account');
+    const { iss: _iss, sub: _sub, iat: _iat, nbf: _nbf, exp, jti: _jti, aud: _aud, [GENERATION_CLAIM]: _gen, ...claims } = decodeJwt(token);
+    const accountId = caller.accountId;
+    return () => signJwt(accountId, claims, exp! * 1000);
+  }
+
   /** A JWT for an account the caller may mint for (roles.ts), expiring no later than the caller's credential. */
   async function issueJwt(caller: Caller, accountId: number) {
     const account = await accounts.get(caller, accountId, 'credentials.mint');
@@ -227,7 +249,15 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
     const apiKey = newToken(API_KEY_PREFIX);
     const row = await db
       .insertInto('api_keys')
-      .values({ account_id: input.accountId, key_hash: sha256Hex(apiKey), name: input.name ?? null, created_at: now(), expires_at: input.expiresAt ?? null })
+      .values({
+        account_id: input.accountId,
+        key_hash: sha256Hex(apiKey),
+        prefix: secretPrefix(apiKey),
+        created_by: creatorOf(caller),
+        name: input.name ?? null,
+        created_at: now(),
+        expires_at: input.expiresAt ?? null,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return { id: Number(row.id), apiKey };
@@ -265,5 +295,5 @@ export function createCredentials({ db, statements, changes, config }: CoreDeps,
     }
   }
 
-  return { revokeJwts, authenticateBasic, authenticateApiKey, authenticateJwt, signJwt, issueJwt, createApiKey, revokeApiKey, jwks: () => signingKeys.jwks() };
+  return { lastUsed, revokeJwts, authenticateBasic, authenticateApiKey, authenticateJwt, signJwt, successorOf, issueJwt, createApiKey, revokeApiKey, jwks: () => signingKeys.jwks() };
 }

@@ -5,6 +5,7 @@ import type { CoreDeps } from '../context.js';
 import { newSid, newToken, now, sha256Hex } from '../crypto.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
 import { assertMintsNoLongerThan } from '../credentials/lifetimes.js';
+import { creatorOf, secretPrefix } from '../credentials/provenance.js';
 import { requireCapability } from '../roles.js';
 import type { TenantTable } from '../../storage/database.js';
 import { isUniqueViolation } from '../../storage/errors.js';
@@ -93,10 +94,15 @@ export function createTenants({ db }: CoreDeps) {
         .values({ sid, name, parent_id: parent?.id ?? null, path: `${parent?.path ?? '/'}${sid}/`, email, created_at: t, updated_at: t })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await trx.insertInto('auth_tokens').values({ tenant_id: row.id, token_hash: sha256Hex(authToken), created_at: t }).execute();
+      await trx.insertInto('auth_tokens').values({ tenant_id: row.id, token_hash: sha256Hex(authToken), prefix: secretPrefix(authToken), created_by: creatorOf(caller), created_at: t }).execute();
       return toTenant(row);
     });
     return { tenant, authToken };
+  }
+
+  /** Every tenant (operator only: the CLI), by id. */
+  async function all(): Promise<Tenant[]> {
+    return (await db.selectFrom('tenants').selectAll().orderBy('id').execute()).map(toTenant);
   }
 
   /** The tenants a caller reaches: all for an admin, else its own subtree. */
@@ -128,7 +134,7 @@ export function createTenants({ db }: CoreDeps) {
     const authToken = newToken(AUTH_TOKEN_PREFIX);
     const row = await db
       .insertInto('auth_tokens')
-      .values({ tenant_id: tenant.id, token_hash: sha256Hex(authToken), created_at: now() })
+      .values({ tenant_id: tenant.id, token_hash: sha256Hex(authToken), prefix: secretPrefix(authToken), created_by: creatorOf(caller), created_at: now() })
       .returning('id')
       .executeTakeFirstOrThrow();
     return { id: Number(row.id), authToken };
@@ -170,5 +176,5 @@ export function createTenants({ db }: CoreDeps) {
     return rows.map((r) => ({ domain: r.domain, createdAt: Number(r.created_at) }));
   }
 
-  return { find, get, create, list, setEmail, addAuthToken, revokeAuthToken, addSipDomain, ownsDomain, listSipDomains };
+  return { find, get, create, all, list, setEmail, addAuthToken, revokeAuthToken, addSipDomain, ownsDomain, listSipDomains };
 }

@@ -13,6 +13,7 @@ import type { Tenant } from '../../core/tenants/tenants.js';
 import { type AuthScheme, callerOf, security } from '../http/authenticate.js';
 import { DateTimeInput, Id, TenantRef, dateTimeOf } from '../http/schemas.js';
 import { changeRoutes } from './change-routes.js';
+import { credentialRoutes } from './credential-routes.js';
 
 const AUTH: AuthScheme[] = ['basic', 'apiKey', 'jwt'];
 /** Each route's credentials and the capability it needs (core/roles.ts). */
@@ -30,7 +31,7 @@ const TenantView = Type.Object({
 const tenantView = (t: Tenant) => ({ id: t.id, sid: t.sid, name: t.name, parentId: t.parentId, email: t.email, createdAt: new Date(t.createdAt).toISOString() });
 
 const Role = Type.Union(ACCOUNT_ROLES.map((r) => Type.Literal(r)));
-const AccountView = Type.Object({
+export const AccountView = Type.Object({
   id: Type.Integer(),
   tenantId: Type.Integer(),
   username: Type.Union([Type.String(), Type.Null()]),
@@ -43,7 +44,7 @@ const AccountView = Type.Object({
   blocked: Type.Boolean(),
   createdAt: Type.String({ format: 'date-time' }),
 });
-const accountView = (a: Account) => ({
+export const accountView = (a: Account) => ({
   id: a.id,
   tenantId: a.tenantId,
   username: a.username,
@@ -103,6 +104,8 @@ export const adminFace: FastifyPluginAsync<{ core: Core }> = async (plain, { cor
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const schema = <T extends object>(s: T) => ({ tags, security: security(AUTH), ...s });
   await app.register(changeRoutes, { core });
+  // Listing and revoking credentials, password resets, deleting accounts and tenants (issue 25).
+  await plain.register(credentialRoutes, { core });
 
   app.post('/admin/tenants', { config: access('tenants.manage'), schema: schema({ summary: 'Create a tenant (a sub-tenant of the caller unless an admin names none)', body: NewTenant, response: { 201: Type.Intersect([TenantView, Type.Object({ authToken: Type.String() })]) } }) }, async (req, reply) => {
     const { tenant, authToken } = await core.tenants.create(callerOf(req), req.body);

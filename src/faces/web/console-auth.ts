@@ -31,6 +31,7 @@ export const TABS: Tab[] = [
   { href: '/console/fraud', label: 'Fraud guard', capability: 'codes.policy' },
   { href: '/console/audit', label: 'Audit trail', capability: 'changes.read' },
   { href: '/console/webhooks', label: 'Webhooks', capability: 'webhooks.manage' },
+  { href: '/console/credentials', label: 'Credentials', capability: 'credentials.read' },
 ];
 
 /** The tabs this caller may use. */

@@ -160,6 +160,7 @@ ${actions.some((x) => x) ? html`<div class="actions">${actions}</div>` : ''}</di
     return op.send(v.status ?? 200, tenant.name, '/console', html`
 <p class="muted">Tenant #${tenant.id} · <span class="wrap">${tenant.sid}</span> · created ${when(tenant.createdAt)} · <a href="/console">all tenants</a></p>
 <p><a href="/console/tenants/${tenant.id}/sip-domains" id="sip-domains-link">SIP domains${can(op.caller, 'accounts.manage') ? ' and Flexisip accounts' : ''} →</a></p>
+<p><a href="/console/credentials?tenant=${tenant.id}" id="credentials-link">Credentials, password resets and deletion →</a></p>
 <section class="card"><h2>2FA requirement</h2><p>Now: <strong id="requirement">${REQUIREMENT_TEXT[current]}</strong></p>${requirementForm}</section>
 <section class="card"><h2>Accounts</h2>
 <form method="get" action="/console/tenants/${tenant.id}" class="row" id="account-search"><div><label for="account-q">Search by email or name</label><input id="account-q" name="q" type="search" value="${v.q ?? ''}"></div><button class="secondary">Search</button></form>

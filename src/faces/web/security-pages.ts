@@ -12,6 +12,7 @@ import { ROLE_TITLES, can } from '../../core/roles.js';
 import { TwoFactorErrors } from '../../core/twofactor/errors.js';
 import { clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
 import { backupCodeBlock, enrolBlock } from './enrol.js';
+import { passwordSection } from './password-pages.js';
 import { type Notice, csrfField, html, page, when } from './html.js';
 import { ConfirmField, confirmBody, confirmLink } from './confirm.js';
 import { passkeySecuritySection } from './passkey-pages.js';
@@ -115,6 +116,7 @@ ${requirement === null
 <section class="card"><h2>Two-factor authentication</h2>${twoFactor}</section>
 ${await passkeySecuritySection(core, caller, csrf)}
 <section class="card"><h2>Backup code</h2>${backupBlock}</section>
+${passwordSection(csrf)}
 <section class="card"><h2>Trusted devices</h2>${deviceBlock}</section>
 <section class="card"><h2>Recent sign-in activity</h2>${events.length
       ? html`<div class="table"><table id="events"><thead><tr><th>When</th><th>What</th><th>From</th></tr></thead><tbody>${eventRows}</tbody></table></div>`

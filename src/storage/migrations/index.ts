@@ -26,6 +26,7 @@ import * as m0024 from './0024_admin_changes.js';
 import * as m0021 from './0021_webhooks.js';
 import * as m0025 from './0025_growth.js';
 import * as m0022 from './0022_passkeys.js';
+import * as m0023 from './0023_credential_inventory.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -51,6 +52,7 @@ const migrations: Record<string, Migration> = {
   '0021_webhooks': m0021,
   '0025_growth': m0025,
   '0022_passkeys': m0022,
+  '0023_credential_inventory': m0023,
 };
 
 export const migrationProvider: MigrationProvider = {

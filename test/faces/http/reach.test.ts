@@ -181,6 +181,7 @@ function bodyFor(op: Operation, home: (kind: Kind, name: string) => unknown, wor
     'POST /admin/accounts': () => ({ tenant: String(home('tenant', 'tenant')), role: 'sip', username: unique('u'), domain: home('domain', 'domain'), password: 'a long password', email: `${unique('e')}@reach.test` }),
     'PATCH /admin/accounts/{id}': () => ({ displayName: 'reach' }),
     'POST /admin/accounts/{id}/api-keys': () => ({}),
+    'POST /admin/accounts/{id}/password-reset': () => ({ password: 'a long password' }),
     'POST /global/siteAuthenticationConfigs': () => ({ '2FARequirement': 1 }),
     'PUT /global/siteAuthenticationConfigs': () => ({ '2FARequirement': 1 }),
     'POST /2fa/send': () => ({ service: 'reach', from: '+14155551111', to: `+1415${2_000_000 + Math.floor(Math.random() * 8e6)}`, body: 'code {code}' }),

@@ -179,7 +179,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('`gatehouse account misplaced` lists them with the domain they named and its owner', async () => {
-      const res = await runCli(['account', 'misplaced'], env());
+      const res = await runCli(['account', 'misplaced', '--json'], env());
       assert.equal(res.code, 0, res.stderr);
       const listed = JSON.parse(res.stdout) as Array<{ id: number; domain: string; ownerTenantId: number | null }>;
       assert.deepEqual(listed.map((a) => a.id), MISPLACED.map((n) => ids[n]));
@@ -201,7 +201,7 @@ for (const dialect of DIALECTS) {
       }
       const restored = await runCli(['account', 'misplaced', '--restore', String(ids.unowned)], env());
       assert.equal(restored.code, 0, restored.stderr);
-      const deleted = await runCli(['account', 'misplaced', '--delete', String(ids.duplicate)], env());
+      const deleted = await runCli(['account', 'misplaced', '--delete', String(ids.duplicate), '--json'], env());
       assert.equal(deleted.code, 0, deleted.stderr);
       assert.deepEqual(JSON.parse(deleted.stdout).map((a: { id: number }) => a.id), ['repro', 'siteOnParent', 'onBootstrap'].map((n) => ids[n]));
       const after = openStorage(loadConfig({ NODE_ENV: 'test', GATEHOUSE_DATA_DIR: database.dataDir, DATABASE_URL: database.url }).database);
