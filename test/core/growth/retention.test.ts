@@ -19,6 +19,7 @@ for (const dialect of DIALECTS) {
     let database: TestDatabase;
     let storage: Storage;
     let serial = 0;
+    let webhookId = 0;
 
     before(async () => {
       database = await createTestDatabase(dialect);
@@ -64,6 +65,28 @@ for (const dialect of DIALECTS) {
           return;
         case 'outbox_messages':
           await sql`insert into outbox_messages (tenant_id, channel, "to", body, created_at) values (1, 'sms', '+1', 'b', ${at})`.execute(db);
+          return;
+        case 'delivery_jobs':
+          // A finished job (done): one still queued or running is never pruned.
+          await sql`insert into delivery_jobs (key, kind, tenant_id, ref, state, run_at, created_at, updated_at) values (${`code:${id}`}, 'code', 1, ${id}, 'done', ${at}, ${at}, ${at})`.execute(db);
+          return;
+        case 'delivery_attempts':
+          await sql`insert into delivery_attempts (request_id, tenant_id, channel, provider, status, created_at) values (${id}, 1, 'sms', 'twilio', 'accepted', ${at})`.execute(db);
+          return;
+        case 'delivery_reports':
+          await sql`insert into delivery_reports (provider_id, status, created_at) values (${`SM${id}`}, 'delivered', ${at})`.execute(db);
+          return;
+        case 'webhook_deliveries': {
+          if (!webhookId) {
+            await sql`insert into webhooks (sid, tenant_id, url, events, secret, created_at) values ('WH1', 1, 'https://example.com/hook', '[]', 'x', 0)`.execute(db);
+            webhookId = Number((await sql<{ id: number }>`select id from webhooks where sid = 'WH1'`.execute(db)).rows[0]!.id);
+          }
+          await sql`insert into webhook_deliveries (sid, webhook_id, tenant_id, event_type, payload, status, next_attempt_at, job_ref, created_at, updated_at)
+            values (${`WD${id}`}, ${webhookId}, 1, 'verification.sent', '{}', 'delivered', ${at}, ${id}, ${at}, ${at})`.execute(db);
+          return;
+        }
+        case 'admin_changes':
+          await sql`insert into admin_changes (created_at, actor_role, actor_via, surface, action, outcome) values (${at}, 'admin', 'apiKey', 'admin', 'POST /admin/tenants', 'done')`.execute(db);
           return;
         default:
           throw new Error(`no row maker for ${table}`);
