@@ -47,6 +47,13 @@ const EVENT_TEXT: Record<string, string> = {
   login_success: 'Signed in',
   login_rate_limited: 'Too many password tries',
   site_requirement_set: 'Site 2FA policy changed',
+  passkey_registered: 'Passkey added',
+  passkey_renamed: 'Passkey renamed',
+  passkey_removed: 'Passkey removed',
+  passkey_used: 'Passkey used',
+  passkey_failure: 'Passkey refused',
+  passkey_counter_regressed: 'Passkey refused: it may have been copied',
+  site_phishing_resistant_set: 'Site passkey policy changed',
 };
 
 /** "Chrome on Linux" from a User-Agent, enough to recognise one's own devices. */
