@@ -29,6 +29,8 @@ const Confirmed = Type.Object({ _csrf: Type.String({ maxLength: 100 }), confirm:
 const WithCode = Type.Object({ _csrf: Type.String({ maxLength: 100 }), code: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 const Saved = Type.Object({ _csrf: Type.String({ maxLength: 100 }), saved: Type.Literal('on') }, { additionalProperties: false });
 const DeviceParams = Type.Object({ id: FormId });
+/** Only `passkey` is read; anything else in the address is ignored rather than refused. */
+const SecurityQuery = Type.Object({ passkey: Type.Optional(Type.String({ maxLength: 20 })) });
 
 const EVENT_TEXT: Record<string, string> = {
   setup: '2FA turned on',
@@ -80,13 +82,14 @@ export const securityPages: FastifyPluginAsync<{ core: Core }> = async (plain, {
   async function view(request: FastifyRequest, reply: FastifyReply, caller: Caller, notice: Notice | null, status = 200) {
     const csrf = csrfToken(core, request, reply);
     const accountId = caller.accountId!;
-    const [account, config, requirement, backup, devices, events] = await Promise.all([
+    const [account, config, requirement, backup, devices, events, passkeys] = await Promise.all([
       core.accounts.get(caller, accountId),
       core.twoFactor.getConfig(accountId),
       core.twoFactor.siteRequirement(caller.tenantId),
       core.twoFactor.manage.backupCodeStatus(caller, undefined, 'any'),
       core.trustedDevices.list(caller),
       core.audit.list(caller, { accountId, limit: 20 }),
+      core.passkeys.count(accountId),
     ]);
     const twoFactor = config
       ? html`<p>Two-factor authentication is <span class="badge good" id="twofactor-state">on</span> since ${when(config.createdAt)}.</p>
@@ -95,10 +98,11 @@ ${requirement === null
   : html`<p class="muted">Your site requires 2FA, so it cannot be turned off here.</p>`}`
       : html`<p>Two-factor authentication is <span class="badge bad" id="twofactor-state">off</span>.</p>
 <form method="post" action="${BASE}/2fa/on">${csrfField(csrf)}<button>Turn on 2FA</button></form>`;
-    const backupBlock = config
+    // A passkey is a second factor too: its backup code is the recovery when the authenticator is lost.
+    const backupBlock = config || passkeys > 0
       ? html`<p>${backup.exists ? html`You have an unused backup code, made ${when(backup.createdAt)}.` : 'You have no unused backup code.'}</p>
 <form method="post" action="${BASE}/backup-code">${csrfField(csrf)}<button class="secondary">${backup.exists ? 'Replace it with a new one' : 'Make a backup code'}</button></form>`
-      : html`<p class="muted">Turn on 2FA first.</p>`;
+      : html`<p class="muted">Turn on 2FA or add a passkey first.</p>`;
     const deviceItems = devices.map(
       (d) => html`<div class="item"><h3>${browserName(d.userAgent)}</h3>
 <p class="muted">from ${d.clientAddress ?? 'an unknown address'} · trusted ${when(d.createdAt)} · last used ${d.lastUsedAt ? when(d.lastUsedAt) : 'not yet'} · until ${when(d.expiresAt)}</p>
@@ -130,9 +134,12 @@ ${passwordSection(csrf)}
       : html`<p class="muted">Nothing yet.</p>`}</section>`));
   }
 
-  app.get(BASE, { schema: { hide: true } }, async (request, reply) => {
+  app.get(BASE, { schema: { hide: true, querystring: SecurityQuery } }, async (request, reply) => {
     const caller = await signedIn(request, reply);
-    return caller ? view(request, reply, caller, null) : reply;
+    if (!caller) return reply;
+    // Sent here by the sign-in (login-pages.ts): the site takes passkeys only and this account has none yet.
+    const mustRegister = request.query.passkey === 'required' && (await core.passkeys.count(caller.accountId!)) === 0;
+    return view(request, reply, caller, mustRegister ? { kind: 'info', text: 'Your site requires signing in with a passkey, and you have none yet: add one under Passkeys below. Your next sign-in needs it.' } : null);
   });
 
   /** The question page of a destructive action (confirm.ts); its post acts only with confirm=yes. */
