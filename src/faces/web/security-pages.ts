@@ -113,10 +113,10 @@ ${requirement === null
 <div class="actions">${confirmLink(`${BASE}/devices/revoke-all`, 'Revoke all')}</div>`
       : html`<p class="muted" id="no-devices">${
           // Said as it is: a code is asked only with 2FA on, and a device can be trusted only where the site allows it.
-          !config
+          !config && passkeys === 0
             ? 'No trusted devices. With 2FA off, signing in asks for no code, so there is nothing to trust a device for.'
             : requirement === 1
-              ? 'No trusted devices: every sign-in asks for a code. At the code step, tick "Trust this device" to skip it for 14 days.'
+              ? 'No trusted devices: every sign-in asks for a code or passkey. At that step, tick "Trust this device" to skip it for 14 days.'
               : 'No trusted devices: your site does not allow trusting a device, so every sign-in asks for a code.'
         }</p>`;
     const eventRows = events.map(

@@ -491,6 +491,7 @@ for (const dialect of DIALECTS) {
       // A backup code with a passkey and no TOTP.
       await page.goto(`${origin}/account/security`);
       assert.equal(await page.locator('text=Turn on 2FA or add a passkey first').count(), 0);
+      assert.doesNotMatch(await page.locator('#no-devices').innerText(), /2FA off/, 'a passkey is a second step: the devices card does not say none is asked');
       await page.click('form[action="/account/security/backup-code"] button');
       const backup = (await page.locator('#backup-code').innerText()).trim();
       assert.match(backup, /^[2-9A-Z -]{12,}$/, `a backup code is shown (${backup})`);
