@@ -86,6 +86,8 @@ export async function createCore(deps: CoreDeps, channels: Channels) {
   twoFactor.onEvent((e) => (e.type === 'removal' && e.accountId !== null ? revokeSessions(e.accountId) : undefined));
   // An admin's "reset 2FA" (a removal by someone else) takes the passkeys too; turning one's own TOTP off does not.
   twoFactor.onEvent((e) => (e.type === 'removal' && e.accountId !== null && e.actorAccountId !== e.accountId ? passkeys.removeAll(e.accountId, e.tenantId, e.actorAccountId, e.ip).then(() => undefined) : undefined));
+  // ...so a reset of an account with passkeys and no TOTP is not a 404.
+  twoFactor.countOtherFactors(passkeys.count);
   const limits = createLimits(deps, tenants);
   const settings = createSettings(deps);
   const hasher = codeHasher(pepper);

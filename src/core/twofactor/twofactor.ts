@@ -70,6 +70,8 @@ export function createTwoFactor({ db, statements, state, sealer }: CoreDeps, ten
   const backupCodes = createBackupCodes(db, pepper);
   const policy = createSitePolicy(db);
   const listeners: TwoFactorListener[] = [];
+  /** The account's other second factors (passkeys, set by core.ts): an admin's reset removes them too. */
+  let otherFactors: (accountId: number) => Promise<number> = async () => 0;
 
   async function announce(caller: Caller, ip: string | undefined, event: Pick<TwoFactorEvent, 'type' | 'accountId' | 'tenantId' | 'requirement'>) {
     const full: TwoFactorEvent = { ...event, actorAccountId: caller.accountId, ip: ip ?? null, at: now() };
@@ -161,7 +163,10 @@ export function createTwoFactor({ db, statements, state, sealer }: CoreDeps, ten
 
     async deleteConfig(caller: Caller, accountId: number | undefined, kind: AccountKind, ip?: string): Promise<void> {
       const target = await account(caller, accountId, kind);
-      if (!(await configs.remove(target.id))) throw notFound('2FA config');
+      const removed = await configs.remove(target.id);
+      // Someone else's reset (an admin's) also succeeds on passkeys alone: its removal event takes them (core.ts).
+      const reset = caller.accountId !== target.id;
+      if (!removed && !(reset && (await otherFactors(target.id)) > 0)) throw notFound('2FA config');
       await announce(caller, ip, { type: 'removal', accountId: target.id, tenantId: target.tenantId });
     },
 
@@ -235,6 +240,10 @@ export function createTwoFactor({ db, statements, state, sealer }: CoreDeps, ten
     /** Subscribes to the changes made through manage.* (setups, updates, removals, backup codes, site policy). */
     onEvent(listener: TwoFactorListener): void {
       listeners.push(listener);
+    },
+    /** Counts the account's other second factors, which someone else's deleteConfig (an admin's reset) removes too. */
+    countOtherFactors(count: (accountId: number) => Promise<number>): void {
+      otherFactors = count;
     },
   };
 }

@@ -116,9 +116,9 @@ ${create}`, v.notice ?? null);
     const rows = await Promise.all(
       shown.map(async (a) => {
         const manageable = a.role === 'agent' || a.role === 'superagent' || a.role === 'siteadmin';
-        const [config, lockedUntil] = manageable
-          ? await Promise.all([core.twoFactor.getConfig(a.id), core.login.lockState(a.id).then((l) => l.lockedUntil)])
-          : [null, null];
+        const [config, lockedUntil, passkeys] = manageable
+          ? await Promise.all([core.twoFactor.getConfig(a.id), core.login.lockState(a.id).then((l) => l.lockedUntil), core.passkeys.count(a.id)])
+          : [null, null, 0];
         const mayManage = a.id !== op.caller.accountId && mayActOn(op.caller, 'accounts.manage', target(a));
         const mayReset = mayActOn(op.caller, 'twofactor.manage', target(a));
         const action = (path: string, label: string, cls = 'small secondary') =>
@@ -126,10 +126,10 @@ ${create}`, v.notice ?? null);
         const actions = [
           mayManage ? (a.blocked ? action('unblock', 'Unblock') : confirmLink(`/console/accounts/${a.id}/block`, 'Block')) : '',
           mayManage && lockedUntil ? action('unlock', 'Unlock', 'small') : '',
-          mayReset && config ? confirmLink(`/console/accounts/${a.id}/reset-2fa`, 'Reset 2FA') : '',
+          mayReset && (config || passkeys > 0) ? confirmLink(`/console/accounts/${a.id}/reset-2fa`, 'Reset 2FA') : '',
         ];
         return html`<div class="item" id="account-${a.id}"><h3 class="wrap">${a.email ?? a.username ?? '—'}</h3>
-<p class="muted">#${a.id} · ${a.role} · 2FA ${manageable ? (config ? 'on' : 'off') : 'n/a'}</p>
+<p class="muted">#${a.id} · ${a.role} · 2FA ${manageable ? (config ? 'on' : 'off') : 'n/a'}${passkeys > 0 ? ` · ${passkeys} ${passkeys === 1 ? 'passkey' : 'passkeys'}` : ''}</p>
 <p>${a.blocked ? html`<span class="badge bad">blocked</span>` : html`<span class="badge good">active</span>`}
 ${lockedUntil ? html` <span class="badge bad lock">locked until ${when(lockedUntil)}</span>` : ''}</p>
 ${actions.some((x) => x) ? html`<div class="actions">${actions}</div>` : ''}</div>`;
@@ -293,7 +293,7 @@ ${newAccount}</section>
   accountAction('unlock', async (op, a, ip) => ((await core.login.unlock(op.caller, a, ip)) ? 'unlocked.' : 'was not locked.'));
   destructive(
     'reset-2fa',
-    (a) => `Reset two-factor authentication of ${named(a)}? Its secret, backup code and trusted devices are deleted; where the site requires 2FA, the next sign-in enrols again.`,
+    (a) => `Reset two-factor authentication of ${named(a)}? Its secret, backup code, passkeys and trusted devices are deleted; where the site requires 2FA, the next sign-in enrols again.`,
     'Reset 2FA',
     async (op, a, ip) => (await core.twoFactor.manage.deleteConfig(op.caller, a.id, 'any', ip), '2FA reset; the next sign-in enrols again where the site requires it.'),
   );

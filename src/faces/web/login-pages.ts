@@ -73,6 +73,8 @@ const SavedForm = Type.Object({ _csrf: Type.String({ maxLength: 100 }), saved: T
 /** Only `next` is read; anything else in the address is ignored rather than refused. */
 const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) });
 const HOME = '/account/security';
+/** Where a phishing-resistant site's account without a passkey goes once signed in: the passkey registration, with a notice why. */
+const REGISTER_PASSKEY = '/account/security?passkey=required';
 /** The one answer to every failed password step, whatever failed (no account, wrong password, ambiguous email, wrong partner). */
 const BAD_CREDENTIALS = 'Email or password is incorrect. If you work for more than one partner with this email, give the Partner ID too.';
 const ID_SHAPE = /^[1-9][0-9]{0,14}$/;
@@ -112,7 +114,7 @@ async function stepBody(core: Core, csrf: string, flow: Flow): Promise<Html> {
   }
   return html`<section class="card"><form method="post" action="/login/code">${csrfField(csrf)}
 ${codeField('Code from your authenticator app', 'Six digits, or your backup code if you have lost the app.')}${trust}
-<button type="submit">Verify</button></form></section>${passkeyStepSection(core, csrf)}
+<button type="submit">Verify</button></form></section>${passkeyStepSection(core, csrf, flow.mayTrust)}
 <form method="post" action="/login/restart">${csrfField(csrf)}<button class="link">Use another account</button></form>`;
 }
 
@@ -170,7 +172,7 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
 
   app.post('/login', { schema: { hide: true, body: LoginForm } }, async (request, reply) => {
     const body = request.body;
-    const next = safeReturnTo(body.next);
+    let next = safeReturnTo(body.next);
     const partnerId = body.partnerId?.trim() ?? '';
     const siteId = body.siteId?.trim() ?? '';
     const values: LoginValues = { email: body.email, partnerId, siteId, next };
@@ -203,6 +205,8 @@ export const loginPages: FastifyPluginAsync<{ core: Core }> = async (plain, { co
     }
     // The password was right: this browser keeps its own allowance of password tries (core/login/device-cookies.ts).
     setCookie(request, reply, DEVICE_COOKIE, result.deviceToken, { expires: new Date(result.deviceTokenExpiresAt) });
+    // A phishing-resistant site's account without a passkey must register one before anything else (docs/passkeys.md).
+    if (result.passkeyRegistrationRequired) next = REGISTER_PASSKEY;
     if (result.nextStep === 'noNeed') {
       startSession(request, reply, result.jwtToken!, result.expiresAt!);
       return reply.redirect(next ?? HOME, 303);

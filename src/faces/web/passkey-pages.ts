@@ -12,7 +12,8 @@ import type { Caller } from '../../core/callers.js';
 import type { Core } from '../../core/core.js';
 import { GatehouseError, notFound } from '../../core/errors.js';
 import { TwoFactorErrors } from '../../core/twofactor/errors.js';
-import { LOGIN_FLOW, SESSION, clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
+import { TRUSTED_DEVICE_TTL_MS } from '../../core/trusted-devices/trusted-devices.js';
+import { LOGIN_FLOW, SESSION, TRUSTED_DEVICE, clearCookie, csrfToken, readCookie, setCookie } from './cookies.js';
 import { ConfirmField, confirmBody, confirmLink } from './confirm.js';
 import { Html, type Notice, csrfField, html, page, when } from './html.js';
 import { PASSKEY_JS, PASSKEY_SCRIPT_PATH, PASSKEY_SCRIPT_TAG } from './passkey-script.js';
@@ -25,6 +26,7 @@ const Plain = Type.Object({ _csrf: Csrf }, { additionalProperties: false });
 // A WebAuthn response as JSON text: a few kilobytes at most (attestation "none").
 const Ceremony = Type.String({ minLength: 2, maxLength: 16_000 });
 const AssertionForm = Type.Object({ _csrf: Csrf, assertion: Ceremony }, { additionalProperties: false });
+const StepForm = Type.Object({ _csrf: Csrf, assertion: Ceremony, trust: Type.Optional(Type.Literal('on')) }, { additionalProperties: false });
 const AttestationForm = Type.Object({ _csrf: Csrf, attestation: Ceremony, name: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
 const RenameForm = Type.Object({ _csrf: Csrf, name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 const RemoveForm = Type.Object({ _csrf: Csrf, confirm: ConfirmField }, { additionalProperties: false });
@@ -48,13 +50,14 @@ export function passkeyAutofillAttributes(core: Core, csrf: string): Html {
   return html` data-passkey-autofill="/login/passkey/options" data-csrf="${csrf}" data-form="passkey-signin-form"`;
 }
 
-/** The code step's alternative: the passkey (the script fetches this login's options). */
-export function passkeyStepSection(core: Core, csrf: string): Html {
+/** The code step's alternative: the passkey (the script fetches this login's options), with "trust this device" where the code step offers it. */
+export function passkeyStepSection(core: Core, csrf: string, mayTrust: boolean): Html {
   if (!core.passkeys.enabled()) return html``;
+  const trust = mayTrust ? html`<label class="check"><input type="checkbox" name="trust" value="on" id="passkey-trust"> Trust this device for 14 days</label>` : '';
   return html`<section class="card passkey"><p class="muted">Or confirm with your passkey.</p>
 <button type="button" id="passkey-step" hidden data-passkey-get="/login/passkey/step-options" data-csrf="${csrf}" data-form="passkey-step-form" data-status="passkey-status">Use your passkey</button>
 <p class="muted" id="passkey-status" role="status" hidden></p>
-<form method="post" action="/login/passkey/step" id="passkey-step-form">${csrfField(csrf)}<input type="hidden" name="assertion"></form></section>${script()}`;
+<form method="post" action="/login/passkey/step" id="passkey-step-form">${csrfField(csrf)}<input type="hidden" name="assertion">${trust}</form></section>${script()}`;
 }
 
 /** /account/security's card: the caller's passkeys, add, rename, remove. */
@@ -140,7 +143,7 @@ export const passkeyPages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     return options;
   });
 
-  app.post('/login/passkey/step', { schema: { hide: true, body: AssertionForm } }, async (request, reply) => {
+  app.post('/login/passkey/step', { schema: { hide: true, body: StepForm } }, async (request, reply) => {
     const flow = readFlow(request);
     if (!flow) return failure(request, reply, 'This sign-in timed out. Please sign in again.', 400);
     let result;
@@ -149,7 +152,8 @@ export const passkeyPages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
         preLoginToken: flow.token,
         code: '',
         assertion: parse('assertion', request.body.assertion),
-        trustDevice: false,
+        // Honoured only where the login may trust a device (core), as on the code step.
+        trustDevice: request.body.trust === 'on',
         clientAddress: request.ip,
         userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 300) : null,
       });
@@ -163,6 +167,7 @@ export const passkeyPages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
       clearCookie(request, reply, LOGIN_FLOW, '/login');
       return failure(request, reply, err.code === TwoFactorErrors.accountLocked ? 'This account is locked after too many wrong codes.' : 'This sign-in can no longer be completed. Please sign in again.', err.code === TwoFactorErrors.accountLocked ? 423 : 400);
     }
+    if (result.verifiedToken) setCookie(request, reply, TRUSTED_DEVICE, result.verifiedToken, { maxAgeSeconds: TRUSTED_DEVICE_TTL_MS / 1000 });
     return signIn(request, reply, result.jwtToken, result.expiresAt);
   });
 

@@ -29,6 +29,8 @@ const Confirmed = Type.Object({ _csrf: Type.String({ maxLength: 100 }), confirm:
 const WithCode = Type.Object({ _csrf: Type.String({ maxLength: 100 }), code: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 const Saved = Type.Object({ _csrf: Type.String({ maxLength: 100 }), saved: Type.Literal('on') }, { additionalProperties: false });
 const DeviceParams = Type.Object({ id: FormId });
+/** Only `passkey` is read; anything else in the address is ignored rather than refused. */
+const SecurityQuery = Type.Object({ passkey: Type.Optional(Type.String({ maxLength: 20 })) });
 
 const EVENT_TEXT: Record<string, string> = {
   setup: '2FA turned on',
@@ -47,6 +49,13 @@ const EVENT_TEXT: Record<string, string> = {
   login_success: 'Signed in',
   login_rate_limited: 'Too many password tries',
   site_requirement_set: 'Site 2FA policy changed',
+  passkey_registered: 'Passkey added',
+  passkey_renamed: 'Passkey renamed',
+  passkey_removed: 'Passkey removed',
+  passkey_used: 'Passkey used',
+  passkey_failure: 'Passkey refused',
+  passkey_counter_regressed: 'Passkey refused: it may have been copied',
+  site_phishing_resistant_set: 'Site passkey policy changed',
 };
 
 /** "Chrome on Linux" from a User-Agent, enough to recognise one's own devices. */
@@ -73,13 +82,14 @@ export const securityPages: FastifyPluginAsync<{ core: Core }> = async (plain, {
   async function view(request: FastifyRequest, reply: FastifyReply, caller: Caller, notice: Notice | null, status = 200) {
     const csrf = csrfToken(core, request, reply);
     const accountId = caller.accountId!;
-    const [account, config, requirement, backup, devices, events] = await Promise.all([
+    const [account, config, requirement, backup, devices, events, passkeys] = await Promise.all([
       core.accounts.get(caller, accountId),
       core.twoFactor.getConfig(accountId),
       core.twoFactor.siteRequirement(caller.tenantId),
       core.twoFactor.manage.backupCodeStatus(caller, undefined, 'any'),
       core.trustedDevices.list(caller),
       core.audit.list(caller, { accountId, limit: 20 }),
+      core.passkeys.count(accountId),
     ]);
     const twoFactor = config
       ? html`<p>Two-factor authentication is <span class="badge good" id="twofactor-state">on</span> since ${when(config.createdAt)}.</p>
@@ -88,10 +98,11 @@ ${requirement === null
   : html`<p class="muted">Your site requires 2FA, so it cannot be turned off here.</p>`}`
       : html`<p>Two-factor authentication is <span class="badge bad" id="twofactor-state">off</span>.</p>
 <form method="post" action="${BASE}/2fa/on">${csrfField(csrf)}<button>Turn on 2FA</button></form>`;
-    const backupBlock = config
+    // A passkey is a second factor too: its backup code is the recovery when the authenticator is lost.
+    const backupBlock = config || passkeys > 0
       ? html`<p>${backup.exists ? html`You have an unused backup code, made ${when(backup.createdAt)}.` : 'You have no unused backup code.'}</p>
 <form method="post" action="${BASE}/backup-code">${csrfField(csrf)}<button class="secondary">${backup.exists ? 'Replace it with a new one' : 'Make a backup code'}</button></form>`
-      : html`<p class="muted">Turn on 2FA first.</p>`;
+      : html`<p class="muted">Turn on 2FA or add a passkey first.</p>`;
     const deviceItems = devices.map(
       (d) => html`<div class="item"><h3>${browserName(d.userAgent)}</h3>
 <p class="muted">from ${d.clientAddress ?? 'an unknown address'} · trusted ${when(d.createdAt)} · last used ${d.lastUsedAt ? when(d.lastUsedAt) : 'not yet'} · until ${when(d.expiresAt)}</p>
@@ -102,10 +113,10 @@ ${requirement === null
 <div class="actions">${confirmLink(`${BASE}/devices/revoke-all`, 'Revoke all')}</div>`
       : html`<p class="muted" id="no-devices">${
           // Said as it is: a code is asked only with 2FA on, and a device can be trusted only where the site allows it.
-          !config
+          !config && passkeys === 0
             ? 'No trusted devices. With 2FA off, signing in asks for no code, so there is nothing to trust a device for.'
             : requirement === 1
-              ? 'No trusted devices: every sign-in asks for a code. At the code step, tick "Trust this device" to skip it for 14 days.'
+              ? 'No trusted devices: every sign-in asks for a code or passkey. At that step, tick "Trust this device" to skip it for 14 days.'
               : 'No trusted devices: your site does not allow trusting a device, so every sign-in asks for a code.'
         }</p>`;
     const eventRows = events.map(
@@ -123,9 +134,12 @@ ${passwordSection(csrf)}
       : html`<p class="muted">Nothing yet.</p>`}</section>`));
   }
 
-  app.get(BASE, { schema: { hide: true } }, async (request, reply) => {
+  app.get(BASE, { schema: { hide: true, querystring: SecurityQuery } }, async (request, reply) => {
     const caller = await signedIn(request, reply);
-    return caller ? view(request, reply, caller, null) : reply;
+    if (!caller) return reply;
+    // Sent here by the sign-in (login-pages.ts): the site takes passkeys only and this account has none yet.
+    const mustRegister = request.query.passkey === 'required' && (await core.passkeys.count(caller.accountId!)) === 0;
+    return view(request, reply, caller, mustRegister ? { kind: 'info', text: 'Your site requires signing in with a passkey, and you have none yet: add one under Passkeys below. Your next sign-in needs it.' } : null);
   });
 
   /** The question page of a destructive action (confirm.ts); its post acts only with confirm=yes. */

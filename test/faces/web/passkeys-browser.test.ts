@@ -397,6 +397,140 @@ for (const dialect of DIALECTS) {
       assert.ok(reset.status < 500, reset.text);
       assert.equal(await core.passkeys.count(Number(vic)), 0, 'the reset took them');
     });
+
+    /** A new agent signed in on this page (the API's login, its JWT as the session cookie), with a passkey registered on /account/security. */
+    async function agentWithPasskey(email: string, siteId: number): Promise<number> {
+      const core = server.runtime.core;
+      const id = (await core.accounts.create(null, { tenant: siteId, email, role: 'agent', password: PASSWORD })).id;
+      const login = await call(`${origin}/global/jwtToken/login`, { json: { partnerId: partner, siteId, email, password: PASSWORD } });
+      assert.equal(login.body.nextStep, 'noNeed', login.text);
+      await signOut();
+      await context.addCookies([{ name: 'gh_session', value: login.body.jwtToken, url: origin }]);
+      await page.goto(`${origin}/account/security`);
+      await page.locator('#passkey-add').waitFor({ state: 'visible' });
+      await page.click('#passkey-add');
+      await page.locator('.notice.ok').waitFor();
+      assert.equal(await core.passkeys.count(id), 1);
+      return id;
+    }
+
+    it('an admin\'s 2FA reset of an account with passkeys and no TOTP removes them (the console offers it); with neither it is a 404', async () => {
+      const core = server.runtime.core;
+      const pia = await agentWithPasskey('pia@acme.test', site);
+      assert.equal(await core.twoFactor.getConfig(pia), undefined, 'no TOTP');
+      // Her own DELETE of a TOTP config she does not have is still a 404, and keeps her passkey.
+      const own = await call(`${origin}/global/agent2faConfigs/${pia}`, { method: 'DELETE', headers: { authorization: `Bearer ${(await context.cookies(origin)).find((c) => c.name === 'gh_session')!.value}` } });
+      assert.equal(own.status, 404, own.text);
+      assert.equal(await core.passkeys.count(pia), 1);
+      // The console's account row offers "Reset 2FA" for her, and the reset takes the passkey.
+      const ops = await (await browser.context()).newPage();
+      try {
+        await ops.goto(`${origin}/console`);
+        await ops.fill('#apiKey', server.admin.apiKey);
+        await ops.click('button[type=submit]');
+        await ops.goto(`${origin}/console/tenants/${site}`);
+        const row = ops.locator(`#account-${pia}`);
+        assert.match(await row.innerText(), /2FA off · 1 passkey/);
+        await row.locator('a', { hasText: 'Reset 2FA' }).click();
+        assert.match(await ops.locator('main').innerText(), /passkeys/);
+        await ops.click('button.danger');
+        assert.match(await ops.locator('.notice.ok').innerText(), /2FA reset/);
+      } finally {
+        await ops.close();
+      }
+      assert.equal(await core.passkeys.count(pia), 0, 'the reset took the passkey');
+      // The API's reset of an account with neither TOTP nor passkeys: 404, as before.
+      const again = await call(`${origin}/global/agent2faConfigs/${pia}`, { method: 'DELETE', headers: { 'x-api-key': server.admin.apiKey } });
+      assert.equal(again.status, 404, again.text);
+      // And with a passkey again, the API's reset answers success and takes it.
+      await signOut();
+      const pia2 = await agentWithPasskey('pia2@acme.test', site);
+      const reset = await call(`${origin}/global/agent2faConfigs/${pia2}`, { method: 'DELETE', headers: { 'x-api-key': server.admin.apiKey } });
+      assert.equal(reset.status, 200, reset.text);
+      assert.equal(reset.body.result, 'success');
+      assert.equal(await core.passkeys.count(pia2), 0);
+      await signOut();
+    });
+
+    it('a phishing-resistant site\'s account without a passkey is sent to register one after signing in on the web', async () => {
+      await server.runtime.core.accounts.create(null, { tenant: strictSite, email: 'zoe@acme.test', role: 'agent', password: PASSWORD });
+      const set = await call(`${origin}/global/siteAuthenticationConfigs`, { method: 'PUT', headers: { 'x-api-key': server.admin.apiKey }, json: { siteId: strictSite, '2FARequirement': 0, phishingResistantOnly: true } });
+      assert.equal(set.status, 200, set.text);
+      await signOut();
+      // Asked to go elsewhere after signing in: the registration comes first.
+      await page.goto(`${origin}/login?next=${encodeURIComponent('/console')}`);
+      await page.fill('#email', 'zoe@acme.test');
+      await page.fill('#password', PASSWORD);
+      await page.fill('#partnerId', String(partner));
+      await page.fill('#siteId', String(strictSite));
+      await page.click('form[action="/login"] button[type=submit]');
+      // The site asks for 2FA: the TOTP enrolment (its recovery) and the backup code come first, then the passkey.
+      const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
+      await page.fill('#code', new TOTP({ secret: Secret.fromBase32(secret) }).generate());
+      await page.click('form[action="/login/code"] button[type=submit]');
+      await page.locator('#backup-code').waitFor();
+      await page.check('input[name=saved]');
+      await page.click('button[type=submit]');
+      await page.locator('#signed-in-email').waitFor();
+      assert.equal(new URL(page.url()).pathname, '/account/security');
+      assert.match(await page.locator('.notice.info').first().innerText(), /requires signing in with a passkey, and you have none yet/);
+      await page.locator('#passkey-add').waitFor({ state: 'visible' });
+      await page.click('#passkey-add');
+      await page.locator('.notice.ok').waitFor();
+      // With one, the same address says nothing more.
+      await page.goto(`${origin}/account/security?passkey=required`);
+      assert.equal(await page.locator('.notice').filter({ hasText: 'you have none yet' }).count(), 0);
+      await signOut();
+    });
+
+    it('the passkey step offers "trust this device"; a passkey alone makes a backup code, which recovers on a phishing-resistant site; activity reads in words', async () => {
+      const core = server.runtime.core;
+      const admin = (await core.credentials.authenticateApiKey(server.admin.apiKey))!;
+      const trustSite = (await core.tenants.create(null, { name: 'Acme Trust', parent: partner })).tenant.id;
+      await agentWithPasskey('max@acme.test', trustSite);
+      // A backup code with a passkey and no TOTP.
+      await page.goto(`${origin}/account/security`);
+      assert.equal(await page.locator('text=Turn on 2FA or add a passkey first').count(), 0);
+      assert.doesNotMatch(await page.locator('#no-devices').innerText(), /2FA off/, 'a passkey is a second step: the devices card does not say none is asked');
+      await page.click('form[action="/account/security/backup-code"] button');
+      const backup = (await page.locator('#backup-code').innerText()).trim();
+      assert.match(backup, /^[2-9A-Z -]{12,}$/, `a backup code is shown (${backup})`);
+      // Recent activity names the passkey events in words.
+      await page.goto(`${origin}/account/security`);
+      const activity = await page.locator('#events').innerText();
+      assert.match(activity, /Passkey added/);
+      assert.doesNotMatch(activity, /passkey_/);
+      // The site allows trusting a device: the passkey step offers it, and it is honoured.
+      await core.twoFactor.manage.setSiteRequirement(admin, trustSite, 1);
+      await signOut();
+      await passwordSignIn('max@acme.test', trustSite);
+      await page.locator('#passkey-step').waitFor({ state: 'visible' });
+      assert.equal(await page.locator('#passkey-trust').count(), 1);
+      await page.check('#passkey-trust');
+      await page.click('#passkey-step');
+      await page.locator('#signed-in-email').waitFor();
+      assert.ok((await context.cookies(origin)).some((c) => c.name === 'Verifiedtoken'), 'the trusted-device cookie is set');
+      await signOut();
+      await passwordSignIn('max@acme.test', trustSite);
+      await page.locator('#signed-in-email').waitFor();
+      assert.equal(await page.locator('#passkey-step').count(), 0, 'the trusted device skipped the second step');
+      await page.goto(`${origin}/account/security`);
+      assert.match(await page.locator('#events').innerText(), /Passkey used/);
+      // Phishing-resistant only: no device is trusted and no step offers it; the backup code recovers.
+      const set = await call(`${origin}/global/siteAuthenticationConfigs`, { method: 'PUT', headers: { 'x-api-key': server.admin.apiKey }, json: { siteId: trustSite, '2FARequirement': 1, phishingResistantOnly: true } });
+      assert.equal(set.status, 200, set.text);
+      await signOut();
+      await passwordSignIn('max@acme.test', trustSite);
+      await page.locator('#passkey-step').waitFor({ state: 'visible' });
+      assert.equal(await page.locator('#passkey-trust').count(), 0, 'a phishing-resistant site trusts no device');
+      await page.fill('#code', backup);
+      await page.click('form[action="/login/code"] button[type=submit]');
+      await page.locator('#signed-in-email').waitFor();
+      assert.equal(await page.locator('#signed-in-email').innerText(), 'max@acme.test');
+      await page.goto(`${origin}/account/security`);
+      assert.match(await page.locator('#events').innerText(), /Backup code used/);
+      await signOut();
+    });
   });
 }
 
