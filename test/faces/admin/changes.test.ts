@@ -176,7 +176,7 @@ for (const dialect of DIALECTS) {
       assert.equal(table.stdout.trim().split('\n').length, 4);
       const wrong = await runCli(['audit', '--outcome', 'maybe'], env);
       assert.equal(wrong.code, 2);
-      assert.match(wrong.stderr.split('\n')[0]!, /^gatehouse: audit --outcome must be done or refused$/);
+      assert.match(wrong.stderr.split('\n')[0]!, /^gatehouse: audit --outcome must be done or refused \(gatehouse help\)$/);
     });
   });
 }
