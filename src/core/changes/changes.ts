@@ -16,6 +16,7 @@ import { invalid, notFound } from '../errors.js';
 import { assertReaches } from '../callers.js';
 import { requireCapability } from '../roles.js';
 import type { Tenants } from '../tenants/tenants.js';
+import { stripControls } from '../../channels/escape.js';
 
 export type ChangeSurface = 'api' | 'console' | 'cli';
 export type ChangeOutcome = 'done' | 'refused';
@@ -89,7 +90,15 @@ export interface ChangeQuery {
   before?: number;
 }
 
-const clip = (value: string | null | undefined, length: number) => (value == null ? null : value.length > length ? value.slice(0, length) : value);
+/**
+ * A recorded string, at most `length` long and without control characters: a path parameter is the
+ * caller's own text, and PostgreSQL refuses a NUL in text (the record would be lost, with an error).
+ */
+const clip = (value: string | null | undefined, length: number) => {
+  if (value == null) return null;
+  const clean = stripControls(value, { replacement: '\uFFFD' });
+  return clean.length > length ? clean.slice(0, length) : clean;
+};
 
 /** The stored form of a detail (null when empty); a secret-looking key is a programming error. */
 export function changeDetailText(detail: ChangeDetail = {}): string | null {
