@@ -55,6 +55,8 @@ export interface ClaimedJob {
   stage: number;
   note: string | null;
   createdAt: number;
+  /** The value of the handler's `peek`, read by the claim itself (PostgreSQL); undefined when not read. */
+  peek?: string | null;
 }
 
 export interface Handler {
@@ -63,6 +65,12 @@ export interface Handler {
   maxAttempts?: number;
   /** Told once when a job ends (done, failed or canceled), after its row says so; errors are ignored. */
   ended?(job: ClaimedJob, state: 'done' | 'failed' | 'canceled', error: string | null): Promise<void> | void;
+  /**
+   * A scalar SQL expression over the claimed row `j` (j.ref, j.tenant_id, …) that the claim returns
+   * as job.peek, on PostgreSQL: what the handler reads first comes with the claim, one round trip
+   * less a job. On SQLite (in process, no round trip) it is not read and job.peek is undefined.
+   */
+  peek?: string;
 }
 
 export interface NewJob {
@@ -92,7 +100,7 @@ const COLUMNS = 'id, kind, key, ref, tenant_id, payload, attempts, stage, note, 
 const DUE = "state in ('queued', 'running') and run_at <= ?";
 const INSERT = 'insert into delivery_jobs (key, kind, tenant_id, ref, state, run_at, payload, created_at, updated_at)';
 
-type Row = { id: number; kind: string; key: string; ref: string; tenant_id: number | null; payload: string | null; attempts: number; stage: number; note: string | null; claims: number; created_at: number };
+type Row = { id: number; kind: string; key: string; ref: string; tenant_id: number | null; payload: string | null; attempts: number; stage: number; note: string | null; claims: number; created_at: number; peek?: string | null };
 
 export type Queue = ReturnType<typeof createQueue>;
 
@@ -100,14 +108,19 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
   const handlers = new Map<string, Handler>();
 
   const insert = statements.prepare(`${INSERT} values (?, ?, ?, ?, 'queued', ?, ?, ?, ?) on conflict (key) do nothing`);
-  const claimSql =
-    dialect === 'postgres'
-      ? `update delivery_jobs j set state = 'running', run_at = $1, claims = j.claims + 1, attempts = j.attempts + 1, updated_at = $2
-         from (select id from delivery_jobs where state in ('queued', 'running') and run_at <= $2 order by run_at limit $3 for update skip locked) c
-         where j.id = c.id returning ${COLUMNS.split(', ').map((c) => `j.${c}`).join(', ')}`
-      : `update delivery_jobs set state = 'running', run_at = ?, claims = claims + 1, attempts = attempts + 1, updated_at = ?
+  // Prepared when first used, after the handlers registered: on PostgreSQL it returns their peeks.
+  let claimStatement: ReturnType<typeof statements.prepare<Row>> | null = null;
+  const claiming = () => (claimStatement ??= statements.prepare<Row>(claimSql()));
+  function claimSql(): string {
+    if (dialect !== 'postgres') {
+      return `update delivery_jobs set state = 'running', run_at = ?, claims = claims + 1, attempts = attempts + 1, updated_at = ?
          where id in (select id from delivery_jobs where ${DUE} order by run_at limit ?) returning ${COLUMNS}`;
-  const claiming = statements.prepare<Row>(claimSql);
+    }
+    const peeks = [...handlers].filter(([, h]) => h.peek).map(([kind, h]) => `when '${kind.replace(/'/g, "''")}' then (${h.peek})`);
+    return `update delivery_jobs j set state = 'running', run_at = $1, claims = j.claims + 1, attempts = j.attempts + 1, updated_at = $2
+         from (select id from delivery_jobs where state in ('queued', 'running') and run_at <= $2 order by run_at limit $3 for update skip locked) c
+         where j.id = c.id returning ${COLUMNS.split(', ').map((c) => `j.${c}`).join(', ')}${peeks.length ? `, case j.kind ${peeks.join(' ')} end as peek` : ''}`;
+  }
   const finishing = statements.prepare(
     `update delivery_jobs set state = ?, run_at = ?, attempts = ?, stage = ?, note = ?, last_error = ?,
        payload = case when ? = 1 then null else payload end, updated_at = ?
@@ -171,7 +184,7 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
           let jobs: Row[];
           try {
             const limit = settings.concurrency - inflight;
-            jobs = await (dialect === 'postgres' ? claiming.all(now + settings.leaseMs, now, limit) : claiming.all(now + settings.leaseMs, now, now, limit));
+            jobs = await (dialect === 'postgres' ? claiming().all(now + settings.leaseMs, now, limit) : claiming().all(now + settings.leaseMs, now, now, limit));
           } catch {
             // The database is away (a restart, a full pool): the next poll tries again.
             break;
@@ -209,6 +222,7 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
       stage: Number(r.stage),
       note: r.note,
       createdAt: Number(r.created_at),
+      ...(handler?.peek && r.peek !== undefined && { peek: r.peek }),
     };
     try {
       if (!handler) throw new Error(`no handler for delivery jobs of kind ${r.kind}`);
@@ -283,6 +297,7 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
     register(kind: string, handler: Handler): void {
       if (handlers.has(kind)) throw new Error(`a handler for ${kind} jobs is already registered`);
       handlers.set(kind, handler);
+      claimStatement = null;
     },
 
     /**

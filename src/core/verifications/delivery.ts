@@ -72,6 +72,12 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
     return r;
   }
 
+  const peeked = (text: string | null) => {
+    if (text === null) return undefined;
+    const [status, expiresAt] = text.split(' ');
+    return { status: status!, expires_at: Number(expiresAt) };
+  };
+
   /** A report awaited only where one can come: Twilio with a public URL for its callbacks. */
   const reportable = (r: DeliveryReceipt) => settings.reportTimeoutMs > 0 && r.provider === 'twilio' && r.providerId !== null && config.publicUrl !== null;
 
@@ -79,7 +85,8 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
     const { stages, service = '' } = JSON.parse(job.payload ?? '{"stages":[]}') as CodePayload;
     const requestId = job.ref;
     const tenantId = job.tenantId;
-    const v = await state.get(requestId);
+    // The request's state, from the claim (its peek, PostgreSQL) or read now (SQLite).
+    const v = job.peek !== undefined ? peeked(job.peek) : await state.get(requestId);
     if (!v) return { type: 'cancel', reason: 'the request no longer exists' };
     const now = Date.now();
     // The code is checked before every attempt: never delivered once it cannot be used.
@@ -143,6 +150,7 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
 
   queue.register(CODE_JOB, {
     handle,
+    peek: "select v.status || ' ' || v.expires_at from verifications v where v.request_id = j.ref",
     // The handler decides when retries end (to fall back); the queue's own limit is only a backstop.
     maxAttempts: settings.attempts + 1,
     async ended(job, endState, error) {
