@@ -25,8 +25,12 @@ import { backoffMs } from './backoff.js';
 
 /** What a handler answers for one claimed job. */
 export type Outcome =
-  /** Delivered (the provider answered 2xx): the job is done and its payload cleared. */
-  | { type: 'ok' }
+  /**
+   * Delivered (the provider answered 2xx): the job is done and its payload cleared. `ended`: the
+   * handler wrote that end itself, in its own statement (JOB_DONE, fenced by job.claims), and says
+   * whether its claim still held; the queue writes nothing more.
+   */
+  | { type: 'ok'; ended?: boolean }
   /**
    * Try again later: after retryAfterMs when the provider said (Retry-After), else exponential
    * backoff with jitter. After the handler's maxAttempts the job fails instead.
@@ -55,6 +59,8 @@ export interface ClaimedJob {
   stage: number;
   note: string | null;
   createdAt: number;
+  /** This claim's number: what a handler's own JOB_DONE is fenced by. */
+  claims: number;
   /** The value of the handler's `peek`, read by the claim itself (PostgreSQL); undefined when not read. */
   peek?: string | null;
 }
@@ -95,6 +101,12 @@ export interface QueueStats {
 export const jobKey = (kind: string, ref: string) => `${kind}:${ref}`;
 /** The sealing context of a job's payload (sealed-columns.ts re-seals it with the same). */
 export const payloadContext = (key: string) => `delivery_job:${key}`;
+
+/**
+ * A job's end as done, for a handler that writes it in its own statement (one round trip with its
+ * record of the attempt): parameters run_at and updated_at (now), id, claims.
+ */
+export const JOB_DONE = "update delivery_jobs set state = 'done', run_at = ?, note = null, last_error = null, payload = null, updated_at = ? where id = ? and claims = ?";
 
 const COLUMNS = 'id, kind, key, ref, tenant_id, payload, attempts, stage, note, claims, created_at';
 const DUE = "state in ('queued', 'running') and run_at <= ?";
@@ -222,6 +234,7 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
       stage: Number(r.stage),
       note: r.note,
       createdAt: Number(r.created_at),
+      claims: Number(r.claims),
       ...(handler?.peek && r.peek !== undefined && { peek: r.peek }),
     };
     try {
@@ -275,7 +288,8 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
     const ends = state !== 'queued';
     let written = 0;
     try {
-      written = await finishing.run(state, runAt, attempts, stage, note, error?.slice(0, 500) ?? null, ends ? 1 : 0, now, job.id, Number(r.claims));
+      if (outcome.type === 'ok' && outcome.ended !== undefined) written = outcome.ended ? 1 : 0;
+      else written = await finishing.run(state, runAt, attempts, stage, note, error?.slice(0, 500) ?? null, ends ? 1 : 0, now, job.id, Number(r.claims));
     } catch {
       // Not recorded: the lease runs out and the job is claimed again (at least once).
       return;
