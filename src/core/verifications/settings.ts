@@ -31,9 +31,7 @@ export function createSettings({ db, statements, changes }: CoreDeps) {
 
   async function setAllowedCallingCodes(caller: Caller, tenant: Pick<Tenant, 'id'>, codes: string[]): Promise<string[]> {
     requireCapability(caller, 'codes.policy');
-    codes.forEach((c, i) => {
-      if (!/^[1-9]\d{0,3}$/.test(c)) throw invalid(`allowedCallingCodes[${i}]`, 'must be a calling code of 1 to 4 digits, such as "1" or "44"');
-    });
+    checkCodes(codes);
     const unique = [...new Set(codes)].sort();
     const value = JSON.stringify(unique);
     await db
@@ -72,11 +70,7 @@ export function createSettings({ db, statements, changes }: CoreDeps) {
    */
   async function setDefaultFallback(caller: Caller, tenant: Pick<Tenant, 'id'>, channels: string[]): Promise<string[]> {
     requireCapability(caller, 'codes.policy');
-    if (channels.length > MAX_FALLBACKS) throw invalid('defaultFallback', `may name at most ${MAX_FALLBACKS} channels`);
-    channels.forEach((c, i) => {
-      if (c !== 'sms' && c !== 'call') throw invalid(`defaultFallback[${i}]`, 'must be sms or call (an email fallback is named by the send, with its address)');
-      if (channels.indexOf(c) !== i) throw invalid(`defaultFallback[${i}]`, `names ${c} twice`);
-    });
+    checkFallback(channels);
     const value = JSON.stringify(channels);
     await db
       .insertInto('smart2fa_settings')
@@ -86,13 +80,36 @@ export function createSettings({ db, statements, changes }: CoreDeps) {
     return channels;
   }
 
+  function checkFallback(channels: string[]): void {
+    if (channels.length > MAX_FALLBACKS) throw invalid('defaultFallback', `may name at most ${MAX_FALLBACKS} channels`);
+    channels.forEach((c, i) => {
+      if (c !== 'sms' && c !== 'call') throw invalid(`defaultFallback[${i}]`, 'must be sms or call (an email fallback is named by the send, with its address)');
+      if (channels.indexOf(c) !== i) throw invalid(`defaultFallback[${i}]`, `names ${c} twice`);
+    });
+  }
+
+  function checkCodes(codes: string[]): void {
+    codes.forEach((c, i) => {
+      if (!/^[1-9]\d{0,3}$/.test(c)) throw invalid(`allowedCallingCodes[${i}]`, 'must be a calling code of 1 to 4 digits, such as "1" or "44"');
+    });
+  }
+
+  /** Both settings at once (PUT /2fa/settings/countries): both are checked before either is written. */
+  async function update(caller: Caller, tenant: Pick<Tenant, 'id'>, change: { allowedCallingCodes?: string[]; defaultFallback?: string[] }): Promise<void> {
+    requireCapability(caller, 'codes.policy');
+    if (change.allowedCallingCodes) checkCodes(change.allowedCallingCodes);
+    if (change.defaultFallback) checkFallback(change.defaultFallback);
+    if (change.allowedCallingCodes) await setAllowedCallingCodes(caller, tenant, change.allowedCallingCodes);
+    if (change.defaultFallback) await setDefaultFallback(caller, tenant, change.defaultFallback);
+  }
+
   /** The tenant's default chain for a send on `first` that named none: its own channel left out; none for email. */
   async function fallbackFor(tenant: Pick<Tenant, 'id'>, first: ChannelName): Promise<FallbackStep[]> {
     if (first === 'email') return [];
     return (await storedFallback(tenant.id))!.filter((c) => c !== first).map((c) => ({ channel: c as ChannelName }));
   }
 
-  return { allowedCallingCodes, setAllowedCallingCodes, assertDestinationAllowed, defaultFallback, setDefaultFallback, fallbackFor };
+  return { allowedCallingCodes, setAllowedCallingCodes, assertDestinationAllowed, defaultFallback, setDefaultFallback, update, fallbackFor };
 }
 
 export type Settings = ReturnType<typeof createSettings>;

@@ -147,8 +147,7 @@ export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
     async (req) => {
       const caller = callerOf(req);
       const tenant = await core.limits.target(caller, req.body.accountSid);
-      if (req.body.allowedCallingCodes) await core.settings.setAllowedCallingCodes(caller, tenant, req.body.allowedCallingCodes);
-      if (req.body.defaultFallback) await core.settings.setDefaultFallback(caller, tenant, req.body.defaultFallback);
+      await core.settings.update(caller, tenant, { allowedCallingCodes: req.body.allowedCallingCodes, defaultFallback: req.body.defaultFallback });
       return { data: await settingsOf(caller, tenant), code: 200, message: 'OK' };
     },
   );

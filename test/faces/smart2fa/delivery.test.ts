@@ -192,9 +192,12 @@ for (const dialect of DIALECTS) {
         await queueDrained(server);
         assert.deepEqual(acceptedTo(alone).map((a) => a.resource), ['Messages']);
         // A default that is not sms or call is refused, naming the field.
-        const bad = await settings({ defaultFallback: ['email'] });
+        // Both fields are checked before either is written: the valid country list is not stored either.
+        const bad = await settings({ allowedCallingCodes: ['1'], defaultFallback: ['email'] });
         assert.equal(bad.status, 400);
         assert.match(bad.body.message, /defaultFallback\[0\]/);
+        const kept = (await api.get('/2fa/settings/countries')).body.data;
+        assert.deepEqual([kept.allowedCallingCodes, kept.defaultFallback], [[], ['call']]);
       } finally {
         assert.equal((await settings({ defaultFallback: [] })).status, 200);
       }
