@@ -47,7 +47,7 @@ export const RETENTION: readonly RetentionLine[] = [
   // A job is dated by its end; one still queued or running never goes.
   { kind: 'deliveries', table: 'delivery_jobs', time: 'updated_at', walk: 'id', also: "state in ('done', 'failed', 'canceled')" },
   { kind: 'deliveries', table: 'delivery_attempts', time: 'created_at', walk: 'id' },
-  // Keyed by the provider's id: it needs an index on created_at to be walked (0019 should add delivery_reports_created).
+  // Keyed by the provider's id: it is walked by created_at (index delivery_reports_created, migration 0027).
   { kind: 'deliveries', table: 'delivery_reports', time: 'created_at', walk: 'created_at' },
   { kind: 'deliveries', table: 'webhook_deliveries', time: 'created_at', walk: 'id', also: "status <> 'pending'" },
   { kind: 'adminAudit', table: 'admin_changes', time: 'created_at', walk: 'id' },

@@ -14,6 +14,16 @@ export interface UsageDailyTable {
   count: number;
 }
 
+/** Delivery tries by tenant, UTC day of the send and channel of the try (migration 0027). */
+export interface AttemptsDailyTable {
+  tenant_id: number;
+  day: number;
+  channel: string;
+  /** As usage_daily's. */
+  shard: number;
+  count: number;
+}
+
 export interface MaintenanceLeaseTable {
   name: string;
   /** The node holding it, or null. */
@@ -36,6 +46,7 @@ export interface SipStatisticsDailyTable {
 
 export interface GrowthTables {
   usage_daily: UsageDailyTable;
+  attempts_daily: AttemptsDailyTable;
   sip_statistics_daily: SipStatisticsDailyTable;
   maintenance_leases: MaintenanceLeaseTable;
 }

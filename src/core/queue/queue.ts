@@ -25,8 +25,12 @@ import { backoffMs } from './backoff.js';
 
 /** What a handler answers for one claimed job. */
 export type Outcome =
-  /** Delivered (the provider answered 2xx): the job is done and its payload cleared. */
-  | { type: 'ok' }
+  /**
+   * Delivered (the provider answered 2xx): the job is done and its payload cleared. `ended`: the
+   * handler wrote that end itself, in its own statement (JOB_DONE, fenced by job.claims), and says
+   * whether its claim still held; the queue writes nothing more.
+   */
+  | { type: 'ok'; ended?: boolean }
   /**
    * Try again later: after retryAfterMs when the provider said (Retry-After), else exponential
    * backoff with jitter. After the handler's maxAttempts the job fails instead.
@@ -55,6 +59,10 @@ export interface ClaimedJob {
   stage: number;
   note: string | null;
   createdAt: number;
+  /** This claim's number: what a handler's own JOB_DONE is fenced by. */
+  claims: number;
+  /** The value of the handler's `peek`, read by the claim itself (PostgreSQL); undefined when not read. */
+  peek?: string | null;
 }
 
 export interface Handler {
@@ -63,6 +71,12 @@ export interface Handler {
   maxAttempts?: number;
   /** Told once when a job ends (done, failed or canceled), after its row says so; errors are ignored. */
   ended?(job: ClaimedJob, state: 'done' | 'failed' | 'canceled', error: string | null): Promise<void> | void;
+  /**
+   * A scalar SQL expression over the claimed row `j` (j.ref, j.tenant_id, …) that the claim returns
+   * as job.peek, on PostgreSQL: what the handler reads first comes with the claim, one round trip
+   * less a job. On SQLite (in process, no round trip) it is not read and job.peek is undefined.
+   */
+  peek?: string;
 }
 
 export interface NewJob {
@@ -88,11 +102,17 @@ export const jobKey = (kind: string, ref: string) => `${kind}:${ref}`;
 /** The sealing context of a job's payload (sealed-columns.ts re-seals it with the same). */
 export const payloadContext = (key: string) => `delivery_job:${key}`;
 
+/**
+ * A job's end as done, for a handler that writes it in its own statement (one round trip with its
+ * record of the attempt): parameters run_at and updated_at (now), id, claims.
+ */
+export const JOB_DONE = "update delivery_jobs set state = 'done', run_at = ?, note = null, last_error = null, payload = null, updated_at = ? where id = ? and claims = ?";
+
 const COLUMNS = 'id, kind, key, ref, tenant_id, payload, attempts, stage, note, claims, created_at';
 const DUE = "state in ('queued', 'running') and run_at <= ?";
 const INSERT = 'insert into delivery_jobs (key, kind, tenant_id, ref, state, run_at, payload, created_at, updated_at)';
 
-type Row = { id: number; kind: string; key: string; ref: string; tenant_id: number | null; payload: string | null; attempts: number; stage: number; note: string | null; claims: number; created_at: number };
+type Row = { id: number; kind: string; key: string; ref: string; tenant_id: number | null; payload: string | null; attempts: number; stage: number; note: string | null; claims: number; created_at: number; peek?: string | null };
 
 export type Queue = ReturnType<typeof createQueue>;
 
@@ -100,14 +120,19 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
   const handlers = new Map<string, Handler>();
 
   const insert = statements.prepare(`${INSERT} values (?, ?, ?, ?, 'queued', ?, ?, ?, ?) on conflict (key) do nothing`);
-  const claimSql =
-    dialect === 'postgres'
-      ? `update delivery_jobs j set state = 'running', run_at = $1, claims = j.claims + 1, attempts = j.attempts + 1, updated_at = $2
-         from (select id from delivery_jobs where state in ('queued', 'running') and run_at <= $2 order by run_at limit $3 for update skip locked) c
-         where j.id = c.id returning ${COLUMNS.split(', ').map((c) => `j.${c}`).join(', ')}`
-      : `update delivery_jobs set state = 'running', run_at = ?, claims = claims + 1, attempts = attempts + 1, updated_at = ?
+  // Prepared when first used, after the handlers registered: on PostgreSQL it returns their peeks.
+  let claimStatement: ReturnType<typeof statements.prepare<Row>> | null = null;
+  const claiming = () => (claimStatement ??= statements.prepare<Row>(claimSql()));
+  function claimSql(): string {
+    if (dialect !== 'postgres') {
+      return `update delivery_jobs set state = 'running', run_at = ?, claims = claims + 1, attempts = attempts + 1, updated_at = ?
          where id in (select id from delivery_jobs where ${DUE} order by run_at limit ?) returning ${COLUMNS}`;
-  const claiming = statements.prepare<Row>(claimSql);
+    }
+    const peeks = [...handlers].filter(([, h]) => h.peek).map(([kind, h]) => `when '${kind.replace(/'/g, "''")}' then (${h.peek})`);
+    return `update delivery_jobs j set state = 'running', run_at = $1, claims = j.claims + 1, attempts = j.attempts + 1, updated_at = $2
+         from (select id from delivery_jobs where state in ('queued', 'running') and run_at <= $2 order by run_at limit $3 for update skip locked) c
+         where j.id = c.id returning ${COLUMNS.split(', ').map((c) => `j.${c}`).join(', ')}${peeks.length ? `, case j.kind ${peeks.join(' ')} end as peek` : ''}`;
+  }
   const finishing = statements.prepare(
     `update delivery_jobs set state = ?, run_at = ?, attempts = ?, stage = ?, note = ?, last_error = ?,
        payload = case when ? = 1 then null else payload end, updated_at = ?
@@ -171,7 +196,7 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
           let jobs: Row[];
           try {
             const limit = settings.concurrency - inflight;
-            jobs = await (dialect === 'postgres' ? claiming.all(now + settings.leaseMs, now, limit) : claiming.all(now + settings.leaseMs, now, now, limit));
+            jobs = await (dialect === 'postgres' ? claiming().all(now + settings.leaseMs, now, limit) : claiming().all(now + settings.leaseMs, now, now, limit));
           } catch {
             // The database is away (a restart, a full pool): the next poll tries again.
             break;
@@ -209,6 +234,8 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
       stage: Number(r.stage),
       note: r.note,
       createdAt: Number(r.created_at),
+      claims: Number(r.claims),
+      ...(handler?.peek && r.peek !== undefined && { peek: r.peek }),
     };
     try {
       if (!handler) throw new Error(`no handler for delivery jobs of kind ${r.kind}`);
@@ -261,7 +288,8 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
     const ends = state !== 'queued';
     let written = 0;
     try {
-      written = await finishing.run(state, runAt, attempts, stage, note, error?.slice(0, 500) ?? null, ends ? 1 : 0, now, job.id, Number(r.claims));
+      if (outcome.type === 'ok' && outcome.ended !== undefined) written = outcome.ended ? 1 : 0;
+      else written = await finishing.run(state, runAt, attempts, stage, note, error?.slice(0, 500) ?? null, ends ? 1 : 0, now, job.id, Number(r.claims));
     } catch {
       // Not recorded: the lease runs out and the job is claimed again (at least once).
       return;
@@ -283,6 +311,7 @@ export function createQueue({ db, dialect, statements, sealer, config }: CoreDep
     register(kind: string, handler: Handler): void {
       if (handlers.has(kind)) throw new Error(`a handler for ${kind} jobs is already registered`);
       handlers.set(kind, handler);
+      claimStatement = null;
     },
 
     /**

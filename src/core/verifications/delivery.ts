@@ -11,7 +11,7 @@ import type { ChannelName, DeliveryReceipt } from '../../channels/channel.js';
 import type { Channels } from '../core.js';
 import type { CoreDeps } from '../context.js';
 import type { Events } from '../events/events.js';
-import type { ClaimedJob, Outcome, Queue } from '../queue/queue.js';
+import { type ClaimedJob, JOB_DONE, type Outcome, type Queue } from '../queue/queue.js';
 import type { Stage } from './fallback.js';
 
 export const CODE_JOB = 'code';
@@ -37,7 +37,20 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
   );
   const event = statements.prepare(`${EVENT} values (?, ?, ?, ?, ?)`);
   let attempted: (a: Attempt) => Promise<unknown>;
+  // PostgreSQL: an accepted attempt that ends its job records both in one round trip (rows: 1 while the claim held).
+  let attemptedAndDone: ((a: Attempt, job: ClaimedJob) => Promise<number>) | null = null;
   if (dialect === 'postgres') {
+    const withDone = statements.prepare(
+      `with a as (${ATTEMPT} values (?, ?, ?, ?, ?, ?, ?, ?, ?)),
+            v as (${REQUEST_DELIVERY}),
+            e as (${EVENT} values (?, ?, 'delivery', ?, ?))
+       ${JOB_DONE}`,
+    );
+    attemptedAndDone = (a, job) =>
+      withDone.run(
+        a.jobId, a.requestId, a.tenantId, a.channel, a.provider, a.providerId, a.status, a.error, a.at, a.deliveryStatus, a.provider, a.providerId, a.error, a.requestId,
+        a.requestId, a.tenantId, a.detail, a.at, a.at, a.at, job.id, job.claims,
+      );
     // One round trip: the attempt, the request's delivery columns, its event.
     const all = statements.prepare(
       `with a as (${ATTEMPT} values (?, ?, ?, ?, ?, ?, ?, ?, ?)),
@@ -72,6 +85,12 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
     return r;
   }
 
+  const peeked = (text: string | null) => {
+    if (text === null) return undefined;
+    const [status, expiresAt] = text.split(' ');
+    return { status: status!, expires_at: Number(expiresAt) };
+  };
+
   /** A report awaited only where one can come: Twilio with a public URL for its callbacks. */
   const reportable = (r: DeliveryReceipt) => settings.reportTimeoutMs > 0 && r.provider === 'twilio' && r.providerId !== null && config.publicUrl !== null;
 
@@ -79,7 +98,8 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
     const { stages, service = '' } = JSON.parse(job.payload ?? '{"stages":[]}') as CodePayload;
     const requestId = job.ref;
     const tenantId = job.tenantId;
-    const v = await state.get(requestId);
+    // The request's state, from the claim (its peek, PostgreSQL) or read now (SQLite).
+    const v = job.peek !== undefined ? peeked(job.peek) : await state.get(requestId);
     if (!v) return { type: 'cancel', reason: 'the request no longer exists' };
     const now = Date.now();
     // The code is checked before every attempt: never delivered once it cannot be used.
@@ -107,7 +127,7 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
     const lastTry = r.status === 'failed' && r.retryable === true && job.attempt >= settings.attempts;
     // The last retry's failure is final: recorded (and counted) as failed.
     const outcome: AttemptOutcome = r.status !== 'failed' ? 'accepted' : r.retryable && !lastTry ? 'retry' : 'failed';
-    await attempted({
+    const attempt: Attempt = {
       jobId: job.id,
       requestId,
       tenantId,
@@ -120,10 +140,21 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
       // The request's own delivery status stays Twilio's words (queued, sent, delivered, failed).
       deliveryStatus: outcome === 'accepted' ? r.status : outcome === 'retry' ? 'retrying' : 'failed',
       detail: `${stage.channel} ${r.provider}: ${outcome === 'accepted' ? r.status : outcome}${error ? `: ${error}` : ''}`.slice(0, 500),
-    });
+    };
+    const facts = { requestId, service, channel: stage.channel, to: stage.to };
+    // Accepted with nothing to wait for (no report awaited, none to look for): the job ends with the
+    // attempt's own statement. The tenant hears first: a crash between them delivers again and tells
+    // it twice, never not at all.
+    const awaitsReport = r.providerId !== null && config.publicUrl !== null && r.provider === 'twilio';
+    if (attemptedAndDone && outcome === 'accepted' && !awaitsReport && !(hasNext && reportable(r))) {
+      await events.sent(tenantId!, facts, { status: r.status, provider: r.provider, providerId: r.providerId, error: null });
+      const ended = (await attemptedAndDone(attempt, job)) > 0;
+      metrics.deliveryAttempt(stage.channel, r.provider, outcome);
+      return { type: 'ok', ended };
+    }
+    await attempted(attempt);
     metrics.deliveryAttempt(stage.channel, r.provider, outcome);
     // The tenant hears of a channel's acceptance, and of the delivery's final failure, once each.
-    const facts = { requestId, service, channel: stage.channel, to: stage.to };
     if (outcome === 'accepted') await events.sent(tenantId!, facts, { status: r.status, provider: r.provider, providerId: r.providerId, error: null });
     else if (outcome === 'failed' && !hasNext) await events.sent(tenantId!, facts, { status: 'failed', provider: r.provider, providerId: r.providerId, error });
     if (outcome === 'accepted' && r.providerId !== null && config.publicUrl !== null && r.provider === 'twilio') {
@@ -143,6 +174,7 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
 
   queue.register(CODE_JOB, {
     handle,
+    peek: "select v.status || ' ' || v.expires_at from verifications v where v.request_id = j.ref",
     // The handler decides when retries end (to fall back); the queue's own limit is only a backstop.
     maxAttempts: settings.attempts + 1,
     async ended(job, endState, error) {

@@ -6,6 +6,7 @@ import type { CoreDeps } from '../context.js';
 import { GatehouseError } from '../errors.js';
 import type { Limits } from '../limits/limits.js';
 import { VerificationErrors } from './errors.js';
+import { attemptReport } from '../growth/attempts.js';
 import { usageReport } from '../growth/usage.js';
 
 export interface SdrSearch {
@@ -137,36 +138,9 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
    * channel. A code delivered to the development outbox is one try.
    */
   async function attemptUsage(caller: Caller, query: { startTime: number; endTime: number; accountSid?: string; subAccounts?: boolean }) {
-    const { filter } = await scoped(caller, query.accountSid, query.subAccounts);
-    const day = sql<number>`v.created_at / ${sql.lit(DAY_MS)}`;
-    const queued = await db
-      .selectFrom('delivery_attempts as a')
-      .innerJoin('verifications as v', 'v.request_id', 'a.request_id')
-      .innerJoin('tenants as t', 't.id', 'v.tenant_id')
-      .where(filter)
-      .where('v.created_at', '>=', query.startTime)
-      .where('v.created_at', '<=', query.endTime)
-      .select((eb) => ['a.channel', day.as('day'), eb.fn.countAll<number>().as('count')])
-      .groupBy(['a.channel', day])
-      .execute();
-    const outbox = await db
-      .selectFrom('verifications as v')
-      .innerJoin('tenants as t', 't.id', 'v.tenant_id')
-      .where(filter)
-      .where('v.provider', '=', 'outbox')
-      .where('v.created_at', '>=', query.startTime)
-      .where('v.created_at', '<=', query.endTime)
-      .select((eb) => ['v.channel', day.as('day'), eb.fn.countAll<number>().as('count')])
-      .groupBy(['v.channel', day])
-      .execute();
-    const counts = new Map<string, number>();
-    for (const r of [...queued, ...outbox]) {
-      const key = `${new Date(Math.floor(Number(r.day)) * DAY_MS).toISOString().slice(0, 10)} ${r.channel}`;
-      counts.set(key, (counts.get(key) ?? 0) + Number(r.count));
-    }
-    return [...counts]
-      .map(([key, count]) => ({ day: key.split(' ')[0]!, channel: key.split(' ')[1]!, count }))
-      .sort((a, b) => a.day.localeCompare(b.day) || a.channel.localeCompare(b.channel));
+    const { scope } = await scoped(caller, query.accountSid, query.subAccounts);
+    // From the roll-up (core/growth/attempts.ts): the same after delivery_attempts are pruned.
+    return attemptReport(db, query.subAccounts ? { pathPrefix: scope!.path } : { tenantId: scope!.id }, query.startTime, query.endTime);
   }
 
   return { search, get, usage, attemptUsage };

@@ -1,6 +1,7 @@
 /**
- * The SMS-pumping defence: a tenant's allow list of destination countries (by calling code) for sms
- * and call. A send must pass the list of its tenant and of every tenant above it; empty = all allowed.
+ * A tenant's Smart 2FA settings. The SMS-pumping defence: its allow list of destination countries (by
+ * calling code) for sms and call; a send must pass the list of its tenant and of every tenant above it;
+ * empty = all allowed. And its default fallback channels (fallback.ts), used when a send names none.
  */
 import type { Caller } from '../callers.js';
 import { requireCapability } from '../roles.js';
@@ -9,6 +10,8 @@ import { GatehouseError, invalid } from '../errors.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { freshCache } from '../fresh-cache.js';
 import { VerificationErrors } from './errors.js';
+import type { ChannelName } from '../../channels/channel.js';
+import { MAX_FALLBACKS, type FallbackStep } from './fallback.js';
 
 export function createSettings({ db, statements, changes }: CoreDeps) {
   // Every sms and call send reads the lists on its tenant's path: kept parsed in a fresh cache, so
@@ -28,9 +31,7 @@ export function createSettings({ db, statements, changes }: CoreDeps) {
 
   async function setAllowedCallingCodes(caller: Caller, tenant: Pick<Tenant, 'id'>, codes: string[]): Promise<string[]> {
     requireCapability(caller, 'codes.policy');
-    codes.forEach((c, i) => {
-      if (!/^[1-9]\d{0,3}$/.test(c)) throw invalid(`allowedCallingCodes[${i}]`, 'must be a calling code of 1 to 4 digits, such as "1" or "44"');
-    });
+    checkCodes(codes);
     const unique = [...new Set(codes)].sort();
     const value = JSON.stringify(unique);
     await db
@@ -50,7 +51,65 @@ export function createSettings({ db, statements, changes }: CoreDeps) {
     }
   }
 
-  return { allowedCallingCodes, setAllowedCallingCodes, assertDestinationAllowed };
+  // Read by every sms and call send that names no fallback: kept like the lists.
+  const fallbackCache = freshCache<number, string[]>(changes);
+  const storedFallback = (tenantId: number) =>
+    fallbackCache.read(tenantId, async () => {
+      const row = await db.selectFrom('smart2fa_settings').select('default_fallback').where('tenant_id', '=', tenantId).executeTakeFirst();
+      return row ? (JSON.parse(row.default_fallback) as string[]) : [];
+    });
+
+  async function defaultFallback(caller: Caller, tenant: Pick<Tenant, 'id'>): Promise<string[]> {
+    requireCapability(caller, 'codes.policy');
+    return (await storedFallback(tenant.id))!;
+  }
+
+  /**
+   * Channel names only: a tenant-wide default reaches the send's own number, so "sms" and "call";
+   * email needs each send's address and is named by the send itself.
+   */
+  async function setDefaultFallback(caller: Caller, tenant: Pick<Tenant, 'id'>, channels: string[]): Promise<string[]> {
+    requireCapability(caller, 'codes.policy');
+    checkFallback(channels);
+    const value = JSON.stringify(channels);
+    await db
+      .insertInto('smart2fa_settings')
+      .values({ tenant_id: tenant.id, allowed_calling_codes: '[]', default_fallback: value, updated_at: Date.now() })
+      .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ default_fallback: value, updated_at: Date.now() }))
+      .execute();
+    return channels;
+  }
+
+  function checkFallback(channels: string[]): void {
+    if (channels.length > MAX_FALLBACKS) throw invalid('defaultFallback', `may name at most ${MAX_FALLBACKS} channels`);
+    channels.forEach((c, i) => {
+      if (c !== 'sms' && c !== 'call') throw invalid(`defaultFallback[${i}]`, 'must be sms or call (an email fallback is named by the send, with its address)');
+      if (channels.indexOf(c) !== i) throw invalid(`defaultFallback[${i}]`, `names ${c} twice`);
+    });
+  }
+
+  function checkCodes(codes: string[]): void {
+    codes.forEach((c, i) => {
+      if (!/^[1-9]\d{0,3}$/.test(c)) throw invalid(`allowedCallingCodes[${i}]`, 'must be a calling code of 1 to 4 digits, such as "1" or "44"');
+    });
+  }
+
+  /** Both settings at once (PUT /2fa/settings/countries): both are checked before either is written. */
+  async function update(caller: Caller, tenant: Pick<Tenant, 'id'>, change: { allowedCallingCodes?: string[]; defaultFallback?: string[] }): Promise<void> {
+    requireCapability(caller, 'codes.policy');
+    if (change.allowedCallingCodes) checkCodes(change.allowedCallingCodes);
+    if (change.defaultFallback) checkFallback(change.defaultFallback);
+    if (change.allowedCallingCodes) await setAllowedCallingCodes(caller, tenant, change.allowedCallingCodes);
+    if (change.defaultFallback) await setDefaultFallback(caller, tenant, change.defaultFallback);
+  }
+
+  /** The tenant's default chain for a send on `first` that named none: its own channel left out; none for email. */
+  async function fallbackFor(tenant: Pick<Tenant, 'id'>, first: ChannelName): Promise<FallbackStep[]> {
+    if (first === 'email') return [];
+    return (await storedFallback(tenant.id))!.filter((c) => c !== first).map((c) => ({ channel: c as ChannelName }));
+  }
+
+  return { allowedCallingCodes, setAllowedCallingCodes, assertDestinationAllowed, defaultFallback, setDefaultFallback, update, fallbackFor };
 }
 
 export type Settings = ReturnType<typeof createSettings>;

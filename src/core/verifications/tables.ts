@@ -1,5 +1,5 @@
 /** The tables of one-time codes (Smart 2FA): verifications, their event records, limits, buckets, settings. */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export type VerificationStatus = 'pending' | 'verified' | 'canceled' | 'expired' | 'failed';
 
@@ -62,6 +62,8 @@ export interface Smart2faSettingsTable {
   tenant_id: number;
   /** JSON array of calling codes ("1", "44"); empty = every destination allowed. */
   allowed_calling_codes: string;
+  /** JSON array of channel names ("call"): the fallback of a send that names none (migration 0027). */
+  default_fallback: ColumnType<string, string | undefined, string>;
   updated_at: number;
 }
 

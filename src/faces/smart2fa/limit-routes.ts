@@ -109,16 +109,28 @@ export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
     async (req) => ({ data: limitData(await core.limits.get(callerOf(req), req.params.sid)), code: 200, message: 'OK' }),
   );
 
-  const Countries = Type.Object({ allowedCallingCodes: Type.Array(Type.String({ maxLength: 8 }), { maxItems: 300 }) });
-  const CountriesAnswer = Type.Object({ data: Type.Object({ accountSid: Type.String(), allowedCallingCodes: Type.Array(Type.String()) }), code: Type.Integer(), message: Type.String() });
+  // The tenant's Smart 2FA settings: the destination countries, and the default fallback channels of a
+  // send that names none (docs/delivery.md "Channel fallback"). A PUT changes the fields it names.
+  const AllowedCallingCodes = Type.Array(Type.String({ maxLength: 8 }), { maxItems: 300, description: 'Calling codes allowed for sms and call; empty = all' });
+  const DefaultFallback = Type.Array(Type.String({ maxLength: 8 }), { maxItems: 5, description: 'Fallback channels ("call", "sms") of a send that names no fallback; empty = none' });
+  const CountriesAnswer = Type.Object({
+    data: Type.Object({ accountSid: Type.String(), allowedCallingCodes: Type.Array(Type.String()), defaultFallback: Type.Array(Type.String()) }),
+    code: Type.Integer(),
+    message: Type.String(),
+  });
+  const settingsOf = async (caller: ReturnType<typeof callerOf>, tenant: { id: number; sid: string }) => ({
+    accountSid: tenant.sid,
+    allowedCallingCodes: await core.settings.allowedCallingCodes(caller, tenant),
+    defaultFallback: await core.settings.defaultFallback(caller, tenant),
+  });
 
   app.get(
     '/2fa/settings/countries',
-    { config, schema: { tags, summary: 'Destination countries allowed for sms and call', security: security(AUTH), querystring: Type.Object({ accountSid: Type.Optional(Type.String({ maxLength: 34 })) }), response: { 200: CountriesAnswer, ...errors } } },
+    { config, schema: { tags, summary: 'Destination countries allowed for sms and call, and the default fallback channels', security: security(AUTH), querystring: Type.Object({ accountSid: Type.Optional(Type.String({ maxLength: 34 })) }), response: { 200: CountriesAnswer, ...errors } } },
     async (req) => {
       const caller = callerOf(req);
       const tenant = await core.limits.target(caller, req.query.accountSid);
-      return { data: { accountSid: tenant.sid, allowedCallingCodes: await core.settings.allowedCallingCodes(caller, tenant) }, code: 200, message: 'OK' };
+      return { data: await settingsOf(caller, tenant), code: 200, message: 'OK' };
     },
   );
 
@@ -127,16 +139,16 @@ export const limitRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, { c
     {
       config,
       schema: {
-        tags, summary: 'Set the destination countries allowed for sms and call (empty = all)', security: security(AUTH),
-        body: Type.Object({ ...Countries.properties, accountSid: Type.Optional(Type.String({ maxLength: 34 })) }),
+        tags, summary: 'Set the destination countries allowed for sms and call (empty = all) and the default fallback channels; a field left out is unchanged', security: security(AUTH),
+        body: Type.Object({ allowedCallingCodes: Type.Optional(AllowedCallingCodes), defaultFallback: Type.Optional(DefaultFallback), accountSid: Type.Optional(Type.String({ maxLength: 34 })) }),
         response: { 200: CountriesAnswer, ...errors },
       },
     },
     async (req) => {
       const caller = callerOf(req);
       const tenant = await core.limits.target(caller, req.body.accountSid);
-      const codes = await core.settings.setAllowedCallingCodes(caller, tenant, req.body.allowedCallingCodes);
-      return { data: { accountSid: tenant.sid, allowedCallingCodes: codes }, code: 200, message: 'OK' };
+      await core.settings.update(caller, tenant, { allowedCallingCodes: req.body.allowedCallingCodes, defaultFallback: req.body.defaultFallback });
+      return { data: await settingsOf(caller, tenant), code: 200, message: 'OK' };
     },
   );
 };

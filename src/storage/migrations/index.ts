@@ -27,6 +27,7 @@ import * as m0021 from './0021_webhooks.js';
 import * as m0025 from './0025_growth.js';
 import * as m0022 from './0022_passkeys.js';
 import * as m0023 from './0023_credential_inventory.js';
+import * as m0027 from './0027_delivery_followups.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -53,6 +54,7 @@ const migrations: Record<string, Migration> = {
   '0025_growth': m0025,
   '0022_passkeys': m0022,
   '0023_credential_inventory': m0023,
+  '0027_delivery_followups': m0027,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,7 +3,7 @@
  * on tables big enough (and analyzed) for a planner to prefer a scan if it could: SDR search for one
  * tenant's day (its count and its page, newest first), the usage report from the roll-ups and its
  * correction for codes the expiry pass has not reached, the expiry pass's pick, and retention's
- * batches. The statements are the ones the code runs, caught as Kysely compiles them.
+ * batches (delivery_reports by delivery_reports_created), the tries read from attempts_daily. The statements are the ones the code runs, caught as Kysely compiles them.
  * docs/operations.md ("Roll-ups") quotes the plans this prints.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { parseDatabaseUrl } from '../../../src/config.js';
 import type { Caller } from '../../../src/core/callers.js';
 import type { CoreDeps } from '../../../src/core/context.js';
 import { DAY_MS } from '../../../src/core/growth/retention.js';
+import { attemptReport } from '../../../src/core/growth/attempts.js';
 import { usageReport } from '../../../src/core/growth/usage.js';
 import type { Limits } from '../../../src/core/limits/limits.js';
 import { createRecords } from '../../../src/core/verifications/records.js';
@@ -45,6 +46,13 @@ for (const dialect of DIALECTS) {
           ${sql.lit(END)} - (${sql.lit(ROWS)} - g) * ${sql.lit(Math.floor((60 * DAY_MS) / ROWS))} + case when g % 80 = 0 then -1 else 1 end * ${sql.lit(DAY_MS)},
           ${sql.lit(END)} - (${sql.lit(ROWS)} - g) * ${sql.lit(Math.floor((60 * DAY_MS) / ROWS))}, 0, 'delivered'
         from ${series}`.execute(db);
+      // Twilio's final reports over the same 60 days: retention walks them by created_at (migration 0027).
+      await sql`insert into delivery_reports (provider_id, status, error, created_at)
+        select 'SM' || ${hex}, 'delivered', null, ${sql.lit(END)} - (${sql.lit(ROWS)} - g) * ${sql.lit(Math.floor((60 * DAY_MS) / ROWS))} from ${series}`.execute(db);
+      // A try for every other code, which fills attempts_daily through its trigger.
+      await sql`insert into delivery_attempts (job_id, request_id, tenant_id, channel, provider, provider_id, status, error, created_at)
+        select null, 'OTP' || ${hex}, 1 + g % 3, case when g % 4 = 0 then 'call' else 'sms' end, 'twilio', 'SM' || ${hex}, 'accepted', null,
+          ${sql.lit(END)} - (${sql.lit(ROWS)} - g) * ${sql.lit(Math.floor((60 * DAY_MS) / ROWS))} from ${series} where g % 2 = 0`.execute(db);
       await sql`analyze`.execute(db);
       watched = db.withPlugin({
         transformQuery: (args) => {
@@ -95,6 +103,19 @@ for (const dialect of DIALECTS) {
       const batch = await plan({ sql: `select id from verifications where created_at < ${dialect === 'postgres' ? '$1' : '?'} and status <> 'pending' order by id limit 500`, parameters: [END - 30 * DAY_MS] });
       assert.match(batch, dialect === 'postgres' ? /Index Scan using verifications_pkey/ : /SCAN verifications(?! USING TEMP)/);
       assert.doesNotMatch(batch, /Sort|TEMP B-TREE/);
+      // delivery_reports is keyed by the provider's id: its batches walk delivery_reports_created.
+      const reports = await plan({ sql: `select created_at from delivery_reports where created_at < ${dialect === 'postgres' ? '$1' : '?'} order by created_at limit 500`, parameters: [END - 30 * DAY_MS] });
+      assert.match(reports, /delivery_reports_created/);
+      assert.doesNotMatch(reports, /Sort|TEMP B-TREE|Seq Scan|SCAN delivery_reports(?! USING)/);
+    });
+
+    it("the usage report's tries read attempts_daily by its key", async () => {
+      caught.length = 0;
+      const tries = await attemptReport(watched, { tenantId: 1 }, END - 30 * DAY_MS, END - 1);
+      assert.ok(tries.length > 30, 'the roll-up holds tries to read');
+      const rolled = caught.find((q) => q.sql.includes('attempts_daily'))!;
+      assert.match(await plan(rolled), dialect === 'postgres' ? /attempts_daily_pk/ : /attempts_daily|sqlite_autoindex_attempts_daily/);
+      assert.doesNotMatch(await plan(rolled), /Seq Scan on attempts_daily|SCAN a\b/);
     });
   });
 }

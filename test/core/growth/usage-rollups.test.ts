@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { parseDatabaseUrl } from '../../../src/config.js';
 import { DAY_MS, createRetention } from '../../../src/core/growth/retention.js';
+import { attemptReport, rawAttempts } from '../../../src/core/growth/attempts.js';
 import { rawUsage, usageReport } from '../../../src/core/growth/usage.js';
 import { verificationQueries } from '../../../src/core/verifications/queries.js';
 import { countrySql } from '../../../src/storage/migrations/0025_growth.js';
@@ -125,6 +126,57 @@ for (const dialect of DIALECTS) {
           assert.deepEqual(afterPruning, before);
         }),
         { numRuns: 30 },
+      );
+    });
+
+    it("count delivery tries by channel in attempts_daily: the report's tries equal a raw count, and are the same after tries are pruned", async () => {
+      // Tries kept 1 day, requests 30: pruning removes tries whose requests the report still counts.
+      const retention = createRetention(storage.db, dialect, { verifications: 30, deliveries: 1, loginAudit: 0, adminAudit: 0, calls: 0, sipStatistics: 0, outbox: 0 });
+      const send = fc.record({ channel: fc.constantFrom<Channel>('sms', 'call', 'email'), outbox: fc.boolean(), tries: fc.array(fc.constantFrom('sms', 'call', 'email'), { maxLength: 4 }), child: fc.boolean(), later: fc.integer({ min: 0, max: 3 * 3_600_000 }), gap: fc.integer({ min: 0, max: 20 * 3_600_000 }) });
+      await fc.assert(
+        fc.asyncProperty(fc.array(send, { minLength: 1, maxLength: 25 }), fc.integer({ min: 0, max: DAY_MS - 1 }), fc.tuple(fc.nat(), fc.nat()), async (sends, offset, [a, b]) => {
+          const parent = await tenant(null);
+          const child = await tenant(parent.path);
+          let now = Date.UTC(2026, 2, 1) + offset;
+          const started = now;
+          for (const s of sends) {
+            const tenantId = s.child ? child.id : parent.id;
+            const requestId = `OTP${(++serial).toString(16).padStart(32, '0')}`;
+            const to = RECIPIENTS[s.channel][0];
+            const opening = { requestId, tenantId, service: 's', channel: s.channel, to, codeHash: 'h', expiresAt: now + 60_000, now, guardUntil: null, bucket: null, detail: 'd' };
+            // A send to the development outbox is its own one try; any other is tried by the queue's workers.
+            assert.equal(await q.open(opening, s.outbox ? { from: 'x', subject: s.channel === 'email' ? 'code' : null, body: 'code 123456' } : undefined), true);
+            if (!s.outbox) {
+              for (const [i, channel] of s.tries.entries()) {
+                // As delivery.ts records a try; its time is later than the send's, perhaps the next day.
+                await sql`insert into delivery_attempts (job_id, request_id, tenant_id, channel, provider, provider_id, status, error, created_at)
+                  values (null, ${requestId}, ${tenantId}, ${channel}, 'twilio', ${`SM${serial}x${i}`}, 'accepted', null, ${now + s.later})`.execute(storage.db);
+              }
+            }
+            now += s.gap;
+          }
+          const scopes = [{ tenantId: parent.id }, { tenantId: child.id }, { pathPrefix: parent.path }];
+          const from = Math.floor(started / DAY_MS) * DAY_MS - DAY_MS;
+          const span = now - started + 2 * DAY_MS;
+          const start = from + (a % span);
+          const end = start + (b % span);
+          for (const [s, e] of [[start, end], [Math.floor(start / DAY_MS) * DAY_MS, Math.ceil((end + 1) / DAY_MS) * DAY_MS - 1]] as const) {
+            for (const scope of scopes) assert.deepEqual(await attemptReport(storage.db, scope, s, e), await rawAttempts(storage.db, scope, s, e));
+          }
+
+          // Whole days, before and after pruning every try older than a day (three days on).
+          const whole = [from, Math.ceil(now / DAY_MS) * DAY_MS + DAY_MS - 1] as const;
+          const before = await Promise.all(scopes.map((scope) => attemptReport(storage.db, scope, ...whole)));
+          const tried = sends.some((s) => !s.outbox && s.tries.length > 0);
+          await retention.prune({ now: now + 3 * DAY_MS });
+          const left = await sql<{ n: number }>`select count(*) as n from delivery_attempts a inner join verifications v on v.request_id = a.request_id
+            where v.tenant_id in (${parent.id}, ${child.id})`.execute(storage.db);
+          assert.equal(Number(left.rows[0]!.n), 0, 'the tries are gone');
+          const afterPruning = await Promise.all(scopes.map((scope) => attemptReport(storage.db, scope, ...whole)));
+          assert.deepEqual(afterPruning, before);
+          if (tried) assert.notDeepEqual(await rawAttempts(storage.db, scopes[2]!, ...whole), before[2], 'a raw count would have changed');
+        }),
+        { numRuns: 20 },
       );
     });
 

@@ -166,6 +166,43 @@ for (const dialect of DIALECTS) {
       assert.equal((await api.post('/2fa/verify', { requestId: sent.body.requestID, code })).status, 200);
     });
 
+    test("a send that names no fallback takes its tenant's default: an undelivered SMS falls back to a call", async () => {
+      const settings = (json: unknown) => call(`${server.url}/2fa/settings/countries`, { method: 'PUT', headers: api.headers, json });
+      const set = await settings({ defaultFallback: ['call'] });
+      assert.equal(set.status, 200);
+      assert.deepEqual(set.body.data.defaultFallback, ['call']);
+      assert.deepEqual((await api.get('/2fa/settings/countries')).body.data.allowedCallingCodes, [], 'the country list is left as it was');
+      try {
+        const to = freshNumber();
+        twilio.reportFor(to, 'undelivered', { errorCode: '30003' });
+        const sent = await api.send({ to });
+        assert.equal(sent.status, 200);
+        await until('the call', () => acceptedTo(to).length === 2);
+        await queueDrained(server);
+        assert.deepEqual(acceptedTo(to).map((a) => a.resource), ['Messages', 'Calls']);
+        const record = await sdr(sent.body.requestID);
+        assert.deepEqual(record.deliveryAttempts.map((a: { channel: string; status: string }) => `${a.channel} ${a.status}`), ['sms undelivered', 'call accepted']);
+        // A send's own "fallback": [] names no fallback: it overrides the default, and its job ends
+        // when the SMS is accepted (with nothing to fall back to, no report is awaited).
+        const alone = freshNumber();
+        twilio.reportFor(alone, 'undelivered', { errorCode: '30003' });
+        const own = await api.send({ to: alone, fallback: [] });
+        await until('the end of its job', async () => !['queued', 'running'].includes((await job(own.body.requestID)).state));
+        assert.equal((await job(own.body.requestID)).state, 'done');
+        await queueDrained(server);
+        assert.deepEqual(acceptedTo(alone).map((a) => a.resource), ['Messages']);
+        // A default that is not sms or call is refused, naming the field.
+        // Both fields are checked before either is written: the valid country list is not stored either.
+        const bad = await settings({ allowedCallingCodes: ['1'], defaultFallback: ['email'] });
+        assert.equal(bad.status, 400);
+        assert.match(bad.body.message, /defaultFallback\[0\]/);
+        const kept = (await api.get('/2fa/settings/countries')).body.data;
+        assert.deepEqual([kept.allowedCallingCodes, kept.defaultFallback], [[], ['call']]);
+      } finally {
+        assert.equal((await settings({ defaultFallback: [] })).status, 200);
+      }
+    });
+
     test('an SMS without a delivery report in time falls back to a call', async () => {
       const to = freshNumber();
       const sent = await api.send({ to, fallback: ['call'] });
