@@ -26,7 +26,9 @@ function twilioEnv(twilio: FakeTwilio): Record<string, string> {
     TWILIO_ACCOUNT_SID: twilio.accountSid,
     TWILIO_AUTH_TOKEN: twilio.authToken,
     TWILIO_BASE_URL: twilio.url,
-    GATEHOUSE_DELIVERY_LEASE: '2',
+    // Long enough that a worker slowed by a loaded machine keeps its claim (a lease that runs out
+    // mid-delivery is the at-least-once case, counted as a double claim here).
+    GATEHOUSE_DELIVERY_LEASE: '10',
     GATEHOUSE_DELIVERY_POLL_MS: '100',
     // A thousand codes to one prefix, never verified, are what the fraud guard blocks: this test is about the queue.
     GATEHOUSE_FRAUD_GUARD: 'false',
