@@ -375,6 +375,11 @@ for (const dialect of DIALECTS) {
         ['console-outbox', '/console/outbox'],
         ['console-voice-site', `/console/voice?site=${w.siteA}`],
         ['console-voice-calls-all', `/console/voice/calls?site=${w.partner}`],
+        ['console-audit', '/console/audit'],
+        ['console-fraud', '/console/fraud'],
+        ['console-delivery', '/console/delivery'],
+        ['console-webhooks', '/console/webhooks'],
+        ['console-credentials', `/console/credentials?tenant=${w.siteA}`],
         ['console-not-found', '/console/tenants/999999'],
       ];
       for (const [name, path] of pages) {
