@@ -728,6 +728,15 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(failures, []);
     });
 
+    test('a refused request whose path carries a NUL is recorded all the same (PostgreSQL refuses NUL in text)', async () => {
+      const route = routes.find((r) => keyOf(r) === 'DELETE /admin/accounts/:id/api-keys')!;
+      const { res, rows } = await send(route, req('admin', '/admin/accounts/%29%24%22%00/api-keys'));
+      assert.equal(res.status, 400, res.text);
+      assert.equal(rows.length, 1, 'one record of the refusal');
+      assert.equal(rows[0]!.outcome, 'refused');
+      assert.ok(!String(rows[0]!.object_id ?? '').includes('\0'));
+    });
+
     test('every state-changing route called by a caller it refuses leaves exactly one refusal record, with its error code', async (t) => {
       const failures: string[] = [];
       const how: Record<string, number> = {};
