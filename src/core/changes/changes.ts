@@ -16,7 +16,6 @@ import { invalid, notFound } from '../errors.js';
 import { assertReaches } from '../callers.js';
 import { requireCapability } from '../roles.js';
 import type { Tenants } from '../tenants/tenants.js';
-import { stripControls } from '../../channels/escape.js';
 
 export type ChangeSurface = 'api' | 'console' | 'cli';
 export type ChangeOutcome = 'done' | 'refused';
@@ -91,14 +90,11 @@ export interface ChangeQuery {
 }
 
 /**
- * A recorded string, at most `length` long and without control characters: a path parameter is the
- * caller's own text, and PostgreSQL refuses a NUL in text (the record would be lost, with an error).
+ * A stored string: at most `length` characters, NUL shown as U+FFFD. A request's path or field may
+ * carry a NUL (refused as input), and PostgreSQL's text refuses one: kept, the refusal's record
+ * would be lost.
  */
-const clip = (value: string | null | undefined, length: number) => {
-  if (value == null) return null;
-  const clean = stripControls(value, { replacement: '\uFFFD' });
-  return clean.length > length ? clean.slice(0, length) : clean;
-};
+const clip = (value: string | null | undefined, length: number) => (value == null ? null : value.slice(0, length).replaceAll('\0', '\uFFFD'));
 
 /** The stored form of a detail (null when empty); a secret-looking key is a programming error. */
 export function changeDetailText(detail: ChangeDetail = {}): string | null {
@@ -120,9 +116,9 @@ export function changeDetailOf(body: unknown): ChangeDetail {
     const value = (body as Record<string, unknown>)[name];
     if (!CHANGE_FIELDS.has(name) || SECRET_NAME.test(name)) continue;
     if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || value === null) detail[name] = value;
-    else if (typeof value === 'string') detail[name] = value.slice(0, 200);
+    else if (typeof value === 'string') detail[name] = clip(value, 200)!;
   }
-  if (names.length) detail.fields = names.slice(0, 30).map((n) => n.slice(0, 60));
+  if (names.length) detail.fields = names.slice(0, 30).map((n) => clip(n, 60)!);
   return detail;
 }
 

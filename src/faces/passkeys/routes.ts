@@ -46,7 +46,8 @@ export const passkeyRoutes: FastifyPluginAsync<{ core: Core }> = async (plain, {
   const schema = <T extends object>(s: T) => ({ tags, security: security(AUTH), ...s });
 
   app.post('/passkeys/registration-options', {
-    config,
+    // A challenge for the browser, nothing of the account changes: not in the admin audit trail (issue 25).
+    config: { ...config, notAudited: 'read' as const },
     schema: schema({
       summary: 'Options for navigator.credentials.create() (PublicKeyCredentialCreationOptionsJSON): attestation none, resident key preferred, user verification required; the challenge is good for 5 minutes, once',
       response: { 200: Json, ...errors },

@@ -98,7 +98,8 @@ ${accounts}`, notice);
     return op ? list(op, request.query.tenant ? Number(request.query.tenant) : null) : reply;
   });
 
-  app.post(`${BASE}/find`, { schema: { hide: true, body: FindForm } }, async (request, reply) => {
+  // A lookup by the key's value (posted, so it stays out of URLs and logs): a read, not audited.
+  app.post(`${BASE}/find`, { config: { notAudited: 'read' }, schema: { hide: true, body: FindForm } }, async (request, reply) => {
     const op = await operator(core, request, reply);
     if (!op) return reply;
     const tenant = request.body.tenant ? Number(request.body.tenant) : null;

@@ -123,9 +123,10 @@ export const passkeyPages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     return reply.redirect('/login', 303);
   }
 
-  app.post('/login/passkey/options', { schema: { hide: true, body: Plain } }, async () => core.passkeys.passwordlessOptions());
+  // Sign-in steps: the login audit records them, the admin audit trail does not (issue 25's Decisions).
+  app.post('/login/passkey/options', { config: { notAudited: 'login' }, schema: { hide: true, body: Plain } }, async () => core.passkeys.passwordlessOptions());
 
-  app.post('/login/passkey', { schema: { hide: true, body: AssertionForm } }, async (request, reply) => {
+  app.post('/login/passkey', { config: { notAudited: 'login' }, schema: { hide: true, body: AssertionForm } }, async (request, reply) => {
     try {
       const result = await core.login.passkeySignIn(parse('assertion', request.body.assertion), request.ip);
       return signIn(request, reply, result.jwtToken, result.expiresAt);
@@ -136,14 +137,14 @@ export const passkeyPages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     }
   });
 
-  app.post('/login/passkey/step-options', { schema: { hide: true, body: Plain } }, async (request) => {
+  app.post('/login/passkey/step-options', { config: { notAudited: 'login' }, schema: { hide: true, body: Plain } }, async (request) => {
     const flow = readFlow(request);
     const options = flow ? await core.login.passkeyOptionsFor(flow.token) : null;
     if (!options) throw notFound('a passkey for this sign-in');
     return options;
   });
 
-  app.post('/login/passkey/step', { schema: { hide: true, body: StepForm } }, async (request, reply) => {
+  app.post('/login/passkey/step', { config: { notAudited: 'login' }, schema: { hide: true, body: StepForm } }, async (request, reply) => {
     const flow = readFlow(request);
     if (!flow) return failure(request, reply, 'This sign-in timed out. Please sign in again.', 400);
     let result;
@@ -185,7 +186,8 @@ export const passkeyPages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     return sendPage(reply, status, page({ title: 'Passkeys', who: await whoIs(core, caller), csrf, notice }, html`${await passkeySecuritySection(core, caller, csrf)}<p><a href="/account/security">Back to my security</a></p>`));
   }
 
-  app.post(`${BASE}/options`, { schema: { hide: true, body: Plain } }, async (request, reply) => {
+  // A challenge for the browser, nothing of the account changes: not in the admin audit trail (issue 25).
+  app.post(`${BASE}/options`, { config: { notAudited: 'read' }, schema: { hide: true, body: Plain } }, async (request, reply) => {
     const caller = await signedIn(request, reply);
     if (!caller) return reply;
     return core.passkeys.registrationOptions(caller);

@@ -170,7 +170,8 @@ export async function startReachWorld(dialect: Dialect): Promise<ReachWorld> {
         sipAuthToken,
         trustedDeviceId: Number(device.id),
         passkeyId: Number(passkey.id),
-        limitSid: limit.sid,
+        // Smart 2FA answers its object under data: reading limit.sid left this undefined and skipped every limit case.
+        limitSid: limit.data.sid as string,
         requestId: sent.requestID ?? sent.requestId,
         phoneNumber,
         lineId: line.id,

@@ -300,7 +300,8 @@ const hasRows = (v: unknown): boolean =>
  * How an answer refused, or null when it did not. 403 and 404 are the rule; besides them, a 4xx that
  * names the field aimed at (Smart 2FA's 400 "accountSid: is not this account or one of its
  * sub-accounts", a 409 for a SIP domain another tenant owns) refuses that object, and Flexisip's
- * statistics answer an unknown message or call 400 as their document says. A GET whose query
+ * statistics answer an unknown message or call 400 as their document says, and Smart 2FA an unknown limit 409
+ * (code 493). A GET whose query
  * filters by a foreign object may answer an empty list: nothing of the object is shown.
  */
 function refusal(c: Case, res: Reply): string | null {
@@ -310,6 +311,9 @@ function refusal(c: Case, res: Reply): string | null {
     const message = String(body.message ?? body.error?.message ?? '');
     const named = body.error?.field === c.param.name || (body.errors && c.param.name in body.errors) || message.startsWith(`${c.param.name}:`);
     if (named) return `${res.status} naming the field`;
+    // Smart 2FA's not-found for a limit (its document: 493, HTTP 409, "Limit sid passed is not present in
+    // the System"): another tenant's limit answers exactly as one that does not exist.
+    if (c.param.kind === 'limit' && res.status === 409 && body.code === 493) return '409 no such limit (493)';
     if (c.op.path.startsWith('/api/statistics/') && res.status === 400 && /^no (call|message) with this id$/.test(message)) return '400 unknown statistic';
   }
   if (res.status === 200 && c.op.method === 'GET' && c.param.where === 'query' && !hasRows(res.body)) return 'GET filtered to nothing';
@@ -391,6 +395,11 @@ for (const dialect of DIALECTS) {
       const db = world.w.server.runtime.storage.db;
       const tables = await tablesOf(db);
       const cases = casesOf(world, ops);
+      // A world object left undefined skips every case of its kind in silence (limitSid once did): each
+      // kind a route names must be aimed at by some case.
+      const aimedAt = new Set(cases.map((c) => c.param.kind));
+      const never = [...new Set(ops.flatMap((op) => op.params.flatMap((p) => (p.kind ? [p.kind] : []))))].filter((k) => !aimedAt.has(k));
+      assert.deepEqual(never, [], 'object kinds no case aims at: give the reach world such an object in its targets');
       const failures: string[] = [];
       const refusals: Record<string, number> = {};
       const send = async (c: Case, replay = false): Promise<Reply> => {

@@ -255,7 +255,8 @@ for (const dialect of DIALECTS) {
       await page.click('button[type=submit]');
       assert.equal(new URL(page.url()).pathname, '/console', 'back where it started');
       const tabs = await page.locator('nav.tabs a').allInnerTexts();
-      assert.deepEqual(tabs, ['Tenants & accounts', 'Voice'], 'no Limits, Send records, Usage or Outbox');
+      // The audit trail (changes.read: all) and its own credentials (credentials.read: own) are a super agent's too.
+      assert.deepEqual(tabs, ['Tenants & accounts', 'Voice', 'Audit trail', 'Credentials'], 'no Limits, Send records, Usage, Outbox, Fraud guard, Delivery or Webhooks');
       assert.equal(await page.locator('#new-tenant').count(), 0, 'no "New tenant"');
       await shootFitting(browser, page, 'console-superagent');
       await page.goto(`${origin}/console/tenants/${w.siteA}`);
@@ -375,6 +376,11 @@ for (const dialect of DIALECTS) {
         ['console-outbox', '/console/outbox'],
         ['console-voice-site', `/console/voice?site=${w.siteA}`],
         ['console-voice-calls-all', `/console/voice/calls?site=${w.partner}`],
+        ['console-audit', '/console/audit'],
+        ['console-fraud', '/console/fraud'],
+        ['console-delivery', '/console/delivery'],
+        ['console-webhooks', '/console/webhooks'],
+        ['console-credentials', `/console/credentials?tenant=${w.siteA}`],
         ['console-not-found', '/console/tenants/999999'],
       ];
       for (const [name, path] of pages) {

@@ -49,7 +49,7 @@ for (const dialect of DIALECTS) {
     it('every console page, signed in, runs no script and its policy allows no inline script', async () => {
       const admin = await server.runtime.core.credentials.authenticateApiKey(server.admin.apiKey);
       const tenant = (await server.runtime.core.tenants.list(admin))[0]!;
-      for (const path of ['/console', '/console/limits', '/console/sdr', '/console/usage', '/console/outbox', '/console/voice', '/console/voice/calls', '/console/audit', `/console/tenants/${tenant.id}`, `/console/tenants/${tenant.id}/sip-domains`]) {
+      for (const path of ['/console', '/console/limits', '/console/sdr', '/console/usage', '/console/outbox', '/console/voice', '/console/voice/calls', '/console/audit', '/console/fraud', '/console/delivery', '/console/webhooks', '/console/credentials', `/console/tenants/${tenant.id}`, `/console/tenants/${tenant.id}/sip-domains`]) {
         const res = await fetch(`${server.url}${path}`, { headers: { cookie: `gh_console=${server.admin.apiKey}` } });
         assert.equal(res.status, 200, path);
         const csp = res.headers.get('content-security-policy') ?? '';
