@@ -14,6 +14,7 @@ import { type FakeTwilio, startFakeTwilio } from '../../helpers/fake-twilio.js';
 import { type TestServer, call, startTestServer } from '../../helpers/server.js';
 import { DIALECTS, skipUnless } from '../../helpers/services.js';
 import { client } from './helpers.js';
+import { queueDrained } from '../../helpers/delivery.js';
 
 /** A small seeded generator (mulberry32): the same attack every run. */
 function random(seed: number) {
@@ -131,6 +132,8 @@ for (const { dialect, redis } of SETUPS) {
       }
       await verifyDue(Number.MAX_SAFE_INTEGER);
 
+      // Every accepted send has reached Twilio (or failed) once the delivery queue is empty.
+      await queueDrained(server);
       const reached = (prefix: string) => twilio.requests.filter((r) => r.path.endsWith('/Messages.json') && r.form.To!.startsWith(prefix)).length;
       const report = { premiumReached: reached('+1900'), pumpedReached: reached('+44771'), ordinaryRefused: 500 - (answered.ordinary.get(200) ?? 0), verified };
       console.log(`# ${name}: ${JSON.stringify(report)}; answers ${JSON.stringify(Object.fromEntries(Object.entries(answered).map(([k, m]) => [k, Object.fromEntries(m)])))}`);
