@@ -37,7 +37,7 @@ const NOT_OBJECTS = new Set([
   'direction', 'authToken', 'apiKeySid', 'apiKeySecret', 'twimlAppSid', 'algorithm', 'old_password', 'display_name',
   'dtmf_protocol', 'admin', 'dictionary', 'confirmation_key_expires', 'account_creation_token', 'value', 'key', 'title', 'id',
   'sent_at', 'encrypted', 'conference_id', 'initiated_at', 'ended_at', 'last_status', 'received_at', 'rang_at', 'invite_terminated', 'at', 'state',
-  'device_id', 'uuid', 'token', 'recover_key', 'accountSid', 'url', 'events', 'response', 'phishingResistantOnly',
+  'device_id', 'uuid', 'token', 'recover_key', 'accountSid', 'url', 'events', 'response', 'phishingResistantOnly', 'defaultFallback',
   // A delivery is named inside its webhook's path: the webhook is the object aimed at.
   'deliveryId',
   // The fraud guard's: a destination prefix and safe-list numbers, inside the caller's own tenant (accountSid names the tenant).
