@@ -43,7 +43,7 @@ for (const dialect of DIALECTS) {
         const jwt = (await call(`${server.url}/admin/accounts/${accountId}/jwt`, { method: 'POST', headers: apiKey(key) })).body.token;
         const rotated = await runCli(['keys', 'rotate', '--json'], env);
         assert.equal(rotated.code, 0, rotated.stderr);
-        assert.equal(JSON.parse(rotated.stdout).resealed, 5, 'the JWT signing key, the Smart 2FA code pepper, the Digest nonce key, the device-cookie key and the CSRF key were re-sealed');
+        assert.equal(JSON.parse(rotated.stdout).resealed, 6, 'the JWT signing key, the Smart 2FA code pepper, the Digest nonce key, the device-cookie key, the CSRF key and the passkey challenge key were re-sealed');
         const keyFile = JSON.parse(readFileSync(path.join(db.dataDir, 'master.key'), 'utf8'));
         assert.equal(keyFile.keys.length, 2);
         // The running server still verifies its JWTs and a restarted one opens the re-sealed key.
