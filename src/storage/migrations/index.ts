@@ -22,11 +22,11 @@ import * as m0017 from './0017_sip_tombstones.js';
 import * as m0018 from './0018_pending_change_times.js';
 import * as m0019 from './0019_delivery_queue.js';
 import * as m0020 from './0020_fraud_guard.js';
-import * as m0024 from './0024_admin_changes.js';
 import * as m0021 from './0021_webhooks.js';
-import * as m0025 from './0025_growth.js';
 import * as m0022 from './0022_passkeys.js';
 import * as m0023 from './0023_credential_inventory.js';
+import * as m0024 from './0024_admin_changes.js';
+import * as m0025 from './0025_growth.js';
 import * as m0027 from './0027_delivery_followups.js';
 
 const migrations: Record<string, Migration> = {
@@ -49,11 +49,11 @@ const migrations: Record<string, Migration> = {
   '0018_pending_change_times': m0018,
   '0019_delivery_queue': m0019,
   '0020_fraud_guard': m0020,
-  '0024_admin_changes': m0024,
   '0021_webhooks': m0021,
-  '0025_growth': m0025,
   '0022_passkeys': m0022,
   '0023_credential_inventory': m0023,
+  '0024_admin_changes': m0024,
+  '0025_growth': m0025,
   '0027_delivery_followups': m0027,
 };
 
