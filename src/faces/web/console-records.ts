@@ -14,7 +14,7 @@ import type { Tenant } from '../../core/tenants/tenants.js';
 import { usageChart } from './chart.js';
 import { ConfirmField, confirmBody, confirmLink } from './confirm.js';
 import { type Operator, operator } from './console-auth.js';
-import { type FieldErrors, fieldErrors, otherProblems, problem, refusedNotice } from './form-errors.js';
+import { type FieldErrors, fieldErrors, otherProblems, problem, refusedNotice, filterDay } from './form-errors.js';
 import { type Html, type Notice, csrfField, html, when } from './html.js';
 
 const Csrf = Type.String({ maxLength: 100 });
@@ -60,7 +60,6 @@ const PAGE_SIZE = 25;
 const DAY_MS = 86_400_000;
 const CHANNELS = ['', 'sms', 'call', 'email'];
 const STATUSES = ['', 'pending', 'verified', 'canceled', 'expired', 'failed'];
-const DAY_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 
 interface BucketRow {
   name: string;
@@ -286,12 +285,7 @@ ${otherProblems(v.errors, ['description', ...Object.keys(v.errors ?? {}).filter(
       problems.push(`“${value}” is not a ${label} (${allowed.filter(Boolean).join(', ')}).`);
       return undefined;
     };
-    const day = (value: string | undefined, label: string) => {
-      if (!value) return undefined;
-      const t = DAY_SHAPE.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
-      if (Number.isNaN(t)) problems.push(`“${value}” is not a day for “${label}” (YYYY-MM-DD).`);
-      return Number.isNaN(t) ? undefined : t;
-    };
+    const day = (value: string | undefined, label: string) => filterDay(value, label, problems);
     const channel = pick(q.channel, CHANNELS, 'channel');
     const status = pick(q.status, STATUSES, 'status');
     const from = day(q.from, 'From');

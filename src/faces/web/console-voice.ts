@@ -17,6 +17,7 @@ import { CALL_STATUSES } from '../../core/voice/calls.js';
 import type { Fallback, Greeting, PhoneLine } from '../../core/voice/lines.js';
 import { type Operator, operator } from './console-auth.js';
 import { type Html, type Notice, html, when } from './html.js';
+import { filterDay } from './form-errors.js';
 
 const Ref = Type.Optional(Type.String({ maxLength: 40 }));
 const SiteQuery = Type.Object({ site: Ref });
@@ -35,7 +36,6 @@ const CallParams = Type.Object({ callSid: Type.String({ pattern: '^CA[0-9a-f]{32
 
 const PAGE_SIZE = 25;
 const DAY_MS = 86_400_000;
-const DAY_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 const DIRECTIONS = ['inbound', 'outbound'] as const;
 
 const greetingText = (g: Greeting): string => (g.type === 'say' ? `says “${g.text}”` : g.type === 'play' ? `plays ${g.url}` : 'no greeting');
@@ -118,12 +118,7 @@ ${numbersBlock}`, notice);
       problems.push(`“${value}” is not a ${label} number.`);
       return undefined;
     };
-    const day = (value: string | undefined, label: string) => {
-      if (!value) return undefined;
-      const t = DAY_SHAPE.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
-      if (Number.isNaN(t)) problems.push(`“${value}” is not a day for “${label}” (YYYY-MM-DD).`);
-      return Number.isNaN(t) ? undefined : t;
-    };
+    const day = (value: string | undefined, label: string) => filterDay(value, label, problems);
     const lineId = id(q.line, 'line');
     const agentId = id(q.agent, 'agent');
     let status = q.status || undefined;

@@ -32,3 +32,16 @@ export const refusedNotice = (what: string, errors: FieldErrors): { kind: 'error
   kind: 'error',
   text: `${what}: ${Object.values(errors).flat().join(' ')}`,
 });
+
+const DAY_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A day typed into a filter of the address (YYYY-MM-DD) as its UTC midnight; a wrong one is said in
+ * `problems` and left out, so the page's other filters still apply.
+ */
+export function filterDay(value: string | undefined, label: string, problems: string[]): number | undefined {
+  if (!value) return undefined;
+  const t = DAY_SHAPE.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
+  if (Number.isNaN(t)) problems.push(`“${value}” is not a day for “${label}” (YYYY-MM-DD).`);
+  return Number.isNaN(t) ? undefined : t;
+}
