@@ -98,7 +98,7 @@ function loginForm(core: Core, csrf: string, values: LoginValues = {}, errors: R
 <div class="row"><div><label for="partnerId">Partner ID <span class="muted">(optional)</span></label><input id="partnerId" name="partnerId" inputmode="numeric" pattern="[0-9]*" value="${values.partnerId ?? ''}" aria-describedby="partner-help">${fieldError(errors, 'partnerId')}</div>
 <div><label for="siteId">Site ID <span class="muted">(optional)</span></label><input id="siteId" name="siteId" inputmode="numeric" pattern="[0-9]*" value="${values.siteId ?? ''}" aria-describedby="partner-help">${fieldError(errors, 'siteId')}</div></div>
 <p class="muted help" id="partner-help">Your company's number in Gatehouse (a super agent's tenant) and your site's. Leave them empty: your email finds them. Give them only if you work for more than one partner or site with the same email.</p>
-<button type="submit">Sign in</button></form></section>${passkeySignInSection(core, csrf)}
+<button type="submit">Sign in</button></form></section>${passkeySignInSection(core, csrf, values.next ?? null)}
 <p class="muted">Operators: the <a href="/console">admin console</a>. Developers: the <a href="/docs">API reference</a>.</p>`;
 }
 

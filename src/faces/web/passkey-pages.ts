@@ -18,6 +18,7 @@ import { ConfirmField, confirmBody, confirmLink } from './confirm.js';
 import { Html, type Notice, csrfField, html, page, when } from './html.js';
 import { PASSKEY_JS, PASSKEY_SCRIPT_PATH, PASSKEY_SCRIPT_TAG } from './passkey-script.js';
 import { FormId, sendPage } from './respond.js';
+import { safeReturnTo } from './return-to.js';
 import { sessionCaller, whoIs } from './session.js';
 
 const BASE = '/account/security/passkeys';
@@ -25,7 +26,7 @@ const Csrf = Type.String({ maxLength: 100 });
 const Plain = Type.Object({ _csrf: Csrf }, { additionalProperties: false });
 // A WebAuthn response as JSON text: a few kilobytes at most (attestation "none").
 const Ceremony = Type.String({ minLength: 2, maxLength: 16_000 });
-const AssertionForm = Type.Object({ _csrf: Csrf, assertion: Ceremony }, { additionalProperties: false });
+const AssertionForm = Type.Object({ _csrf: Csrf, assertion: Ceremony, next: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
 const StepForm = Type.Object({ _csrf: Csrf, assertion: Ceremony, trust: Type.Optional(Type.Literal('on')) }, { additionalProperties: false });
 const AttestationForm = Type.Object({ _csrf: Csrf, attestation: Ceremony, name: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
 const RenameForm = Type.Object({ _csrf: Csrf, name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
@@ -35,12 +36,12 @@ const Params = Type.Object({ id: FormId });
 const script = () => new Html(PASSKEY_SCRIPT_TAG);
 
 /** /login's part: the passkey button (shown by the script), its form, and the script. */
-export function passkeySignInSection(core: Core, csrf: string): Html {
+export function passkeySignInSection(core: Core, csrf: string, next: string | null): Html {
   if (!core.passkeys.enabled()) return html``;
   return html`<section class="card passkey" id="passkey-signin-card">
 <button type="button" class="secondary" id="passkey-signin" hidden data-passkey-get="/login/passkey/options" data-csrf="${csrf}" data-form="passkey-signin-form" data-status="passkey-status">Sign in with a passkey</button>
 <p class="muted notice-inline" id="passkey-status" role="status" hidden></p>
-<form method="post" action="/login/passkey" id="passkey-signin-form">${csrfField(csrf)}<input type="hidden" name="assertion"></form>
+<form method="post" action="/login/passkey" id="passkey-signin-form">${csrfField(csrf)}<input type="hidden" name="assertion">${next ? html`<input type="hidden" name="next" value="${next}">` : ''}</form>
 </section>${script()}`;
 }
 
@@ -83,9 +84,10 @@ ${passkeys.length ? html`<div id="passkey-list">${items}</div>` : html`<p class=
 interface Flow {
   token: string;
   step: string;
+  next?: string;
 }
 
-/** The sign-in in progress (login-pages.ts keeps it in gh_login): only its token and step are read here. */
+/** The sign-in in progress (login-pages.ts keeps it in gh_login): only its token, step and return-to are read here. */
 function readFlow(request: FastifyRequest): Flow | null {
   const raw = readCookie(request, LOGIN_FLOW);
   if (!raw) return null;
@@ -117,10 +119,11 @@ export const passkeyPages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
     return sendPage(reply, status, page({ title: 'Sign in', notice }, html`<p><a href="/login">Back to sign-in</a></p>`));
   }
 
-  function signIn(request: FastifyRequest, reply: FastifyReply, jwt: string, expiresAt: number) {
+  /** Signed in: to the page the sign-in started from (?next=, kept in the form or the flow), else /login, which sends on home. */
+  function signIn(request: FastifyRequest, reply: FastifyReply, jwt: string, expiresAt: number, next: unknown) {
     setCookie(request, reply, SESSION, jwt, { expires: new Date(expiresAt) });
     clearCookie(request, reply, LOGIN_FLOW, '/login');
-    return reply.redirect('/login', 303);
+    return reply.redirect(safeReturnTo(next) ?? '/login', 303);
   }
 
   // Sign-in steps: the login audit records them, the admin audit trail does not (issue 25's Decisions).
@@ -129,7 +132,7 @@ export const passkeyPages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
   app.post('/login/passkey', { config: { notAudited: 'login' }, schema: { hide: true, body: AssertionForm } }, async (request, reply) => {
     try {
       const result = await core.login.passkeySignIn(parse('assertion', request.body.assertion), request.ip);
-      return signIn(request, reply, result.jwtToken, result.expiresAt);
+      return signIn(request, reply, result.jwtToken, result.expiresAt, request.body.next);
     } catch (err) {
       if (!(err instanceof GatehouseError)) throw err;
       if (err.code === TwoFactorErrors.accountLocked) return failure(request, reply, 'This account is locked after too many wrong codes. Try again later.', 423);
@@ -169,7 +172,7 @@ export const passkeyPages: FastifyPluginAsync<{ core: Core }> = async (plain, { 
       return failure(request, reply, err.code === TwoFactorErrors.accountLocked ? 'This account is locked after too many wrong codes.' : 'This sign-in can no longer be completed. Please sign in again.', err.code === TwoFactorErrors.accountLocked ? 423 : 400);
     }
     if (result.verifiedToken) setCookie(request, reply, TRUSTED_DEVICE, result.verifiedToken, { maxAgeSeconds: TRUSTED_DEVICE_TTL_MS / 1000 });
-    return signIn(request, reply, result.jwtToken, result.expiresAt);
+    return signIn(request, reply, result.jwtToken, result.expiresAt, flow.next);
   });
 
   async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<Caller | null> {

@@ -122,8 +122,8 @@ for (const dialect of DIALECTS) {
       await server?.close();
     });
 
-    async function passwordSignIn(email = 'ada@acme.test', siteId = site) {
-      await page.goto(`${origin}/login`);
+    async function passwordSignIn(email = 'ada@acme.test', siteId = site, from = '/login') {
+      await page.goto(`${origin}${from}`);
       await page.fill('#email', email);
       await page.fill('#password', PASSWORD);
       await page.fill('#partnerId', String(partner));
@@ -205,6 +205,27 @@ for (const dialect of DIALECTS) {
       await browser.shoot(page, 'login-second-factor');
       await page.click('#passkey-step');
       await page.locator('#signed-in-email').waitFor();
+    });
+
+    it('both passkey sign-ins return to the page the sign-in started from (?next=)', async () => {
+      const from = `/login?next=${encodeURIComponent('/account/security?tab=1')}`;
+      await signOut();
+      await page.goto(`${origin}${from}`);
+      await page.locator('#passkey-signin').waitFor({ state: 'visible' });
+      await page.click('#passkey-signin');
+      await page.waitForURL(`${origin}/account/security?tab=1`);
+      await signOut();
+      await passwordSignIn('ada@acme.test', site, from);
+      await page.locator('#passkey-step').waitFor({ state: 'visible' });
+      await page.click('#passkey-step');
+      await page.waitForURL(`${origin}/account/security?tab=1`);
+      // Another host is never a return-to: the sign-in ends at home.
+      await signOut();
+      await page.goto(`${origin}/login?next=${encodeURIComponent('//evil.test/x')}`);
+      await page.locator('#passkey-signin').waitFor({ state: 'visible' });
+      await page.click('#passkey-signin');
+      await page.locator('#signed-in-email').waitFor();
+      assert.ok(page.url().startsWith(origin), page.url());
     });
 
     it('refuses a replayed assertion', async () => {
