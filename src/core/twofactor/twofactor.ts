@@ -167,7 +167,11 @@ export function createTwoFactor({ db, statements, state, sealer }: CoreDeps, ten
       // Someone else's reset (an admin's) also succeeds on passkeys alone: its removal event takes them (core.ts).
       const reset = caller.accountId !== target.id;
       if (!removed && !(reset && (await otherFactors(target.id)) > 0)) throw notFound('2FA config');
+      // A backup code stands in for a lost second factor, so it goes when none is left: always on a
+      // reset (which takes the passkeys too), and on one's own removal unless a passkey remains.
+      const backupRevoked = (reset || (await otherFactors(target.id)) === 0) && (await backupCodes.revoke(target.id));
       await announce(caller, ip, { type: 'removal', accountId: target.id, tenantId: target.tenantId });
+      if (backupRevoked) await announce(caller, ip, { type: 'backup_code_revoked', accountId: target.id, tenantId: target.tenantId });
     },
 
     async generateBackupCode(caller: Caller, accountId: number | undefined, kind: AccountKind, ip?: string): Promise<string> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DIALECTS, skipDialect } from '../../helpers/services.js';
-import { type World, startWorld } from './twofactor-world.js';
+import { type World, setUp2fa, startWorld } from './twofactor-world.js';
 
 const CODE = /^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{12}$/;
 
@@ -66,6 +66,20 @@ for (const dialect of DIALECTS) {
       const v2 = await w.api('PUT', '/global/agent2faBackupCode', agent.headers);
       assert.equal(await use(agent.id, v1.body.code), false);
       assert.equal(await use(agent.id, v2.body.code), true);
+    });
+
+    test('turning the TOTP off with no other factor left revokes the backup code, and so does an admin\'s reset', async () => {
+      for (const by of ['self', 'admin'] as const) {
+        const agent = await w.newAgent();
+        await setUp2fa(w, agent);
+        const { code } = (await w.api('POST', '/global/agent2faBackupCode:generate', agent.headers)).body;
+        const removed = await w.api('DELETE', `/global/agent2faConfigs/${agent.id}`, by === 'self' ? agent.headers : w.admin);
+        assert.equal(removed.status, 200, by);
+        // (The removal also ended the agent's sessions, so the table is read directly.)
+        const left = await w.server.runtime.storage.db.selectFrom('twofactor_backup_codes').select('account_id').where('account_id', '=', agent.id).execute();
+        assert.deepEqual(left, [], by);
+        assert.equal(await use(agent.id, code), false, `${by}: the old backup code no longer signs in`);
+      }
     });
 
     test('a code is stored only as a hash', async () => {
