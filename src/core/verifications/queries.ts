@@ -46,16 +46,6 @@ export interface Opening {
   detail: string;
 }
 
-/** A delivery's outcome, as the request records it. */
-export interface Delivery {
-  status: string;
-  provider: string;
-  providerId: string | null;
-  error: string | null;
-  /** The detail of the 'delivery' event. */
-  detail: string;
-}
-
 /** The message a send stores in the development outbox as its delivery (Channel.local). */
 export interface OutboxDelivery {
   from: string | null;
@@ -82,7 +72,6 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
        status = case when code_hash = ? then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
      where request_id = ? and tenant_id = ? and status = 'pending' and attempts < ${max} and expires_at > ?
      returning attempts, status, channel`;
-  const deliveredSql = 'update verifications set delivery_status = ?, provider = ?, provider_id = ?, delivery_error = ? where request_id = ?';
   const newest = statements.prepare<{ request_id: string }>(
     // The newest live code; when none is live, the newest of all says why (verified, expired…).
     `select request_id from verifications where ${RECIPIENT} order by case when status = 'pending' then 0 else 1 end, created_at desc, id desc limit 1`,
@@ -100,7 +89,6 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
 
   let open: (o: Opening, outbox?: OutboxDelivery, job?: QueuedDelivery) => Promise<boolean>;
   let count: (requestId: string, tenantId: number, now: number, hash: string) => Promise<Counted | undefined>;
-  let delivered: (requestId: string, tenantId: number, d: Delivery, now: number) => Promise<unknown>;
 
   if (dialect === 'postgres') {
     // The functions plan their own statements (migrations 0011 and 0012).
@@ -117,8 +105,6 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
        select attempts, status, channel from c`,
     );
     count = (requestId, tenantId, now, hash) => counting.get(now, hash, requestId, tenantId);
-    const delivering = statements.prepare(`with d as (${deliveredSql} returning request_id, tenant_id) ${EVENT} select request_id, tenant_id, 'delivery', ?, ? from d`);
-    delivered = (requestId, tenantId, d, now) => delivering.run(d.status, d.provider, d.providerId, d.error, requestId, d.detail, now);
     open = async (o, outbox, job) => {
       const params = [o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.guardUntil, o.bucket?.key ?? null, o.bucket?.max ?? null, o.bucket?.intervalMs ?? null, o.detail];
       const row = outbox
@@ -170,11 +156,6 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
       }
       return row;
     };
-    const delivering = statements.prepare(deliveredSql);
-    delivered = async (requestId, tenantId, d, now) => {
-      await delivering.run(d.status, d.provider, d.providerId, d.error, requestId);
-      await record(requestId, tenantId, [{ type: 'delivery', detail: d.detail }], now);
-    };
   }
 
   return {
@@ -184,8 +165,6 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
      * and the 'delivery' event; with `job`, its delivery job (core/queue), in the same transaction. False (and nothing written, nothing delivered) when the bucket was empty.
      */
     open: (o: Opening, outbox?: OutboxDelivery, job?: QueuedDelivery) => open(o, outbox, job),
-    /** The delivery's outcome on the request, with its 'delivery' event. */
-    delivered: (requestId: string, tenantId: number, d: Delivery, now: number) => delivered(requestId, tenantId, d, now),
     newest: (tenantId: number, service: string, to: string) => newest.get(tenantId, service, to),
     /**
      * Counts one attempt on a request that is still live (with its 'verify' event), and ends it when
