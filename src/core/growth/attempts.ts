@@ -4,26 +4,19 @@
  * after delivery_attempts are pruned equals the one before. A try is a row of delivery_attempts, or a
  * send delivered to the development outbox (its one try is the request's own).
  *
- * Whole days come from the counters; the parts of a day at either end of a range that does not start
- * or end on a day's edge are counted from raw rows, as usage.ts does for sends.
+ * Whole days come from the counters, the ends of the range from raw rows (report-days.ts), as usage.ts
+ * does for sends.
  */
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../../storage/database.js';
+import { type UsageScope, dayParts, dayText, scopeOf } from './report-days.js';
 import { DAY_MS } from './retention.js';
-import type { UsageScope } from './usage.js';
 
 export interface AttemptRow {
   day: string;
   channel: string;
   count: number;
 }
-
-const scopeOf = (alias: 'v' | 'a', scope: UsageScope): RawBuilder<boolean> =>
-  'tenantId' in scope
-    ? sql<boolean>`${sql.ref(`${alias}.tenant_id`)} = ${scope.tenantId} and t.id = ${scope.tenantId}`
-    : sql<boolean>`t.path like ${scope.pathPrefix + '%'}`;
-
-const dayText = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
 /** The tries of the sends made in [startTime, endTime], counted from raw rows. */
 export async function rawAttempts(db: Db, scope: UsageScope, startTime: number, endTime: number): Promise<AttemptRow[]> {
@@ -55,13 +48,10 @@ export async function rawAttempts(db: Db, scope: UsageScope, startTime: number, 
 
 /** The same, from the roll-up. */
 export async function attemptReport(db: Db, scope: UsageScope, startTime: number, endTime: number): Promise<AttemptRow[]> {
-  const first = Math.ceil(startTime / DAY_MS);
-  const last = Math.floor((endTime + 1) / DAY_MS);
-  if (first >= last) return rawAttempts(db, scope, startTime, endTime);
-  const edges = [
-    startTime < first * DAY_MS ? rawAttempts(db, scope, startTime, first * DAY_MS - 1) : [],
-    last * DAY_MS <= endTime ? rawAttempts(db, scope, last * DAY_MS, endTime) : [],
-  ];
+  const parts = dayParts(startTime, endTime);
+  if (!parts) return rawAttempts(db, scope, startTime, endTime);
+  const { first, last } = parts;
+  const edges = parts.edges.map(([from, to]) => rawAttempts(db, scope, from, to));
   const rolled = await db
     .selectFrom('attempts_daily as a')
     .innerJoin('tenants as t', 't.id', 'a.tenant_id')

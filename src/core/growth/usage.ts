@@ -8,8 +8,9 @@
  * to expired, as the raw report's effective status does; the parts of a day at either end of a range
  * that does not start or end on a day's edge are counted from raw rows.
  */
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../../storage/database.js';
+import { type UsageScope, dayParts, dayText, scopeOf } from './report-days.js';
 import { DAY_MS } from './retention.js';
 
 export interface UsageRow {
@@ -19,19 +20,8 @@ export interface UsageRow {
   count: number;
 }
 
-/** Whose sends: one tenant, or every tenant whose path starts with a prefix (its sub-accounts). */
-export type UsageScope = { tenantId: number } | { pathPrefix: string };
-
 /** A pending code past its timeout is reported as expired, whether or not anyone tried it since. */
 const effectiveStatus = (now: number) => sql<string>`case when v.status = 'pending' and v.expires_at <= ${sql.lit(now)} then 'expired' else v.status end`;
-
-// One tenant is named on both sides of the join: SQLite otherwise scanned every tenant first.
-const scopeOf = (alias: 'v' | 'u', scope: UsageScope): RawBuilder<boolean> =>
-  'tenantId' in scope
-    ? sql<boolean>`${sql.ref(`${alias}.tenant_id`)} = ${scope.tenantId} and t.id = ${scope.tenantId}`
-    : sql<boolean>`t.path like ${scope.pathPrefix + '%'}`;
-
-const dayText = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
 /** The report counted from raw rows over [startTime, endTime] (what it was before roll-ups). */
 export async function rawUsage(db: Db, scope: UsageScope, startTime: number, endTime: number, now: number): Promise<UsageRow[]> {
@@ -51,10 +41,9 @@ export async function rawUsage(db: Db, scope: UsageScope, startTime: number, end
 
 /** The same report from the roll-ups. */
 export async function usageReport(db: Db, scope: UsageScope, startTime: number, endTime: number, now: number): Promise<UsageRow[]> {
-  // Whole days [first, last): from the counters; the rest at either end from raw rows.
-  const first = Math.ceil(startTime / DAY_MS);
-  const last = Math.floor((endTime + 1) / DAY_MS);
-  if (first >= last) return rawUsage(db, scope, startTime, endTime, now);
+  const parts = dayParts(startTime, endTime);
+  if (!parts) return rawUsage(db, scope, startTime, endTime, now);
+  const { first, last } = parts;
   const counts = new Map<string, UsageRow>();
   const add = (day: string, channel: string, status: string, n: number) => {
     const key = `${day} ${channel} ${status}`;
@@ -62,10 +51,7 @@ export async function usageReport(db: Db, scope: UsageScope, startTime: number, 
     if (row) row.count += n;
     else counts.set(key, { day, channel, status, count: n });
   };
-  const edges = [
-    startTime < first * DAY_MS ? rawUsage(db, scope, startTime, first * DAY_MS - 1, now) : [],
-    last * DAY_MS <= endTime ? rawUsage(db, scope, last * DAY_MS, endTime, now) : [],
-  ];
+  const edges = parts.edges.map(([from, to]) => rawUsage(db, scope, from, to, now));
   const rolled = db
     .selectFrom('usage_daily as u')
     .innerJoin('tenants as t', 't.id', 'u.tenant_id')
