@@ -139,6 +139,19 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await counts(), [['expired', 1], ['pending', 0]]);
     });
 
+    it('looks at a table that had nothing past its age again only an hour later; a backlog is drained at once', async () => {
+      const retention = createRetention(storage.db, dialect, DAYS);
+      await retention.prune({ now: NOW });
+      // Rows that grow old meanwhile wait for the next look...
+      for (let i = 0; i < 5; i++) await row('outbox_messages', NOW - 30 * DAY_MS - i);
+      assert.equal((await retention.prune({ now: NOW, batch: 2 }))!.deleted['outbox_messages'], undefined, 'idle since the first pass');
+      // ...which drains them in as many batches as they take (another node's first look, here).
+      const fresh = createRetention(storage.db, dialect, DAYS);
+      assert.equal((await fresh.prune({ now: NOW, batch: 2 }))!.deleted['outbox_messages'], 5);
+      await row('outbox_messages', NOW - 30 * DAY_MS);
+      assert.equal((await fresh.prune({ now: NOW, batch: 2 }))!.deleted['outbox_messages'], undefined, 'drained, so idle for an hour');
+    });
+
     it('lets one node prune at a time: a second node finds the lease taken', async () => {
       const first = createRetention(storage.db, dialect, DAYS, 'node-a');
       const second = createRetention(storage.db, dialect, DAYS, 'node-b');
