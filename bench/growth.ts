@@ -321,6 +321,12 @@ async function runDialect(dialect: Dialect): Promise<void> {
   const full = await site(dialect, `${label} full`);
   try {
     const free = await freeBytes(dialect, full.dataDir, full.sql);
+    // Without autovacuum nothing is analyzed or vacuumed: plans made on empty tables and the dead row
+    // versions of every counter update stay, and the full database measures that, not its size.
+    if (dialect === 'postgres') {
+      const av = (await full.sql.all<{ autovacuum: string }>('show autovacuum'))[0]?.autovacuum;
+      log(`PostgreSQL: autovacuum is ${av}${av === 'on' ? '' : ' (WARNING: production runs it; turn it on for this bench: alter system set autovacuum = on; select pg_reload_conf())'}`);
+    }
     const need = rows * BYTES_PER_ROW + BACKLOG * BYTES_PER_ROW;
     log(`${label}: ${rows.toLocaleString('en')} rows need about ${(need / 1e9).toFixed(1)} GB; ${(free / 1e9).toFixed(1)} GB free`);
     if (need * 1.2 > free) throw new Error(`not enough free disk for ${label}: about ${(need / 1e9).toFixed(1)} GB needed, ${(free / 1e9).toFixed(1)} GB free (set GROWTH_ROWS lower)`);
