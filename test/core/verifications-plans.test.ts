@@ -49,7 +49,6 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
       await q.count(`OTP${'f'.repeat(32)}`, 1, Date.now(), 'h');
       await q.state(`OTP${'f'.repeat(32)}`, 1);
       await q.newest(1, 's', '+15550000001');
-      await q.delivered(`OTP${'f'.repeat(32)}`, 1, { status: 'delivered', provider: 'p', providerId: null, error: null, detail: 'd' }, 0);
     }
     // The usage roll-up's triggers are off for this bulk insert: one transaction bumping the same
     // counter 300k times is quadratic on PostgreSQL (docs/operations.md, "Roll-ups"), and this test
@@ -72,7 +71,6 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
       count: () => q.count(known, 1, Date.now(), 'wrong'),
       state: () => q.state(known, 1),
       newest: () => q.newest(1, 's', '+12000000005'),
-      delivered: () => q.delivered(known, 1, { status: 'delivered', provider: 'p', providerId: null, error: null, detail: 'd' }, 0),
     };
     // Counted rows, not time: a wrong plan read every row of the tenant (25 ms here, 170–340 ms on
     // a loaded machine), which a time limit generous enough for a loaded machine let pass.
