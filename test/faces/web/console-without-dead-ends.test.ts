@@ -314,7 +314,10 @@ for (const dialect of DIALECTS) {
       ]) {
         assert.equal(await signIn(email!, password!, partnerId), 401);
         failures.push(await page.locator('.notice.error').innerText());
-        assert.equal(await page.locator('input[name=next]').getAttribute('value'), '/account/security', 'the return-to is kept across a failure');
+        // Kept by the password form and by the passkey form beside it.
+        for (const form of ['form[action="/login"]', '#passkey-signin-form']) {
+          assert.equal(await page.locator(`${form} input[name=next]`).getAttribute('value'), '/account/security', `the return-to is kept across a failure (${form})`);
+        }
       }
       assert.equal(new Set(failures).size, 1, `one uniform message: ${failures.join(' | ')}`);
       assert.match(failures[0]!, /Email or password is incorrect/);
