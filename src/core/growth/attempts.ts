@@ -9,7 +9,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../../storage/database.js';
-import { type UsageScope, dayParts, dayText, scopeOf } from './report-days.js';
+import { Tally, type UsageScope, dayParts, dayText, scopeOf } from './report-days.js';
 import { DAY_MS } from './retention.js';
 
 export interface AttemptRow {
@@ -41,9 +41,9 @@ export async function rawAttempts(db: Db, scope: UsageScope, startTime: number, 
     .select((eb) => ['v.channel', day.as('day'), eb.fn.countAll<number>().as('count')])
     .groupBy(['v.channel', day])
     .execute();
-  const counts = new Counts();
-  for (const r of [...(await queued), ...(await outbox)]) counts.add(dayText(Math.floor(Number(r.day))), r.channel, Number(r.count));
-  return counts.rows();
+  const counts = attemptTally();
+  for (const r of [...(await queued), ...(await outbox)]) counts.add({ day: dayText(Math.floor(Number(r.day))), channel: r.channel, count: Number(r.count) });
+  return counts.sorted();
 }
 
 /** The same, from the roll-up. */
@@ -61,21 +61,10 @@ export async function attemptReport(db: Db, scope: UsageScope, startTime: number
     .select((eb) => ['a.day', 'a.channel', eb.fn.sum<number>('a.count').as('count')])
     .groupBy(['a.day', 'a.channel'])
     .execute();
-  const counts = new Counts();
-  for (const r of rolled) counts.add(dayText(Number(r.day)), r.channel, Number(r.count));
-  for (const part of await Promise.all(edges)) for (const r of part) counts.add(r.day, r.channel, r.count);
-  return counts.rows();
+  const counts = attemptTally();
+  for (const r of rolled) counts.add({ day: dayText(Number(r.day)), channel: r.channel, count: Number(r.count) });
+  for (const part of await Promise.all(edges)) for (const r of part) counts.add(r);
+  return counts.sorted();
 }
 
-class Counts {
-  private readonly map = new Map<string, AttemptRow>();
-  add(day: string, channel: string, n: number) {
-    const row = this.map.get(`${day} ${channel}`);
-    if (row) row.count += n;
-    else this.map.set(`${day} ${channel}`, { day, channel, count: n });
-  }
-  rows(): AttemptRow[] {
-    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    return [...this.map.values()].filter((r) => r.count !== 0).sort((a, b) => cmp(a.day, b.day) || cmp(a.channel, b.channel));
-  }
-}
+const attemptTally = () => new Tally<AttemptRow>(['day', 'channel']);

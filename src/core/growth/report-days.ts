@@ -17,6 +17,27 @@ export const scopeOf = (alias: string, scope: UsageScope): RawBuilder<boolean> =
 
 export const dayText = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
+/**
+ * A report's rows summed by their text fields (every field but `count`), the rows that sum to 0 left
+ * out, in the order of those fields: the roll-up's whole days and the raw ends add into one answer.
+ */
+export class Tally<R extends { count: number }> {
+  private readonly rows = new Map<string, R>();
+  constructor(private readonly fields: ReadonlyArray<Exclude<keyof R, 'count'> & string>) {}
+
+  add(row: R): void {
+    const key = this.fields.map((f) => row[f]).join(' ');
+    const had = this.rows.get(key);
+    if (had) had.count += row.count;
+    else this.rows.set(key, { ...row });
+  }
+
+  sorted(): R[] {
+    const cmp = (a: unknown, b: unknown) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
+    return [...this.rows.values()].filter((r) => r.count !== 0).sort((a, b) => this.fields.reduce((c, f) => c || cmp(a[f], b[f]), 0));
+  }
+}
+
 /** [startTime, endTime] as whole days [first, last) and the raw ranges left at either end; null when it holds no whole day. */
 export function dayParts(startTime: number, endTime: number): { first: number; last: number; edges: Array<[number, number]> } | null {
   const first = Math.ceil(startTime / DAY_MS);

@@ -10,7 +10,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../../storage/database.js';
-import { type UsageScope, dayParts, dayText, scopeOf } from './report-days.js';
+import { Tally, type UsageScope, dayParts, dayText, scopeOf } from './report-days.js';
 import { DAY_MS } from './retention.js';
 
 export interface UsageRow {
@@ -36,7 +36,9 @@ export async function rawUsage(db: Db, scope: UsageScope, startTime: number, end
     .select((eb) => ['v.channel', status.as('status'), day.as('day'), eb.fn.countAll<number>().as('count')])
     .groupBy(['v.channel', status, day])
     .execute();
-  return sorted(rows.map((r) => ({ day: dayText(Math.floor(Number(r.day))), channel: r.channel, status: r.status, count: Number(r.count) })));
+  const counts = usageTally();
+  for (const r of rows) counts.add({ day: dayText(Math.floor(Number(r.day))), channel: r.channel, status: r.status, count: Number(r.count) });
+  return counts.sorted();
 }
 
 /** The same report from the roll-ups. */
@@ -44,13 +46,8 @@ export async function usageReport(db: Db, scope: UsageScope, startTime: number, 
   const parts = dayParts(startTime, endTime);
   if (!parts) return rawUsage(db, scope, startTime, endTime, now);
   const { first, last } = parts;
-  const counts = new Map<string, UsageRow>();
-  const add = (day: string, channel: string, status: string, n: number) => {
-    const key = `${day} ${channel} ${status}`;
-    const row = counts.get(key);
-    if (row) row.count += n;
-    else counts.set(key, { day, channel, status, count: n });
-  };
+  const counts = usageTally();
+  const add = (day: string, channel: string, status: string, count: number) => counts.add({ day, channel, status, count });
   const edges = parts.edges.map(([from, to]) => rawUsage(db, scope, from, to, now));
   const rolled = db
     .selectFrom('usage_daily as u')
@@ -78,10 +75,7 @@ export async function usageReport(db: Db, scope: UsageScope, startTime: number, 
     add(dayText(Math.floor(Number(r.day))), r.channel, 'expired', Number(r.count));
   }
   for (const part of await Promise.all(edges)) for (const r of part) add(r.day, r.channel, r.status, r.count);
-  return sorted([...counts.values()].filter((r) => r.count !== 0));
+  return counts.sorted();
 }
 
-function sorted(rows: UsageRow[]): UsageRow[] {
-  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return rows.sort((a, b) => cmp(a.day, b.day) || cmp(a.channel, b.channel) || cmp(a.status, b.status));
-}
+const usageTally = () => new Tally<UsageRow>(['day', 'channel', 'status']);
