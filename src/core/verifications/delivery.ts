@@ -91,8 +91,10 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
     return { status: status!, expires_at: Number(expiresAt) };
   };
 
-  /** A report awaited only where one can come: Twilio with a public URL for its callbacks. */
-  const reportable = (r: DeliveryReceipt) => settings.reportTimeoutMs > 0 && r.provider === 'twilio' && r.providerId !== null && config.publicUrl !== null;
+  /** Twilio reports on a message or call only where it has a public URL to call back. */
+  const reportCanCome = (r: DeliveryReceipt): r is DeliveryReceipt & { providerId: string } => r.provider === 'twilio' && r.providerId !== null && config.publicUrl !== null;
+  /** A report awaited (before falling back) only where one can come and a wait is set. */
+  const reportable = (r: DeliveryReceipt) => settings.reportTimeoutMs > 0 && reportCanCome(r);
 
   async function handle(job: ClaimedJob): Promise<Outcome> {
     const { stages, service = '' } = JSON.parse(job.payload ?? '{"stages":[]}') as CodePayload;
@@ -142,11 +144,10 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
       detail: `${stage.channel} ${r.provider}: ${outcome === 'accepted' ? r.status : outcome}${error ? `: ${error}` : ''}`.slice(0, 500),
     };
     const facts = { requestId, service, channel: stage.channel, to: stage.to };
-    // Accepted with nothing to wait for (no report awaited, none to look for): the job ends with the
+    // Accepted with no report to come (so none to wait for or look for): the job ends with the
     // attempt's own statement. The tenant hears first: a crash between them delivers again and tells
     // it twice, never not at all.
-    const awaitsReport = r.providerId !== null && config.publicUrl !== null && r.provider === 'twilio';
-    if (attemptedAndDone && outcome === 'accepted' && !awaitsReport && !(hasNext && reportable(r))) {
+    if (attemptedAndDone && outcome === 'accepted' && !reportCanCome(r)) {
       await events.sent(tenantId!, facts, { status: r.status, provider: r.provider, providerId: r.providerId, error: null });
       const ended = (await attemptedAndDone(attempt, job)) > 0;
       metrics.deliveryAttempt(stage.channel, r.provider, outcome);
@@ -157,7 +158,7 @@ export function codeDelivery({ statements, dialect, config, metrics }: CoreDeps,
     // The tenant hears of a channel's acceptance, and of the delivery's final failure, once each.
     if (outcome === 'accepted') await events.sent(tenantId!, facts, { status: r.status, provider: r.provider, providerId: r.providerId, error: null });
     else if (outcome === 'failed' && !hasNext) await events.sent(tenantId!, facts, { status: 'failed', provider: r.provider, providerId: r.providerId, error });
-    if (outcome === 'accepted' && r.providerId !== null && config.publicUrl !== null && r.provider === 'twilio') {
+    if (outcome === 'accepted' && reportCanCome(r)) {
       const early = await applyEarlyReport(requestId, r.providerId);
       if (early?.status === 'delivered') return { type: 'ok' };
       if (early && hasNext) return { type: 'wait', ms: 0, note: r.providerId };
