@@ -7,7 +7,17 @@ import { GatehouseError } from '../errors.js';
 import type { Limits } from '../limits/limits.js';
 import { VerificationErrors } from './errors.js';
 import { attemptReport } from '../growth/attempts.js';
+import type { UsageScope } from '../growth/report-days.js';
 import { usageReport } from '../growth/usage.js';
+
+/** A usage report's range and whose sends it counts (reportScope). */
+interface ReportQuery {
+  startTime: number;
+  endTime: number;
+  accountSid?: string;
+  subAccounts?: boolean;
+  everyTenant?: boolean;
+}
 
 export interface SdrSearch {
   page: number;
@@ -124,12 +134,17 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
     return { ...toSdr(row), events: events.map((e) => ({ type: e.type, detail: e.detail, time: Number(e.created_at) })), deliveryAttempts };
   }
 
-  /** Sends counted by channel, status and UTC day over [startTime, endTime], from the roll-ups (core/growth/usage.ts). */
-  async function usage(caller: Caller, query: { startTime: number; endTime: number; accountSid?: string; subAccounts?: boolean; everyTenant?: boolean }) {
+  /** Whose sends a report counts: the tenant named, with its sub-accounts or not, or every tenant in reach. */
+  async function reportScope(caller: Caller, query: ReportQuery): Promise<UsageScope> {
     const { scope } = await scoped(caller, query.accountSid, query.subAccounts, query.everyTenant);
     // Every tenant in reach (the console's default): the caller's whole tree, or every tenant for an admin.
-    const over = scope === null ? { pathPrefix: caller.role === 'admin' ? '' : caller.tenantPath } : query.subAccounts ? { pathPrefix: scope.path } : { tenantId: scope.id };
-    return usageReport(db, over, query.startTime, query.endTime, Date.now());
+    if (scope === null) return { pathPrefix: caller.role === 'admin' ? '' : caller.tenantPath };
+    return query.subAccounts ? { pathPrefix: scope.path } : { tenantId: scope.id };
+  }
+
+  /** Sends counted by channel, status and UTC day over [startTime, endTime], from the roll-ups (core/growth/usage.ts). */
+  async function usage(caller: Caller, query: ReportQuery) {
+    return usageReport(db, await reportScope(caller, query), query.startTime, query.endTime, Date.now());
   }
 
   /**
@@ -137,10 +152,9 @@ export function createRecords({ db }: CoreDeps, limits: Limits) {
    * a send that fell back counts once in usage (by its first channel) and once here per try of each
    * channel. A code delivered to the development outbox is one try.
    */
-  async function attemptUsage(caller: Caller, query: { startTime: number; endTime: number; accountSid?: string; subAccounts?: boolean }) {
-    const { scope } = await scoped(caller, query.accountSid, query.subAccounts);
+  async function attemptUsage(caller: Caller, query: Omit<ReportQuery, 'everyTenant'>) {
     // From the roll-up (core/growth/attempts.ts): the same after delivery_attempts are pruned.
-    return attemptReport(db, query.subAccounts ? { pathPrefix: scope!.path } : { tenantId: scope!.id }, query.startTime, query.endTime);
+    return attemptReport(db, await reportScope(caller, query), query.startTime, query.endTime);
   }
 
   return { search, get, usage, attemptUsage };
