@@ -626,12 +626,15 @@ for (const dialect of DIALECTS) {
           const webhook = (await must('webhook', api('POST', `/admin/tenants/${site.id}/webhooks`, w.admin, { url: 'https://127.0.0.1:9/audit', events: ['login.unlocked'] }))).id as string;
           // An unlock raises login.unlocked only for a locked account: the event is raised as the lock would.
           await core.events.unlocked(site.id, (await account('agent')).id, 'operator');
+          // A resend while a worker posts the delivery is refused (409), so the recipe waits for the first attempt
+          // to end: its job queued again for the retry 5 s later.
           for (let i = 0; i < 200; i++) {
             const [delivery] = (await must('deliveries', api('GET', `/admin/webhooks/${webhook}/deliveries`, w.admin))).deliveries;
-            if (delivery) return { webhook, delivery: delivery.id as string };
+            const job = delivery && delivery.attempts >= 1 && (await db.selectFrom('delivery_jobs').select('state').where('key', '=', `webhook:${delivery.id}`).executeTakeFirst());
+            if (job && job.state === 'queued') return { webhook, delivery: delivery.id as string };
             await new Promise((r) => setTimeout(r, 50));
           }
-          throw new Error('no delivery of login.unlocked within 10 s');
+          throw new Error('no attempted delivery of login.unlocked within 10 s');
         },
       };
 
