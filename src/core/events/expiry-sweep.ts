@@ -10,12 +10,14 @@
  * A webhook hears of codes that expire after it was registered, not of older ones. While no webhook
  * listens for verification.expired, the sweep reads one small table and writes nothing.
  */
+import { sql } from 'kysely';
 import type { CoreDeps } from '../context.js';
 import type { Queue } from '../queue/queue.js';
 import { WEBHOOK_JOB } from './delivery.js';
 import { eventBody } from './catalogue.js';
 import { newMessageId } from './signing.js';
 import { subscribes } from './webhooks.js';
+import { expiring } from '../verifications/tables.js';
 
 const CURSOR = 'webhooks.expired_swept_until';
 /** How often: verification.expired fires within about this long of the expiry. */
@@ -51,7 +53,7 @@ export function expirySweep({ db }: CoreDeps, queue: Queue) {
           .select(['v.request_id', 'v.service', 'v.channel', 'v.to', 'v.attempts', 'v.expires_at', 't.sid'])
           .where('v.tenant_id', '=', tenantId)
           .where('v.created_at', '>', since - MAX_TIMEOUT_MS)
-          .where('v.status', '=', 'pending')
+          .where(sql<boolean>`${sql.raw(expiring('v.'))}`)
           .where('v.expires_at', '>', since)
           .where('v.expires_at', '<=', now)
           .execute();

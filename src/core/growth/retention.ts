@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../storage/database.js';
+import { expiring } from '../verifications/tables.js';
 
 export type RetentionKind = 'verifications' | 'deliveries' | 'loginAudit' | 'adminAudit' | 'calls' | 'sipStatistics' | 'outbox';
 
@@ -104,7 +105,7 @@ export function createRetention(db: Db, dialect: 'sqlite' | 'postgres', days: Re
    * pass gets them) and the counters go to shard 16, so the pass waits on no request.
    */
   async function expireBatch(now: number, batch: number): Promise<number> {
-    const pick = sql`select id from verifications where status = 'pending' and expires_at <= ${now} order by expires_at limit ${batch}`;
+    const pick = sql`select id from verifications where ${sql.raw(expiring())} and expires_at <= ${now} order by expires_at limit ${batch}`;
     if (dialect === 'sqlite') {
       const r = await sql`update verifications set status = 'expired' where id in (${pick}) and status = 'pending'`.execute(db);
       return Number(r.numAffectedRows ?? 0);

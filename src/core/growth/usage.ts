@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../storage/database.js';
 import { Tally, type UsageScope, dayParts, dayText, scopeOf } from './report-days.js';
 import { DAY_MS } from './retention.js';
+import { expiring } from '../verifications/tables.js';
 
 export interface UsageRow {
   day: string;
@@ -62,7 +63,7 @@ export async function usageReport(db: Db, scope: UsageScope, startTime: number, 
     .selectFrom('verifications as v')
     .innerJoin('tenants as t', 't.id', 'v.tenant_id')
     .where(scopeOf('v', scope))
-    .where(sql<boolean>`v.status = 'pending'`)
+    .where(sql<boolean>`${sql.raw(expiring('v.'))}`)
     .where('v.expires_at', '<=', now)
     .where('v.created_at', '>=', first * DAY_MS)
     .where('v.created_at', '<', last * DAY_MS)

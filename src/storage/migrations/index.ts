@@ -28,6 +28,7 @@ import * as m0023 from './0023_credential_inventory.js';
 import * as m0024 from './0024_admin_changes.js';
 import * as m0025 from './0025_growth.js';
 import * as m0027 from './0027_delivery_followups.js';
+import * as m0028 from './0028_expiry_index.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -55,6 +56,7 @@ const migrations: Record<string, Migration> = {
   '0024_admin_changes': m0024,
   '0025_growth': m0025,
   '0027_delivery_followups': m0027,
+  '0028_expiry_index': m0028,
 };
 
 export const migrationProvider: MigrationProvider = {
