@@ -12,7 +12,7 @@ import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { parseDatabaseUrl } from '../../../src/config.js';
 import type { Caller } from '../../../src/core/callers.js';
 import type { CoreDeps } from '../../../src/core/context.js';
-import { DAY_MS, createRetention } from '../../../src/core/growth/retention.js';
+import { DAY_MS, RETENTION, createRetention } from '../../../src/core/growth/retention.js';
 import { attemptReport } from '../../../src/core/growth/attempts.js';
 import { usageReport } from '../../../src/core/growth/usage.js';
 import type { Limits } from '../../../src/core/limits/limits.js';
@@ -108,13 +108,21 @@ for (const dialect of DIALECTS) {
       assert.match(expiry, /verifications_pending_expiry/);
       // The locking pick runs once (an InitPlan), never once per pending row (a semi join).
       if (dialect === 'postgres') assert.doesNotMatch(expiry, /Semi Join|SubPlan/);
-      const batch = await plan({ sql: `select id from verifications where created_at < ${dialect === 'postgres' ? '$1' : '?'} and status <> 'pending' order by id limit 500`, parameters: [END - 30 * DAY_MS] });
-      assert.match(batch, dialect === 'postgres' ? /Index Scan using verifications_pkey/ : /SCAN verifications(?! USING TEMP)/);
-      assert.doesNotMatch(batch, /Sort|TEMP B-TREE/);
-      // delivery_reports is keyed by the provider's id: its batches walk delivery_reports_created.
-      const reports = await plan({ sql: `select created_at from delivery_reports where created_at < ${dialect === 'postgres' ? '$1' : '?'} order by created_at limit 500`, parameters: [END - 30 * DAY_MS] });
-      assert.match(reports, /delivery_reports_created/);
-      assert.doesNotMatch(reports, /Sort|TEMP B-TREE|Seq Scan|SCAN delivery_reports(?! USING)/);
+      // A walk of a real pass, in windows (30 days of the 60 are past their age): each window's read and its
+      // delete go through the walk's index, a window's rows at a time, never the whole table.
+      caught.length = 0;
+      const lines = RETENTION.filter((l) => l.table === 'verifications' || l.table === 'delivery_reports');
+      const walked = await createRetention(watched, dialect, { ...days, verifications: 30, deliveries: 30 }).prune({ now: END, lines });
+      assert.ok(walked && walked.deleted['verifications']! > 0 && walked.deleted['delivery_reports']! > 0, 'the pass deleted old rows of both');
+      for (const [table, index] of [['verifications', dialect === 'postgres' ? /verifications_pkey/ : /verifications/], ['delivery_reports', /delivery_reports_created/]] as const) {
+        const window = caught.find((q) => q.sql.startsWith('select max(') && q.sql.includes(`from "${table}" where`))!;
+        const remove = caught.find((q) => q.sql.startsWith(`delete from "${table}" where`) && q.sql.includes(' > '))!;
+        for (const q of [window, remove]) {
+          const text = await plan(q);
+          assert.match(text, index, `${table}: ${q.sql}\n${text}`);
+          assert.doesNotMatch(text, /Seq Scan|Sort|TEMP B-TREE|SCAN (verifications|delivery_reports)(?! USING)/, `${table}: ${q.sql}\n${text}`);
+        }
+      }
     });
 
     it("the usage report's tries read attempts_daily by its key", async () => {
