@@ -17,6 +17,38 @@ import { type TestDatabase, createTestDatabase, skipDialect } from '../helpers/s
 
 const ROWS = 300_000;
 
+/** The rows of verifications read so far by scans and index fetches, this connection's counts included. */
+async function rowsRead(storage: Storage): Promise<number> {
+  // The connection's counts reach the view when it next goes idle; this makes that happen now.
+  await sql`select pg_stat_force_next_flush()`.execute(storage.db);
+  const { rows } = await sql<{ n: string }>`select seq_tup_read + coalesce(idx_tup_fetch, 0) as n from pg_stat_user_tables where relname = 'verifications'`.execute(storage.db);
+  return Number(rows[0]!.n);
+}
+
+/**
+ * `count` codes of tenant 1 and service 's', request ids `prefix` + a number, to +1 (toBase + number). The
+ * usage roll-up's triggers are off for the bulk insert: one transaction bumping the same counter that often
+ * is quadratic on PostgreSQL (docs/operations.md, "Roll-ups"), and these tests are about plans, not counters.
+ */
+async function insertCodes(storage: Storage, prefix: string, status: 'pending' | 'verified', count: number, toBase: number): Promise<void> {
+  await sql`set session_replication_role = replica`.execute(storage.db);
+  await sql`insert into verifications (request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at, delivery_status)
+    select ${prefix} || lpad(g::text, 31, '0'), 1, 's', 'sms', '+1' || (${sql.lit(toBase)} + g), 'h', ${status}, ${status === 'pending' ? 0 : 1}, ${Date.now() + 600_000}, g, g, 'pending'
+    from generate_series(1, ${count}) g`.execute(storage.db);
+  await sql`set session_replication_role = origin`.execute(storage.db);
+}
+
+/** Rows each call read; each must read a handful (counted rows, not time: a loaded machine hides a slow plan). */
+async function assertFewRowsRead(storage: Storage, calls: Record<string, () => Promise<unknown>>): Promise<void> {
+  const read: Record<string, number> = {};
+  for (const [name, call] of Object.entries(calls)) {
+    const before = await rowsRead(storage);
+    await call();
+    read[name] = (await rowsRead(storage)) - before;
+  }
+  for (const [name, n] of Object.entries(read)) assert.ok(n <= 10, `${name} read ${n} rows: ${JSON.stringify(read)}`);
+}
+
 describe('hot statements on PostgreSQL planned on empty tables, run on full ones', { skip: await skipDialect('postgres') }, () => {
   let database: TestDatabase;
   let storage: Storage;
@@ -25,13 +57,6 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
   const id = () => `OTP${String(++n).padStart(32, '0')}`;
   const open = (to: string) => q.open({ requestId: id(), tenantId: 1, service: 's', channel: 'sms', to, codeHash: 'h', expiresAt: Date.now() + 60_000, now: Date.now(), guardUntil: null, bucket: { key: `default:1:${to}`, max: 1000, intervalMs: 1000 }, detail: 'd' });
 
-  /** The rows of verifications read so far by scans and index fetches, this connection's counts included. */
-  async function rowsRead(): Promise<number> {
-    // The connection's counts reach the view when it next goes idle; this makes that happen now.
-    await sql`select pg_stat_force_next_flush()`.execute(storage.db);
-    const { rows } = await sql<{ n: string }>`select seq_tup_read + coalesce(idx_tup_fetch, 0) as n from pg_stat_user_tables where relname = 'verifications'`.execute(storage.db);
-    return Number(rows[0]!.n);
-  }
 
   before(async () => {
     database = await createTestDatabase('postgres');
@@ -50,14 +75,7 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
       await q.state(`OTP${'f'.repeat(32)}`, 1);
       await q.newest(1, 's', '+15550000001');
     }
-    // The usage roll-up's triggers are off for this bulk insert: one transaction bumping the same
-    // counter 300k times is quadratic on PostgreSQL (docs/operations.md, "Roll-ups"), and this test
-    // is about the plans of the send's and verify's statements, not about the counters.
-    await sql`set session_replication_role = replica`.execute(storage.db);
-    await sql`insert into verifications (request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at, delivery_status)
-      select 'OTPb' || lpad(g::text, 31, '0'), 1, 's', 'sms', '+1' || (2000000000 + g), 'h', 'pending', 0, ${Date.now() + 600_000}, g, g, 'pending'
-      from generate_series(1, ${ROWS}) g`.execute(storage.db);
-    await sql`set session_replication_role = origin`.execute(storage.db);
+    await insertCodes(storage, 'OTPb', 'pending', ROWS, 2_000_000_000);
   });
   after(async () => {
     await storage.close();
@@ -72,15 +90,8 @@ describe('hot statements on PostgreSQL planned on empty tables, run on full ones
       state: () => q.state(known, 1),
       newest: () => q.newest(1, 's', '+12000000005'),
     };
-    // Counted rows, not time: a wrong plan read every row of the tenant (25 ms here, 170–340 ms on
-    // a loaded machine), which a time limit generous enough for a loaded machine let pass.
-    const read: Record<string, number> = {};
-    for (const [name, call] of Object.entries(calls)) {
-      const before = await rowsRead();
-      await call();
-      read[name] = (await rowsRead()) - before;
-    }
-    for (const [name, n] of Object.entries(read)) assert.ok(n <= 10, `${name} read ${n} rows: ${JSON.stringify(read)}`);
+    // A wrong plan read every row of the tenant (25 ms here, 170–340 ms on a loaded machine).
+    await assertFewRowsRead(storage, calls);
   });
 });
 
@@ -100,12 +111,6 @@ describe('hot statements on PostgreSQL after an analyze that saw no live code', 
   const id = () => `OTP${String(++n).padStart(32, '0')}`;
   const open = (to: string) => q.open({ requestId: id(), tenantId: 1, service: 's', channel: 'sms', to, codeHash: 'h', expiresAt: Date.now() + 60_000, now: Date.now(), guardUntil: null, bucket: null, detail: 'd' });
 
-  async function rowsRead(): Promise<number> {
-    await sql`select pg_stat_force_next_flush()`.execute(storage.db);
-    const { rows } = await sql<{ n: string }>`select seq_tup_read + coalesce(idx_tup_fetch, 0) as n from pg_stat_user_tables where relname = 'verifications'`.execute(storage.db);
-    return Number(rows[0]!.n);
-  }
-
   before(async () => {
     database = await createTestDatabase('postgres');
     storage = openStorage({ dialect: 'postgres', url: database.url }, { poolSize: 1 });
@@ -113,17 +118,10 @@ describe('hot statements on PostgreSQL after an analyze that saw no live code', 
     await sql`alter table verifications set (autovacuum_enabled = false)`.execute(storage.db);
     await sql`insert into tenants (sid, name, parent_id, path, created_at, updated_at) values ('AC1', 't', null, '/AC1/', 0, 0)`.execute(storage.db);
     q = verificationQueries(storage.statements, 'postgres', 5);
-    // Triggers off for the bulk inserts, as in the test above.
-    await sql`set session_replication_role = replica`.execute(storage.db);
-    await sql`insert into verifications (request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at, delivery_status)
-      select 'OTPa' || lpad(g::text, 31, '0'), 1, 's', 'sms', '+1' || (3000000000 + g), 'h', 'verified', 1, g + 300000, g, g, 'delivered'
-      from generate_series(1, 200000) g`.execute(storage.db);
+    await insertCodes(storage, 'OTPa', 'verified', 200_000, 3_000_000_000);
     // The analyze of a quiet hour: no live code at all.
     await sql`vacuum analyze verifications`.execute(storage.db);
-    await sql`insert into verifications (request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at, delivery_status)
-      select 'OTPb' || lpad(g::text, 31, '0'), 1, 's', 'sms', '+1' || (2000000000 + g), 'h', 'pending', 0, ${Date.now() + 600_000}, g, g, 'pending'
-      from generate_series(1, ${LIVE}) g`.execute(storage.db);
-    await sql`set session_replication_role = origin`.execute(storage.db);
+    await insertCodes(storage, 'OTPb', 'pending', LIVE, 2_000_000_000);
   });
   after(async () => {
     await storage.close();
@@ -138,12 +136,6 @@ describe('hot statements on PostgreSQL after an analyze that saw no live code', 
       state: () => q.state(`OTPb${'3'.padStart(31, '0')}`, 1),
       newest: () => q.newest(1, 's', '+12000000005'),
     };
-    const read: Record<string, number> = {};
-    for (const [name, call] of Object.entries(calls)) {
-      const before = await rowsRead();
-      await call();
-      read[name] = (await rowsRead()) - before;
-    }
-    for (const [name, n] of Object.entries(read)) assert.ok(n <= 10, `${name} read ${n} rows: ${JSON.stringify(read)}`);
+    await assertFewRowsRead(storage, calls);
   });
 });
