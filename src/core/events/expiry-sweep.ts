@@ -10,7 +10,6 @@
  * A webhook hears of codes that expire after it was registered, not of older ones. While no webhook
  * listens for verification.expired, the sweep reads one small table and writes nothing.
  */
-import { sql } from 'kysely';
 import type { CoreDeps } from '../context.js';
 import type { Queue } from '../queue/queue.js';
 import { WEBHOOK_JOB } from './delivery.js';
@@ -53,7 +52,7 @@ export function expirySweep({ db }: CoreDeps, queue: Queue) {
           .select(['v.request_id', 'v.service', 'v.channel', 'v.to', 'v.attempts', 'v.expires_at', 't.sid'])
           .where('v.tenant_id', '=', tenantId)
           .where('v.created_at', '>', since - MAX_TIMEOUT_MS)
-          .where(sql<boolean>`${sql.raw(expiring('v.'))}`)
+          .where(expiring('v.'))
           .where('v.expires_at', '>', since)
           .where('v.expires_at', '<=', now)
           .execute();

@@ -105,7 +105,7 @@ export function createRetention(db: Db, dialect: 'sqlite' | 'postgres', days: Re
    * pass gets them) and the counters go to shard 16, so the pass waits on no request.
    */
   async function expireBatch(now: number, batch: number): Promise<number> {
-    const pick = sql`select id from verifications where ${sql.raw(expiring())} and expires_at <= ${now} order by expires_at limit ${batch}`;
+    const pick = sql`select id from verifications where ${expiring()} and expires_at <= ${now} order by expires_at limit ${batch}`;
     if (dialect === 'sqlite') {
       const r = await sql`update verifications set status = 'expired' where id in (${pick}) and status = 'pending'`.execute(db);
       return Number(r.numAffectedRows ?? 0);
@@ -145,18 +145,19 @@ export function createRetention(db: Db, dialect: 'sqlite' | 'postgres', days: Re
   }
 
   /**
-   * Runs `step` until it says it is done, resting between steps as long as each took. True when it
-   * finished; false when it stopped early (onBatch said so, or the lease went to another node).
+   * Runs `step` until it says it is done, resting between steps as long as each took: the rows the steps
+   * counted, and whether it finished (not when onBatch stopped it or the lease went to another node).
    */
-  async function drain(table: string, step: () => Promise<{ n: number; done: boolean }>, onBatch: PruneOptions['onBatch'], total: { n: number }): Promise<boolean> {
+  async function drain(table: string, step: () => Promise<{ n: number; done: boolean }>, onBatch: PruneOptions['onBatch']): Promise<{ n: number; finished: boolean }> {
+    let total = 0;
     for (;;) {
       const started = performance.now();
       const { n, done } = await step();
-      total.n += n;
-      if (done) return true;
-      if (onBatch?.(table, n) === false) return false;
+      total += n;
+      if (done) return { n: total, finished: true };
+      if (onBatch?.(table, n) === false) return { n: total, finished: false };
       await rest(performance.now() - started);
-      if (!(await lease(Date.now()))) return false;
+      if (!(await lease(Date.now()))) return { n: total, finished: false };
     }
   }
 
@@ -167,14 +168,13 @@ export function createRetention(db: Db, dialect: 'sqlite' | 'postgres', days: Re
     if (!(await lease(Date.now()))) return null;
     try {
       const result: PruneResult = { expired: 0, deleted: {} };
-      const expired = { n: 0 };
       const expiry = async () => {
         const n = await expireBatch(options.now ?? Date.now(), batch);
         return { n, done: n < batch };
       };
-      const expiredAll = await drain('verifications', expiry, options.onBatch, expired);
+      const expired = await drain('verifications', expiry, options.onBatch);
       result.expired = expired.n;
-      if (!expiredAll) return result;
+      if (!expired.finished) return result;
       const present = new Set((await db.introspection.getTables()).map((t) => t.name));
       for (const line of options.lines ?? RETENTION) {
         const age = days[line.kind];
@@ -182,17 +182,16 @@ export function createRetention(db: Db, dialect: 'sqlite' | 'postgres', days: Re
         if ((idleUntil.get(line.table) ?? 0) > Date.now()) continue;
         const cutoff = now - age * DAY_MS;
         let after: number | null = null;
-        const deleted = { n: 0 };
         const window = async () => {
           const w = await deleteWindow(line, cutoff, after, batch);
           after = w.end;
           return { n: w.deleted, done: w.end === null };
         };
-        const walked = await drain(line.table, window, options.onBatch, deleted);
-        result.deleted[line.table] = (result.deleted[line.table] ?? 0) + deleted.n;
+        const walk = await drain(line.table, window, options.onBatch);
+        result.deleted[line.table] = (result.deleted[line.table] ?? 0) + walk.n;
+        if (!walk.finished) return result;
         // The whole walk is done: nothing is left past its age until rows grow older.
-        if (walked) idleUntil.set(line.table, Date.now() + IDLE_MS);
-        else return result;
+        idleUntil.set(line.table, Date.now() + IDLE_MS);
       }
       return result;
     } finally {

@@ -63,7 +63,7 @@ export async function usageReport(db: Db, scope: UsageScope, startTime: number, 
     .selectFrom('verifications as v')
     .innerJoin('tenants as t', 't.id', 'v.tenant_id')
     .where(scopeOf('v', scope))
-    .where(sql<boolean>`${sql.raw(expiring('v.'))}`)
+    .where(expiring('v.'))
     .where('v.expires_at', '<=', now)
     .where('v.created_at', '>=', first * DAY_MS)
     .where('v.created_at', '<', last * DAY_MS)

@@ -1,5 +1,5 @@
 /** The tables of one-time codes (Smart 2FA): verifications, their event records, limits, buckets, settings. */
-import type { ColumnType, Generated } from 'kysely';
+import { type ColumnType, type Generated, type RawBuilder, sql } from 'kysely';
 
 export type VerificationStatus = 'pending' | 'verified' | 'canceled' | 'expired' | 'failed';
 
@@ -9,7 +9,7 @@ export type VerificationStatus = 'pending' | 'verified' | 'canceled' | 'expired'
  * row; it is there because a send's and a verify's statements never write it, so PostgreSQL cannot pick
  * this index for them when its statistics make it look empty (migration 0028). `t`: a table alias.
  */
-export const expiring = (t = '') => `${t}status = 'pending' and ${t}attempts >= 0`;
+export const expiring = (t = ''): RawBuilder<boolean> => sql.raw(`${t}status = 'pending' and ${t}attempts >= 0`);
 
 export interface VerificationTable {
   id: Generated<number>;

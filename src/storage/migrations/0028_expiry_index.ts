@@ -6,7 +6,7 @@
  * of them on a 5-million-row table; bench/growth.ts measured verify at 7% of its empty-database rate).
  *
  * Its predicate now has a term no request's statement writes (`attempts >= 0`, true of every row), so
- * only the statements that ask for it by that predicate (core/verifications/tables.ts, EXPIRING) can
+ * only the statements that ask for it by that predicate (core/verifications/tables.ts, expiring()) can
  * use it, whatever the statistics say. SQLite's planner did not make the mistake; the index is the
  * same on both, so that the one predicate serves both.
  */
