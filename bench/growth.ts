@@ -447,12 +447,12 @@ async function pruningLatency(s: Site, end: number): Promise<void> {
   // As in the fill: on PostgreSQL a million updates of one counter row in one transaction leave a chain
   // of row versions that each next update walks (quadratic: 200,000 rows had not gone in after ten
   // minutes). The backlog's counters are added by one count after.
+  if (pgd) await s.sql.run('alter table verifications disable trigger user');
+  if (!pgd) await s.sql.run('begin');
   // The backlog's ids come before every other row's (-BACKLOG…-1), as old rows' ids do in production: ids
   // grow with time, and the pass walks them in order (core/growth/retention.ts). With new ids, behind the
   // rounds' hundreds of thousands of young rows, each batch read all of those to find its 500 (50–60 ms
   // holding SQLite's event loop), which no database whose ids grow with time ever does.
-  if (pgd) await s.sql.run('alter table verifications disable trigger user');
-  if (!pgd) await s.sql.run('begin');
   await s.sql.run(`insert into verifications (id, request_id, tenant_id, service, channel, "to", code_hash, status, attempts, expires_at, created_at, updated_at, delivery_status)
     select -g, 'OTPf' || ${hex('g', 31)}, ${s.tenant.id}, 'old', 'sms', '+15551234567', ${hex('g', 64)}, 'expired', 0, ${old} + g * 2 + 300000, ${old} + g * 2, ${old} + g * 2, 'delivered' from ${series}`);
   await s.sql.run(`insert into verification_events (id, request_id, tenant_id, type, detail, created_at)
