@@ -29,6 +29,7 @@ import * as m0024 from './0024_admin_changes.js';
 import * as m0025 from './0025_growth.js';
 import * as m0027 from './0027_delivery_followups.js';
 import * as m0028 from './0028_expiry_index.js';
+import * as m0029 from './0029_sqlite_send_counts.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -57,6 +58,7 @@ const migrations: Record<string, Migration> = {
   '0025_growth': m0025,
   '0027_delivery_followups': m0027,
   '0028_expiry_index': m0028,
+  '0029_sqlite_send_counts': m0029,
 };
 
 export const migrationProvider: MigrationProvider = {
