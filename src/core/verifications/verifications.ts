@@ -151,8 +151,6 @@ export function createVerifications(
       if (!taken.ok) throw rateLimited(specs[taken.index]!);
     }
 
-    // A send that names no fallback takes its tenant's default (an explicit [] means none).
-    const fallback = input.fallback === undefined ? await settings.fallbackFor(tenant, v.channel) : v.fallback;
     await fraud.admit(tenant, v.channel, input.to);
     const defaultBucket = { key: `default:${tenant.id}:${input.to}`, ...DEFAULT_LIMIT };
     const requestId = newRequestId();
@@ -170,11 +168,17 @@ export function createVerifications(
     };
     // A real provider's delivery is a job written with the request (one transaction) and made by the
     // queue's workers: the send answers at once, and a provider's hiccup or a restart loses nothing.
-    const payload: CodePayload = {
-      service: input.service,
-      stages: delivery.stagesOf({ channel: v.channel, to: message.to, from: message.from, subject: message.subject, body: message.body, options: message.options }, fallback, message.subject),
-    };
-    const job = channel.local ? undefined : queue.sealed({ kind: CODE_JOB, ref: requestId, tenantId: tenant.id, payload: JSON.stringify(payload) });
+    // The development outbox delivers in the send's own writes: it needs no stages and no job.
+    let job: ReturnType<Queue['sealed']> | undefined;
+    if (!channel.local) {
+      // A send that names no fallback takes its tenant's default (an explicit [] means none).
+      const fallback = input.fallback === undefined ? await settings.fallbackFor(tenant, v.channel) : v.fallback;
+      const payload: CodePayload = {
+        service: input.service,
+        stages: delivery.stagesOf({ channel: v.channel, to: message.to, from: message.from, subject: message.subject, body: message.body, options: message.options }, fallback, message.subject),
+      };
+      job = queue.sealed({ kind: CODE_JOB, ref: requestId, tenantId: tenant.id, payload: JSON.stringify(payload) });
+    }
     const opened = await q.open(
       {
         requestId,
