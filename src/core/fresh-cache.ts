@@ -24,15 +24,22 @@ interface Entry<V> {
 export interface FreshCache<K, V> {
   /** The value for key, read with `load` unless a fresh one is kept. */
   read(key: K, load: () => Promise<V | undefined>): Promise<V | undefined>;
+  /** The value for key when a fresh one is kept, without waiting: undefined when it would be read. */
+  peek(key: K): V | undefined;
 }
 
 export function freshCache<K, V>(changes: Changes, clock: () => number = Date.now): FreshCache<K, V> {
   const entries = new Map<K, Entry<V>>();
+  const fresh = (entry: Entry<V> | undefined, t: number): entry is Entry<V> => entry !== undefined && entry.version === changes.version && t - entry.at < FRESH_MS;
   return {
+    peek(key) {
+      const entry = entries.get(key);
+      return fresh(entry, clock()) ? entry.value : undefined;
+    },
     async read(key, load) {
       const entry = entries.get(key);
       const t = clock();
-      if (entry && entry.version === changes.version && t - entry.at < FRESH_MS) return entry.value;
+      if (fresh(entry, t)) return entry.value;
       // Stamped before the read: a change committed while it runs leaves the entry stale at once.
       const version = changes.version;
       const value = await load();

@@ -12,10 +12,23 @@ function counting() {
       loads++;
       return value.length ? value[0] : `value of ${key}`;
     });
-  return { changes, read, loads: () => loads, advance: (ms: number) => (t += ms) };
+  return { changes, read, peek: (key: string) => cache.peek(key), loads: () => loads, advance: (ms: number) => (t += ms) };
 }
 
 describe('fresh cache', () => {
+  it('peeks only at what a read would answer without loading: nothing before a read, after a write or past FRESH_MS', async () => {
+    const c = counting();
+    assert.equal(c.peek('k'), undefined);
+    await c.read('k');
+    assert.equal(c.peek('k'), 'value of k');
+    c.changes.version++;
+    assert.equal(c.peek('k'), undefined);
+    await c.read('k');
+    c.advance(FRESH_MS);
+    assert.equal(c.peek('k'), undefined);
+    assert.equal(c.loads(), 2);
+  });
+
   it('reads once while nothing changed and the entry is young', async () => {
     const c = counting();
     assert.equal(await c.read('k'), 'value of k');
