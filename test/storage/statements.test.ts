@@ -18,6 +18,7 @@ for (const dialect of DIALECTS) {
       storage = open(database);
       const id = dialect === 'postgres' ? sql`id serial primary key` : sql`id integer primary key`;
       await sql`create table notes (${id}, body text not null, n integer)`.execute(storage.db);
+      await sql`create table tallies (name text primary key, n integer not null)`.execute(storage.db);
     });
     after(async () => {
       await storage.close();
@@ -40,6 +41,14 @@ for (const dialect of DIALECTS) {
       const planned = storage.statements.prepare<{ body: string }>('select body from notes where n = ?', { planEachCall: true });
       for (let i = 0; i < 7; i++) assert.deepEqual(await planned.get(11), { body: 'one' });
     });
+
+    it('keeps a counter: each add counts one on its row', async () => {
+      const counter = storage.statements.counter('insert into tallies (name, n) values (?, ?) on conflict (name) do update set n = tallies.n + excluded.n');
+      await Promise.all([counter.add('a'), counter.add('a'), counter.add('b'), counter.add('a')]);
+      await storage.statements.durable();
+      const rows = await storage.statements.prepare<{ name: string; n: number }>('select name, n from tallies order by name').all();
+      assert.deepEqual(rows.map((r) => [r.name, Number(r.n)]), [['a', 3], ['b', 1]]);
+    });
   });
 }
 
@@ -56,6 +65,12 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
     await sql`create table notes (id integer primary key, body text not null)`.execute(storage.db);
     await sql`create table parents (id integer primary key)`.execute(storage.db);
     await sql`create table children (id integer primary key, parent_id integer not null references parents (id) deferrable initially deferred)`.execute(storage.db);
+    await sql`create table counts (name text primary key, n integer not null)`.execute(storage.db);
+    // How many statements wrote a counter row.
+    await sql`create table count_writes (n integer not null)`.execute(storage.db);
+    await sql`insert into count_writes values (0)`.execute(storage.db);
+    await sql`create trigger counts_inserted after insert on counts begin update count_writes set n = n + 1; end`.execute(storage.db);
+    await sql`create trigger counts_updated after update on counts begin update count_writes set n = n + 1; end`.execute(storage.db);
     other = openSqlite(file(), { readonly: true });
   });
   after(async () => {
@@ -109,6 +124,59 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
     await storage.statements.durable();
     assert.equal(committed('rolled-back'), 0);
     assert.equal(committed('waited'), 1);
+  });
+
+  const COUNT = 'insert into counts (name, n) values (?, ?) on conflict (name) do update set n = n + excluded.n';
+  const counted = (name: string) => (other.prepare('select n from counts where name = ?').get(name) as { n: number } | undefined)?.n ?? 0;
+
+  it('sums a counter\'s adds per row over the group and writes each row once, in the group\'s own commit', async () => {
+    const counter = storage.statements.counter(COUNT);
+    const note = storage.statements.prepare('insert into notes (body) values (?)');
+    const rowWrites = () => (other.prepare('select n from count_writes').get() as { n: number }).n;
+    const before = rowWrites();
+    await note.run('counted');
+    for (let i = 0; i < 5; i++) await counter.add('x');
+    await counter.add('y');
+    assert.equal(counted('x'), 0, 'nothing is written before the commit');
+    await storage.statements.durable();
+    assert.equal(committed('counted'), 1);
+    assert.equal(counted('x'), 5);
+    assert.equal(counted('y'), 1);
+    assert.equal(rowWrites() - before, 2, 'one write per counter row, not one per add');
+    // A second group adds to what the first wrote.
+    await counter.add('x');
+    await storage.statements.durable();
+    assert.equal(counted('x'), 6);
+  });
+
+  it('undoes a counter\'s sums with the rest of a group whose commit fails', async () => {
+    const counter = storage.statements.counter(COUNT);
+    await counter.add('doomed-count');
+    await storage.statements.prepare('insert into children (parent_id) values (?)').run(43);
+    await assert.rejects(storage.statements.durable()!, /FOREIGN KEY/);
+    assert.equal(counted('doomed-count'), 0);
+    await counter.add('doomed-count');
+    await storage.statements.durable();
+    assert.equal(counted('doomed-count'), 1, 'the failed group\'s sum is not carried into the next one');
+  });
+
+  it('adds through Kysely, at once, while a Kysely transaction holds the connection', async () => {
+    const counter = storage.statements.counter(COUNT);
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    let inside!: () => void;
+    const begun = new Promise<void>((resolve) => (inside = resolve));
+    const transaction = storage.db.transaction().execute(async (trx) => {
+      await trx.insertInto('notes' as never).values({ body: 'kept' } as never).execute();
+      inside();
+      await paused;
+    });
+    await begun;
+    const add = counter.add('during');
+    release();
+    await transaction;
+    await add;
+    assert.equal(counted('during'), 1);
   });
 
   it('rejects durable() when the commit fails, and undoes every write of the group', async () => {

@@ -14,3 +14,16 @@ export function callingCode(number: string): string {
   if (digits[0] === '1' || digits[0] === '7') return digits[0];
   return TWO_DIGITS.has(digits.slice(0, 2)) ? digits.slice(0, 2) : digits.slice(0, 3);
 }
+
+/**
+ * The country a send is counted under in usage_daily, as migration 0025's countrySql computes it from
+ * a stored row: 'none' for email, the calling code of a "+" number (whatever its length), 'unknown'
+ * otherwise. The SQLite send writes its count with this value (migration 0029), PostgreSQL's trigger
+ * with that expression; test/core/verifications/calling-code.test.ts holds them equal.
+ */
+export function usageCountry(channel: string, to: string): string {
+  if (channel === 'email') return 'none';
+  if (to[0] !== '+') return 'unknown';
+  if (to[1] === '1' || to[1] === '7') return to[1];
+  return TWO_DIGITS.has(to.slice(1, 3)) ? to.slice(1, 3) : to.slice(1, 4);
+}

@@ -13,7 +13,7 @@
  */
 import { takeOneSql } from '../../state/buckets-sql.js';
 import type { BucketSpec } from '../../state/buckets.js';
-import { countrySql } from '../../storage/migrations/0025_growth.js';
+import { usageCountry } from './calling-code.js';
 import type { Statements } from '../../storage/statements.js';
 import { OUTBOX_INSERT } from '../outbox/outbox.js';
 import type { VerificationTable } from './tables.js';
@@ -126,17 +126,14 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
        values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // Migration 0029: on SQLite the send writes the roll-ups' counts its insert triggers wrote (a trigger on
-    // the insert made SQLite journal every insert statement). The day is the send's created_at, cast:
-    // better-sqlite3 binds a number that large as a real, which would divide into a fraction of a day.
-    const countSent = statements.prepare(
-      `insert into usage_daily (tenant_id, day, channel, country, status, shard, "count")
-       select v.tenant_id, v.created_at / ${DAY_MS}, v.channel, ${countrySql('v')}, 'pending', 0, 1
-       from (select ? as tenant_id, cast(? as integer) as created_at, ? as channel, ? as "to") v where true
-       on conflict (tenant_id, day, channel, country, status, shard) do update set "count" = "count" + 1`,
+    // the insert made SQLite journal every insert statement), summed over its write group.
+    const countSent = statements.counter(
+      `insert into usage_daily (tenant_id, day, channel, country, status, shard, "count") values (?, ?, ?, ?, 'pending', 0, ?)
+       on conflict (tenant_id, day, channel, country, status, shard) do update set "count" = "count" + excluded."count"`,
     );
-    const countOutboxTry = statements.prepare(
-      `insert into attempts_daily (tenant_id, day, channel, shard, "count") values (?, cast(? as integer) / ${DAY_MS}, ?, 0, 1)
-       on conflict (tenant_id, day, channel, shard) do update set "count" = "count" + 1`,
+    const countOutboxTry = statements.counter(
+      `insert into attempts_daily (tenant_id, day, channel, shard, "count") values (?, ?, ?, 0, ?)
+       on conflict (tenant_id, day, channel, shard) do update set "count" = "count" + excluded."count"`,
     );
     const storeMessage = statements.prepare<{ id: number }>(OUTBOX_INSERT);
     const enqueue = statements.prepare(
@@ -151,7 +148,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
       const row = [o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.now];
       if (!outbox) {
         await insert.run(...row, 'pending', null, null, null);
-        await countSent.run(o.tenantId, o.now, o.channel, o.to);
+        await countSent.add(o.tenantId, Math.floor(o.now / DAY_MS), o.channel, usageCountry(o.channel, o.to));
         await record(o.requestId, o.tenantId, [created], o.now);
         if (job) await enqueue.run(job.key, o.tenantId, o.requestId, o.now, job.payload, o.now, o.now);
         return true;
@@ -159,8 +156,8 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
       const message = await storeMessage.get(o.tenantId, o.channel, o.to, outbox.from, outbox.subject, outbox.body, o.now);
       const d = OUTBOX_DELIVERED;
       await insert.run(...row, d.status, d.provider, String(message!.id), d.error);
-      await countSent.run(o.tenantId, o.now, o.channel, o.to);
-      await countOutboxTry.run(o.tenantId, o.now, o.channel);
+      await countSent.add(o.tenantId, Math.floor(o.now / DAY_MS), o.channel, usageCountry(o.channel, o.to));
+      await countOutboxTry.add(o.tenantId, Math.floor(o.now / DAY_MS), o.channel);
       await record(o.requestId, o.tenantId, [created, { type: 'delivery', detail: d.detail }], o.now);
       return true;
     };
