@@ -41,8 +41,8 @@ export interface PrepareOptions {
 
 /** A roll-up counter written by the hot path (statements.counter). */
 export interface Counter {
-  /** Adds one to the counter row the params name, in the current write's transaction. */
-  add(...params: Param[]): Promise<void>;
+  /** Adds n (negative: takes) to the counter row the params name, in the current write's transaction. */
+  add(n: number, ...params: Param[]): Promise<void>;
 }
 
 export interface Statements {
@@ -139,17 +139,17 @@ export function sqliteStatements(database: SqliteDatabase.Database, prepare: (te
       const s = (compiled ??= prepare(text));
       const pending = sums;
       sums = new Map();
-      for (const { params, n } of pending.values()) s.run(...params, n);
+      for (const { params, n } of pending.values()) if (n !== 0) s.run(...params, n);
     };
     return {
-      add(...params) {
+      add(n, ...params) {
         // A Kysely transaction holds the connection: the add is a statement of its own, through Kysely.
-        if (database.inTransaction && !group) return db.executeQuery(CompiledQuery.raw(text, [...params, 1])).then(() => undefined);
+        if (database.inTransaction && !group) return db.executeQuery(CompiledQuery.raw(text, [...params, n])).then(() => undefined);
         write(() => {
           const key = params.join('\u0000');
           const sum = sums.get(key);
-          if (sum) sum.n++;
-          else sums.set(key, { params, n: 1 });
+          if (sum) sum.n += n;
+          else sums.set(key, { params, n });
           tallied.add(writeSums);
         });
         return DONE;
@@ -178,7 +178,7 @@ export function postgresStatements(pool: pg.Pool): Statements {
   }
   const counter = (text: string): Counter => {
     const upsert = statement(text);
-    return { add: async (...params) => void (await upsert.run(...params, 1)) };
+    return { add: async (n, ...params) => void (await upsert.run(...params, n)) };
   };
   return { prepare: statement, counter, durable: () => null, flush: () => {} };
 }

@@ -44,7 +44,7 @@ for (const dialect of DIALECTS) {
 
     it('keeps a counter: each add counts one on its row', async () => {
       const counter = storage.statements.counter('insert into tallies (name, n) values (?, ?) on conflict (name) do update set n = tallies.n + excluded.n');
-      await Promise.all([counter.add('a'), counter.add('a'), counter.add('b'), counter.add('a')]);
+      await Promise.all([counter.add(1, 'a'), counter.add(1, 'a'), counter.add(1, 'b'), counter.add(1, 'a')]);
       await storage.statements.durable();
       const rows = await storage.statements.prepare<{ name: string; n: number }>('select name, n from tallies order by name').all();
       assert.deepEqual(rows.map((r) => [r.name, Number(r.n)]), [['a', 3], ['b', 1]]);
@@ -135,8 +135,8 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
     const rowWrites = () => (other.prepare('select n from count_writes').get() as { n: number }).n;
     const before = rowWrites();
     await note.run('counted');
-    for (let i = 0; i < 5; i++) await counter.add('x');
-    await counter.add('y');
+    for (let i = 0; i < 5; i++) await counter.add(1, 'x');
+    await counter.add(1, 'y');
     assert.equal(counted('x'), 0, 'nothing is written before the commit');
     await storage.statements.durable();
     assert.equal(committed('counted'), 1);
@@ -144,18 +144,18 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
     assert.equal(counted('y'), 1);
     assert.equal(rowWrites() - before, 2, 'one write per counter row, not one per add');
     // A second group adds to what the first wrote.
-    await counter.add('x');
+    await counter.add(1, 'x');
     await storage.statements.durable();
     assert.equal(counted('x'), 6);
   });
 
   it('undoes a counter\'s sums with the rest of a group whose commit fails', async () => {
     const counter = storage.statements.counter(COUNT);
-    await counter.add('doomed-count');
+    await counter.add(1, 'doomed-count');
     await storage.statements.prepare('insert into children (parent_id) values (?)').run(43);
     await assert.rejects(storage.statements.durable()!, /FOREIGN KEY/);
     assert.equal(counted('doomed-count'), 0);
-    await counter.add('doomed-count');
+    await counter.add(1, 'doomed-count');
     await storage.statements.durable();
     assert.equal(counted('doomed-count'), 1, 'the failed group\'s sum is not carried into the next one');
   });
@@ -172,7 +172,7 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
       await paused;
     });
     await begun;
-    const add = counter.add('during');
+    const add = counter.add(1, 'during');
     release();
     await transaction;
     await add;

@@ -16,7 +16,16 @@
 import { randomUUID } from 'node:crypto';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../storage/database.js';
+import { usageCountry } from '../verifications/calling-code.js';
 import { expiring } from '../verifications/tables.js';
+
+/** A code the expiry pass marked expired, as its RETURNING gives it (SQLite). */
+interface ExpiredCode {
+  tenant_id: number;
+  created_at: number | string;
+  channel: string;
+  to: string;
+}
 
 export type RetentionKind = 'verifications' | 'deliveries' | 'loginAudit' | 'adminAudit' | 'calls' | 'sipStatistics' | 'outbox';
 
@@ -99,16 +108,41 @@ export function createRetention(db: Db, dialect: 'sqlite' | 'postgres', days: Re
     await db.updateTable('maintenance_leases').set({ holder: null, expires_at: 0 }).where('name', '=', 'retention').where('holder', '=', node).execute();
   }
 
+  /** SQLite: the expired codes' usage counts move from pending to expired, summed per counter row. */
+  async function expireCounts(trx: Db, codes: ExpiredCode[]): Promise<void> {
+    const sums = new Map<string, { tenant: number; day: number; channel: string; country: string; n: number }>();
+    for (const c of codes) {
+      const day = Math.floor(Number(c.created_at) / DAY_MS);
+      const country = usageCountry(c.channel, c.to);
+      const key = `${c.tenant_id}\u0000${day}\u0000${c.channel}\u0000${country}`;
+      const sum = sums.get(key);
+      if (sum) sum.n++;
+      else sums.set(key, { tenant: Number(c.tenant_id), day, channel: c.channel, country, n: 1 });
+    }
+    for (const c of sums.values()) {
+      for (const [status, n] of [['pending', -c.n], ['expired', c.n]] as const) {
+        await sql`insert into usage_daily (tenant_id, day, channel, country, status, shard, "count") values (${c.tenant}, ${c.day}, ${c.channel}, ${c.country}, ${status}, 0, ${n})
+          on conflict (tenant_id, day, channel, country, status, shard) do update set "count" = "count" + excluded."count"`.execute(trx);
+      }
+    }
+  }
+
   /**
-   * Marks up to `batch` pending codes past their expiry 'expired'; the roll-up trigger moves each
-   * from pending to expired. On PostgreSQL the rows another transaction holds are skipped (the next
-   * pass gets them) and the counters go to shard 16, so the pass waits on no request.
+   * Marks up to `batch` pending codes past their expiry 'expired', each counted once: its roll-up moves
+   * from pending to expired (PostgreSQL's trigger; on SQLite expireCounts, in the same transaction).
+   * On PostgreSQL the rows another transaction holds are skipped (the next pass gets them) and the
+   * counters go to shard 16, so the pass waits on no request.
    */
   async function expireBatch(now: number, batch: number): Promise<number> {
     const pick = sql`select id from verifications where ${expiring()} and expires_at <= ${now} order by expires_at limit ${batch}`;
     if (dialect === 'sqlite') {
-      const r = await sql`update verifications set status = 'expired' where id in (${pick}) and status = 'pending'`.execute(db);
-      return Number(r.numAffectedRows ?? 0);
+      // No trigger on SQLite (migration 0030): the pass moves its codes' counts itself, in the same transaction.
+      return db.transaction().execute(async (trx) => {
+        const r = await sql<ExpiredCode>`update verifications set status = 'expired' where id in (${pick}) and status = 'pending'
+          returning tenant_id, created_at, channel, "to"`.execute(trx);
+        await expireCounts(trx, r.rows);
+        return r.rows.length;
+      });
     }
     return db.transaction().execute(async (trx) => {
       await sql`select set_config('gatehouse.usage_shard', '16', true)`.execute(trx);

@@ -265,14 +265,7 @@ export function createVerifications(
     const tenant = await scope(caller, input.accountSid);
     if (!REQUEST_ID.test(input.requestId)) throw new GatehouseError(VerificationErrors.cancelUnknown, 'Invalid OTP Unique Id');
     const now = Date.now();
-    const done = await db
-      .updateTable('verifications')
-      .set({ status: 'canceled', updated_at: now })
-      .where('request_id', '=', input.requestId)
-      .where('tenant_id', '=', tenant.id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (Number(done.numUpdatedRows) !== 1) {
+    if (!(await q.cancel(input.requestId, tenant.id, now))) {
       const row = await q.state(input.requestId, tenant.id);
       if (!row) throw new GatehouseError(VerificationErrors.cancelUnknown, 'Invalid OTP Unique Id');
       if (row.status === 'verified') throw about(input.requestId, VerificationErrors.alreadyVerified, 'OTP is already verified');

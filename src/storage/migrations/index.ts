@@ -30,6 +30,7 @@ import * as m0025 from './0025_growth.js';
 import * as m0027 from './0027_delivery_followups.js';
 import * as m0028 from './0028_expiry_index.js';
 import * as m0029 from './0029_sqlite_send_counts.js';
+import * as m0030 from './0030_sqlite_status_counts.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -59,6 +60,7 @@ const migrations: Record<string, Migration> = {
   '0027_delivery_followups': m0027,
   '0028_expiry_index': m0028,
   '0029_sqlite_send_counts': m0029,
+  '0030_sqlite_status_counts': m0030,
 };
 
 export const migrationProvider: MigrationProvider = {

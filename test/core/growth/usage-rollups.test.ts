@@ -2,7 +2,7 @@
  * The roll-ups equal a recount from raw rows, whatever happens: a property test over random sends
  * (any channel, country, timeout, with and without guard time, to a tenant or its sub-account),
  * verifies (right and wrong codes, up to the last attempt), cancels, the passing of time and partial
- * expiry passes, through the send and verify statements themselves (queries.ts; gh_send_open on
+ * expiry passes, through the send, verify and cancel statements themselves (queries.ts; gh_send_open on
  * PostgreSQL). Then the usage report read from roll-ups equals the report counted from raw rows, for
  * ranges on and off a day's edge, and the report over whole days is the same after pruning.
  */
@@ -96,8 +96,7 @@ for (const dialect of DIALECTS) {
               await q.count(s.requestId, s.tenantId, now, o.right ? s.hash : 'wrong');
             } else if (o.kind === 'cancel' && sent.length) {
               const s = sent[o.pick % sent.length]!;
-              await storage.db.updateTable('verifications').set({ status: 'canceled', updated_at: now })
-                .where('request_id', '=', s.requestId).where('tenant_id', '=', s.tenantId).where('status', '=', 'pending').execute();
+              await q.cancel(s.requestId, s.tenantId, now);
             } else if (o.kind === 'tick') {
               now += o.ms;
             } else if (o.kind === 'expire') {
