@@ -74,17 +74,19 @@ export function sqliteStatements(database: SqliteDatabase.Database, prepare: (te
   const commit = prepare('commit');
   let group: Group | null = null;
   /** The counters with sums waiting in the open group: each writes its sums when the group commits. */
-  const tallied = new Set<() => void>();
+  const tallied = new Set<{ write(): void; discard(): void }>();
 
   function flush(): void {
     const open = group;
     if (!open) return;
     group = null;
     try {
-      for (const writeSums of tallied) writeSums();
+      for (const sums of tallied) sums.write();
       tallied.clear();
       commit.run();
     } catch (err) {
+      // The group is rolled back: sums a failed write left unwritten belong to it, not to the next group.
+      for (const sums of tallied) sums.discard();
       tallied.clear();
       if (database.inTransaction) database.exec('rollback');
       open.settle(err);
@@ -135,11 +137,16 @@ export function sqliteStatements(database: SqliteDatabase.Database, prepare: (te
   function counter(text: string): Counter {
     let compiled: SqliteDatabase.Statement | undefined;
     let sums = new Map<string, { params: Param[]; n: number }>();
-    const writeSums = () => {
-      const s = (compiled ??= prepare(text));
-      const pending = sums;
-      sums = new Map();
-      for (const { params, n } of pending.values()) if (n !== 0) s.run(...params, n);
+    const waiting = {
+      write() {
+        const s = (compiled ??= prepare(text));
+        const pending = sums;
+        sums = new Map();
+        for (const { params, n } of pending.values()) if (n !== 0) s.run(...params, n);
+      },
+      discard() {
+        sums = new Map();
+      },
     };
     return {
       add(n, ...params) {
@@ -150,7 +157,7 @@ export function sqliteStatements(database: SqliteDatabase.Database, prepare: (te
           const sum = sums.get(key);
           if (sum) sum.n += n;
           else sums.set(key, { params, n });
-          tallied.add(writeSums);
+          tallied.add(waiting);
         });
         return DONE;
       },

@@ -160,6 +160,20 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
     assert.equal(counted('doomed-count'), 1, 'the failed group\'s sum is not carried into the next one');
   });
 
+  it('drops every counter\'s sums with a group whose sum fails to be written', async () => {
+    await sql`create table capped (name text primary key, n integer not null check (n < 100))`.execute(storage.db);
+    const capped = storage.statements.counter('insert into capped (name, n) values (?, ?) on conflict (name) do update set n = n + excluded.n');
+    const counter = storage.statements.counter(COUNT);
+    // The capped counter's sum is written first (it was added first) and fails; the other's is not written yet.
+    await capped.add(200, 'over');
+    await counter.add(1, 'after-failed-sum');
+    await assert.rejects(storage.statements.durable()!, /CHECK/);
+    assert.equal(counted('after-failed-sum'), 0);
+    await counter.add(1, 'after-failed-sum');
+    await storage.statements.durable();
+    assert.equal(counted('after-failed-sum'), 1, 'the failed group\'s sum is not carried into the next one');
+  });
+
   it('adds through Kysely, at once, while a Kysely transaction holds the connection', async () => {
     const counter = storage.statements.counter(COUNT);
     let release!: () => void;
