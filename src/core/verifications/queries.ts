@@ -13,6 +13,7 @@
  */
 import { takeOneSql } from '../../state/buckets-sql.js';
 import type { BucketSpec } from '../../state/buckets.js';
+import { DAY_MS } from '../growth/retention.js';
 import { usageCountry } from './calling-code.js';
 import type { Statements } from '../../storage/statements.js';
 import { OUTBOX_INSERT } from '../outbox/outbox.js';
@@ -29,7 +30,6 @@ const EACH_CALL = { planEachCall: true };
  */
 const REQUEST = 'request_id = ? and tenant_id + 0 = ?';
 const EVENT = 'insert into verification_events (request_id, tenant_id, type, detail, created_at)';
-const DAY_MS = 86_400_000;
 
 export interface Opening {
   requestId: string;
@@ -70,13 +70,9 @@ type Counted = { attempts: number; status: string; channel: string };
 
 export function verificationQueries(statements: Statements, dialect: 'sqlite' | 'postgres', maxAttempts: number) {
   const max = Number(maxAttempts);
-  // The SET expressions read the row as it was: attempts here is the count before this attempt.
-  // The code's HMAC is compared in SQL: without the pepper, how many leading characters of an
-  // HMAC matched tells nothing about the code, and only maxAttempts comparisons ever count.
-  const countSql = `update verifications set attempts = attempts + 1, updated_at = ?,
-       status = case when code_hash = ? then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
-     where request_id = ? and tenant_id = ? and status = 'pending' and attempts < ${max} and expires_at > ?
-     returning attempts, status, channel`;
+  // In both dialects' counting update, the SET expressions read the row as it was: attempts there is the
+  // count before this attempt. The code's HMAC is compared in SQL: without the pepper, how many leading
+  // characters of an HMAC matched tells nothing about the code, and only maxAttempts comparisons ever count.
   const newest = statements.prepare<{ request_id: string }>(
     // The newest live code; when none is live, the newest of all says why (verified, expired…).
     `select request_id from verifications where ${RECIPIENT} order by case when status = 'pending' then 0 else 1 end, created_at desc, id desc limit 1`,
@@ -174,8 +170,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
       if (o.bucket && !(await take.get(o.bucket.key, o.bucket.max - 1, o.now, o.now + o.bucket.intervalMs))) return false;
       if (o.guardUntil === null) {
         for (const live of await livePrevious.all(o.tenantId, o.service, o.to)) if ((await retire.run(o.now, live.id)) === 1) await move(o.tenantId, live, o.to, 'canceled');
-      }
-      else await shortenPrevious.run(o.guardUntil, o.now, o.tenantId, o.service, o.to, o.guardUntil);
+      } else await shortenPrevious.run(o.guardUntil, o.now, o.tenantId, o.service, o.to, o.guardUntil);
       const created = { type: 'created', detail: o.detail };
       const row = [o.requestId, o.tenantId, o.service, o.channel, o.to, o.codeHash, o.expiresAt, o.now, o.now];
       if (!outbox) {
@@ -193,7 +188,12 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
       await record(o.requestId, o.tenantId, [created, { type: 'delivery', detail: d.detail }], o.now);
       return true;
     };
-    const counting = statements.prepare<Counted & Counting & { to: string }>(countSql.replace('returning attempts, status, channel', 'returning attempts, status, channel, created_at, "to"'));
+    const counting = statements.prepare<Counted & Counting & { to: string }>(
+      `update verifications set attempts = attempts + 1, updated_at = ?,
+         status = case when code_hash = ? then 'verified' when attempts + 1 >= ${max} then 'failed' else status end
+       where request_id = ? and tenant_id = ? and status = 'pending' and attempts < ${max} and expires_at > ?
+       returning attempts, status, channel, created_at, "to"`,
+    );
     count = async (requestId, tenantId, now, hash) => {
       const row = await counting.get(now, hash, requestId, tenantId, now);
       if (row) {
