@@ -52,6 +52,7 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
     database.pragma('foreign_keys = ON');
     // Another process (the CLI beside a running server) may hold the write lock briefly.
     database.pragma('busy_timeout = 5000');
+    dropStat4Samples(database);
     const prepare = database.prepare.bind(database);
     const { dialect, changes } = countingChanges(traceable(new SqliteDialect({ database }), 'sqlite'));
     const db = new Kysely<Database>({ dialect });
@@ -77,6 +78,21 @@ export function openStorage(config: DatabaseConfig, options: { poolSize?: number
   pool.on('error', () => {});
   const { dialect, changes } = countingChanges(traceable(new PostgresDialect({ pool }), 'postgresql'));
   return storageOf(new Kysely<Database>({ dialect }), 'postgres', traceableStatements(postgresStatements(pool), 'postgresql'), changes);
+}
+
+/**
+ * An ANALYZE (an operator's, or a tool's) writes STAT4 samples besides sqlite_stat1 in this build of
+ * SQLite. With samples, SQLite recompiles a prepared statement at its next run whenever a value bound
+ * against an indexed column changed, since that value might change the plan: every send and verify
+ * compiled its statements anew, 7–9 µs each, which cost a send about 30 µs at 5 million codes
+ * (bench/README.md, "Growth"). Gatehouse's hot statements are prepared once and their plans do not
+ * depend on the value, so the samples are dropped when the database is opened and the statistics
+ * reloaded; sqlite_stat1's row counts, which the reports' plans use, stay.
+ */
+function dropStat4Samples(database: SqliteDatabase.Database): void {
+  if (!database.prepare("select 1 from sqlite_master where type = 'table' and name = 'sqlite_stat4'").get()) return;
+  // "analyze sqlite_schema" analyzes nothing: it reloads the statistics the connection plans with.
+  database.exec('delete from sqlite_stat4; analyze sqlite_schema');
 }
 
 /** With traces on, every query makes a span (traced-storage.ts); otherwise the storage is untouched. */
