@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import { type ServerProcess, bootstrapCredentials, startServerProcess } from '../../helpers/process.js';
 import { type TestDatabase, createTestDatabase, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
 import { type TestServer, basic, call, startTestServer } from '../../helpers/server.js';
@@ -76,7 +77,19 @@ describe('200 simultaneous sends on three processes sharing PostgreSQL and Redis
   test('a bucket of max 1 accepts exactly one send across the three, round-robin', async () => {
     const counts = await burst(nodes.map((n) => n.url), basic(tenant.sid, tenant.authToken));
     assert.equal(counts.get(200), 1, JSON.stringify([...counts]));
-    assert.equal(counts.get(453), SENDS - 1, JSON.stringify([...counts]));
+    // Every other send is refused: 453, or 503 when a node's event loop, three servers and the load on two
+    // cores, read a Redis answer after its 500 ms bound (the fail-fast answer, which sends nothing; seen
+    // twice in 200 on a loaded machine). What must hold is one code written, whatever the refusals said.
+    assert.equal((counts.get(453) ?? 0) + (counts.get(503) ?? 0), SENDS - 1, JSON.stringify([...counts]));
+    assert.ok((counts.get(503) ?? 0) <= SENDS / 20, JSON.stringify([...counts]));
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query("select count(*)::int as n from verifications where service = 'burst'");
+      assert.equal(rows[0].n, 1);
+    } finally {
+      await db.end();
+    }
   });
 
   test('two right answers on two processes give exactly one 200', async () => {
