@@ -402,6 +402,13 @@ async function runDialect(dialect: Dialect): Promise<void> {
         const bad = (m: Measure) => (m.requests === 0 || m.unexpected > m.requests * 0.01 ? ' (ERROR: unexpected answers)' : '');
         console.log(`| ${c.name} | ${e.rps}${bad(e)} | ${f.rps}${bad(f)} | ${pct(f.rps, e.rps)} | ${e.p99.toFixed(1)} | ${f.p99.toFixed(1)} | ${e.cpuUs} / ${f.cpuUs} |`);
       }
+      // The rounds ran without the server's pass, whose expiry step (every minute in production) marks the
+      // codes past their expiry: without it, every code the rounds sent and nobody verified was still a late
+      // code for the report to count (tens of thousands: 70 ms on PostgreSQL). Done here as that step does it
+      // (on PostgreSQL the roll-up triggers move the counts; on SQLite the counts stay, which no timing reads).
+      for (const s of [empty, full]) {
+        await s.sql.run(`update verifications set status = 'expired', updated_at = ${Date.now()} where status = 'pending' and attempts >= 0 and expires_at <= ${Date.now()}`);
+      }
       console.log(`\n${label}: one request at a time, ${QUERIES} each (target p99 ≤ 50 ms at full size)`);
       console.log('| query | empty p50 / p99 ms | full p50 / p99 / max ms |');
       console.log('| --- | --- | --- |');
