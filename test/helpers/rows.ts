@@ -16,6 +16,7 @@ export const WRITTEN_ON_REFUSAL: Readonly<Record<string, string>> = {
   admin_changes: 'the admin audit trail records each refused change (core/changes)',
   audit_events: 'the audit trail records refusals (failed logins, refused 2FA codes)',
   login_locks: 'failed password attempts counted towards a lock-out',
+  maintenance_leases: 'not a refusal: the pruning pass takes and returns its lease every minute, so a slow batch spans one (core/growth/retention.ts)',
   shared_state: 'rate-limit and guessing counters, nonces (the SQL form of the shared state)',
   token_buckets: 'rate-limit buckets taken by a refused attempt',
   verification_events: 'a wrong one-time code is recorded as an attempt on its verification',
