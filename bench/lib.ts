@@ -310,7 +310,7 @@ export interface Case {
 }
 
 /** Whether `m` is a better round than `prev`: a good round beats a bad one, then the most req/s (of bad ones, the worst). */
-function better(prev: Measure | undefined, m: Measure): boolean {
+export function better(prev: Measure | undefined, m: Measure): boolean {
   if (!prev) return true;
   if (failed(prev) !== failed(m)) return failed(prev);
   return failed(m) ? m.unexpected > prev.unexpected : m.rps > prev.rps;
