@@ -52,10 +52,29 @@ export async function startBrowser(label: string): Promise<TestBrowser> {
     async shoot(page, name) {
       for (const width of [375, 1280]) {
         await page.setViewportSize({ width, height: width === 375 ? 740 : 900 });
-        await page.screenshot({ path: path.join(SCREENSHOTS, `${label}-${name}-${width}.png`), fullPage: true });
+        await capture(page, path.join(SCREENSHOTS, `${label}-${name}-${width}.png`));
       }
       await page.setViewportSize({ width: 1280, height: 900 });
     },
     close: () => browser.close(),
   };
+}
+
+/**
+ * Headless chromium now and then answers "Unable to capture screenshot" for a page that is not the
+ * front one or whose compositor frame is not ready yet (a CI run failed on it, just after a resize, with
+ * two browser profiles open). The page is brought to the front and asked again, twice at most; a
+ * third refusal fails the test, and any other error at once.
+ */
+async function capture(page: Page, file: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.screenshot({ path: file, fullPage: true });
+      return;
+    } catch (error) {
+      if (attempt === 3 || !/Unable to capture screenshot/.test(String(error))) throw error;
+      await page.bringToFront();
+      await page.waitForTimeout(100 * attempt);
+    }
+  }
 }
