@@ -8,12 +8,12 @@ import type { Statements } from '../storage/statements.js';
 import type { Channel } from './channel.js';
 
 export function createOutboxChannel(statements: Statements): Channel {
-  const insert = statements.prepare<{ id: number }>(OUTBOX_INSERT);
+  const insert = statements.prepare(OUTBOX_INSERT);
   return {
     local: true,
     async send(message) {
-      const row = await insert.get(message.tenantId, message.channel, message.to, message.from ?? null, message.subject ?? null, message.body, Date.now());
-      return { provider: 'outbox', providerId: String(row!.id), status: 'delivered' };
+      const id = await insert.insert(message.tenantId, message.channel, message.to, message.from ?? null, message.subject ?? null, message.body, Date.now());
+      return { provider: 'outbox', providerId: String(id), status: 'delivered' };
     },
   };
 }

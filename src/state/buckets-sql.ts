@@ -7,7 +7,7 @@ import { type BucketSpec, type BucketStore, type Buckets, type TakeResult, refil
  * SQLite: the one connection serialises transactions, so a read-then-write is already atomic.
  */
 export function createSqlBuckets({ db, dialect, statements }: BucketStore): Buckets {
-  const takeOneStatement = statements.prepare<{ key: string }>(takeOneSql(dialect));
+  const takeOneStatement = statements.prepare(takeOneSql(dialect));
   const engine: Buckets = {
     async take(buckets) {
       if (buckets.length === 0) return { ok: true };
@@ -56,13 +56,13 @@ export function createSqlBuckets({ db, dialect, statements }: BucketStore): Buck
 
   /**
    * One bucket (the default limit, or a limit with one bucket) is one statement: the upsert refills,
-   * checks and takes under the row lock that ON CONFLICT DO UPDATE holds, and matches nothing when empty.
+   * checks and takes under the row lock that ON CONFLICT DO UPDATE holds, and changes no row when empty.
    */
   async function takeOne(spec: BucketSpec): Promise<TakeResult> {
     const now = Date.now();
     // Empty or not, a bucket is full again one interval after its last take.
-    const row = await takeOneStatement.get(spec.key, spec.max - 1, now, now + spec.intervalMs);
-    return row ? { ok: true } : { ok: false, index: 0 };
+    const taken = await takeOneStatement.run(spec.key, spec.max - 1, now, now + spec.intervalMs);
+    return taken === 1 ? { ok: true } : { ok: false, index: 0 };
   }
 
   return engine;
@@ -78,8 +78,7 @@ export function takeOneSql(dialect: 'sqlite' | 'postgres'): string {
   const refilled = `${least}(excluded.tokens + 1, token_buckets.tokens + ${greatest}(0, excluded.updated_at - token_buckets.updated_at) * (excluded.tokens + 1.0) / (excluded.expires_at - excluded.updated_at))`;
   return `insert into token_buckets (key, tokens, updated_at, expires_at) values (?, ?, ?, ?)
     on conflict (key) do update set tokens = ${refilled} - 1, updated_at = excluded.updated_at, expires_at = excluded.expires_at
-    where ${refilled} >= 1
-    returning key`;
+    where ${refilled} >= 1`;
 }
 
 function capacity(buckets: BucketSpec[], key: string): number {

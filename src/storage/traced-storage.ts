@@ -28,6 +28,7 @@ export function tracedStatements(statements: Statements, system: System): Statem
         get: (...params) => traced(name, attrs, () => statement.get(...params)),
         all: (...params) => traced(name, attrs, () => statement.all(...params)),
         run: (...params) => traced(name, attrs, () => statement.run(...params)),
+        insert: (...params) => traced(name, attrs, () => statement.insert(...params)),
       };
     },
   };

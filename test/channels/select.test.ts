@@ -119,7 +119,7 @@ describe('selectChannels', () => {
     const failing = async () => {
       throw new Error('database is locked');
     };
-    const broken = { prepare: () => ({ get: failing, all: failing, run: failing }), counter: () => ({ add: failing }), durable: () => null, flush() {} } as Statements;
+    const broken = { prepare: () => ({ get: failing, all: failing, run: failing, insert: failing }), counter: () => ({ add: failing }), durable: () => null, flush() {} } as Statements;
     const receipt = await selectChannels(config({}), broken).call.send(message);
     assert.deepEqual(receipt, { provider: 'outbox', providerId: null, status: 'failed', error: 'outbox delivery failed unexpectedly', retryable: true });
   });

@@ -42,6 +42,16 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 7; i++) assert.deepEqual(await planned.get(11), { body: 'one' });
     });
 
+    it("answers an insert's new id, without a RETURNING clause in the statement's text", async () => {
+      const insert = storage.statements.prepare('insert into notes (body, n) values (?, ?)');
+      const first = await insert.insert('three', 3);
+      const second = await insert.insert('four', 4);
+      assert.equal(second, first + 1);
+      await storage.statements.durable();
+      const byId = storage.statements.prepare<{ body: string }>('select body from notes where id = ?');
+      assert.deepEqual([await byId.get(first), await byId.get(second)], [{ body: 'three' }, { body: 'four' }]);
+    });
+
     it('keeps a counter: each add counts one on its row', async () => {
       const counter = storage.statements.counter('insert into tallies (name, n) values (?, ?) on conflict (name) do update set n = tallies.n + excluded.n');
       await Promise.all([counter.add(1, 'a'), counter.add(1, 'a'), counter.add(1, 'b'), counter.add(1, 'a')]);
@@ -191,6 +201,26 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
     await transaction;
     await add;
     assert.equal(counted('during'), 1);
+  });
+
+  it("answers an insert's id through Kysely while a Kysely transaction holds the connection", async () => {
+    const insert = storage.statements.prepare('insert into notes (body) values (?)');
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    let inside!: () => void;
+    const begun = new Promise<void>((resolve) => (inside = resolve));
+    let kept = 0;
+    const transaction = storage.db.transaction().execute(async (trx) => {
+      kept = Number((await trx.insertInto('notes' as never).values({ body: 'held' } as never).executeTakeFirst()).insertId);
+      inside();
+      await paused;
+    });
+    await begun;
+    const id = insert.insert('waited');
+    release();
+    await transaction;
+    assert.equal(await id, kept + 1);
+    assert.deepEqual(other.prepare('select body from notes where id = ?').get(kept + 1), { body: 'waited' });
   });
 
   it('rejects durable() when the commit fails, and undoes every write of the group', async () => {

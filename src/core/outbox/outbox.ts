@@ -9,8 +9,7 @@ import { requireCapability } from '../roles.js';
  * by the outbox channel and by a send of a code, which writes it with the request's own writes
  * (on PostgreSQL, gh_send_to_outbox in migration 0012 does the same insert).
  */
-export const OUTBOX_INSERT =
-  'insert into outbox_messages (tenant_id, channel, "to", "from", subject, body, created_at) values (?, ?, ?, ?, ?, ?, ?) returning id';
+export const OUTBOX_INSERT = 'insert into outbox_messages (tenant_id, channel, "to", "from", subject, body, created_at) values (?, ?, ?, ?, ?, ?, ?)';
 
 export interface OutboxMessage {
   id: number;

@@ -119,7 +119,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
       return row!.ok;
     };
   } else {
-    const take = statements.prepare<{ key: string }>(takeOneSql('sqlite'));
+    const take = statements.prepare(takeOneSql('sqlite'));
     // The recipient's live codes are looked up, then retired one by one: a write with RETURNING is run by
     // SQLite through a trigger of its own, which journals the statement at a cost that grows with the
     // database (32 µs against 5 at 5 million codes, bench/growth.ts), and a new number has no live code,
@@ -161,13 +161,13 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
       if (row) await move(tenantId, row, row.to, 'canceled');
       return row !== undefined;
     };
-    const storeMessage = statements.prepare<{ id: number }>(OUTBOX_INSERT);
+    const storeMessage = statements.prepare(OUTBOX_INSERT);
     const enqueue = statements.prepare(
       "insert into delivery_jobs (key, kind, tenant_id, ref, state, run_at, payload, created_at, updated_at) values (?, 'code', ?, ?, 'queued', ?, ?, ?, ?)",
     );
     // Nothing but these statements between them: they stay in one turn, so in one group commit.
     open = async (o, outbox, job) => {
-      if (o.bucket && !(await take.get(o.bucket.key, o.bucket.max - 1, o.now, o.now + o.bucket.intervalMs))) return false;
+      if (o.bucket && (await take.run(o.bucket.key, o.bucket.max - 1, o.now, o.now + o.bucket.intervalMs)) === 0) return false;
       if (o.guardUntil === null) {
         for (const live of await livePrevious.all(o.tenantId, o.service, o.to)) if ((await retire.run(o.now, live.id)) === 1) await move(o.tenantId, live, o.to, 'canceled');
       } else await shortenPrevious.run(o.guardUntil, o.now, o.tenantId, o.service, o.to, o.guardUntil);
@@ -180,9 +180,9 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
         if (job) await enqueue.run(job.key, o.tenantId, o.requestId, o.now, job.payload, o.now, o.now);
         return true;
       }
-      const message = await storeMessage.get(o.tenantId, o.channel, o.to, outbox.from, outbox.subject, outbox.body, o.now);
+      const message = await storeMessage.insert(o.tenantId, o.channel, o.to, outbox.from, outbox.subject, outbox.body, o.now);
       const d = OUTBOX_DELIVERED;
-      await insert.run(...row, d.status, d.provider, String(message!.id), d.error);
+      await insert.run(...row, d.status, d.provider, String(message), d.error);
       await usage.add(1, ...counted(o.tenantId, o.now, o.channel, o.to), 'pending');
       await countOutboxTry.add(1, o.tenantId, Math.floor(o.now / DAY_MS), o.channel);
       await record(o.requestId, o.tenantId, [created, { type: 'delivery', detail: d.detail }], o.now);
