@@ -80,7 +80,11 @@ async function drain(dialect: 'sqlite' | 'postgres'): Promise<void> {
     }
   };
   const depth = async () => (await core.queue.stats()).depth;
-  const untilEmpty = async () => {
+  // Polled in process until the fake has every message, and only then in the database: a count of the
+  // jobs every 5 ms through the drain took 0.9 ms of PostgreSQL's time each (400 ms of a 4 s round),
+  // time the floor's rounds did not pay.
+  const untilEmpty = async (accepted: number) => {
+    while (fast.accepted.length < accepted) await new Promise((r) => setTimeout(r, 5));
     while ((await depth()) > 0) await new Promise((r) => setTimeout(r, 5));
   };
   try {
@@ -89,7 +93,7 @@ async function drain(dialect: 'sqlite' | 'postgres'): Promise<void> {
       await enqueue();
       let t = performance.now();
       await core.queue.start();
-      await untilEmpty();
+      await untilEmpty(fast.accepted.length + DRAIN_JOBS);
       const queueRate = DRAIN_JOBS / ((performance.now() - t) / 1000);
       await core.queue.stop();
       await enqueue();
