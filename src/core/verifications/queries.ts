@@ -167,7 +167,7 @@ export function verificationQueries(statements: Statements, dialect: 'sqlite' | 
     );
     // Nothing but these statements between them: they stay in one turn, so in one group commit.
     open = async (o, outbox, job) => {
-      if (o.bucket && (await take.run(o.bucket.key, o.bucket.max - 1, o.now, o.now + o.bucket.intervalMs)) === 0) return false;
+      if (o.bucket && (await take.run(o.bucket.key, o.bucket.max - 1, o.now, o.now + o.bucket.intervalMs)) !== 1) return false;
       if (o.guardUntil === null) {
         for (const live of await livePrevious.all(o.tenantId, o.service, o.to)) if ((await retire.run(o.now, live.id)) === 1) await move(o.tenantId, live, o.to, 'canceled');
       } else await shortenPrevious.run(o.guardUntil, o.now, o.tenantId, o.service, o.to, o.guardUntil);

@@ -9,7 +9,8 @@ export type VerificationStatus = 'pending' | 'verified' | 'canceled' | 'expired'
  * row; it is there because a send's and a verify's statements never write it, so PostgreSQL cannot pick
  * this index for them when its statistics make it look empty (migration 0028). `t`: a table alias.
  */
-export const expiring = (t = ''): RawBuilder<boolean> => sql.raw(`${t}status = 'pending' and ${t}attempts >= 0`);
+export const expiringSql = (t = ''): string => `${t}status = 'pending' and ${t}attempts >= 0`;
+export const expiring = (t = ''): RawBuilder<boolean> => sql.raw(expiringSql(t));
 
 export interface VerificationTable {
   id: Generated<number>;
