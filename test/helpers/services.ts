@@ -88,6 +88,17 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
 }
 
 /** A Redis key prefix no other test uses. */
+/** The rows of one query on a PostgreSQL connection of its own: a test reading what servers under test wrote. */
+export async function queryPostgres<Row = Record<string, any>>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as Row[];
+  } finally {
+    await client.end();
+  }
+}
+
 export const redisPrefix = () => `gh-test-${randomBytes(6).toString('hex')}:`;
 
 /** Settings for several nodes sharing one PostgreSQL database and one Redis: one master key, one key prefix. */

@@ -69,6 +69,23 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
   let other: SqliteDatabase.Database;
   const file = () => database.url.slice('sqlite:'.length);
   const committed = (body: string) => (other.prepare('select count(*) as n from notes where body = ?').get(body) as { n: number }).n;
+  /**
+   * A Kysely transaction that inserts a note, then holds the connection until release(), then commits
+   * (or rolls back, `rollBack`). `begun` gives the note's id once it is written; `done` settles with
+   * the transaction.
+   */
+  const holding = (body: string, rollBack = false) => {
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    let inside!: (id: number) => void;
+    const begun = new Promise<number>((resolve) => (inside = resolve));
+    const done = storage.db.transaction().execute(async (trx) => {
+      inside(Number((await trx.insertInto('notes' as never).values({ body } as never).executeTakeFirst()).insertId));
+      await paused;
+      if (rollBack) throw new Error('roll back');
+    });
+    return { begun, release, done };
+  };
   before(async () => {
     database = await createTestDatabase('sqlite');
     storage = open(database);
@@ -113,23 +130,11 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
   });
 
   it('lets a write that arrives during a Kysely transaction wait for it, and keeps it when that transaction rolls back', async () => {
-    let release!: () => void;
-    const paused = new Promise<void>((resolve) => (release = resolve));
-    let inside!: () => void;
-    const begun = new Promise<void>((resolve) => (inside = resolve));
-    const transaction = storage.db
-      .transaction()
-      .execute(async (trx) => {
-        await trx.insertInto('notes' as never).values({ body: 'rolled-back' } as never).execute();
-        inside();
-        await paused;
-        throw new Error('roll back');
-      })
-      .catch((err: Error) => err.message);
-    await begun;
+    const held = holding('rolled-back', true);
+    await held.begun;
     const write = storage.statements.prepare('insert into notes (body) values (?)').run('waited');
-    release();
-    assert.equal(await transaction, 'roll back');
+    held.release();
+    assert.equal(await held.done.catch((err: Error) => err.message), 'roll back');
     assert.equal(await write, 1);
     await storage.statements.durable();
     assert.equal(committed('rolled-back'), 0);
@@ -186,39 +191,22 @@ describe('SQLite group commit', { skip: await skipDialect('sqlite') }, () => {
 
   it('adds through Kysely, at once, while a Kysely transaction holds the connection', async () => {
     const counter = storage.statements.counter(COUNT);
-    let release!: () => void;
-    const paused = new Promise<void>((resolve) => (release = resolve));
-    let inside!: () => void;
-    const begun = new Promise<void>((resolve) => (inside = resolve));
-    const transaction = storage.db.transaction().execute(async (trx) => {
-      await trx.insertInto('notes' as never).values({ body: 'kept' } as never).execute();
-      inside();
-      await paused;
-    });
-    await begun;
+    const held = holding('kept');
+    await held.begun;
     const add = counter.add(1, 'during');
-    release();
-    await transaction;
+    held.release();
+    await held.done;
     await add;
     assert.equal(counted('during'), 1);
   });
 
   it("answers an insert's id through Kysely while a Kysely transaction holds the connection", async () => {
     const insert = storage.statements.prepare('insert into notes (body) values (?)');
-    let release!: () => void;
-    const paused = new Promise<void>((resolve) => (release = resolve));
-    let inside!: () => void;
-    const begun = new Promise<void>((resolve) => (inside = resolve));
-    let kept = 0;
-    const transaction = storage.db.transaction().execute(async (trx) => {
-      kept = Number((await trx.insertInto('notes' as never).values({ body: 'held' } as never).executeTakeFirst()).insertId);
-      inside();
-      await paused;
-    });
-    await begun;
+    const held = holding('held');
+    const kept = await held.begun;
     const id = insert.insert('waited');
-    release();
-    await transaction;
+    held.release();
+    await held.done;
     assert.equal(await id, kept + 1);
     assert.deepEqual(other.prepare('select body from notes where id = ?').get(kept + 1), { body: 'waited' });
   });

@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { type SharedNodes, startSharedNodes } from '../../helpers/nodes.js';
 import type { ServerProcess } from '../../helpers/process.js';
-import { skipUnless } from '../../helpers/services.js';
+import { queryPostgres, skipUnless } from '../../helpers/services.js';
 import { type Reply, bearer, call } from '../../helpers/server.js';
 import { totp, wrong } from '../../faces/comm100/login-helpers.js';
 
@@ -53,15 +52,7 @@ describe('endlogin tries, lock and replay across two server processes sharing Po
     }
     return out;
   };
-  const count = async (text: string, values: unknown[]) => {
-    const client = new pg.Client({ connectionString: shared!.database.url });
-    await client.connect();
-    try {
-      return Number((await client.query(text, values)).rows[0].n);
-    } finally {
-      await client.end();
-    }
-  };
+  const count = async (text: string, values: unknown[]) => Number((await queryPostgres(shared!.database.url, text, values))[0]!.n);
   const events = (accountId: number, event: string) => count('select count(*) as n from audit_events where account_id = $1 and event = $2', [accountId, event]);
 
   test('30 concurrent wrong codes on one preLoginToken over both nodes: exactly 5 checked, 25 out of tries', async () => {

@@ -6,11 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { type FakeTwilio, startFakeTwilio } from '../../helpers/fake-twilio.js';
 import { type ServerProcess, bootstrapCredentials, startServerProcess } from '../../helpers/process.js';
 import { basic, call } from '../../helpers/server.js';
-import { type TestDatabase, createTestDatabase, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
+import { type TestDatabase, createTestDatabase, queryPostgres, sharedNodesEnv, skipUnless } from '../../helpers/services.js';
 
 const SENDS = 150;
 const MIN_SENDS = 30;
@@ -71,15 +70,8 @@ for (const redis of [true, false]) {
       assert.ok(reached <= MIN_SENDS, `${reached} reached Twilio`);
       assert.equal(codes.get(200), reached, 'each accepted send reached Twilio once');
       console.log(`# ${redis ? 'redis' : 'sql'}: ${JSON.stringify(Object.fromEntries(codes))}, ${reached} reached Twilio`);
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        // Exactly one block, tripped by the send that found exactly MIN_SENDS counted on any node.
-        const { rows } = await client.query('select prefix, sent, verified from fraud_blocks');
-        assert.deepEqual(rows, [{ prefix: '+44-771', sent: MIN_SENDS, verified: 0 }]);
-      } finally {
-        await client.end();
-      }
+      // Exactly one block, tripped by the send that found exactly MIN_SENDS counted on any node.
+      assert.deepEqual(await queryPostgres(database.url, 'select prefix, sent, verified from fraud_blocks'), [{ prefix: '+44-771', sent: MIN_SENDS, verified: 0 }]);
       const listed = await call(`${nodes[2]!.url}/2fa/fraud/blocked-prefixes`, { headers });
       assert.deepEqual(listed.body.data.blockedPrefixes.map((b: any) => b.prefix), ['+44-771']);
     });
